@@ -1,0 +1,142 @@
+"""Assemble the NodeModel from the per-area readers."""
+
+from __future__ import annotations
+
+from rmctl import __version__
+from rmctl.cpuset import CpuSet
+from rmctl.discovery import paths
+from rmctl.discovery.cache import read_caches
+from rmctl.discovery.cpu import group_cores, group_packages, read_cpulist, read_cpus
+from rmctl.discovery.memory import read_meminfo, read_mounts, read_pools, read_thp
+from rmctl.discovery.numa import read_nodes
+from rmctl.discovery.parse import cmdline_cpulist, parse_cmdline, parse_status_field
+from rmctl.discovery.root import Root
+from rmctl.errors import ParseError
+from rmctl.model.node import Finding, NodeModel, Source
+from rmctl.model.topology import Core, Cpu, NumaNode, Package, Topology
+
+
+def assemble(root: Root, *, devices: bool = False) -> NodeModel:
+    findings: list[Finding] = []
+    raw = read_cpus(root, findings)
+    online = CpuSet(c.id for c in raw.values() if c.online)
+    nodes_raw = read_nodes(root, online, findings)
+    node_of = {c: n.id for n in nodes_raw.values() for c in n.cpus}
+    cores_raw = group_cores(raw)
+    core_of = {c: key for key, cs in cores_raw.items() for c in cs}
+    pk_raw = group_packages(raw)
+    pk_of = {c: key for key, (_, cs) in pk_raw.items() for c in cs}
+
+    cmdline_text = root.read(paths.PROC_CMDLINE)
+    cmdline = parse_cmdline(cmdline_text) if cmdline_text else {}
+    isolated = read_cpulist(root, paths.CPU_ISOLATED, findings) or CpuSet()
+    for v in cmdline.get("isolcpus", []):
+        isolated |= cmdline_cpulist(v)
+    nohz = read_cpulist(root, paths.CPU_NOHZ_FULL, findings) or CpuSet()
+    for v in cmdline.get("nohz_full", []):
+        nohz |= cmdline_cpulist(v)
+    allowed = allowed_cpus(root, online, findings)
+    core_types = read_core_types(root, raw, findings)
+
+    cpus: dict[int, Cpu] = {}
+    for c in raw.values():
+        cpus[c.id] = Cpu(
+            id=c.id, online=c.online, present=True,
+            package=pk_of.get(c.id), package_id=c.package_id, die_id=c.die_id,
+            cluster_id=c.cluster_id, core=core_of.get(c.id), core_id=c.core_id,
+            node=node_of.get(c.id), siblings=c.siblings or CpuSet(),
+            core_type=core_types.get(c.id), capacity=c.capacity,
+            isolated=c.id in isolated, nohz_full=c.id in nohz,
+            allowed=c.id in allowed,
+        )
+    cores = {
+        key: Core(key=key, core_id=raw[key].core_id, package=pk_of.get(key), cpus=cs,
+                  die_id=raw[key].die_id, cluster_id=raw[key].cluster_id,
+                  core_type=core_types.get(key))
+        for key, cs in sorted(cores_raw.items())
+    }
+    packages = {
+        key: Package(key=key, package_id=rid, cpus=cs,
+                     cores=tuple(k for k in cores if pk_of.get(k) == key))
+        for key, (rid, cs) in sorted(pk_raw.items())
+    }
+    caches = read_caches(root, online, findings)
+    nodes = {
+        n.id: NumaNode(id=n.id, cpus=n.cpus, memory_total=n.memory_total, memory_free=n.memory_free,
+                       distances=n.distances, hugepages=n.hugepages)
+        for n in nodes_raw.values()
+    }
+    memory = read_meminfo(root, findings)
+    pools = read_pools(root, paths.SYS_HUGEPAGES, None, findings)
+    mounts = read_mounts(root, memory.hugepage_size, findings)
+    facts = root.facts()
+    source = Source(
+        root=root.spec, live=root.is_live, kind=root.kind,
+        kernel=facts.get("kernel"), arch=facts.get("arch"), page_size=facts.get("page_size"),
+        captured_at=facts.get("captured_at"),
+        rmctl_version=facts.get("rmctl_version", __version__ if root.is_live else None),
+    )
+    extra = {"thp": read_thp(root)}
+    devs: tuple = ()
+    if devices:
+        try:
+            from rmctl.discovery.pci import read_devices  # added by the devices work
+        except ImportError:  # pragma: no cover - until devices land
+            read_devices = None
+        if read_devices is not None:
+            devs = tuple(read_devices(root, findings))
+    return NodeModel(
+        source=source,
+        topology=Topology(cpus=cpus, cores=cores, packages=packages, nodes=nodes, caches=tuple(caches)),
+        memory=memory, hugepages=tuple(pools), mounts=tuple(mounts),
+        cmdline=cmdline_text.strip() if cmdline_text else None,
+        devices=devs, findings=tuple(findings), extra=extra,
+    )
+
+
+def allowed_cpus(root: Root, online: CpuSet, findings: list[Finding]) -> CpuSet:
+    """Return the online CPUs this process may run on.
+
+    Live: ``sched_getaffinity`` (it reflects the cgroup cpuset).  Snapshot:
+    ``proc/self/status`` Cpus_allowed_list where captured; else all online.
+    """
+    if root.is_live:
+        import os
+
+        try:
+            return CpuSet(os.sched_getaffinity(0)) & online
+        except OSError:
+            return online
+    text = root.read(paths.PROC_SELF_STATUS)
+    value = parse_status_field(text, "Cpus_allowed_list") if text else None
+    if value:
+        try:
+            return CpuSet.parse(value) & online
+        except ParseError:
+            findings.append(Finding("bad_status", "proc/self/status Cpus_allowed_list does not parse",
+                                    paths.PROC_SELF_STATUS))
+    return online
+
+
+def read_core_types(root: Root, raw: dict, findings: list[Finding]) -> dict[int, str]:
+    """Return {cpu: core type} on hybrid parts, {} elsewhere.
+
+    Intel: ``sys/devices/cpu_core/cpus`` and ``cpu_atom/cpus`` (kernel 5.13+,
+    the hybrid PMUs).  Arm: distinct ``cpu_capacity`` values (highest =
+    performance).  Without either, no types are claimed.
+    """
+    out: dict[int, str] = {}
+    core = read_cpulist(root, paths.SYS_CPU_TYPES[0], findings)
+    atom = read_cpulist(root, paths.SYS_CPU_TYPES[1], findings)
+    if core is not None or atom is not None:
+        for c in core or CpuSet():
+            out[c] = "performance"
+        for c in atom or CpuSet():
+            out[c] = "efficiency"
+        return out
+    caps = {c.id: c.capacity for c in raw.values() if c.online and c.capacity is not None}
+    if len(set(caps.values())) > 1:
+        top = max(caps.values())
+        for cpu, cap in caps.items():
+            out[cpu] = "performance" if cap == top else "efficiency"
+    return out

@@ -1,0 +1,77 @@
+"""CPU caches from ``cpuN/cache/index*`` (Documentation/ABI/testing/sysfs-devices-system-cpu).
+
+One Cache object per instance: an instance is (level, type, shared CPUs).
+To open fewer files than lstopo, ``shared_cpu_list`` is read first and an
+index already covered by an instance seen on a sibling CPU is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rmctl.cpuset import CpuSet
+from rmctl.discovery import paths
+from rmctl.discovery.parse import parse_cache_size, parse_cache_type
+from rmctl.discovery.root import Root
+from rmctl.errors import ParseError
+from rmctl.model.node import Finding
+from rmctl.model.topology import Cache
+
+_INDEX = re.compile(r"^index(\d+)$")
+
+
+def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cache]:
+    """Return every cache instance serving an online CPU."""
+    seen: dict[tuple[str, CpuSet], Cache] = {}
+    covered: dict[str, CpuSet] = {}  # index name -> CPUs already served
+    index_names: list[str] | None = None
+    no_size_reported = False
+    for cpu in online:
+        if index_names is None or not root.isdir(paths.cpu_cache_dir(cpu)):
+            names = [n for n in root.listdir(paths.cpu_cache_dir(cpu)) if _INDEX.match(n)]
+        else:
+            names = index_names
+        if index_names is None and names:
+            index_names = names
+        for idx in names:
+            if cpu in covered.get(idx, CpuSet()):
+                continue
+            shared_text = root.read(paths.cpu_cache(cpu, idx, "shared_cpu_list"))
+            shared: CpuSet | None = None
+            if shared_text is not None:
+                try:
+                    shared = CpuSet.parse(shared_text)
+                except ParseError:
+                    shared = None
+            if shared is None:
+                mask = root.read(paths.cpu_cache(cpu, idx, "shared_cpu_map"))
+                try:
+                    shared = CpuSet.parse_mask(mask) if mask is not None else None
+                except ParseError:
+                    shared = None
+            if shared is None:
+                if not root.exists(paths.cpu_cache(cpu, idx, "level")):
+                    continue  # cpu N has fewer indexes than the first one
+                shared = CpuSet([cpu])
+            shared = (shared & online) | CpuSet([cpu])
+            covered[idx] = covered.get(idx, CpuSet()) | shared
+            level = root.read_int(paths.cpu_cache(cpu, idx, "level"))
+            ctype = parse_cache_type(root.read(paths.cpu_cache(cpu, idx, "type")) or "")
+            if level is None or ctype is None:
+                continue
+            key = (f"{level}/{ctype}", shared)
+            if key in seen:
+                continue
+            size_text = root.read(paths.cpu_cache(cpu, idx, "size"))
+            size = parse_cache_size(size_text) if size_text else None
+            if size is None and not no_size_reported:
+                no_size_reported = True
+                findings.append(Finding("cache_size_unknown",
+                                        f"cache L{level} {ctype} has no size in sysfs",
+                                        paths.cpu_cache(cpu, idx, "size"), "info"))
+            cid = root.read_int(paths.cpu_cache(cpu, idx, "id"))
+            line = root.read_int(paths.cpu_cache(cpu, idx, "coherency_line_size"))
+            ways = root.read_int(paths.cpu_cache(cpu, idx, "ways_of_associativity"))
+            seen[key] = Cache(level=level, type=ctype, size_bytes=size, cpus=shared,
+                              id=cid, line_size=line, ways=ways)
+    return sorted(seen.values(), key=lambda c: (c.level, c.type, c.cpus.first()))

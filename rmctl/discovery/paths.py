@@ -1,0 +1,79 @@
+"""Every /sys and /proc path rmctl reads, in one place (root-relative).
+
+Discovery never spells a path anywhere else; ``rmctl.snapshot``'s capture
+manifest is derived from these names, so capture and discovery cannot drift.
+"""
+
+SYS_CPU = "sys/devices/system/cpu"
+CPU_ONLINE = f"{SYS_CPU}/online"
+CPU_PRESENT = f"{SYS_CPU}/present"
+CPU_POSSIBLE = f"{SYS_CPU}/possible"
+CPU_OFFLINE = f"{SYS_CPU}/offline"
+CPU_ISOLATED = f"{SYS_CPU}/isolated"
+CPU_NOHZ_FULL = f"{SYS_CPU}/nohz_full"
+SYS_CPU_TYPES = ("sys/devices/cpu_core/cpus", "sys/devices/cpu_atom/cpus")  # Intel hybrid PMUs
+
+
+def cpu_dir(cpu: int) -> str:
+    return f"{SYS_CPU}/cpu{cpu}"
+
+
+def cpu_online(cpu: int) -> str:
+    return f"{SYS_CPU}/cpu{cpu}/online"
+
+
+def cpu_topology(cpu: int, name: str) -> str:
+    return f"{SYS_CPU}/cpu{cpu}/topology/{name}"
+
+
+def cpu_cache_dir(cpu: int) -> str:
+    return f"{SYS_CPU}/cpu{cpu}/cache"
+
+
+def cpu_cache(cpu: int, index: str, name: str) -> str:
+    return f"{SYS_CPU}/cpu{cpu}/cache/{index}/{name}"
+
+
+def cpu_capacity(cpu: int) -> str:
+    return f"{SYS_CPU}/cpu{cpu}/cpu_capacity"
+
+
+def cpu_file(cpu: int, name: str) -> str:
+    return f"{SYS_CPU}/cpu{cpu}/{name}"
+
+
+SYS_NODE = "sys/devices/system/node"
+
+
+def node_dir(node: int) -> str:
+    return f"{SYS_NODE}/node{node}"
+
+
+def node_file(node: int, name: str) -> str:
+    return f"{SYS_NODE}/node{node}/{name}"
+
+
+def node_hugepages(node: int) -> str:
+    return f"{SYS_NODE}/node{node}/hugepages"
+
+
+SYS_HUGEPAGES = "sys/kernel/mm/hugepages"
+SYS_THP = "sys/kernel/mm/transparent_hugepage"
+SYS_PCI_DEVICES = "sys/bus/pci/devices"
+SYS_CLASS_NET = "sys/class/net"
+SYS_CLASS_INFINIBAND = "sys/class/infiniband"
+SYS_CLASS_NVME = "sys/class/nvme"
+SYS_CLASS_DRM = "sys/class/drm"
+SYS_FS_CGROUP = "sys/fs/cgroup"
+
+PROC_MEMINFO = "proc/meminfo"
+PROC_MOUNTS = "proc/mounts"
+PROC_CMDLINE = "proc/cmdline"
+PROC_CPUINFO = "proc/cpuinfo"
+PROC_BUDDYINFO = "proc/buddyinfo"
+PROC_SELF_STATUS = "proc/self/status"
+PROC_SELF_CGROUP = "proc/self/cgroup"
+PROC_SELF_CPUSET = "proc/self/cpuset"
+PROC_SYSINFO = "proc/sysinfo"
+
+PCI_IDS = ("usr/share/misc/pci.ids", "usr/share/hwdata/pci.ids")

@@ -1,0 +1,310 @@
+"""Root: the one object every read of /sys and /proc goes through.
+
+A root is the live machine (``/``), a directory holding ``sys/`` and
+``proc/`` (a captured snapshot, hwloc's HWLOC_FSROOT, lscpu's --sysroot), or
+a snapshot tarball, unpacked safely into a private temporary directory.
+Paths given to a Root are root-relative (``sys/devices/system/cpu/online``);
+absolute paths and ``..`` are refused so that no read can leave the root.
+Roots never write.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import stat
+import tarfile
+import tempfile
+from typing import Iterator
+
+from rmctl.errors import AccessDenied, DiscoveryError, UnsafeSnapshotError
+
+#: name of the facts file a snapshot carries (what is not a file: kernel
+#: release, architecture, page size, capture time, NVML facts...)
+FACTS_FILE = "rmctl-facts.json"
+
+TARBALL_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+
+# Limits for snapshot tarballs: a sysfs snapshot is a few MB of small files.
+# Anything larger is refused rather than unpacked (a "tar bomb").
+MAX_MEMBER_BYTES = 64 << 20
+MAX_TOTAL_BYTES = 512 << 20
+MAX_MEMBERS = 500_000
+
+
+class Root:
+    """Read-only access to a machine's /sys and /proc under a base directory."""
+
+    def __init__(self, base: str, *, spec: str | None = None, kind: str | None = None,
+                 record: bool = False):
+        self.base = os.path.realpath(base)
+        self.spec = spec if spec is not None else base
+        self.is_live = self.base == "/"
+        self.kind = kind or ("live" if self.is_live else "directory")
+        #: root-relative paths opened or listed, when recording (manifest tests)
+        self.opened: list[str] | None = [] if record else None
+        self._facts: dict | None = None
+
+    # -- construction ----------------------------------------------------
+    @classmethod
+    def open(cls, spec: str | os.PathLike | None = None, *, record: bool = False) -> "Root":
+        """Return a Root for ``spec``: ``/``, a directory, or a snapshot tarball."""
+        spec = os.fspath(spec) if spec else "/"
+        if not os.path.exists(spec):
+            raise DiscoveryError(
+                f"root {spec!r} does not exist",
+                hint="give --root a directory holding sys/ and proc/, or a snapshot tarball",
+            )
+        if os.path.isdir(spec):
+            base = spec
+            if not os.path.isdir(os.path.join(spec, "sys")):
+                # A snapshot directory may hold one top folder with sys/ inside.
+                base = _single_top_folder(spec) or spec
+            root = cls(base, spec=spec, record=record)
+        elif _is_tarball(spec):
+            base = unpack_snapshot(spec)
+            root = cls(base, spec=spec, kind="tarball", record=record)
+        else:
+            raise DiscoveryError(
+                f"root {spec!r} is neither a directory nor a snapshot tarball",
+                hint="tarballs end in .tar, .tar.gz, .tar.bz2 or .tar.xz",
+            )
+        if not os.path.isdir(os.path.join(root.base, "sys", "devices", "system", "cpu")):
+            raise DiscoveryError(
+                f"root {spec!r} has no sys/devices/system/cpu",
+                hint="a root must hold sys/ and proc/ as captured by 'rmctl snapshot capture'",
+            )
+        return root
+
+    # -- paths -----------------------------------------------------------
+    def path(self, rel: str) -> str:
+        """Return the real path of a root-relative path; refuse escapes."""
+        if rel.startswith("/") or rel == ".." or rel.startswith("../") or "/../" in rel or rel.endswith("/.."):
+            raise DiscoveryError(f"path {rel!r} leaves the root")
+        return os.path.join(self.base, rel) if rel else self.base
+
+    def _note(self, rel: str) -> None:
+        if self.opened is not None:
+            self.opened.append(rel)
+
+    # -- reads -----------------------------------------------------------
+    def read(self, rel: str) -> str | None:
+        """Return the text of a file with NUL bytes removed, or None if missing.
+
+        Unreadable files (EACCES, EIO, EINVAL as some sysfs attributes give)
+        are None too; the caller records a finding where it matters.
+        """
+        self._note(rel)
+        try:
+            with open(self.path(rel), "rb") as f:
+                data = f.read(1 << 22)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except PermissionError:
+            return None
+        except OSError:
+            return None
+        return data.replace(b"\0", b"").decode("utf-8", "replace")
+
+    def read_strip(self, rel: str) -> str | None:
+        text = self.read(rel)
+        return None if text is None else text.strip()
+
+    def read_int(self, rel: str) -> int | None:
+        """Return a file holding one integer, or None when missing or not an int."""
+        text = self.read_strip(rel)
+        if text is None or text == "":
+            return None
+        try:
+            return int(text, 0) if text.startswith("0x") else int(text)
+        except ValueError:
+            return None
+
+    def exists(self, rel: str) -> bool:
+        self._note(rel)
+        return os.path.exists(self.path(rel))
+
+    def isdir(self, rel: str) -> bool:
+        return os.path.isdir(self.path(rel))
+
+    def listdir(self, rel: str) -> list[str]:
+        """Return the names in a directory, sorted; [] when missing."""
+        self._note(rel + "/")
+        try:
+            return sorted(os.listdir(self.path(rel)))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except PermissionError as e:
+            raise AccessDenied(f"cannot list {rel}: {e.strerror}") from None
+
+    def scandir(self, rel: str) -> Iterator[os.DirEntry]:
+        self._note(rel + "/")
+        try:
+            with os.scandir(self.path(rel)) as it:
+                yield from it
+        except (FileNotFoundError, NotADirectoryError):
+            return
+
+    def readlink(self, rel: str) -> str | None:
+        """Return a link's target, or None when not a link."""
+        self._note(rel)
+        try:
+            return os.readlink(self.path(rel))
+        except OSError:
+            return None
+
+    def realpath(self, rel: str) -> str | None:
+        """Return the root-relative canonical path of ``rel`` or None if it leaves the root."""
+        real = os.path.realpath(self.path(rel))
+        if self.base == "/":
+            return real.lstrip("/")
+        if real == self.base:
+            return ""
+        if not real.startswith(self.base + os.sep):
+            return None
+        return real[len(self.base) + 1:]
+
+    # -- facts -----------------------------------------------------------
+    def facts(self) -> dict:
+        """Return facts that are not files: kernel, arch, page size, capture time.
+
+        Live: ``os.uname()`` and ``os.sysconf``.  Snapshot: the facts file
+        written by ``rmctl snapshot capture`` ({} when absent).
+        """
+        if self._facts is None:
+            if self.is_live:
+                u = os.uname()
+                self._facts = {
+                    "kernel": u.release,
+                    "arch": u.machine,
+                    "page_size": os.sysconf("SC_PAGE_SIZE"),
+                }
+            else:
+                text = self.read(FACTS_FILE)
+                try:
+                    self._facts = json.loads(text) if text else {}
+                except ValueError:
+                    raise DiscoveryError(f"{FACTS_FILE} in root {self.spec!r} is not valid JSON") from None
+                if not isinstance(self._facts, dict):
+                    raise DiscoveryError(f"{FACTS_FILE} in root {self.spec!r} is not a JSON object")
+        return self._facts
+
+    def __repr__(self) -> str:
+        return f"Root({self.spec!r})"
+
+
+def _single_top_folder(path: str) -> str | None:
+    entries = [e for e in os.listdir(path) if not e.startswith(".")]
+    if len(entries) == 1 and os.path.isdir(os.path.join(path, entries[0], "sys")):
+        return os.path.join(path, entries[0])
+    return None
+
+
+def _is_tarball(path: str) -> bool:
+    if path.endswith(TARBALL_SUFFIXES):
+        return True
+    try:
+        return tarfile.is_tarfile(path)
+    except OSError:
+        return False
+
+
+_tmpdirs: list[str] = []
+
+
+@atexit.register
+def _cleanup() -> None:
+    for d in _tmpdirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def check_members(members: list[tarfile.TarInfo], spec: str) -> None:
+    """Refuse members that could leave the root or are not plain data.
+
+    Refused: absolute names, ``..`` components, symbolic or hard links whose
+    target resolves outside the tarball's root, devices, FIFOs, members
+    larger than MAX_MEMBER_BYTES, more than MAX_TOTAL_BYTES or MAX_MEMBERS
+    in all.  (Python's tarfile "data" filter does the same, but only from
+    3.10.12/3.11.4; rmctl supports 3.10.0.)
+    """
+    if len(members) > MAX_MEMBERS:
+        raise UnsafeSnapshotError(f"snapshot {spec!r} has {len(members)} members, more than {MAX_MEMBERS}")
+    total = 0
+    for m in members:
+        name = m.name
+        parts = name.split("/")
+        if name.startswith("/") or os.path.isabs(name):
+            raise UnsafeSnapshotError(f"snapshot {spec!r}: member {name!r} has an absolute path",
+                                      hint="capture snapshots with 'rmctl snapshot capture'")
+        if ".." in parts:
+            raise UnsafeSnapshotError(f"snapshot {spec!r}: member {name!r} contains '..'")
+        if m.isdev() or m.isfifo() or not (m.isfile() or m.isdir() or m.issym() or m.islnk()):
+            raise UnsafeSnapshotError(f"snapshot {spec!r}: member {name!r} is a device or special file")
+        if m.size > MAX_MEMBER_BYTES:
+            raise UnsafeSnapshotError(f"snapshot {spec!r}: member {name!r} is absurdly large ({m.size} bytes)")
+        total += m.size
+        if total > MAX_TOTAL_BYTES:
+            raise UnsafeSnapshotError(f"snapshot {spec!r} unpacks to more than {MAX_TOTAL_BYTES} bytes")
+        if m.issym() or m.islnk():
+            target = m.linkname
+            if target.startswith("/"):
+                raise UnsafeSnapshotError(f"snapshot {spec!r}: link {name!r} points to absolute {target!r}")
+            base = os.path.dirname(name) if m.issym() else ""
+            resolved = os.path.normpath(os.path.join(base, target))
+            if resolved == ".." or resolved.startswith("../"):
+                raise UnsafeSnapshotError(f"snapshot {spec!r}: link {name!r} -> {target!r} leaves the root")
+
+
+def unpack_snapshot(spec: str) -> str:
+    """Unpack a snapshot tarball into a private temporary directory; return its root."""
+    try:
+        tf = tarfile.open(spec)
+    except (tarfile.TarError, OSError, EOFError) as e:
+        raise DiscoveryError(f"cannot read snapshot {spec!r}: {e}") from None
+    with tf:
+        try:
+            members = tf.getmembers()
+        except (tarfile.TarError, OSError, EOFError) as e:
+            raise DiscoveryError(f"cannot read snapshot {spec!r}: {e}") from None
+        check_members(members, spec)
+        dest = tempfile.mkdtemp(prefix="rmctl-root-")
+        _tmpdirs.append(dest)
+        for m in members:
+            target = os.path.join(dest, m.name)
+            try:
+                if m.isdir():
+                    os.makedirs(target, exist_ok=True)
+                elif m.issym():
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    os.symlink(m.linkname, target)
+                elif m.islnk():
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    shutil.copyfile(os.path.join(dest, m.linkname), target)
+                else:
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    src = tf.extractfile(m)
+                    with open(target, "wb") as out:
+                        if src is not None:
+                            shutil.copyfileobj(src, out)
+            except FileExistsError:
+                continue
+            except (OSError, tarfile.TarError, EOFError) as e:
+                raise DiscoveryError(f"cannot unpack snapshot {spec!r} at {m.name!r}: {e}") from None
+        # A second pass: symlinks may chain; refuse any whose final target leaves dest.
+        for m in members:
+            if m.issym():
+                real = os.path.realpath(os.path.join(dest, m.name))
+                if real != dest and not real.startswith(dest + os.sep):
+                    raise UnsafeSnapshotError(f"snapshot {spec!r}: link {m.name!r} resolves outside the root")
+        # Directories read-only-ish modes in the tarball must not stop reads.
+        for dirpath, dirnames, _ in os.walk(dest):
+            for d in dirnames:
+                p = os.path.join(dirpath, d)
+                if not os.path.islink(p):
+                    os.chmod(p, stat.S_IRWXU)
+    top = dest
+    if not os.path.isdir(os.path.join(dest, "sys")):
+        top = _single_top_folder(dest) or dest
+    return top

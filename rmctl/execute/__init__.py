@@ -1,0 +1,1 @@
+"""The only code in rmctl that changes a machine: hosts and the executor."""

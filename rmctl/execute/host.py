@@ -1,0 +1,240 @@
+"""Hosts: where actions read and write.
+
+``LiveHost`` acts on this machine.  ``RootHost`` acts under a directory (a
+temporary root in tests), performs file writes there, and records what it
+cannot really do under a directory (mounts, affinity) so tests can check it.
+Both raise rmctl errors: EACCES/EPERM -> AccessDenied, others -> ApplyError.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import os
+import tempfile
+
+from rmctl.cpuset import CpuSet
+from rmctl.errors import AccessDenied, ApplyError
+
+
+def _oserror(e: OSError, what: str, path: str):
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return AccessDenied(f"{what} {path}: {e.strerror}",
+                            hint="run as root (and not on a read-only file system)")
+    return ApplyError(f"{what} {path}: {e.strerror or e}")
+
+
+class Host:
+    """Base host: file operations relative to ``base``."""
+
+    live = False
+
+    def __init__(self, base: str = "/"):
+        self.base = base
+
+    def real(self, path: str) -> str:
+        if self.base == "/":
+            return path
+        return os.path.join(self.base, path.lstrip("/"))
+
+    # -- files -------------------------------------------------------------
+    def read_text(self, path: str) -> str | None:
+        try:
+            with open(self.real(path), "rb") as f:
+                return f.read().replace(b"\0", b"").decode("utf-8", "replace")
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as e:
+            raise _oserror(e, "cannot read", path) from None
+
+    def write_text(self, path: str, value: str) -> None:
+        # sysfs wants one write() of the whole value, no O_TRUNC games, no O_CREAT.
+        try:
+            fd = os.open(self.real(path), os.O_WRONLY | (0 if self.live else os.O_CREAT | os.O_TRUNC))
+            try:
+                os.write(fd, value.encode())
+            finally:
+                os.close(fd)
+        except OSError as e:
+            raise _oserror(e, "cannot write", path) from None
+
+    def can_write(self, path: str) -> bool:
+        """Return True when ``path`` (or, if absent, its directory) is writable by us."""
+        p = self.real(path)
+        while not os.path.exists(p) and p not in ("/", ""):
+            p = os.path.dirname(p)
+        return os.access(p, os.W_OK)
+
+    def isdir(self, path: str) -> bool:
+        return os.path.isdir(self.real(path))
+
+    def exists(self, path: str) -> bool:
+        return os.path.exists(self.real(path))
+
+    def listdir(self, path: str) -> list[str]:
+        try:
+            return sorted(os.listdir(self.real(path)))
+        except OSError:
+            return []
+
+    def mkdir(self, path: str, mode: int = 0o755) -> None:
+        try:
+            os.makedirs(self.real(path), mode=mode, exist_ok=True)
+        except OSError as e:
+            raise _oserror(e, "cannot create directory", path) from None
+
+    def rmdir(self, path: str) -> None:
+        try:
+            os.rmdir(self.real(path))
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            raise _oserror(e, "cannot remove directory", path) from None
+
+    def replace_file(self, path: str, content: str) -> None:
+        """Replace ``path`` atomically: temp file in the same directory, fsync, rename, fsync dir."""
+        real = self.real(path)
+        d = os.path.dirname(real)
+        try:
+            os.makedirs(d, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=d)
+            try:
+                with os.fdopen(fd, "w") as f:
+                    f.write(content)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, real)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+            dfd = os.open(d, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError as e:
+            raise _oserror(e, "cannot replace", path) from None
+
+    # -- mounts ------------------------------------------------------------
+    def mount_at(self, path: str):
+        """Return (source, fstype, options dict) of the last mount at ``path``, or None."""
+        from rmctl.discovery.parse import parse_mounts
+
+        text = self.read_text("/proc/mounts") or ""
+        found = None
+        target = os.path.normpath(path)
+        for src, mpath, fstype, opts in parse_mounts(text):
+            if mpath == target:
+                found = (src, fstype, opts)
+        return found
+
+    def mount(self, source: str, path: str, fstype: str, options: str) -> None:
+        raise NotImplementedError
+
+    def umount(self, path: str) -> None:
+        raise NotImplementedError
+
+    # -- affinity ----------------------------------------------------------
+    def get_affinity(self, pid: int) -> str | None:
+        raise NotImplementedError
+
+    def set_affinity(self, pid: int, cpus: str) -> None:
+        raise NotImplementedError
+
+
+class LiveHost(Host):
+    """This machine."""
+
+    live = True
+
+    def __init__(self):
+        super().__init__("/")
+
+    def mount(self, source, path, fstype, options):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        rc = libc.mount(source.encode(), path.encode(), fstype.encode(), ctypes.c_ulong(0),
+                        options.encode() if options else None)
+        if rc != 0:
+            e = ctypes.get_errno()
+            raise _oserror(OSError(e, os.strerror(e)), "cannot mount", path)
+
+    def umount(self, path):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        if libc.umount2(path.encode(), 0) != 0:
+            e = ctypes.get_errno()
+            raise _oserror(OSError(e, os.strerror(e)), "cannot unmount", path)
+
+    def get_affinity(self, pid):
+        try:
+            return CpuSet(os.sched_getaffinity(pid)).to_list()
+        except ProcessLookupError:
+            return None
+
+    def set_affinity(self, pid, cpus):
+        """Set the affinity of every thread of ``pid`` (``/proc/PID/task/*``)."""
+        want = set(CpuSet.parse(cpus))
+        try:
+            tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+        except FileNotFoundError:
+            raise ApplyError(f"no process {pid}") from None
+        for tid in tids:
+            try:
+                os.sched_setaffinity(tid, want)
+            except ProcessLookupError:
+                continue  # the thread ended meanwhile
+            except OSError as e:
+                raise _oserror(e, "cannot set affinity of", f"thread {tid}") from None
+
+
+class RootHost(Host):
+    """A host under a directory: file actions really happen there; mounts and
+    affinity are simulated in memory and recorded in ``calls``."""
+
+    def __init__(self, base: str):
+        super().__init__(base)
+        self.calls: list[tuple] = []
+        self._mounts: dict[str, tuple[str, str, dict]] = {}
+        self._affinity: dict[int, str] = {}
+
+    def write_text(self, path, value):
+        self.calls.append(("write", path, value))
+        super().write_text(path, value)
+
+    def mkdir(self, path, mode=0o755):
+        self.calls.append(("mkdir", path))
+        super().mkdir(path, mode)
+
+    def rmdir(self, path):
+        self.calls.append(("rmdir", path))
+        super().rmdir(path)
+
+    def replace_file(self, path, content):
+        self.calls.append(("replace", path))
+        super().replace_file(path, content)
+
+    def mount_at(self, path):
+        return self._mounts.get(os.path.normpath(path))
+
+    def mount(self, source, path, fstype, options):
+        self.calls.append(("mount", source, path, fstype, options))
+        opts = {}
+        for o in filter(None, options.split(",")):
+            k, _, v = o.partition("=")
+            opts[k] = v
+        self._mounts[os.path.normpath(path)] = (source, fstype, opts)
+
+    def umount(self, path):
+        self.calls.append(("umount", path))
+        if self._mounts.pop(os.path.normpath(path), None) is None:
+            raise ApplyError(f"cannot unmount {path}: not mounted")
+
+    def get_affinity(self, pid):
+        return self._affinity.get(pid, "")
+
+    def set_affinity(self, pid, cpus):
+        self.calls.append(("affinity", pid, cpus))
+        self._affinity[pid] = CpuSet.parse(cpus).to_list()

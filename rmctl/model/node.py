@@ -1,0 +1,55 @@
+"""NodeModel: everything discovered about one node, plus provenance and findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rmctl.model.memory import HugepagePool, HugetlbMount, MemoryInfo
+from rmctl.model.topology import Topology
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A non-fatal anomaly met while reading (kept as data, shown with -v).
+
+    ``code`` is a stable snake_case name; ``path`` is root-relative.
+    """
+
+    code: str
+    message: str
+    path: str | None = None
+    severity: str = "warning"  #: "info" | "warning"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the model came from."""
+
+    root: str
+    live: bool
+    kind: str = "directory"  #: "live" | "directory" | "tarball"
+    kernel: str | None = None
+    arch: str | None = None
+    page_size: int | None = None
+    captured_at: str | None = None
+    rmctl_version: str | None = None
+
+
+@dataclass(frozen=True)
+class NodeModel:
+    """One node: topology, memory, hugepages, mounts, devices, findings."""
+
+    source: Source
+    topology: Topology
+    memory: MemoryInfo
+    hugepages: tuple[HugepagePool, ...] = ()  #: global pools, one per page size
+    mounts: tuple[HugetlbMount, ...] = ()
+    cmdline: str | None = None
+    devices: tuple[Any, ...] = ()  #: PCI devices (rmctl.model.pci), when discovered
+    findings: tuple[Finding, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)  #: THP mode and other small facts
+
+    def page_sizes(self) -> list[int]:
+        """Return the hugepage sizes the kernel offers, ascending."""
+        return sorted({p.page_size for p in self.hugepages})

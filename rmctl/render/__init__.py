@@ -1,0 +1,1 @@
+"""Renderers: plain data (JSON/YAML) and rich tables.  No I/O but printing."""

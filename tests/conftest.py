@@ -1,0 +1,71 @@
+import os
+import sys
+import json
+import tarfile
+
+import pytest
+
+HERE = os.path.dirname(__file__)
+REPO = os.path.dirname(HERE)
+SHARED = os.environ.get("RMCTL_SHARED") or os.path.join(os.path.dirname(REPO), "shared")
+FIXTURES = os.path.join(SHARED, "fixtures")
+SYSFS_FIXTURES = os.path.join(FIXTURES, "sysfs")
+NODE_FIXTURES = os.path.join(FIXTURES, "nodes")
+
+
+def fixture_names():
+    if not os.path.isdir(SYSFS_FIXTURES):
+        return []
+    return sorted(f[: -len(".expected.json")] for f in os.listdir(SYSFS_FIXTURES) if f.endswith(".expected.json"))
+
+
+def fixture_tarball(name):
+    for ext in (".tar.bz2", ".tar.gz", ".tar.xz", ".tar"):
+        p = os.path.join(SYSFS_FIXTURES, name + ext)
+        if os.path.exists(p):
+            return p
+    raise FileNotFoundError(name)
+
+
+def fixture_expected(name):
+    with open(os.path.join(SYSFS_FIXTURES, name + ".expected.json")) as f:
+        return json.load(f)
+
+
+_extracted = {}
+
+
+@pytest.fixture(scope="session")
+def fixture_root(tmp_path_factory):
+    """Return a function: fixture name -> extracted root directory (cached per session)."""
+
+    def get(name):
+        if name not in _extracted:
+            d = tmp_path_factory.mktemp(name.replace("+", "_"))
+            with tarfile.open(fixture_tarball(name)) as tf:
+                try:
+                    tf.extractall(d, filter="data")
+                except TypeError:  # Python < 3.10.12 has no filter
+                    tf.extractall(d)
+            exp = fixture_expected(name)
+            _extracted[name] = str(d / exp["root_in_tarball"])
+        return _extracted[name]
+
+    return get
+
+
+@pytest.fixture
+def run_cli(tmp_path):
+    """Run rmctl in-process through typer's CliRunner; returns (exit_code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from rmctl.cli import app
+
+    def run(*args, env=None, input=None):
+        runner = CliRunner()
+        e = {"RMCTL_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1"}
+        e.update(env or {})
+        r = runner.invoke(app, list(args), env=e, input=input, catch_exceptions=False)
+        return r.exit_code, r.stdout, r.stderr
+
+    return run
