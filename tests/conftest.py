@@ -69,3 +69,23 @@ def run_cli(tmp_path):
         return r.exit_code, r.stdout, r.stderr
 
     return run
+
+
+@pytest.fixture
+def machine_lock():
+    """Serialise end-to-end tests that change this machine (hugepages, mounts,
+    cgroups, affinity) across concurrent pytest runs; CI runs one process."""
+    import fcntl
+
+    with open("/tmp/rmctl-e2e.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+        fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def require_root():
+    """End-to-end tests need root; in CI (CI=true) not being root is a failure, not a skip."""
+    if os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("end-to-end tests must run as root in CI")
+        pytest.skip("needs root")

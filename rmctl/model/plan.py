@@ -32,6 +32,24 @@ class HostLike(Protocol):  # the subset of rmctl.execute.host.Host actions use
 
 _REGISTRY: dict[str, type["Action"]] = {}
 
+#: modules that define more Action kinds; imported when a saved plan names
+#: a kind not registered yet (so loading a plan needs no CLI import)
+ACTION_MODULES = (
+    "rmctl.model.cpu_actions",
+    "rmctl.model.hugepage_actions",
+    "rmctl.model.profile_actions",
+)
+
+
+def _load_action_modules() -> None:
+    import importlib
+
+    for name in ACTION_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+
 
 @dataclass(frozen=True)
 class Action:
@@ -90,6 +108,8 @@ class Action:
     @staticmethod
     def from_data(d: dict) -> "Action":
         kind = d.get("kind")
+        if kind not in _REGISTRY:
+            _load_action_modules()
         cls = _REGISTRY.get(kind)  # type: ignore[arg-type]
         if cls is None:
             raise UsageError(f"unknown action kind {kind!r} in plan")
