@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from rmctl import __version__
 from rmctl.cpuset import CpuSet
 from rmctl.discovery import paths
-from rmctl.discovery.cache import read_caches
+from rmctl.discovery.cache import cpuinfo_caches, read_caches
 from rmctl.discovery.cpu import group_cores, group_packages, read_cpulist, read_cpus
 from rmctl.discovery.memory import read_meminfo, read_mounts, read_pools, read_thp
 from rmctl.discovery.numa import read_nodes
-from rmctl.discovery.parse import cmdline_cpulist, parse_cmdline, parse_status_field
+from rmctl.discovery.parse import cmdline_cpulist, parse_cmdline, parse_cpuinfo_arch, parse_status_field
 from rmctl.discovery.root import Root
 from rmctl.errors import ParseError
 from rmctl.model.node import Finding, NodeModel, Source
@@ -61,6 +63,15 @@ def assemble(root: Root, *, devices: bool = False) -> NodeModel:
         for key, (rid, cs) in sorted(pk_raw.items())
     }
     caches = read_caches(root, online, findings)
+    facts = root.facts()
+    arch = facts.get("arch")
+    cpuinfo = None
+    if arch is None or arch.startswith("s390"):
+        cpuinfo = root.read(paths.PROC_CPUINFO)
+    if arch is None:
+        arch = infer_arch(root, cpuinfo, findings)
+    if cpuinfo and (arch or "").startswith("s390"):
+        caches = caches + cpuinfo_caches(cpuinfo, online, caches, findings)
     nodes = {
         n.id: NumaNode(id=n.id, cpus=n.cpus, memory_total=n.memory_total, memory_free=n.memory_free,
                        distances=n.distances, hugepages=n.hugepages)
@@ -69,10 +80,9 @@ def assemble(root: Root, *, devices: bool = False) -> NodeModel:
     memory = read_meminfo(root, findings)
     pools = read_pools(root, paths.SYS_HUGEPAGES, None, findings)
     mounts = read_mounts(root, memory.hugepage_size, findings)
-    facts = root.facts()
     source = Source(
         root=root.spec, live=root.is_live, kind=root.kind,
-        kernel=facts.get("kernel"), arch=facts.get("arch"), page_size=facts.get("page_size"),
+        kernel=facts.get("kernel"), arch=arch, page_size=facts.get("page_size"),
         captured_at=facts.get("captured_at"),
         rmctl_version=facts.get("rmctl_version", __version__ if root.is_live else None),
     )
@@ -140,3 +150,19 @@ def read_core_types(root: Root, raw: dict, findings: list[Finding]) -> dict[int,
         for cpu, cap in caps.items():
             out[cpu] = "performance" if cap == top else "efficiency"
     return out
+
+
+def infer_arch(root: Root, cpuinfo: str | None, findings: list[Finding]) -> str | None:
+    """Return the architecture implied by ``proc/cpuinfo`` (no facts file), with a finding."""
+    if not cpuinfo:
+        findings.append(Finding("arch_unknown", "no facts file and no proc/cpuinfo: architecture unknown",
+                                paths.PROC_CPUINFO, "info"))
+        return None
+    byteorder = None
+    if re.search(r"^cpu\s*:\s*(POWER|PPC|ppc)", cpuinfo, re.M):
+        byteorder = root.read_strip(paths.SYS_CPU_BYTEORDER)
+    arch = parse_cpuinfo_arch(cpuinfo, byteorder)
+    findings.append(Finding("arch_inferred",
+                            f"architecture {arch or 'unknown'} inferred from proc/cpuinfo (no facts file)",
+                            paths.PROC_CPUINFO, "info"))
+    return arch

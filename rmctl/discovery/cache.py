@@ -11,7 +11,7 @@ import re
 
 from rmctl.cpuset import CpuSet
 from rmctl.discovery import paths
-from rmctl.discovery.parse import parse_cache_size, parse_cache_type
+from rmctl.discovery.parse import parse_cache_size, parse_cache_type, parse_cpuinfo_s390_caches
 from rmctl.discovery.root import Root
 from rmctl.errors import ParseError
 from rmctl.model.node import Finding
@@ -75,3 +75,28 @@ def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cac
             seen[key] = Cache(level=level, type=ctype, size_bytes=size, cpus=shared,
                               id=cid, line_size=line, ways=ways)
     return sorted(seen.values(), key=lambda c: (c.level, c.type, c.cpus.first()))
+
+
+def cpuinfo_caches(cpuinfo: str, online: CpuSet, sysfs_caches: list[Cache],
+                   findings: list[Finding]) -> list[Cache]:
+    """Return the s390 caches that only ``proc/cpuinfo`` names (L3/L4, shared).
+
+    lscpu does the same (sys-utils/lscpu-cputype.c reads ``cacheN`` lines on
+    s390) and prints them without instance counts; so do we: one Cache over
+    all online CPUs with ``cpus_known=False``.  Levels/types that sysfs
+    already has are not repeated.
+    """
+    have = {(c.level, c.type) for c in sysfs_caches}
+    out = []
+    for e in parse_cpuinfo_s390_caches(cpuinfo):
+        if (e["level"], e["type"]) in have or not online:
+            continue
+        have.add((e["level"], e["type"]))
+        out.append(Cache(level=e["level"], type=e["type"], size_bytes=e["size_bytes"], cpus=online,
+                         line_size=e["line_size"], ways=e["ways"], cpus_known=False))
+    if out:
+        findings.append(Finding("cache_sharing_unknown",
+                                "caches " + ", ".join(f"L{c.level}" for c in out)
+                                + " known only from proc/cpuinfo: which CPUs share them is unknown",
+                                paths.PROC_CPUINFO, "info"))
+    return out

@@ -117,3 +117,71 @@ def parse_status_field(text: str, name: str) -> str | None:
         if k.strip() == name:
             return v.strip()
     return None
+
+
+def parse_cpuinfo_arch(text: str, byteorder: str | None = None) -> str | None:
+    """Return the ISA name (uname -m style) that ``proc/cpuinfo`` implies, or None.
+
+    Used only when the root has no facts (snapshots not made by rmctl:
+    lscpu dumps).  Evidence per architecture, from each arch's
+    show_cpuinfo() in the kernel (arch/*/kernel/{setup,cpu,proc}.c):
+    x86 ``flags`` with ``lm`` (long mode) is x86_64, without it i686;
+    ``CPU architecture: 8`` is aarch64 (7 or lower: arm); ``isa : rv64...``
+    riscv64; ``arch : IA-64`` ia64; ``vendor_id : IBM/S390`` with ``zarch``
+    s390x; ``cpu : POWER...``/``PPC...`` ppc64, or ppc64le when
+    ``sys/kernel/cpu_byteorder`` says little.  A 32-bit kernel on a 64-bit
+    x86 CPU reads as x86_64: the caller records the guess as a finding.
+    """
+    kv: dict[str, str] = {}
+    for line in text.splitlines():
+        k, sep, v = line.partition(":")
+        if sep:
+            kv.setdefault(k.strip().lower(), v.strip())
+    if kv.get("arch", "").upper() == "IA-64":
+        return "ia64"
+    if kv.get("vendor_id") == "IBM/S390":
+        return "s390x" if "zarch" in kv.get("features", "").split() else "s390"
+    if "isa" in kv:
+        isa = kv["isa"].lower()
+        return "riscv64" if isa.startswith("rv64") else "riscv32" if isa.startswith("rv32") else None
+    if "cpu architecture" in kv:
+        try:
+            return "aarch64" if int(kv["cpu architecture"].split()[0]) >= 8 else "arm"
+        except (ValueError, IndexError):
+            return None
+    if re.match(r"(POWER|PPC|ppc)", kv.get("cpu", "")):
+        return "ppc64le" if (byteorder or "").strip() == "little" else "ppc64"
+    if "flags" in kv and "vendor_id" in kv:
+        return "x86_64" if "lm" in kv["flags"].split() else "i686"
+    return None
+
+
+_S390_CACHE = re.compile(r"^cache(\d+)\s*:\s*(.*)$")
+
+
+def parse_cpuinfo_s390_caches(text: str) -> list[dict]:
+    """Return the ``cacheN : level=3 type=Unified scope=Shared size=65536K ...`` lines of s390 cpuinfo.
+
+    Each is ``{level, type, scope, size_bytes, line_size, ways}``
+    (arch/s390/kernel/cache.c: show_cacheinfo).  s390 sysfs has only the
+    private L1/L2 caches; L3/L4 exist only here, without the CPUs sharing them.
+    """
+    out = []
+    for line in text.splitlines():
+        m = _S390_CACHE.match(line.strip())
+        if not m:
+            continue
+        kv = dict(p.split("=", 1) for p in m.group(2).split() if "=" in p)
+        try:
+            level = int(kv["level"])
+        except (KeyError, ValueError):
+            continue
+        ctype = parse_cache_type(kv.get("type", ""))
+        if ctype is None:
+            continue
+        def _int(k: str) -> int | None:
+            return int(kv[k]) if kv.get(k, "").isdigit() else None
+        out.append({"level": level, "type": ctype, "scope": kv.get("scope"),
+                    "size_bytes": parse_cache_size(kv.get("size", "")),
+                    "line_size": _int("line_size"), "ways": _int("associativity")})
+    return out

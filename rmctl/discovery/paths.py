@@ -58,6 +58,7 @@ def node_hugepages(node: int) -> str:
 
 
 SYS_HUGEPAGES = "sys/kernel/mm/hugepages"
+SYS_CPU_BYTEORDER = "sys/kernel/cpu_byteorder"
 SYS_THP = "sys/kernel/mm/transparent_hugepage"
 SYS_PCI_DEVICES = "sys/bus/pci/devices"
 SYS_CLASS_NET = "sys/class/net"

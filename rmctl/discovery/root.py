@@ -25,6 +25,10 @@ from rmctl.errors import AccessDenied, DiscoveryError, UnsafeSnapshotError
 #: release, architecture, page size, capture time, NVML facts...)
 FACTS_FILE = "rmctl-facts.json"
 
+#: hwloc-gather-topology's side file (uname data) in hwloc snapshots; read
+#: only when there is no facts file.  Its HostName line is never kept.
+HWLOC_NOFILE_INFO = "proc/hwloc-nofile-info"
+
 TARBALL_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 
 # Limits for snapshot tarballs: a sysfs snapshot is a few MB of small files.
@@ -183,16 +187,40 @@ class Root:
                 }
             else:
                 text = self.read(FACTS_FILE)
+                if text is None:
+                    self._facts = _hwloc_nofile_info(self.read(HWLOC_NOFILE_INFO))
+                    return self._facts
                 try:
-                    self._facts = json.loads(text) if text else {}
+                    self._facts = json.loads(text) if text.strip() else {}
                 except ValueError:
-                    raise DiscoveryError(f"{FACTS_FILE} in root {self.spec!r} is not valid JSON") from None
+                    raise DiscoveryError(f"{FACTS_FILE} in root {self.spec!r} is not valid JSON",
+                                         hint="recapture the snapshot with 'rmctl snapshot capture'") from None
                 if not isinstance(self._facts, dict):
-                    raise DiscoveryError(f"{FACTS_FILE} in root {self.spec!r} is not a JSON object")
+                    raise DiscoveryError(f"{FACTS_FILE} in root {self.spec!r} is not a JSON object",
+                                         hint="recapture the snapshot with 'rmctl snapshot capture'")
         return self._facts
 
     def __repr__(self) -> str:
         return f"Root({self.spec!r})"
+
+
+def _hwloc_nofile_info(text: str | None) -> dict:
+    """Return facts from hwloc's ``proc/hwloc-nofile-info`` (``Key: value`` lines)."""
+    if not text:
+        return {}
+    kv = {}
+    for line in text.splitlines():
+        k, sep, v = line.partition(":")
+        if sep:
+            kv[k.strip()] = v.strip()
+    facts: dict = {}
+    if kv.get("Architecture"):
+        facts["arch"] = kv["Architecture"]
+    if kv.get("OSRelease") and kv["OSRelease"] != "dummy":
+        facts["kernel"] = kv["OSRelease"]
+    if kv.get("PageSize", "").isdigit():
+        facts["page_size"] = int(kv["PageSize"])
+    return facts
 
 
 def _single_top_folder(path: str) -> str | None:

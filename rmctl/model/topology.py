@@ -77,6 +77,10 @@ class Cache:
     id: int | None = None
     line_size: int | None = None
     ways: int | None = None
+    #: False when the kernel does not say which CPUs share it (s390 L3/L4,
+    #: known only from proc/cpuinfo): ``cpus`` is then every online CPU and
+    #: the number of instances is unknown.
+    cpus_known: bool = True
 
 
 @dataclass(frozen=True)
@@ -155,13 +159,19 @@ class Topology:
         return max((len(k.cpus) for k in self.cores.values()), default=0)
 
     def summary_caches(self) -> list[dict]:
-        """Return caches grouped by (level, type, size) with instance counts."""
-        groups: dict[tuple, int] = {}
+        """Return caches grouped by (level, type, size) with instance counts.
+
+        ``instances`` is None for caches whose sharing is unknown (s390 L3/L4).
+        """
+        groups: dict[tuple, int | None] = {}
         for c in self.caches:
             if not c.cpus:
                 continue
             key = (c.level, c.type, c.size_bytes)
-            groups[key] = groups.get(key, 0) + 1
+            if not c.cpus_known:
+                groups[key] = None
+            elif key not in groups or groups[key] is not None:
+                groups[key] = (groups.get(key) or 0) + 1
         order = {"data": 0, "instruction": 1, "unified": 2}
         return [
             {"level": lv, "type": ty, "size_bytes": sz, "instances": n}
