@@ -1,0 +1,413 @@
+"""NodeProfile loading and validation, with file positions.
+
+The shape (issue 7, a contract: extend, never change)::
+
+    apiVersion: rmctl.io/v1alpha1
+    kind: NodeProfile
+    metadata: {name: worker}
+    spec:
+      systemReservedCPUs: {count: 1}          # or {cpus: "0"}
+      isolatedCPUs: {cpus: "2-3"}             # boot arguments; needs a reboot
+      hugepages:
+      - {pageSize: 2Mi, count: 8, node: 0}    # omit node for the global pool
+      mounts:
+      - {path: /mnt/huge-2m, pageSize: 2Mi}
+      reservations:
+      - {name: db, count: 1}                  # any `cpu reserve` constraint may appear
+
+Extensions (all optional): hugepage entries take ``reserved`` (pages kept
+from pods: exported as the kubelet's reservedMemory); mounts take the
+hugetlbfs options ``size``, ``minSize``, ``nrInodes``, ``uid``, ``gid``,
+``mode``; ``spec.kubelet`` sets what ``export kubelet-config`` cannot learn
+from the node (topologyManagerPolicy, topologyManagerScope,
+systemReservedMemory, kubeReservedMemory, evictionHardMemory).
+
+Positions come from ``yaml.compose`` (the node tree keeps start marks);
+the values from ``yaml.safe_load`` of the same text, so nothing but plain
+data is ever constructed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rmctl.errors import ParseError, UsageError
+
+PROFILE_API_VERSION = "rmctl.io/v1alpha1"
+PROFILE_KIND = "NodeProfile"
+
+#: topologyManagerPolicy values (kubelet KubeletConfiguration, k8s 1.27+)
+TOPOLOGY_POLICIES = ("none", "best-effort", "restricted", "single-numa-node")
+TOPOLOGY_SCOPES = ("container", "pod")
+#: constraint keys of a reservation, as `rmctl cpu reserve` spells its options
+RESERVATION_KEYS = ("name", "count", "cpus", "numa", "socket", "near", "from", "options", "ownerPid")
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")
+
+
+class ProfileError(ParseError):
+    """A profile field is wrong; the message starts with ``FILE:LINE:COL: FIELD:``."""
+
+    code = "invalid_profile"
+
+
+@dataclass(frozen=True)
+class HugepageEntry:
+    page_size: int  #: bytes
+    count: int  #: pages wanted in the pool
+    node: int | None = None  #: None: the global pool
+    reserved: int = 0  #: pages kept from pods (kubelet reservedMemory)
+    field: str = ""  #: e.g. spec.hugepages[0]
+
+
+@dataclass(frozen=True)
+class MountEntry:
+    path: str
+    page_size: int
+    options: dict[str, str] = field(default_factory=dict)  #: extra hugetlbfs options, kernel names
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class ReservationEntry:
+    name: str
+    count: int | None = None
+    cpus: str | None = None
+    numa: int | None = None
+    socket: int | None = None
+    near: str | None = None
+    from_cpus: str | None = None
+    options: tuple[str, ...] = ()
+    owner_pid: int | None = None
+    field: str = ""
+
+    def constraints(self) -> dict[str, Any]:
+        """Return the constraints as `cpu reserve` takes them (None left out)."""
+        d = {"count": self.count, "cpus": self.cpus, "numa": self.numa, "socket": self.socket,
+             "near": self.near, "from": self.from_cpus, "options": list(self.options) or None,
+             "owner_pid": self.owner_pid}
+        return {k: v for k, v in d.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class KubeletSpec:
+    topology_manager_policy: str = "single-numa-node"
+    topology_manager_scope: str = "container"
+    system_reserved_memory: int = 0
+    kube_reserved_memory: int = 0
+    #: the kubelet's default hard eviction threshold is memory.available<100Mi
+    eviction_hard_memory: int = 100 << 20
+
+
+@dataclass(frozen=True)
+class NodeProfile:
+    """A validated profile; ``where(field)`` gives ``FILE:LINE:COL`` of a field."""
+
+    name: str
+    system_reserved_count: int | None = None
+    system_reserved_cpus: str | None = None
+    isolated_cpus: str | None = None
+    hugepages: tuple[HugepageEntry, ...] = ()
+    mounts: tuple[MountEntry, ...] = ()
+    reservations: tuple[ReservationEntry, ...] = ()
+    kubelet: KubeletSpec = field(default_factory=KubeletSpec)
+    source: str = "<profile>"
+    raw: dict = field(default_factory=dict, compare=False)
+    positions: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def where(self, path: str) -> str:
+        """Return ``FILE:LINE:COL`` of ``path`` (or of its nearest parent that has one)."""
+        p = path
+        while p:
+            if p in self.positions:
+                line, col = self.positions[p]
+                return f"{self.source}:{line}:{col}"
+            p = _parent(p)
+        return self.source
+
+    def error(self, path: str, message: str, hint: str | None = None, cls=ProfileError):
+        """Return an error naming the field and its file position."""
+        return cls(f"{self.where(path)}: {path}: {message}", hint=hint,
+                   details={"field": path, "position": self.where(path)})
+
+
+def _parent(path: str) -> str:
+    if path.endswith("]"):
+        return path[:path.rindex("[")]
+    return path.rpartition(".")[0]
+
+
+# -- positions -----------------------------------------------------------------
+
+def _positions(node, path: str, out: dict, dups: list) -> None:
+    import yaml
+
+    out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for k, v in node.value:
+            key = str(k.value)
+            sub = f"{path}.{key}" if path else key
+            if key in seen:
+                dups.append((sub, (k.start_mark.line + 1, k.start_mark.column + 1)))
+            seen.add(key)
+            out[sub] = (k.start_mark.line + 1, k.start_mark.column + 1)
+            _positions(v, sub, out, dups)
+            out[sub] = (k.start_mark.line + 1, k.start_mark.column + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _positions(v, f"{path}[{i}]", out, dups)
+
+
+# -- loading -------------------------------------------------------------------
+
+def load_profile(path: str) -> NodeProfile:
+    """Return the validated profile in file ``path`` (``-`` reads stdin)."""
+    import sys
+
+    if path == "-":
+        return parse_profile(sys.stdin.read(), "<stdin>")
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise UsageError(f"profile {path!r} does not exist", hint="give -f a NodeProfile YAML file") from None
+    except OSError as e:
+        raise UsageError(f"cannot read profile {path!r}: {e.strerror}") from None
+    return parse_profile(text, os.path.basename(path) if len(path) > 60 else path)
+
+
+def parse_profile(text: str, source: str = "<profile>") -> NodeProfile:
+    """Return the validated profile in ``text``; errors say FILE:LINE:COL: FIELD: what."""
+    import yaml
+
+    try:
+        tree = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        pos = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ProfileError(f"{pos}: not valid YAML: {problem}") from None
+    positions: dict = {}
+    dups: list = []
+    if tree is not None:
+        _positions(tree, "", positions, dups)
+    v = _Validator(source, positions)
+    if dups:
+        f, (line, col) = dups[0]
+        raise ProfileError(f"{source}:{line}:{col}: {f}: given twice")
+    return v.profile(data)
+
+
+class _Validator:
+    def __init__(self, source: str, positions: dict):
+        self.source = source
+        self.positions = positions
+
+    def err(self, path: str, message: str, hint: str | None = None) -> ProfileError:
+        return NodeProfile(name="", source=self.source, positions=self.positions).error(path, message, hint)
+
+    # -- scalar helpers ------------------------------------------------------
+    def mapping(self, value, path: str, allowed: tuple[str, ...]) -> dict:
+        if not isinstance(value, dict):
+            raise self.err(path, f"must be a mapping, not {_typename(value)}")
+        for k in value:
+            if k not in allowed:
+                raise self.err(f"{path}.{k}" if path else str(k), f"unknown field {k!r}",
+                               hint="allowed here: " + ", ".join(allowed))
+        return value
+
+    def integer(self, value, path: str, minimum: int = 0) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.err(path, f"must be an integer, not {_typename(value)} {value!r}")
+        if value < minimum:
+            raise self.err(path, f"must be >= {minimum}, not {value}")
+        return value
+
+    def string(self, value, path: str) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.err(path, f"must be a string, not {_typename(value)}")
+        return str(value)
+
+    def cpulist(self, value, path: str) -> str:
+        from rmctl.cpuset import CpuSet
+
+        text = self.string(value, path)
+        try:
+            cs = CpuSet.parse(text)
+        except ParseError as e:
+            raise self.err(path, str(e)) from None
+        if not cs:
+            raise self.err(path, "empty CPU list")
+        return cs.to_list()
+
+    def size(self, value, path: str) -> int:
+        from rmctl.units import parse_size
+
+        try:
+            return parse_size(value if isinstance(value, (int, str)) and not isinstance(value, bool)
+                              else str(value), what="size")
+        except ParseError as e:
+            raise self.err(path, str(e)) from None
+
+    def items(self, value, path: str) -> list:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.err(path, f"must be a list, not {_typename(value)}")
+        return value
+
+    # -- the document --------------------------------------------------------
+    def profile(self, data) -> NodeProfile:
+        if data is None:
+            raise self.err("", "empty document", hint="a NodeProfile has apiVersion, kind, metadata and spec")
+        top = self.mapping(data, "", ("apiVersion", "kind", "metadata", "spec"))
+        if top.get("apiVersion") != PROFILE_API_VERSION:
+            raise self.err("apiVersion", f"must be {PROFILE_API_VERSION!r}, not {top.get('apiVersion')!r}")
+        if top.get("kind") != PROFILE_KIND:
+            raise self.err("kind", f"must be {PROFILE_KIND!r}, not {top.get('kind')!r}")
+        meta = self.mapping(top.get("metadata"), "metadata", ("name", "labels", "annotations"))
+        name = meta.get("name")
+        if not isinstance(name, str) or not name:
+            raise self.err("metadata.name" if "name" in meta else "metadata", "a non-empty name is required")
+        spec = top.get("spec") or {}
+        spec = self.mapping(spec, "spec", ("systemReservedCPUs", "isolatedCPUs", "hugepages", "mounts",
+                                           "reservations", "kubelet"))
+        kw: dict[str, Any] = {}
+        if spec.get("systemReservedCPUs") is not None:
+            p = "spec.systemReservedCPUs"
+            s = self.mapping(spec["systemReservedCPUs"], p, ("count", "cpus"))
+            if ("count" in s) == ("cpus" in s):
+                raise self.err(p, "give exactly one of count or cpus")
+            if "count" in s:
+                kw["system_reserved_count"] = self.integer(s["count"], f"{p}.count", 1)
+            else:
+                kw["system_reserved_cpus"] = self.cpulist(s["cpus"], f"{p}.cpus")
+        if spec.get("isolatedCPUs") is not None:
+            p = "spec.isolatedCPUs"
+            s = self.mapping(spec["isolatedCPUs"], p, ("cpus",))
+            if "cpus" not in s:
+                raise self.err(p, "cpus is required")
+            kw["isolated_cpus"] = self.cpulist(s["cpus"], f"{p}.cpus")
+        kw["hugepages"] = tuple(self.hugepages(spec.get("hugepages")))
+        kw["mounts"] = tuple(self.mounts(spec.get("mounts")))
+        kw["reservations"] = tuple(self.reservations(spec.get("reservations")))
+        if spec.get("kubelet") is not None:
+            kw["kubelet"] = self.kubelet(spec["kubelet"])
+        return NodeProfile(name=name, source=self.source, raw=data, positions=self.positions, **kw)
+
+    def hugepages(self, value) -> list[HugepageEntry]:
+        out, seen = [], {}
+        for i, item in enumerate(self.items(value, "spec.hugepages")):
+            p = f"spec.hugepages[{i}]"
+            m = self.mapping(item, p, ("pageSize", "count", "node", "reserved"))
+            for req in ("pageSize", "count"):
+                if req not in m:
+                    raise self.err(p, f"{req} is required")
+            size = self.size(m["pageSize"], f"{p}.pageSize")
+            count = self.integer(m["count"], f"{p}.count", 0)
+            node = self.integer(m["node"], f"{p}.node", 0) if m.get("node") is not None else None
+            reserved = self.integer(m.get("reserved", 0), f"{p}.reserved", 0)
+            if reserved > count:
+                raise self.err(f"{p}.reserved", f"{reserved} reserved pages exceed count {count}")
+            key = (size, node)
+            if key in seen:
+                raise self.err(p, f"same pageSize and node as {seen[key]}")
+            seen[key] = p
+            out.append(HugepageEntry(page_size=size, count=count, node=node, reserved=reserved, field=p))
+        return out
+
+    def mounts(self, value) -> list[MountEntry]:
+        out, seen = [], {}
+        opt_names = {"size": "size", "minSize": "min_size", "nrInodes": "nr_inodes",
+                     "uid": "uid", "gid": "gid", "mode": "mode"}
+        for i, item in enumerate(self.items(value, "spec.mounts")):
+            p = f"spec.mounts[{i}]"
+            m = self.mapping(item, p, ("path", "pageSize", *opt_names))
+            for req in ("path", "pageSize"):
+                if req not in m:
+                    raise self.err(p, f"{req} is required")
+            path = self.string(m["path"], f"{p}.path")
+            if not path.startswith("/") or "/../" in path + "/":
+                raise self.err(f"{p}.path", f"must be an absolute path without '..', not {path!r}")
+            path = os.path.normpath(path)
+            if path in seen:
+                raise self.err(f"{p}.path", f"{path} already mounted by {seen[path]}")
+            seen[path] = p
+            opts = {}
+            for key, kernel in opt_names.items():
+                if key in m:
+                    val = m[key]
+                    if key in ("size", "minSize") and not (isinstance(val, str) and val.endswith("%")):
+                        self.size(val, f"{p}.{key}")
+                    elif key in ("nrInodes", "uid", "gid"):
+                        self.integer(val, f"{p}.{key}", 0)
+                    elif key == "mode":
+                        sval = str(val)
+                        if not re.fullmatch(r"0?[0-7]{3,4}", sval):
+                            raise self.err(f"{p}.{key}", f"must be an octal mode like \"0770\", not {val!r}")
+                    opts[kernel] = str(val)
+            out.append(MountEntry(path=path, page_size=self.size(m["pageSize"], f"{p}.pageSize"),
+                                  options=opts, field=p))
+        return out
+
+    def reservations(self, value) -> list[ReservationEntry]:
+        out, seen = [], {}
+        for i, item in enumerate(self.items(value, "spec.reservations")):
+            p = f"spec.reservations[{i}]"
+            m = self.mapping(item, p, RESERVATION_KEYS)
+            if "name" not in m:
+                raise self.err(p, "name is required")
+            name = self.string(m["name"], f"{p}.name")
+            if not _NAME.match(name):
+                raise self.err(f"{p}.name", f"{name!r} is not a valid name (lower-case letters, digits, - _ .)")
+            if name in seen:
+                raise self.err(f"{p}.name", f"{name!r} already defined by {seen[name]}")
+            seen[name] = p
+            if ("count" in m) == ("cpus" in m):
+                raise self.err(p, "give exactly one of count or cpus")
+            opts = m.get("options") or []
+            if isinstance(opts, str):
+                opts = [opts]
+            opts = [self.string(o, f"{p}.options[{j}]") for j, o in enumerate(self.items(opts, f"{p}.options"))]
+            out.append(ReservationEntry(
+                name=name,
+                count=self.integer(m["count"], f"{p}.count", 1) if "count" in m else None,
+                cpus=self.cpulist(m["cpus"], f"{p}.cpus") if "cpus" in m else None,
+                numa=self.integer(m["numa"], f"{p}.numa", 0) if m.get("numa") is not None else None,
+                socket=self.integer(m["socket"], f"{p}.socket", 0) if m.get("socket") is not None else None,
+                near=self.string(m["near"], f"{p}.near") if m.get("near") is not None else None,
+                from_cpus=self.cpulist(m["from"], f"{p}.from") if m.get("from") is not None else None,
+                options=tuple(opts),
+                owner_pid=self.integer(m["ownerPid"], f"{p}.ownerPid", 1) if m.get("ownerPid") is not None else None,
+                field=p,
+            ))
+        return out
+
+    def kubelet(self, value) -> KubeletSpec:
+        p = "spec.kubelet"
+        m = self.mapping(value, p, ("topologyManagerPolicy", "topologyManagerScope", "systemReservedMemory",
+                                    "kubeReservedMemory", "evictionHardMemory"))
+        kw: dict[str, Any] = {}
+        if "topologyManagerPolicy" in m:
+            if m["topologyManagerPolicy"] not in TOPOLOGY_POLICIES:
+                raise self.err(f"{p}.topologyManagerPolicy", f"must be one of {', '.join(TOPOLOGY_POLICIES)}")
+            kw["topology_manager_policy"] = m["topologyManagerPolicy"]
+        if "topologyManagerScope" in m:
+            if m["topologyManagerScope"] not in TOPOLOGY_SCOPES:
+                raise self.err(f"{p}.topologyManagerScope", f"must be one of {', '.join(TOPOLOGY_SCOPES)}")
+            kw["topology_manager_scope"] = m["topologyManagerScope"]
+        for key, attr in (("systemReservedMemory", "system_reserved_memory"),
+                          ("kubeReservedMemory", "kube_reserved_memory"),
+                          ("evictionHardMemory", "eviction_hard_memory")):
+            if key in m:
+                kw[attr] = self.size(m[key], f"{p}.{key}")
+        return KubeletSpec(**kw)
+
+
+def _typename(v) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", int: "an integer", float: "a number",
+            bool: "a boolean", type(None): "null"}.get(type(v), type(v).__name__)
