@@ -1,4 +1,9 @@
-"""The one boundary where errors become a message and an exit code."""
+"""The one boundary where errors become a message and an exit code.
+
+Used by both paths: ``@handle_errors`` on every typer command, and the
+scripted fast path (:mod:`rmctl.cli.fastpath`), which must not import typer;
+so typer is imported here only inside the wrapper.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,13 @@ import functools
 import sys
 import traceback
 
-import typer
-
 from rmctl.errors import ExitCode, RmctlError
 
 
 def report_error(code: str, message: str, hint: str | None, exit_code: int, fmt: str | None,
                  details: dict | None = None) -> None:
     """Print one line (plus a hint) on stderr; with -o json|yaml also the error document on stdout."""
+    message = " ".join(str(message).split())  # one line, whatever the exception text held
     sys.stderr.write(f"rmctl: error: {message}\n")
     if hint:
         sys.stderr.write(f"hint: {hint}\n")
@@ -25,6 +29,65 @@ def report_error(code: str, message: str, hint: str | None, exit_code: int, fmt:
     sys.stderr.flush()
 
 
+def report_exception(e: BaseException, fmt: str | None, debug: bool = False) -> int:
+    """Report ``e`` the rmctl way and return the exit code to use.
+
+    RmctlError -> its message, hint and exit code; KeyboardInterrupt -> 130;
+    anything else is an rmctl bug: one line, exit 1, the traceback only
+    with ``--debug``.
+    """
+    if isinstance(e, RmctlError):
+        report_error(e.code, e.message, e.hint, int(e.exit_code), fmt, e.details)
+        return int(e.exit_code)
+    if isinstance(e, KeyboardInterrupt):
+        report_error("interrupted", "interrupted", None, int(ExitCode.INTERRUPTED), fmt)
+        return int(ExitCode.INTERRUPTED)
+    if debug:
+        traceback.print_exception(type(e), e, e.__traceback__)
+    report_error("internal_error", f"internal error: {type(e).__name__}: {e}",
+                 "rerun with --debug for a traceback, and report it", int(ExitCode.FAILED), fmt)
+    return int(ExitCode.FAILED)
+
+
+def output_format_in(argv: list[str]) -> str | None:
+    """Return the -o/--output value found in ``argv`` (lower case), or None.
+
+    Used where the command's own parameters are not parsed (a usage error):
+    ``-o json``, ``-ojson``, ``--output json``, ``--output=json``.
+    """
+    found = None
+    for i, a in enumerate(argv):
+        if a == "--":
+            break
+        if a in ("-o", "--output") and i + 1 < len(argv):
+            found = argv[i + 1]
+        elif a.startswith("--output="):
+            found = a[len("--output="):]
+        elif a.startswith("-o") and len(a) > 2 and not a.startswith("--"):
+            found = a[2:]
+    return found.lower() if found else None
+
+
+def exit_code_for(e: BaseException, argv: list[str]) -> int:
+    """Report an exception that escaped every command handler; return its exit code."""
+    fmt = output_format_in(argv)
+    return report_exception(e, fmt if fmt in ("json", "yaml") else None, "--debug" in argv)
+
+
+def report_usage_error(e, argv: list[str]) -> int:
+    """Report a click usage error (unknown option, bad value) as one line; return its code (2)."""
+    fmt = output_format_in(argv)
+    fmt = fmt if fmt in ("json", "yaml") else None
+    ctx = getattr(e, "ctx", None)
+    path = ctx.command_path if ctx is not None else "rmctl"
+    hint = f"see '{path} --help'"
+    code = int(getattr(e, "exit_code", ExitCode.USAGE) or ExitCode.USAGE)
+    if code == 1 and type(e).__name__ == "ClickException":
+        code = int(ExitCode.FAILED)
+    report_error("usage", e.format_message(), hint, code, fmt)
+    return code
+
+
 def handle_errors(fn):
     """Wrap a command: RmctlError -> message + exit code; Ctrl-C -> 130; never a traceback.
 
@@ -33,25 +96,18 @@ def handle_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        import typer
+
         fmt = kwargs.get("output")
         fmt = getattr(fmt, "value", fmt)
         try:
             return fn(*args, **kwargs)
-        except RmctlError as e:
-            report_error(e.code, e.message, e.hint, int(e.exit_code), fmt, e.details)
-            raise typer.Exit(int(e.exit_code)) from None
-        except KeyboardInterrupt:
-            report_error("interrupted", "interrupted", None, int(ExitCode.INTERRUPTED), fmt)
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
-        except Exception as e:  # an rmctl bug: one line, traceback only with --debug
+        except (Exception, KeyboardInterrupt) as e:
             ctx = _ctx()
-            if ctx is not None and getattr(ctx.obj, "debug", False):
-                traceback.print_exc()
-            report_error("internal_error", f"internal error: {type(e).__name__}: {e}",
-                         "rerun with --debug for a traceback, and report it", int(ExitCode.FAILED), fmt)
-            raise typer.Exit(int(ExitCode.FAILED)) from None
+            debug = ctx is not None and bool(getattr(ctx.obj, "debug", False))
+            raise typer.Exit(report_exception(e, fmt, debug)) from None
 
     return wrapper
 
