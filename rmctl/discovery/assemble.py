@@ -7,8 +7,9 @@ import re
 from rmctl import __version__
 from rmctl.cpuset import CpuSet
 from rmctl.discovery import paths
+from rmctl.discovery.cgroup import allowed_cpus
 from rmctl.discovery.cache import cpuinfo_caches, read_caches
-from rmctl.discovery.cpu import group_cores, group_packages, read_cpulist, read_cpus
+from rmctl.discovery.cpu import group_cores, group_packages, read_core_types, read_cpulist, read_cpus
 from rmctl.discovery.memory import read_meminfo, read_mounts, read_pools, read_thp
 from rmctl.discovery.numa import read_nodes
 from rmctl.discovery.parse import cmdline_cpulist, parse_cmdline, parse_cpuinfo_arch, parse_status_field
@@ -34,7 +35,12 @@ def assemble(root: Root, *, devices: bool = False) -> NodeModel:
     isolated = read_cpulist(root, paths.CPU_ISOLATED, findings) or CpuSet()
     for v in cmdline.get("isolcpus", []):
         isolated |= cmdline_cpulist(v)
-    nohz = read_cpulist(root, paths.CPU_NOHZ_FULL, findings) or CpuSet()
+    # Kernels before 4.17 print "(null)" in cpu/nohz_full when nohz_full= was
+    # not given (a NULL tick_nohz_full_mask; the EPYC 7451 snapshot has it).
+    nohz_text = root.read_strip(paths.CPU_NOHZ_FULL)
+    nohz = CpuSet()
+    if nohz_text and nohz_text != "(null)":
+        nohz = read_cpulist(root, paths.CPU_NOHZ_FULL, findings) or CpuSet()
     for v in cmdline.get("nohz_full", []):
         nohz |= cmdline_cpulist(v)
     allowed = allowed_cpus(root, online, findings)
@@ -95,6 +101,9 @@ def assemble(root: Root, *, devices: bool = False) -> NodeModel:
             read_devices = None
         if read_devices is not None:
             devs = tuple(read_devices(root, findings))
+    if root.nul_paths:
+        findings.append(Finding("nul_bytes", f"NUL bytes stripped from {len(root.nul_paths)} file(s): "
+                                + ", ".join(sorted(set(root.nul_paths))[:5]), root.nul_paths[0], "info"))
     return NodeModel(
         source=source,
         topology=Topology(cpus=cpus, cores=cores, packages=packages, nodes=nodes, caches=tuple(caches)),
@@ -102,54 +111,6 @@ def assemble(root: Root, *, devices: bool = False) -> NodeModel:
         cmdline=cmdline_text.strip() if cmdline_text else None,
         devices=devs, findings=tuple(findings), extra=extra,
     )
-
-
-def allowed_cpus(root: Root, online: CpuSet, findings: list[Finding]) -> CpuSet:
-    """Return the online CPUs this process may run on.
-
-    Live: ``sched_getaffinity`` (it reflects the cgroup cpuset).  Snapshot:
-    ``proc/self/status`` Cpus_allowed_list where captured; else all online.
-    """
-    if root.is_live:
-        import os
-
-        try:
-            return CpuSet(os.sched_getaffinity(0)) & online
-        except OSError:
-            return online
-    text = root.read(paths.PROC_SELF_STATUS)
-    value = parse_status_field(text, "Cpus_allowed_list") if text else None
-    if value:
-        try:
-            return CpuSet.parse(value) & online
-        except ParseError:
-            findings.append(Finding("bad_status", "proc/self/status Cpus_allowed_list does not parse",
-                                    paths.PROC_SELF_STATUS))
-    return online
-
-
-def read_core_types(root: Root, raw: dict, findings: list[Finding]) -> dict[int, str]:
-    """Return {cpu: core type} on hybrid parts, {} elsewhere.
-
-    Intel: ``sys/devices/cpu_core/cpus`` and ``cpu_atom/cpus`` (kernel 5.13+,
-    the hybrid PMUs).  Arm: distinct ``cpu_capacity`` values (highest =
-    performance).  Without either, no types are claimed.
-    """
-    out: dict[int, str] = {}
-    core = read_cpulist(root, paths.SYS_CPU_TYPES[0], findings)
-    atom = read_cpulist(root, paths.SYS_CPU_TYPES[1], findings)
-    if core is not None or atom is not None:
-        for c in core or CpuSet():
-            out[c] = "performance"
-        for c in atom or CpuSet():
-            out[c] = "efficiency"
-        return out
-    caps = {c.id: c.capacity for c in raw.values() if c.online and c.capacity is not None}
-    if len(set(caps.values())) > 1:
-        top = max(caps.values())
-        for cpu, cap in caps.items():
-            out[cpu] = "performance" if cap == top else "efficiency"
-    return out
 
 
 def infer_arch(root: Root, cpuinfo: str | None, findings: list[Finding]) -> str | None:

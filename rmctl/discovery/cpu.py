@@ -88,15 +88,34 @@ def read_cpus(root: Root, findings: list[Finding]) -> dict[int, RawCpu]:
                                     paths.CPU_PRESENT, "info"))
         present = CpuSet(dirs)
     online = read_cpulist(root, paths.CPU_ONLINE, findings)
+    if online is None:
+        findings.append(Finding("no_online_file", "cpu/online missing or unreadable: online state "
+                                "taken from each cpuN/online", paths.CPU_ONLINE, "info"))
     cpus: dict[int, RawCpu] = {}
+    empty_online: list[int] = []
     for cpu in present:
         if online is not None:
             is_online = cpu in online
         else:
-            # No cpu/online: each cpuN/online says; missing or empty = online.
+            # No cpu/online: each cpuN/online says; missing or empty = online
+            # (cpu0 often has no online file; all are empty on 128ia64).
             text = root.read_strip(paths.cpu_online(cpu))
+            if text == "":
+                empty_online.append(cpu)
             is_online = text is None or text == "" or text == "1"
         cpus[cpu] = RawCpu(cpu, is_online)
+    if empty_online:
+        findings.append(Finding("empty_online_file", f"cpuN/online is empty for CPUs {CpuSet(empty_online)}: "
+                                "counted as online", paths.cpu_online(empty_online[0]), "info"))
+    offline = CpuSet(c for c, r in cpus.items() if not r.online)
+    if offline:
+        findings.append(Finding("cpus_offline", f"CPUs {offline} are present but offline", paths.CPU_ONLINE, "info"))
+        if 0 in offline:
+            findings.append(Finding("cpu0_offline", "cpu0 is offline", paths.cpu_online(0)))
+    if present and len(present) != present.sorted()[-1] + 1:
+        holes = CpuSet(range(present.sorted()[-1] + 1)) - present
+        findings.append(Finding("cpu_id_holes", f"CPU numbers {holes} are not present (holes)",
+                                paths.CPU_PRESENT, "info"))
     missing_dirs = [c for c in present if c not in set(dirs)] if dirs else []
     if missing_dirs:
         findings.append(Finding("cpu_dir_missing",
@@ -140,6 +159,12 @@ def read_cpus(root: Root, findings: list[Finding]) -> dict[int, RawCpu]:
         cap = root.read_int(paths.cpu_capacity(c.id))
         c.capacity = cap
     _siblings_from_core_ids(cpus, findings)
+    unknown_pk = [c.id for c in cpus.values() if c.online and c.package_id is None]
+    if unknown_pk:
+        findings.append(Finding("package_id_unknown",
+                                f"CPUs {CpuSet(unknown_pk)} have physical_package_id -1 or none: "
+                                "packages grouped by core_siblings/package_cpus",
+                                paths.cpu_topology(unknown_pk[0], "physical_package_id"), "info"))
     return cpus
 
 
@@ -209,3 +234,89 @@ def group_packages(cpus: dict[int, RawCpu]) -> dict[int, tuple[int | None, CpuSe
         s = CpuSet(members)
         out[s.first()] = (raw_of[k], s)
     return out
+
+
+#: Values closer than this ratio are one kind of core: Intel Turbo Boost Max
+#: 3.0 "favoured cores" and AMD preferred cores differ by a few percent in
+#: highest_perf/max frequency without being a different core type (hwloc
+#: ignores such differences too, HWLOC_CPUKINDS_MAXFREQ's adaptive default).
+KIND_GAP = 1.10
+
+
+def rank_kinds(values: dict[int, int]) -> dict[int, str]:
+    """Return {cpu: core type} from a per-CPU performance value, {} when uniform.
+
+    Distinct values are sorted and split where one is more than KIND_GAP
+    above the previous; the top group is ``performance``, the bottom one
+    ``efficiency``, any between ``intermediate``.
+    """
+    distinct = sorted(set(values.values()))
+    if len(distinct) < 2:
+        return {}
+    groups = [[distinct[0]]]
+    for v in distinct[1:]:
+        if groups[-1][-1] > 0 and v > groups[-1][-1] * KIND_GAP:
+            groups.append([v])
+        else:
+            groups[-1].append(v)
+    if len(groups) < 2:
+        return {}
+    names = {}
+    for i, g in enumerate(groups):
+        name = "efficiency" if i == 0 else "performance" if i == len(groups) - 1 else "intermediate"
+        for v in g:
+            names[v] = name
+    return {cpu: names[v] for cpu, v in values.items()}
+
+
+def read_core_types(root: Root, cpus: dict[int, RawCpu], findings: list[Finding]) -> dict[int, str]:
+    """Return {cpu: core type} on hybrid parts, {} elsewhere.
+
+    In order (the first source present decides):
+
+    1. Intel hybrid PMUs ``sys/devices/cpu_core/cpus`` and ``cpu_atom/cpus``
+       (kernel 5.13+).
+    2. ``cpuN/cpu_capacity`` (Arm, RISC-V; Documentation/ABI/testing/
+       sysfs-devices-system-cpu): 280/855/1024 on the A510-A710-A715-X3 SoC.
+    3. Without those (older kernels, snapshots without sys/devices/cpu_*):
+       ``cpufreq/base_frequency`` (intel_pstate), else
+       ``acpi_cppc/highest_perf``, else ``cpufreq/cpuinfo_max_freq``, read
+       on one thread per core, the way hwloc ranks its cpukinds.  The first
+       online CPU is probed before reading the others, so machines without
+       the file cost one open.
+
+    The chosen value is kept as the CPU's ``capacity`` when it had none.
+    """
+    core = read_cpulist(root, paths.SYS_CPU_TYPES[0], findings)
+    atom = read_cpulist(root, paths.SYS_CPU_TYPES[1], findings)
+    if core is not None or atom is not None:
+        out = {c: "performance" for c in core or CpuSet()}
+        out.update({c: "efficiency" for c in atom or CpuSet()})
+        return out
+    online = [c for c in cpus.values() if c.online]
+    caps = {c.id: c.capacity for c in online if c.capacity is not None}
+    if caps:
+        return rank_kinds(caps)
+    heads = sorted({c.siblings.first() if c.siblings else c.id for c in online})
+    if not heads:
+        return {}
+    for name in ("cpufreq/base_frequency", "acpi_cppc/highest_perf", "cpufreq/cpuinfo_max_freq"):
+        if root.read_int(paths.cpu_file(heads[0], name)) is None:
+            continue
+        per_core = {h: root.read_int(paths.cpu_file(h, name)) for h in heads}
+        per_core = {h: v for h, v in per_core.items() if v is not None}
+        kinds = rank_kinds(per_core)
+        if not kinds:
+            return {}
+        out = {}
+        for c in online:
+            head = c.siblings.first() if c.siblings else c.id
+            if head in kinds:
+                out[c.id] = kinds[head]
+                if c.capacity is None:
+                    c.capacity = per_core[head]
+        findings.append(Finding("core_types_inferred",
+                                f"hybrid core types ranked by {name} (no sys/devices/cpu_core|cpu_atom)",
+                                paths.cpu_file(heads[0], name), "info"))
+        return out
+    return {}

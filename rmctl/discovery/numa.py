@@ -45,6 +45,12 @@ def read_nodes(root: Root, online: CpuSet, findings: list[Finding]) -> dict[int,
     from rmctl.discovery.memory import read_pools  # one reader for global and node pools
 
     ids = node_ids(root)
+    if not ids:
+        findings.append(Finding("no_numa_nodes", "no sys/devices/system/node/nodeN: no NUMA nodes reported "
+                                "(as lscpu; hwloc would invent one)", paths.SYS_NODE, "info"))
+    elif ids != list(range(len(ids))):
+        findings.append(Finding("sparse_node_ids", f"NUMA node ids are sparse: {CpuSet(ids)}", paths.SYS_NODE,
+                                "info"))
     nodes: dict[int, RawNode] = {}
     for nid in ids:
         n = RawNode(nid)

@@ -78,3 +78,27 @@ PROC_SELF_CPUSET = "proc/self/cpuset"
 PROC_SYSINFO = "proc/sysinfo"
 
 PCI_IDS = ("usr/share/misc/pci.ids", "usr/share/hwdata/pci.ids")
+
+# -- PCI devices (rmctl.discovery.pci) ------------------------------------
+# Attribute files read per function (kernel Documentation/ABI/testing/
+# sysfs-bus-pci).  ``config`` is deliberately absent: reading it traps to
+# the hypervisor on VMs (milliseconds per device) and needs no parsing here.
+PCI_ID_FILES = ("vendor", "device", "class", "subsystem_vendor", "subsystem_device", "revision")
+PCI_LOCALITY_FILES = ("numa_node", "local_cpulist", "local_cpus")
+PCI_SRIOV_FILES = ("sriov_totalvfs", "sriov_numvfs")
+PCI_LINK_FILES = ("current_link_speed", "current_link_width", "max_link_speed", "max_link_width")
+PCI_LABEL_FILE = "label"
+#: links read per function: driver, iommu_group, physfn (a VF's PF), virtfnN (a PF's VFs)
+PCI_LINKS = ("driver", "iommu_group", "physfn")
+NET_FILES = ("address", "speed", "mtu", "operstate")
+IB_PORT_FILES = ("state", "phys_state", "link_layer", "rate")
+NVME_FILES = ("model", "firmware_rev")
+SYS_DEVICES = "sys/devices"
+
+
+def pci_device(address: str) -> str:
+    return f"{SYS_PCI_DEVICES}/{address}"
+
+
+def pci_file(address: str, name: str) -> str:
+    return f"{SYS_PCI_DEVICES}/{address}/{name}"

@@ -50,6 +50,8 @@ class Root:
         #: root-relative paths opened or listed, when recording (manifest tests)
         self.opened: list[str] | None = [] if record else None
         self._facts: dict | None = None
+        #: root-relative paths whose text held NUL bytes (stripped; reported as findings)
+        self.nul_paths: list[str] = []
 
     # -- construction ----------------------------------------------------
     @classmethod
@@ -110,7 +112,10 @@ class Root:
             return None
         except OSError:
             return None
-        return data.replace(b"\0", b"").decode("utf-8", "replace")
+        if b"\0" in data:
+            self.nul_paths.append(rel)
+            data = data.replace(b"\0", b"")
+        return data.decode("utf-8", "replace")
 
     def read_strip(self, rel: str) -> str | None:
         text = self.read(rel)
