@@ -1,0 +1,134 @@
+"""`rmctl topology`: summary, tree, colour rules, json/yaml on terminals and pipes."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests import synth
+from tests.cli.helpers import REPO, run_typer
+
+FIXTURES = ["utillinux-x86_64-epyc_7451", "hwloc-16em64t-4s2c2t-offlines",
+            "hwloc-48amd64-4pa2n6c-sparse", "hwloc-20em64t-hybrid-1p6c2t+2ca4co1t",
+            "utillinux-arm-A510-A710-A715-X3", "hwloc-fakeheteromemtiers"]
+
+
+@pytest.fixture
+def synth_root(tmp_path):
+    return synth.build(tmp_path / "node", sockets=2, cores=4, threads=2, numa_per_socket=2,
+                       offline=(3,), isolated="2", hugepages={2 << 20: 4})
+
+
+def test_summary_lists_what_lscpu_lists(synth_root):
+    code, out, err = run_typer(["--root", synth_root, "topology"], env={"NO_COLOR": "1"})
+    assert code == 0, err
+    for label in ("CPUs online:", "CPUs offline:", "Packages:", "Cores:", "Threads per core:",
+                  "NUMA nodes:", "Isolated CPUs:", "Caches", "Hugepage pools"):
+        assert label in out, label
+    assert "CPUs online:      15 (0-2,4-15)" in out
+    assert "CPUs offline:     1 (3)" in out
+    assert "Packages:         2" in out
+    assert "Isolated CPUs:    2" in out
+    assert "\x1b[" not in out
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_summary_and_tree_on_fixtures(fixture_root, name):
+    root = fixture_root(name)
+    code, out, err = run_typer(["--root", root, "topology", "-v"])
+    assert code == 0, err
+    doc = json.loads(run_typer(["--root", root, "topology", "-o", "json"])[1])
+    s = doc["summary"]
+    assert f"CPUs online:" in out and f"{s['pus_online']} (" in out
+    assert f"Packages:         {s['packages']}" in out or f"Packages:" in out
+    if doc["findings"]:
+        assert "Findings" in out  # -v shows them
+    code, tree, err = run_typer(["--root", root, "topology", "--tree"])
+    assert code == 0, err
+    assert tree.startswith("Machine (")
+    # every online CPU appears exactly once as a leaf of the tree
+    leaves = [int(w) for line in tree.splitlines() if "Core " in line
+              for w in line.split(":", 1)[1].replace("CPU", "").replace(",", " ").split()]
+    from rmctl.cpuset import CpuSet
+
+    assert sorted(leaves) == list(CpuSet.parse(s["online_cpus"]))
+
+
+def test_findings_only_counted_without_verbose(fixture_root):
+    root = fixture_root("hwloc-16em64t-4s2c2t-offlines")
+    doc = json.loads(run_typer(["--root", root, "topology", "-o", "json"])[1])
+    out = run_typer(["--root", root, "topology"])[1]
+    if doc["findings"]:
+        assert f"{len(doc['findings'])} finding(s)" in out
+        assert "Findings" not in out.replace("finding(s)", "")
+    out_v = run_typer(["--root", root, "-v", "topology"])[1]
+    for f in doc["findings"]:
+        assert f["code"] in out_v
+
+
+def _run_on_pty(argv, env):
+    """Run rmctl with stdout on a pseudo-terminal; return what the terminal got."""
+    master, slave = pty.openpty()
+    e = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "RMCTL_ROOT", "FORCE_COLOR")}
+    e.update({"TERM": "xterm-256color", "COLUMNS": "120"}, **env)
+    p = subprocess.Popen([sys.executable, "-m", "rmctl", *argv], stdout=slave, stderr=subprocess.PIPE,
+                         env=e, cwd=REPO)
+    os.close(slave)
+    chunks = []
+    while True:
+        r, _, _ = select.select([master], [], [], 30)
+        if not r:
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    p.wait(timeout=60)
+    os.close(master)
+    assert p.returncode == 0, p.stderr.read()
+    return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def test_colour_only_on_a_terminal(synth_root):
+    on_tty = _run_on_pty(["--root", synth_root, "topology"], {})
+    assert "\x1b[" in on_tty
+    tree = _run_on_pty(["--root", synth_root, "topology", "--tree"], {})
+    assert "\x1b[" in tree
+    piped = subprocess.run([sys.executable, "-m", "rmctl", "--root", synth_root, "topology"],
+                           capture_output=True, text=True, cwd=REPO,
+                           env={**os.environ, "TERM": "xterm-256color"})
+    assert piped.returncode == 0 and "\x1b[" not in piped.stdout
+
+
+def test_no_color_env_and_option_on_a_terminal(synth_root):
+    assert "\x1b[" not in _run_on_pty(["--root", synth_root, "topology"], {"NO_COLOR": "1"})
+    assert "\x1b[" not in _run_on_pty(["--root", synth_root, "topology", "--tree"], {"NO_COLOR": "1"})
+    assert "\x1b[" not in _run_on_pty(["--root", synth_root, "--no-color", "topology"], {})
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_machine_output_same_on_terminal_and_pipe(synth_root, fmt):
+    argv = ["--root", synth_root, "topology", "-o", fmt]
+    on_tty = _run_on_pty(argv, {})
+    piped = subprocess.run([sys.executable, "-m", "rmctl", *argv], capture_output=True, text=True,
+                           cwd=REPO, env={**os.environ, "TERM": "xterm-256color"})
+    assert piped.returncode == 0
+    assert on_tty == piped.stdout
+    doc = json.loads(piped.stdout) if fmt == "json" else yaml.safe_load(piped.stdout)
+    assert doc["apiVersion"] and doc["kind"] == "Topology" and doc["schemaVersion"] >= 1
+
+
+def test_tree_json_is_the_topology_document(synth_root):
+    code, out, err = run_typer(["--root", synth_root, "topology", "--tree", "-o", "json"])
+    assert code == 0, err
+    assert json.loads(out)["kind"] == "Topology"
