@@ -1,0 +1,234 @@
+"""Plan a NodeProfile against a node: profile + NodeModel + state -> ordered Plan.
+
+Order (each step only needs the ones before it):
+
+1. hugepage pools (``spec.hugepages``), through the hugepage planner;
+2. hugetlbfs mounts (``spec.mounts``), through the same planner;
+3. system-reserved CPUs, then named reservations, through the CPU
+   reservations state (the allocator chooses CPUs, the kubelet's way);
+4. isolated CPUs as kernel arguments: reboot-only, never performed.
+
+Every item becomes one or more actions; each is tagged with the profile field
+it comes from and the value it finds now (``current``) and wants
+(``desired``).  ``ProfilePlan.changes()`` are the actions not yet at their
+target; ``apply`` runs all of them so that unchanged ones are reported as
+such (idempotence shows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rmctl.cpuset import CpuSet
+from rmctl.errors import UsageError
+from rmctl.model.plan import Action, BootArgs, Plan
+
+PROFILE_PLAN_COMMAND = "apply"
+
+
+@dataclass
+class PlanItem:
+    """One action of a profile plan with its review data."""
+
+    action: Action
+    field: str  #: the profile field it comes from, e.g. spec.hugepages[0]
+    current: Any
+    desired: Any
+    changed: bool
+
+    @property
+    def reboot(self) -> bool:
+        return bool(self.action.reboot)
+
+    def to_data(self) -> dict:
+        d = self.action.to_data()
+        d.update({"field": self.field, "current": _show(self.current), "desired": _show(self.desired),
+                  "reboot": self.reboot, "changed": self.changed})
+        return d
+
+
+@dataclass
+class ProfilePlan:
+    """All actions of a profile (changed or not) plus the node fingerprint."""
+
+    profile: Any
+    items: list[PlanItem] = field(default_factory=list)
+    fingerprint: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def changes(self) -> list[PlanItem]:
+        return [i for i in self.items if i.changed]
+
+    def plan(self, *, only_changes: bool = True) -> Plan:
+        """Return the executable Plan (only the changes unless asked)."""
+        items = self.changes() if only_changes else self.items
+        return Plan(actions=[i.action for i in items], fingerprint=self.fingerprint,
+                    command=PROFILE_PLAN_COMMAND, notes=list(self.notes))
+
+    def to_data(self) -> dict:
+        """Return the saved-plan document body: a Plan any `rmctl apply` can load."""
+        d = self.plan().to_data()
+        d["profile"] = {"name": self.profile.name, "source": self.profile.source}
+        d["actions"] = [i.to_data() for i in self.changes()]
+        d["changes"] = len(self.changes())
+        d["reboot_required"] = any(i.reboot for i in self.changes())
+        return d
+
+
+def _show(v):
+    if isinstance(v, CpuSet):
+        return v.to_list()
+    if isinstance(v, tuple):
+        return list(v)
+    return v
+
+
+def plan_profile(profile, node, host, *, state_dir: str) -> ProfilePlan:
+    """Return the ProfilePlan turning ``node`` (seen through ``host``) into ``profile``.
+
+    Raises UsageError (exit 2) naming the profile field when the profile
+    asks for something this node does not have (a NUMA node, a page size,
+    a CPU), and UnsatisfiableError (exit 4) when it does not fit.
+    """
+    check_node(profile, node)
+    pp = ProfilePlan(profile=profile, fingerprint=node_fingerprint(node))
+    for entry, actions in hugepage_actions(profile, node):
+        _add(pp, host, entry, actions)
+    for entry, actions in mount_actions(profile, node):
+        _add(pp, host, entry, actions)
+    for entry, actions in cpu_actions(profile, node, state_dir):
+        _add(pp, host, entry, actions)
+    if profile.isolated_cpus:
+        want = f"isolcpus={profile.isolated_cpus}"
+        _add(pp, host, "spec.isolatedCPUs", [BootArgs(add=(want,))])
+    return pp
+
+
+def _add(pp: ProfilePlan, host, field_path: str, actions: list[Action]) -> None:
+    for a in actions:
+        cur = a.current(host)
+        changed = not a.done(cur)
+        pp.items.append(PlanItem(action=a, field=field_path, current=_current_view(a, cur),
+                                 desired=a.desired(), changed=changed))
+
+
+def _current_view(a: Action, cur):
+    """Return what an operator should read as the current value."""
+    kind = a.kind
+    if kind == "mount":
+        return "not mounted" if cur is None else f"{cur[1]} {','.join(f'{k}={v}' if v else k for k, v in cur[2].items())}"
+    if kind in ("mkdir",):
+        return "directory" if cur else "absent"
+    if kind in ("replace-file", "replace-state", "remove-file"):
+        prev = getattr(a, "previous", None)
+        return getattr(a, "current_summary", None) or ("absent" if cur == "<absent>" else
+                                                       ("present" if prev is None else "present"))
+    if kind == "boot-args":
+        words = (cur or "").split()
+        have = [w for w in words if any(w.split("=")[0] == x.split("=")[0] for x in a.add)]
+        return " ".join(have) or "(not set)"
+    return cur
+
+
+# -- node checks -------------------------------------------------------------
+
+def check_node(profile, node) -> None:
+    """Raise UsageError for fields naming what this node does not have."""
+    from rmctl.units import format_size
+
+    topo = node.topology
+    online = topo.online_cpus()
+    sizes = node.page_sizes()
+    for h in profile.hugepages:
+        if sizes and h.page_size not in sizes:
+            raise profile.error(f"{h.field}.pageSize", f"this node offers no {format_size(h.page_size)} pages",
+                                hint="page sizes here: " + ", ".join(format_size(s) for s in sizes))
+        if not sizes:
+            raise profile.error(f"{h.field}.pageSize", "this node has no hugepage support (no sys/kernel/mm/hugepages)")
+        if h.node is not None and h.node not in topo.nodes:
+            raise profile.error(f"{h.field}.node", f"NUMA node {h.node} does not exist",
+                                hint="nodes here: " + ",".join(str(n) for n in sorted(topo.nodes)))
+    for m in profile.mounts:
+        if sizes and m.page_size not in sizes:
+            raise profile.error(f"{m.field}.pageSize", f"this node offers no {format_size(m.page_size)} pages")
+    for label, text in (("spec.systemReservedCPUs.cpus", profile.system_reserved_cpus),
+                        ("spec.isolatedCPUs.cpus", profile.isolated_cpus)):
+        if text:
+            missing = CpuSet.parse(text) - online
+            if missing:
+                raise profile.error(label, f"CPUs {missing.to_list()} are not online here",
+                                    hint=f"online CPUs: {online.to_list()}")
+    for r in profile.reservations:
+        for label, text in (("cpus", r.cpus), ("from", r.from_cpus)):
+            if text:
+                missing = CpuSet.parse(text) - online
+                if missing:
+                    raise profile.error(f"{r.field}.{label}", f"CPUs {missing.to_list()} are not online here")
+        if r.numa is not None and r.numa not in topo.nodes:
+            raise profile.error(f"{r.field}.numa", f"NUMA node {r.numa} does not exist")
+
+
+def node_fingerprint(node) -> str | None:
+    """Return the node's fingerprint (rmctl.model.fingerprint), or None until it exists."""
+    try:
+        from rmctl.model.fingerprint import fingerprint
+    except ImportError:  # pragma: no cover - lands with the CPU state work
+        return _interim_fingerprint(node)
+    return fingerprint(node)
+
+
+def _interim_fingerprint(node) -> str:
+    import hashlib
+    import json
+
+    topo = node.topology
+    d = {"cpus": topo.online_cpus().to_list(),
+         "nodes": {n: v.cpus.to_list() for n, v in sorted(topo.nodes.items())},
+         "pages": node.page_sizes()}
+    return "interim:" + hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# -- areas (each built on the area's own planner) ----------------------------
+
+def hugepage_actions(profile, node) -> list[tuple[str, list[Action]]]:
+    """Return (field, actions) per hugepage entry, from rmctl.planning.hugepages."""
+    if not profile.hugepages:
+        return []
+    from rmctl.planning import hugepages as hp
+
+    out = []
+    for h in profile.hugepages:
+        out.append((h.field, list(hp.pool_actions(node, h.page_size, h.count, node_id=h.node))))
+    return out
+
+
+def mount_actions(profile, node) -> list[tuple[str, list[Action]]]:
+    """Return (field, actions) per mount entry, from rmctl.planning.hugepages."""
+    if not profile.mounts:
+        return []
+    from rmctl.planning import hugepages as hp
+
+    out = []
+    for m in profile.mounts:
+        out.append((m.field, list(hp.mount_actions(node, m.path, m.page_size, dict(m.options)))))
+    return out
+
+
+def cpu_actions(profile, node, state_dir: str) -> list[tuple[str, list[Action]]]:
+    """Return (field, actions) for system CPUs and reservations, from the CPU state.
+
+    Each changes the reservations state file: one ``StateReplace`` per item,
+    chained (each expects the text the previous one wrote), so undo restores
+    every intermediate state in reverse.
+    """
+    if profile.system_reserved_count is None and not profile.system_reserved_cpus and not profile.reservations:
+        return []
+    from rmctl.planning import profile_cpus
+
+    return profile_cpus.actions(profile, node, state_dir)
+
+
+def unavailable(area: str, module: str) -> UsageError:
+    return UsageError(f"this rmctl cannot plan {area} yet ({module} is missing)",
+                      hint=f"remove {area} from the profile or update rmctl")
