@@ -35,7 +35,7 @@ def assemble(root: Root, *, devices: bool = False) -> NodeModel:
     isolated = read_cpulist(root, paths.CPU_ISOLATED, findings) or CpuSet()
     for v in cmdline.get("isolcpus", []):
         isolated |= cmdline_cpulist(v)
-    # Kernels before 4.17 print "(null)" in cpu/nohz_full when nohz_full= was
+    # Older kernels print "(null)" in cpu/nohz_full when nohz_full= was
     # not given (a NULL tick_nohz_full_mask; the EPYC 7451 snapshot has it).
     nohz_text = root.read_strip(paths.CPU_NOHZ_FULL)
     nohz = CpuSet()

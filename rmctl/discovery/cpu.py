@@ -129,13 +129,27 @@ def read_cpus(root: Root, findings: list[Finding]) -> dict[int, RawCpu]:
     if not cpus:
         findings.append(Finding("no_cpus", "no CPUs found under sys/devices/system/cpu", paths.SYS_CPU))
     online_set = CpuSet(c.id for c in cpus.values() if c.online)
+    # Optional attributes exist for every CPU or for none (die_id: 5.2+,
+    # cluster_id: 5.16+, cpu_capacity: Arm/RISC-V and x86 6.x): probe the
+    # first online CPU and skip the rest when it lacks them, to stay far
+    # below lstopo's ~2,750 opens on the 96-CPU EPYC snapshot.
+    has: dict[str, bool] = {}
+
+    def optional(cpu: int, name: str, rel: str) -> int | None:
+        if has.get(name) is False:
+            return None
+        v = root.read_int(rel)
+        if name not in has:
+            has[name] = v is not None or root.read(rel) is not None
+        return v
+
     for c in cpus.values():
         if not c.online:
             continue
         c.package_id = _id(root.read_int(paths.cpu_topology(c.id, "physical_package_id")))
         c.core_id = _id(root.read_int(paths.cpu_topology(c.id, "core_id")))
-        c.die_id = _id(root.read_int(paths.cpu_topology(c.id, "die_id")))
-        c.cluster_id = _id(root.read_int(paths.cpu_topology(c.id, "cluster_id")))
+        c.die_id = _id(optional(c.id, "die_id", paths.cpu_topology(c.id, "die_id")))
+        c.cluster_id = _id(optional(c.id, "cluster_id", paths.cpu_topology(c.id, "cluster_id")))
         if c.siblings is None:
             sib = read_cpumask_or_list(root, paths.cpu_topology(c.id, "thread_siblings_list"),
                                        paths.cpu_topology(c.id, "thread_siblings"), findings)
@@ -156,8 +170,7 @@ def read_cpus(root: Root, findings: list[Finding]) -> dict[int, RawCpu]:
             if pk is None:
                 pk = read_cpulist(root, paths.cpu_topology(c.id, "package_cpus_list"), findings)
             c.package_cpus = (pk & online_set) if pk is not None else None
-        cap = root.read_int(paths.cpu_capacity(c.id))
-        c.capacity = cap
+        c.capacity = optional(c.id, "cpu_capacity", paths.cpu_capacity(c.id))
     _siblings_from_core_ids(cpus, findings)
     unknown_pk = [c.id for c in cpus.values() if c.online and c.package_id is None]
     if unknown_pk:
