@@ -1,0 +1,689 @@
+"""Evaluate a ResourceRequest on one node: does it fit, where, and why (not).
+
+Pure: (NodeModel, request, classes, what is already reserved) -> Evaluation.
+The steps follow the kubelet's resource managers
+(../shared/reference/kubelet-resource-managers.md):
+
+1. Select devices: every device is run through the class selectors and the
+   request's own selectors (CEL, DRA semantics); an evaluation error on a
+   device makes that device not match and is kept for ``explain``.
+2. Each resource proposes NUMA hints (a mask and "preferred"): CPUs and
+   devices as the CPU and device managers do, memory and hugepages as the
+   memory manager does; preference is judged on capacity, availability
+   only decides which masks appear (reference rule 5).
+3. The Topology Manager merges them for the request's policy
+   (:mod:`rmctl.planning.topology_manager`) and admits or rejects.
+4. Resources are allocated inside the merged affinity: CPUs by the CPU
+   allocator, aligned first then spilling out (CPU manager 2.3 step 4, only
+   under none/best-effort), devices aligned first (device manager), memory
+   and hugepages node by node from free memory and free pool pages.
+
+``firstAvailable`` alternatives are tried in order (DRA's prioritized
+list): the first combination that fits wins; if none fits, the first
+combination's reasons are reported.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from rmctl.cpuset import CpuSet
+from rmctl.planning import topology_manager as tm
+from rmctl.units import format_size
+
+MAX_COMBINATIONS = 64
+
+
+# --------------------------------------------------------------------------
+# Devices as CEL sees them
+# --------------------------------------------------------------------------
+
+@dataclass
+class DeviceView:
+    """One device as requests see it: address, driver, NUMA nodes, attributes, capacity."""
+
+    address: str
+    driver: str
+    nodes: tuple[int, ...]  #: NUMA nodes it is local to; () = no topology
+    attributes: dict[str, Any]
+    capacity: dict[str, Any]
+    kind: str = ""
+    name: str = ""
+    _activation: dict | None = None
+
+    def activation(self) -> dict:
+        if self._activation is None:
+            from rmctl.cel import device_activation
+
+            self._activation = device_activation(self.driver, self.attributes, self.capacity)
+        return self._activation
+
+
+def device_views(node) -> list[DeviceView]:
+    """Return the node's devices as DeviceViews (PciDevice attributes/capacity, DRA names)."""
+    out = []
+    for d in node.devices:
+        attrs = dict(getattr(d, "attributes", {}) or {})
+        caps = dict(getattr(d, "capacity", {}) or {})
+        if hasattr(d, "local_nodes"):
+            nodes = tuple(d.local_nodes(node.topology.nodes))
+        else:
+            nn = getattr(d, "numa_node", None)
+            nodes = (nn,) if nn is not None and nn >= 0 else ()
+        out.append(DeviceView(str(d.address), getattr(d, "driver", None) or "", nodes, attrs, caps,
+                              getattr(d, "kind", "") or "", getattr(d, "name", "") or ""))
+    return out
+
+
+# --------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------
+
+@dataclass
+class SelectorResult:
+    source: str  #: "class gpu" or "request gpu"
+    cel: str
+    value: bool
+    error: str | None = None
+
+    def to_data(self) -> dict:
+        return {"source": self.source, "cel": self.cel, "value": self.value, "error": self.error}
+
+
+@dataclass
+class DeviceMatch:
+    """How one device fared against one device-request choice."""
+
+    address: str
+    selectors: list[SelectorResult]
+    reserved_by: str | None = None
+
+    @property
+    def matches(self) -> bool:
+        return all(s.value for s in self.selectors)
+
+    def to_data(self) -> dict:
+        return {"address": self.address, "matches": self.matches, "reserved_by": self.reserved_by,
+                "selectors": [s.to_data() for s in self.selectors]}
+
+
+@dataclass
+class ResourceResult:
+    """One resource of the request: fits or not, why, and its NUMA hints."""
+
+    resource: str  #: "cpu", "memory", "hugepages-2Mi", "device/gpu"
+    wanted: str
+    fits: bool
+    reason: str
+    hints: list | None = None  #: None = no NUMA preference
+
+    def to_data(self) -> dict:
+        return {"resource": self.resource, "wanted": self.wanted, "fits": self.fits, "reason": self.reason,
+                "hints": None if self.hints is None else [h.to_data() for h in self.hints]}
+
+
+@dataclass
+class Evaluation:
+    """The answer for one node."""
+
+    request: str
+    policy: str
+    fits: bool
+    node: str = ""  #: the root evaluated
+    numa_nodes: list[int] = field(default_factory=list)
+    cpus: CpuSet = field(default_factory=CpuSet)
+    devices: dict[str, list[str]] = field(default_factory=dict)  #: request name -> addresses
+    choices: dict[str, str] = field(default_factory=dict)  #: request name -> chosen alternative
+    memory: dict[int, int] = field(default_factory=dict)  #: NUMA node -> bytes
+    hugepages: dict[int, dict[int, int]] = field(default_factory=dict)  #: page size -> node -> pages
+    resources: list[ResourceResult] = field(default_factory=list)
+    admission: tm.Admission | None = None
+    matches: dict[str, list[DeviceMatch]] = field(default_factory=dict)  #: "req" or "req/alt" -> per device
+    reasons: list[str] = field(default_factory=list)
+    hints_for_typos: list[str] = field(default_factory=list)
+
+    @property
+    def device_addresses(self) -> list[str]:
+        return sorted({a for addrs in self.devices.values() for a in addrs})
+
+    def to_data(self, *, explain: bool = False) -> dict:
+        d = {
+            "request": self.request, "node": self.node, "policy": self.policy, "fits": self.fits,
+            "numa_nodes": list(self.numa_nodes), "cpus": self.cpus.to_list(),
+            "devices": self.device_addresses,
+            "device_allocation": {k: list(v) for k, v in self.devices.items()},
+            "choices": dict(self.choices),
+            "memory": {str(n): b for n, b in sorted(self.memory.items())},
+            "hugepages": {str(size): {str(n): p for n, p in sorted(per.items())}
+                          for size, per in sorted(self.hugepages.items())},
+            "topology": None if self.admission is None else self.admission.to_data(),
+            "resources": [r.to_data() for r in self.resources],
+            "reasons": list(self.reasons),
+        }
+        if explain:
+            d["selectors"] = {k: [m.to_data() for m in v] for k, v in self.matches.items()}
+            d["typo_hints"] = list(self.hints_for_typos)
+        return d
+
+
+# --------------------------------------------------------------------------
+# Availability
+# --------------------------------------------------------------------------
+
+@dataclass
+class Reserved:
+    """What other reservations already hold on this node."""
+
+    cpus: CpuSet = field(default_factory=CpuSet)
+    devices: dict[str, str] = field(default_factory=dict)  #: address -> reservation name
+    hugepages: dict[tuple[int, int], int] = field(default_factory=dict)  #: (page size, node) -> pages
+    memory: dict[int, int] = field(default_factory=dict)  #: node -> bytes
+
+
+def _free_cpus(node, reserved: Reserved) -> CpuSet:
+    topo = node.topology
+    return CpuSet(c.id for c in topo.cpus.values() if c.online and c.allowed and c.id not in reserved.cpus)
+
+
+def _whole_core_cpus(node, free: CpuSet) -> CpuSet:
+    """Return the CPUs of cores whose every online thread is free."""
+    out: list[int] = []
+    for core in node.topology.cores.values():
+        if core.cpus and all(c in free for c in core.cpus):
+            out.extend(core.cpus)
+    return CpuSet(out)
+
+
+def _node_ids(node) -> list[int]:
+    ids = sorted(node.topology.nodes)
+    return ids or [0]
+
+
+def _cpu_node(node, cpu: int) -> int:
+    n = node.topology.cpus[cpu].node
+    return 0 if n is None else n
+
+
+def _pool(node, numa: int, size: int):
+    n = node.topology.nodes.get(numa)
+    if n is None:
+        return None
+    for p in n.hugepages:
+        if p.page_size == size:
+            return p
+    return None
+
+
+def _node_memory(node, numa: int, reserved: Reserved) -> tuple[int | None, int | None]:
+    """Return (capacity, free) bytes of ordinary memory on a node, hugepages excluded."""
+    n = node.topology.nodes.get(numa)
+    if n is None or n.memory_total is None:
+        return None, None
+    huge = sum(p.total * p.page_size for p in n.hugepages)
+    cap = max(0, n.memory_total - huge)
+    free = max(0, (n.memory_free if n.memory_free is not None else cap) - reserved.memory.get(numa, 0))
+    return cap, free
+
+
+# --------------------------------------------------------------------------
+# CPU allocation (the CPU allocator of rmctl.planning.cpus, when present)
+# --------------------------------------------------------------------------
+
+def take_cpus(node, available: CpuSet, count: int, whole_cores: bool) -> CpuSet | None:
+    """Return ``count`` CPUs from ``available`` chosen by the CPU allocator, or None when impossible."""
+    if count <= 0:
+        return CpuSet()
+    if len(available) < count:
+        return None
+    try:
+        from rmctl.planning import cpus as allocator  # issue 3's topology-aware allocator
+    except ImportError:
+        allocator = None
+    if allocator is not None and hasattr(allocator, "take_cpus"):
+        try:
+            got = allocator.take_cpus(node.topology, available, count, whole_cores=whole_cores)
+        except Exception as e:  # the allocator's "cannot" is an UnsatisfiableError
+            from rmctl.errors import UnsatisfiableError
+
+            if isinstance(e, UnsatisfiableError):
+                return None
+            raise
+        return CpuSet(got)
+    return _packed(node, available, count, whole_cores)
+
+
+def _packed(node, available: CpuSet, count: int, whole_cores: bool) -> CpuSet | None:
+    # Interim stand-in until rmctl.planning.cpus lands: the kubelet's packed
+    # order reduced to its last two steps (whole free cores, fullest node
+    # first, then single threads), enough for NUMA-restricted picks.
+    topo = node.topology
+    cores = sorted(topo.cores.values(),
+                   key=lambda k: (sum(1 for c in topo.cpus_in(node=_cpu_node(node, k.key)) if c in available),
+                                  _cpu_node(node, k.key), k.key))
+    chosen: list[int] = []
+    for k in cores:
+        cs = [c for c in k.cpus if c in available]
+        if cs and len(cs) == len(k.cpus) and count - len(chosen) >= len(cs):
+            chosen.extend(cs)
+        if len(chosen) == count:
+            return CpuSet(chosen)
+    if whole_cores:
+        return None
+    for k in cores:
+        for c in sorted(k.cpus):
+            if c in available and c not in chosen:
+                chosen.append(c)
+                if len(chosen) == count:
+                    return CpuSet(chosen)
+    return None
+
+
+# --------------------------------------------------------------------------
+# Selection
+# --------------------------------------------------------------------------
+
+def select_devices(views: list[DeviceView], choice, cls, reserved: Reserved) -> list[DeviceMatch]:
+    """Return one DeviceMatch per device for a request choice (class selectors, then its own)."""
+    out = []
+    for v in views:
+        act = v.activation()
+        results = []
+        for s in cls.selectors:
+            o = s.compiled.evaluate(act)
+            results.append(SelectorResult(f"class {cls.name}", s.cel, o.value, o.error))
+        for s in choice.selectors:
+            o = s.compiled.evaluate(act)
+            results.append(SelectorResult(f"request {choice.name}", s.cel, o.value, o.error))
+        out.append(DeviceMatch(v.address, results, reserved.devices.get(v.address)))
+    return out
+
+
+def _attr_value(view: DeviceView, qualified: str):
+    if qualified in view.attributes:
+        return view.attributes[qualified]
+    if "/" not in qualified:  # a bare name is in rmctl's domain (DRA: the driver's domain)
+        return view.attributes.get(f"rmctl.io/{qualified}")
+    return None
+
+
+# --------------------------------------------------------------------------
+# Evaluation
+# --------------------------------------------------------------------------
+
+def evaluate(node, request, classes: dict, *, reserved: Reserved | None = None) -> Evaluation:
+    """Return the Evaluation of ``request`` on ``node`` (a NodeModel with devices discovered)."""
+    reserved = reserved or Reserved()
+    views = device_views(node)
+    matches: dict[str, list[DeviceMatch]] = {}
+    candidates: dict[tuple[int, int], list[DeviceMatch]] = {}
+    for i, dreq in enumerate(request.devices):
+        for j, ch in enumerate(dreq.choices):
+            cls = classes.get(ch.class_name) or request.classes.get(ch.class_name)
+            ms = select_devices(views, ch, cls, reserved)
+            key = dreq.name if not dreq.first_available else f"{dreq.name}/{ch.name}"
+            matches[key] = ms
+            candidates[(i, j)] = [m for m in ms if m.matches]
+
+    combos = itertools.islice(itertools.product(*[range(len(d.choices)) for d in request.devices]),
+                              MAX_COMBINATIONS)
+    first: Evaluation | None = None
+    for combo in combos:
+        ev = _evaluate_combo(node, request, views, candidates, combo, reserved)
+        if ev.fits:
+            first = ev
+            break
+        if first is None:
+            first = ev
+    assert first is not None
+    first.matches = matches
+    first.node = node.source.root
+    first.hints_for_typos = typo_hints(request, classes, views)
+    return first
+
+
+def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved) -> Evaluation:
+    by_addr = {v.address: v for v in views}
+    nodes = _node_ids(node)
+    ev = Evaluation(request=request.name, policy=request.policy, fits=False)
+    providers: list[dict] = []
+    results: list[ResourceResult] = []
+    free = _free_cpus(node, reserved)
+    usable = _whole_core_cpus(node, free) if request.whole_cores else free
+
+    # -- hints (step 2) --------------------------------------------------
+    if request.cpus:
+        tpc = max(1, node.topology.threads_per_core_max())
+        want = f"{request.cpus} CPUs" + (" in whole cores" if request.whole_cores else "")
+        if request.whole_cores and request.cpus % tpc:
+            results.append(ResourceResult("cpu", want, False,
+                                          f"{request.cpus} is not a multiple of {tpc} threads per core "
+                                          "(the kubelet's SMT alignment error)", []))
+            providers.append({"cpu": []})
+        else:
+            hints = tm.capacity_hints(
+                nodes, request.cpus,
+                available=lambda n: sum(1 for c in usable if _cpu_node(node, c) == n),
+                capacity=lambda n: len(node.topology.cpus_in(node=n)) if node.topology.nodes else len(free))
+            ok = len(usable) >= request.cpus
+            results.append(ResourceResult(
+                "cpu", want, ok,
+                f"{len(usable)} {'CPUs in whole free cores' if request.whole_cores else 'free CPUs'}"
+                + ("" if ok else f", {request.cpus} wanted")
+                + (f" ({len(reserved.cpus)} reserved)" if reserved.cpus else ""), hints))
+            providers.append({"cpu": hints})
+    if request.memory:
+        caps = {n: _node_memory(node, n, reserved) for n in nodes}
+        if any(c[0] is None for c in caps.values()):
+            total_free = node.memory.available or node.memory.free or 0
+            ok = total_free >= request.memory
+            results.append(ResourceResult("memory", format_size(request.memory), ok,
+                                          f"{format_size(total_free)} available (no per-node memory: no NUMA preference)",
+                                          None))
+            providers.append({"memory": None if ok else []})
+        else:
+            hints = tm.capacity_hints(nodes, request.memory, available=lambda n: caps[n][1],
+                                      capacity=lambda n: caps[n][0])
+            total = sum(c[1] for c in caps.values())
+            ok = bool(hints)
+            results.append(ResourceResult("memory", format_size(request.memory), ok,
+                                          "free per node: " + ", ".join(f"node {n} {format_size(caps[n][1])}" for n in nodes)
+                                          + ("" if ok else f"; {format_size(total)} in all"), hints))
+            providers.append({"memory": hints})
+    for size, amount in sorted(request.hugepages.items()):
+        pages = amount // size
+        name = f"hugepages-{format_size(size)}"
+        have = {n: ((_pool(node, n, size).free if _pool(node, n, size) else 0) - reserved.hugepages.get((size, n), 0))
+                for n in nodes}
+        cap = {n: (_pool(node, n, size).total if _pool(node, n, size) else 0) for n in nodes}
+        hints = tm.capacity_hints(nodes, pages, available=lambda n: max(0, have[n]), capacity=lambda n: cap[n])
+        ok = bool(hints)
+        if not any(_pool(node, n, size) for n in nodes):
+            reason = f"the kernel offers no {format_size(size)} pages on this node"
+        else:
+            reason = "free pages per node: " + ", ".join(f"node {n} {max(0, have[n])}" for n in nodes) \
+                + ("" if ok else f"; {pages} wanted (size the pools with 'rmctl hugepages set')")
+        results.append(ResourceResult(name, f"{pages} x {format_size(size)}", ok, reason, hints))
+        providers.append({name: hints})
+    for i, dreq in enumerate(request.devices):
+        ch = dreq.choices[combo[i]]
+        cands = [m for m in candidates[(i, combo[i])]]
+        free_c = [m for m in cands if m.reserved_by is None]
+        need = len(cands) if ch.all else ch.count
+        rname = f"device/{dreq.name}"
+        want = ("all" if ch.all else str(ch.count)) + f" of class {ch.class_name}"
+        if dreq.first_available:
+            want += f" (alternative {ch.name})"
+        if not cands:
+            results.append(ResourceResult(rname, want, False, _no_match_reason(candidates, i, combo[i], ch), []))
+            providers.append({rname: []})
+            continue
+        if ch.all and len(free_c) < len(cands):
+            held = sorted({m.reserved_by for m in cands if m.reserved_by})
+            results.append(ResourceResult(rname, want, False,
+                                          f"allocationMode All needs every matching device; "
+                                          f"{len(cands) - len(free_c)} held by reservation(s) {', '.join(held)}", []))
+            providers.append({rname: []})
+            continue
+        if len(free_c) < need:
+            held = len(cands) - len(free_c)
+            results.append(ResourceResult(rname, want, False,
+                                          f"{len(cands)} device(s) match, {held} already reserved, {need} wanted", []))
+            providers.append({rname: []})
+            continue
+        topo = [by_addr[m.address].nodes for m in cands]
+        if not any(topo):
+            hints = None  # devicemanager: no device reports topology -> no preference
+        else:
+            def avail(n, pool=free_c):
+                return sum(1 for m in pool if not by_addr[m.address].nodes or n in by_addr[m.address].nodes)
+
+            hints = tm.capacity_hints(nodes, need, available=avail, capacity=lambda n: avail(n, cands))
+            # A mask counts a device once even when it is local to several of its nodes.
+            hints = [h for h in hints
+                     if sum(1 for m in free_c if not by_addr[m.address].nodes
+                            or set(by_addr[m.address].nodes) & set(tm.bits(h.mask))) >= need]
+        results.append(ResourceResult(rname, want, True,
+                                      f"{len(free_c)} free matching device(s): "
+                                      + ", ".join(m.address for m in free_c[:8]) + ("..." if len(free_c) > 8 else ""),
+                                      hints))
+        providers.append({rname: hints})
+        ev.choices[dreq.name] = ch.name
+
+    ev.resources = results
+    if not all(r.fits for r in results):
+        ev.reasons = [f"{r.resource}: {r.reason}" for r in results if not r.fits]
+        ev.admission = tm.merge(request.policy, nodes, providers) if request.policy != "none" else None
+        return ev
+
+    # -- merge and admit (step 3) ----------------------------------------
+    adm = tm.merge(request.policy, nodes, providers,
+                   distances={n: dict(node.topology.nodes[n].distances) for n in node.topology.nodes})
+    ev.admission = adm
+    if not adm.admit:
+        ev.reasons = [adm.reason] + _policy_detail(request.policy, results)
+        return ev
+    strict = request.policy in ("restricted", "single-numa-node")
+    affinity = nodes if adm.hint.mask is None else tm.bits(adm.hint.mask)
+
+    # -- allocate (step 4) -----------------------------------------------
+    used_nodes: set[int] = set()
+    if request.devices:
+        alloc = _allocate_devices(request, candidates, combo, by_addr, affinity, strict)
+        if alloc is None:
+            ev.reasons = ["devices: no choice of devices satisfies the constraints"
+                          + (f" on NUMA node(s) {_fmt_nodes(affinity)}" if strict else "")
+                          + ": " + "; ".join(f"matchAttribute {c.attribute}" for c in request.constraints)]
+            _mark(results, "device/", False, ev.reasons[0])
+            return ev
+        ev.devices = alloc
+        for addrs in alloc.values():
+            for a in addrs:
+                used_nodes.update(by_addr[a].nodes)
+    if request.cpus:
+        aligned = CpuSet(c for c in usable if _cpu_node(node, c) in affinity)
+        k = min(request.cpus, len(aligned))
+        got = take_cpus(node, aligned, k, request.whole_cores) if k else CpuSet()
+        if got is not None and len(got) < request.cpus and not strict:
+            rest = take_cpus(node, usable - got, request.cpus - len(got), request.whole_cores)
+            got = None if rest is None else got | rest
+        if got is None or len(got) != request.cpus:
+            ev.reasons = [f"cpu: the CPU allocator found no {request.cpus} CPUs"
+                          + (" in whole cores" if request.whole_cores else "")
+                          + f" on NUMA node(s) {_fmt_nodes(affinity)}"]
+            _mark(results, "cpu", False, ev.reasons[0])
+            return ev
+        ev.cpus = got
+        used_nodes.update(_cpu_node(node, c) for c in got)
+    if request.memory:
+        caps = {n: _node_memory(node, n, reserved) for n in nodes}
+        if all(c[0] is not None for c in caps.values()):
+            placed = _fill(request.memory, affinity, lambda n: caps[n][1])
+            if placed is None and not strict:
+                placed = _fill(request.memory, affinity + [n for n in nodes if n not in affinity], lambda n: caps[n][1])
+            if placed is None:
+                ev.reasons = [f"memory: {format_size(request.memory)} does not fit on NUMA node(s) {_fmt_nodes(affinity)}"]
+                _mark(results, "memory", False, ev.reasons[0])
+                return ev
+            ev.memory = placed
+            used_nodes.update(placed)
+    for size, amount in sorted(request.hugepages.items()):
+        pages = amount // size
+
+        def have(n, size=size):
+            p = _pool(node, n, size)
+            return max(0, (p.free if p else 0) - reserved.hugepages.get((size, n), 0))
+
+        placed = _fill(pages, affinity, have)
+        if placed is None and not strict:
+            placed = _fill(pages, affinity + [n for n in nodes if n not in affinity], have)
+        if placed is None:
+            msg = f"hugepages-{format_size(size)}: {pages} pages do not fit on NUMA node(s) {_fmt_nodes(affinity)}"
+            ev.reasons = [msg]
+            _mark(results, f"hugepages-{format_size(size)}", False, msg)
+            return ev
+        ev.hugepages[size] = placed
+        used_nodes.update(placed)
+
+    ev.fits = True
+    ev.numa_nodes = sorted(used_nodes) if used_nodes else (tm.bits(adm.hint.mask) if adm.hint.mask is not None else [])
+    return ev
+
+
+def _mark(results: list[ResourceResult], prefix: str, fits: bool, reason: str) -> None:
+    for r in results:
+        if r.resource.startswith(prefix):
+            r.fits, r.reason = fits, reason
+
+
+def _fmt_nodes(nodes) -> str:
+    return ",".join(str(n) for n in nodes) if nodes else "-"
+
+
+def _fill(amount: int, order: list[int], free) -> dict[int, int] | None:
+    """Return amount taken node by node in ``order`` (memory manager), or None when short."""
+    out: dict[int, int] = {}
+    left = amount
+    for n in order:
+        take = min(left, free(n))
+        if take > 0:
+            out[n] = take
+            left -= take
+        if left == 0:
+            return out
+    return None if left else out
+
+
+def _policy_detail(policy: str, results: list[ResourceResult]) -> list[str]:
+    """Return one line per resource saying which NUMA placements it could use (for the rejection)."""
+    out = []
+    for r in results:
+        if r.hints is None:
+            out.append(f"{r.resource}: no NUMA preference")
+            continue
+        pref = [h for h in r.hints if h.preferred]
+        if policy == "single-numa-node":
+            single = [h for h in pref if tm.count(h.mask) == 1]
+            if not single:
+                widths = sorted({tm.count(h.mask) for h in r.hints})
+                out.append(f"{r.resource}: does not fit on any single NUMA node "
+                           f"(needs {widths[0] if widths else '?'} node(s))")
+            else:
+                out.append(f"{r.resource}: fits on node(s) " + " or ".join(_fmt_nodes(tm.bits(h.mask)) for h in single))
+        else:
+            out.append(f"{r.resource}: preferred on " + (" or ".join("{" + _fmt_nodes(tm.bits(h.mask)) + "}" for h in pref) or "nothing"))
+    return out
+
+
+def _no_match_reason(candidates, i: int, j: int, ch) -> str:
+    return (f"no device matches class {ch.class_name!r}" + (" and the request's selectors" if ch.selectors else "")
+            + " (see 'rmctl request explain')")
+
+
+def _allocate_devices(request, candidates, combo, by_addr, affinity: list[int], strict: bool) -> dict[str, list[str]] | None:
+    """Return request name -> addresses satisfying counts and matchAttribute constraints, or None.
+
+    Devices on the affinity's nodes (or without topology) come first; under
+    restricted/single-numa-node only those are used.  Backtracking, like
+    DRA's allocator (structured/allocator.go), over few devices per node.
+    """
+    aff = set(affinity)
+
+    def aligned(a):
+        ns = by_addr[a].nodes
+        return not ns or bool(set(ns) & aff)
+
+    lists = []
+    for i, dreq in enumerate(request.devices):
+        ch = dreq.choices[combo[i]]
+        cands = [m.address for m in candidates[(i, combo[i])] if m.reserved_by is None]
+        if strict:
+            cands = [a for a in cands if aligned(a)]
+        cands.sort(key=lambda a: (not aligned(a), a))
+        need = len(candidates[(i, combo[i])]) if ch.all else ch.count
+        lists.append((dreq.name, cands, need))
+    cons = [(c.attribute, set(c.requests) or {d.name for d in request.devices}) for c in request.constraints]
+    chosen: dict[str, list[str]] = {}
+    used: set[str] = set()
+    budget = [20000]
+
+    def consistent(name: str, addrs: list[str]) -> bool:
+        for attr, reqs in cons:
+            if name not in reqs:
+                continue
+            vals = set()
+            for r in reqs:
+                for a in (addrs if r == name else chosen.get(r, [])):
+                    v = _attr_value(by_addr[a], attr)
+                    if v is None:  # DRA: a device without the attribute cannot satisfy matchAttribute
+                        return False
+                    vals.add(v)
+            if len(vals) > 1:
+                return False
+        return True
+
+    def rec(k: int) -> bool:
+        if k == len(lists):
+            return True
+        name, cands, need = lists[k]
+        pool = [a for a in cands if a not in used]
+        for combo_addrs in itertools.combinations(pool, need):
+            budget[0] -= 1
+            if budget[0] < 0:
+                return False
+            addrs = list(combo_addrs)
+            if not consistent(name, addrs):
+                continue
+            chosen[name] = addrs
+            used.update(addrs)
+            if rec(k + 1):
+                return True
+            used.difference_update(addrs)
+            del chosen[name]
+        return False
+
+    return dict(chosen) if rec(0) else None
+
+
+# --------------------------------------------------------------------------
+# Explain helpers
+# --------------------------------------------------------------------------
+
+def typo_hints(request, classes: dict, views: list[DeviceView]) -> list[str]:
+    """Return hints for attribute/capacity names that no device has (difflib close matches)."""
+    import difflib
+
+    have_attr = {q for v in views for q in v.attributes}
+    have_cap = {q for v in views for q in v.capacity}
+    used: list[tuple[str, str, str, str]] = []
+    seen_cls = set()
+    for d in request.devices:
+        for ch in d.choices:
+            cls = classes.get(ch.class_name) or request.classes.get(ch.class_name)
+            sels = list(ch.selectors)
+            if cls is not None and cls.name not in seen_cls:
+                seen_cls.add(cls.name)
+                sels = list(cls.selectors) + sels
+            for s in sels:
+                for kind, dom, name in s.compiled.references():
+                    used.append((kind, dom, name, s.where))
+    for c in request.constraints:
+        dom, _, name = c.attribute.rpartition("/")
+        used.append(("attributes", dom or "rmctl.io", name, c.where))
+    out = []
+    for kind, dom, name, where in used:
+        q = f"{dom}/{name}"
+        pool = have_attr if kind == "attributes" else have_cap
+        if q in pool:
+            continue
+        close = difflib.get_close_matches(q, sorted(pool), n=3, cutoff=0.6)
+        other = have_cap if kind == "attributes" else have_attr
+        msg = f"{where}: no device has {kind[:-1] if kind.endswith('s') else kind} {q!r}"
+        if q in other:
+            msg += f"; it is a{'n attribute' if kind == 'capacity' else ' capacity'}: use device.{'attributes' if kind == 'capacity' else 'capacity'}[{dom!r}].{name}"
+        elif close:
+            msg += "; did you mean " + " or ".join(repr(c) for c in close) + "?"
+        if msg not in out:
+            out.append(msg)
+    return out

@@ -1,0 +1,173 @@
+"""ResourceClass: a named set of CEL selectors over devices (DRA's DeviceClass).
+
+Shape (issue 6; extend, never change)::
+
+    apiVersion: rmctl.io/v1alpha1
+    kind: ResourceClass
+    metadata: {name: big-gpu}
+    spec:
+      selectors:
+      - cel: 'device.attributes["rmctl.io"].kind == "gpu"'
+      config: {...}              # optional, opaque, carried along (DRA: opaque driver config)
+
+Classes come from the built-ins below and from every ``*.yaml``/``*.yml``
+file in the class directory (default ``/etc/rmctl/classes``); a file may
+hold several documents.  A file class with a built-in's name replaces it.
+Selectors are compiled when a class loads, so a syntax error stops the
+command before anything is evaluated or reserved.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from rmctl.resources.yamlio import InputError, Reader, item_pos, pos, read_documents
+
+API_VERSION = "rmctl.io/v1alpha1"
+DEFAULT_CLASS_DIR = "/etc/rmctl/classes"
+BUILTIN = "<built-in>"
+
+# Built-in classes select on rmctl's own ``rmctl.io/kind`` attribute, which
+# discovery derives from the PCI class code (rmctl/discovery/pci.py).
+BUILTIN_CLASSES: dict[str, tuple[str, list[str]]] = {
+    "gpu": ("GPUs and other display/3D controllers (PCI class 0x03)",
+            ['device.attributes["rmctl.io"].kind == "gpu"']),
+    "nic": ("Ethernet network functions (PCI class 0x0200)",
+            ['device.attributes["rmctl.io"].kind == "nic"']),
+    "rdma": ("RDMA-capable network functions: InfiniBand (0x0207) or RoCE NICs",
+             ['device.attributes["rmctl.io"].kind == "rdma" || '
+              '("rdma" in device.attributes["rmctl.io"] && device.attributes["rmctl.io"].rdma == true)']),
+    "nvme": ("NVMe controllers (PCI class 0x010802)",
+             ['device.attributes["rmctl.io"].kind == "nvme"']),
+    "accel": ("Processing accelerators (PCI class 0x12) and co-processors (0x0b40)",
+              ['device.attributes["rmctl.io"].kind == "accel"']),
+}
+
+
+@dataclass
+class ClassSelector:
+    """One selector of a class, with where it was written."""
+
+    cel: str
+    where: str  #: "file:line:col" of the cel string
+    compiled: Any = None  #: rmctl.cel.Selector
+
+
+@dataclass
+class ResourceClass:
+    """A loaded class: name, compiled selectors, opaque config, origin."""
+
+    name: str
+    selectors: list[ClassSelector]
+    source: str  #: file path or "<built-in>"
+    description: str = ""
+    config: Any = None
+    labels: dict = field(default_factory=dict)
+
+    def to_data(self) -> dict:
+        return {"name": self.name, "source": self.source, "description": self.description,
+                "selectors": [{"cel": s.cel, "where": s.where} for s in self.selectors],
+                "config": self.config}
+
+
+def parse_selectors(rd: Reader, spec: dict, key: str, path: str) -> list[ClassSelector]:
+    """Return the compiled selectors of ``spec[key]`` (a list of ``{cel: ...}``)."""
+    from rmctl.cel import compile_selector
+
+    raw = rd.seq(spec[key], path, spec, key)
+    out = []
+    for i, item in enumerate(raw):
+        ipath = f"{path}[{i}]"
+        if not isinstance(item, dict):
+            rd.fail(item_pos(raw, i), ipath, "expected a mapping with a 'cel' field")
+        rd.mapping(item, ipath, allowed={"cel"}, required=("cel",))
+        text = rd.string(item["cel"], f"{ipath}.cel", item, "cel")
+        where = f"{rd.filename}:{pos(item, 'cel')}"
+        out.append(ClassSelector(text, where, compile_selector(text, where)))
+    return out
+
+
+def _check_header(rd: Reader, doc, kind: str, index: int) -> tuple[dict, str]:
+    if not isinstance(doc, dict):
+        rd.fail("1:1", f"document {index + 1}", "expected a mapping with apiVersion, kind, metadata, spec")
+    rd.mapping(doc, f"document {index + 1}", allowed={"apiVersion", "kind", "metadata", "spec"},
+               required=("apiVersion", "kind", "metadata", "spec"))
+    if doc["apiVersion"] != API_VERSION:
+        rd.fail(pos(doc, "apiVersion"), "apiVersion", f"unsupported {doc['apiVersion']!r}; expected {API_VERSION}")
+    if doc["kind"] != kind:
+        rd.fail(pos(doc, "kind"), "kind", f"expected {kind}, got {doc['kind']!r}")
+    meta = rd.mapping(doc["metadata"], "metadata", doc, "metadata",
+                      allowed={"name", "labels", "annotations"}, required=("name",))
+    name = rd.string(meta["name"], "metadata.name", meta, "name")
+    return doc, name
+
+
+def class_from_document(doc, filename: str, index: int = 0) -> ResourceClass:
+    """Return the class one document describes; raise InputError/CelError with file:line:col."""
+    rd = Reader(filename)
+    doc, name = _check_header(rd, doc, "ResourceClass", index)
+    spec = rd.mapping(doc["spec"], "spec", doc, "spec", allowed={"selectors", "config", "description"})
+    selectors = parse_selectors(rd, spec, "selectors", "spec.selectors") if "selectors" in spec else []
+    desc = spec.get("description") or ""
+    return ResourceClass(name, selectors, filename, str(desc), spec.get("config"),
+                         dict(doc["metadata"].get("labels") or {}))
+
+
+def builtin_classes() -> dict[str, ResourceClass]:
+    """Return the built-in classes (gpu, nic, rdma, nvme, accel), compiled."""
+    from rmctl.cel import compile_selector
+
+    out = {}
+    for name, (desc, sels) in BUILTIN_CLASSES.items():
+        where = f"{BUILTIN}:{name}"
+        out[name] = ResourceClass(name, [ClassSelector(s, where, compile_selector(s, where)) for s in sels],
+                                  BUILTIN, desc)
+    return out
+
+
+def load_file(path: str) -> list[ResourceClass]:
+    """Return the classes in one file (every document must be a ResourceClass)."""
+    return [class_from_document(d, path, i) for i, d in enumerate(read_documents(path))]
+
+
+def class_files(class_dir: str) -> list[str]:
+    """Return the YAML files of a class directory, sorted; [] when it does not exist."""
+    if not os.path.isdir(class_dir):
+        return []
+    return [os.path.join(class_dir, f) for f in sorted(os.listdir(class_dir))
+            if f.endswith((".yaml", ".yml")) and os.path.isfile(os.path.join(class_dir, f))]
+
+
+def load_classes(class_dir: str | None = DEFAULT_CLASS_DIR, *, strict_dir: bool = False) -> dict[str, ResourceClass]:
+    """Return built-ins plus every class in ``class_dir``, by name.
+
+    ``strict_dir``: a missing directory is an error (it was named on the
+    command line) rather than "no local classes" (the default path).
+    Two files defining the same name is an error naming both.
+    """
+    classes = builtin_classes()
+    if class_dir:
+        if strict_dir and not os.path.isdir(class_dir):
+            raise InputError(f"class directory {class_dir!r} does not exist",
+                             hint="create it, or drop --class-dir to use the built-in classes")
+        seen: dict[str, str] = {}
+        for path in class_files(class_dir):
+            for c in load_file(path):
+                if c.name in seen:
+                    raise InputError(f"{path}: class {c.name!r} is also defined in {seen[c.name]}",
+                                     hint="class names must be unique across the class directory")
+                seen[c.name] = path
+                classes[c.name] = c
+    return classes
+
+
+def unknown_class(name: str, classes: dict[str, ResourceClass], where: str) -> InputError:
+    """Return the error for a request naming a class that does not exist (with a close match)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(classes), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    hint += "known classes: " + ", ".join(sorted(classes)) + " (see 'rmctl class list')"
+    return InputError(f"{where}: unknown class {name!r}", hint=hint)
