@@ -1,7 +1,133 @@
-"""`rmctl devices` commands (registered by rmctl.cli)."""
+"""`rmctl devices list|show`: PCI devices with kind, names, NUMA locality, link and detail.
+
+Read-only.  ``-o json|yaml`` gives the DeviceList / Device documents
+(rmctl.render.devices); the ``attributes`` and ``capacity`` maps are the
+input of resource classes (docs/devices.md).
+"""
 
 from __future__ import annotations
 
+import enum
+from typing import Annotated, List, Optional
 
-def register(app) -> None:
-    """Add this module's commands to the root app (none yet)."""
+import typer
+
+from rmctl.cli.errors import handle_errors
+from rmctl.cli.options import Format, Output, fmt
+
+
+class Kind(str, enum.Enum):
+    gpu = "gpu"
+    nic = "nic"
+    rdma = "rdma"
+    accel = "accel"
+    nvme = "nvme"
+    storage = "storage"
+    bridge = "bridge"
+    other = "other"
+
+
+def _complete_address(incomplete: str):
+    """Shell completion: the PCI addresses of the root in RMCTL_ROOT (or this machine)."""
+    try:
+        import os
+
+        from rmctl.discovery.root import Root
+
+        root = Root.open(os.environ.get("RMCTL_ROOT") or "/")
+        from rmctl.discovery import paths
+
+        return [n for n in root.listdir(paths.SYS_PCI_DEVICES) if n.startswith(incomplete)]
+    except Exception:
+        return []
+
+
+def register(app: typer.Typer) -> None:
+    sub = typer.Typer(name="devices", no_args_is_help=True, rich_markup_mode=None,
+                      help="PCI devices: GPUs, NICs, RDMA, NVMe, accelerators; NUMA locality, SR-IOV, link.")
+    sub.command("list")(list_devices)
+    sub.command("show")(show_device)
+    app.add_typer(sub, name="devices")
+
+
+@handle_errors
+def list_devices(
+    ctx: typer.Context,
+    kind: Annotated[Optional[List[Kind]], typer.Option(
+        "--kind", "-k", case_sensitive=False,
+        help="Only devices of this kind (repeat for several).")] = None,
+    numa: Annotated[Optional[int], typer.Option(
+        "--numa", metavar="N", min=0,
+        help="Only devices local to NUMA node N (the kernel's numa_node; when that is unknown, "
+             "the nodes whose CPUs lie in the device's local CPUs).")] = None,
+    output: Output = Format.table,
+):
+    """List PCI devices: address, kind, name, driver, NUMA node, local CPUs, link.
+
+    Names come from pci.ids when the root has one (or the snapshot recorded
+    them), else hex ids.  GPU detail (product, memory, UUID, compute
+    capability, MIG) comes from NVML on the live machine (rmctl[nvidia]).
+    """
+    settings = ctx.obj
+    node = settings.node(devices=True)
+    devices = list(node.devices)
+    if kind:
+        wanted = {k.value for k in kind}
+        devices = [d for d in devices if d.kind in wanted]
+    if numa is not None:
+        nodes = node.topology.nodes
+        if nodes and numa not in nodes:
+            from rmctl.errors import UsageError
+
+            raise UsageError(f"NUMA node {numa} does not exist on {settings.root_spec}",
+                             hint="nodes: " + ",".join(str(n) for n in nodes))
+        devices = [d for d in devices if numa in d.local_nodes(nodes)]
+    f = fmt(output)
+    from rmctl.render import devices as render
+
+    if f != "table":
+        from rmctl.cli.output import emit
+
+        emit("DeviceList", render.list_data(node, devices), f)
+        return
+    from rmctl.cli.output import console
+
+    render.print_devices(console(settings), devices, node, verbose=settings.verbose)
+
+
+@handle_errors
+def show_device(
+    ctx: typer.Context,
+    address: Annotated[str, typer.Argument(
+        metavar="ADDRESS", autocompletion=_complete_address,
+        help="PCI address: 0000:3b:00.0 (or 3b:00.0 for domain 0).")],
+    output: Output = Format.table,
+):
+    """Show one PCI device: ids and names, locality, SR-IOV, link, detail, attributes."""
+    settings = ctx.obj
+    from rmctl.errors import UsageError
+    from rmctl.model.pci import PciAddress
+
+    addr = PciAddress.parse(address)
+    node = settings.node(devices=True)
+    dev = next((d for d in node.devices if d.address == addr), None)
+    if dev is None:
+        import difflib
+
+        known = [str(d.address) for d in node.devices]
+        close = difflib.get_close_matches(str(addr), known, n=3, cutoff=0.6)
+        hint = ("did you mean " + ", ".join(close) + "?") if close else \
+            ("'rmctl devices list' shows the addresses" if known else "this root has no PCI devices")
+        raise UsageError(f"no PCI device {addr} on {settings.root_spec}", hint=hint,
+                         details={"address": str(addr), "close_matches": close})
+    f = fmt(output)
+    from rmctl.render import devices as render
+
+    if f != "table":
+        from rmctl.cli.output import emit
+
+        emit("Device", render.show_data(node, dev), f)
+        return
+    from rmctl.cli.output import console
+
+    render.print_device(console(settings), dev, node, verbose=settings.verbose)

@@ -163,6 +163,18 @@ def _last_level_caches(node: NodeModel):
     return [c for c in caches if c.level == top]
 
 
+def _add_devices(root: Tree, numa_branch: dict, node: NodeModel) -> None:
+    """Hang PCI devices (bridges left out) under their NUMA node, or under the machine when unknown."""
+    from rich.markup import escape  # pci.ids names hold brackets: "GH100 [H200 SXM 141GB]"
+
+    for d in node.devices:
+        if d.kind == "bridge":
+            continue
+        parent = numa_branch.get(d.numa_node, root)
+        parent.add(f"[blue]PCI {d.address}[/blue] {d.kind}: {escape(d.name)}"
+                   + (f" [dim]({escape(d.driver)})[/dim]" if d.driver else ""))
+
+
 def topology_tree(node: NodeModel, *, verbose: int = 0) -> Tree:
     """Return package -> NUMA node -> L3 -> core -> CPU as a rich Tree (lstopo's picture)."""
     t = node.topology
@@ -174,6 +186,7 @@ def topology_tree(node: NodeModel, *, verbose: int = 0) -> Tree:
     root = Tree(label)
     llc = _last_level_caches(node)
     placed = CpuSet()
+    numa_branch: dict = {}  # NUMA node id -> its branch, where its devices go
     for pk in sorted(t.packages.values(), key=lambda p: (p.package_id is None, p.package_id or 0, p.key)):
         if not pk.cpus:
             continue
@@ -190,6 +203,7 @@ def topology_tree(node: NodeModel, *, verbose: int = 0) -> Tree:
                 nd = t.nodes.get(nid)
                 mem = human_size(nd.memory_total) if nd else "-"
                 parent = pnode.add(f"[cyan]NUMA node {nid}[/cyan]  {mem}")
+                numa_branch.setdefault(nid, parent)
             elif node_ids:
                 parent = pnode.add("[yellow]no NUMA node[/yellow]")
             caches = [c for c in llc if c.cpus & cpus]
@@ -220,7 +234,8 @@ def topology_tree(node: NodeModel, *, verbose: int = 0) -> Tree:
         root.add(f"[yellow]CPUs in no package[/yellow]: {_cpus(loose)}")
     for nd in t.nodes.values():
         if not nd.cpus:
-            root.add(f"[cyan]NUMA node {nd.id}[/cyan]  {human_size(nd.memory_total)} (no CPUs)")
+            numa_branch[nd.id] = root.add(f"[cyan]NUMA node {nd.id}[/cyan]  {human_size(nd.memory_total)} (no CPUs)")
+    _add_devices(root, numa_branch, node)
     offline = t.offline_cpus()
     if offline:
         root.add(f"[dim]offline CPUs: {_cpus(offline)}[/dim]")
