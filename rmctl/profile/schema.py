@@ -311,6 +311,8 @@ class _Validator:
             count = self.integer(m["count"], f"{p}.count", 0)
             node = self.integer(m["node"], f"{p}.node", 0) if m.get("node") is not None else None
             reserved = self.integer(m.get("reserved", 0), f"{p}.reserved", 0)
+            if reserved and node is None:
+                raise self.err(f"{p}.reserved", "reserved pages need a node (the kubelet reserves memory per NUMA node)")
             if reserved > count:
                 raise self.err(f"{p}.reserved", f"{reserved} reserved pages exceed count {count}")
             key = (size, node)
