@@ -81,12 +81,6 @@ def _load_input(path: str):
     return "profile", None
 
 
-def _item_rows(items):
-    for n, i in enumerate(items, 1):
-        yield [str(n), i.action.kind, i.field, i.action.target(), str(_txt(i.current)), str(_txt(i.desired)),
-               "yes" if i.reboot else ""]
-
-
 def _txt(v):
     if v is None:
         return "-"
@@ -96,23 +90,21 @@ def _txt(v):
 
 
 def _print_plan(settings, pp) -> None:
-    from rich.table import Table
-
-    from rmctl.cli.output import console
-
-    con = console(settings)
+    """Print one line per change: field, what, current -> desired, [reboot] (Terraform-like)."""
     ch = pp.changes()
+    out = sys.stdout
     if not ch:
-        con.print(f"profile {pp.profile.name}: no changes; the node matches.")
+        out.write(f"profile {pp.profile.name}: no changes; the node matches.\n")
         return
-    t = Table(title=f"profile {pp.profile.name}: {len(ch)} change(s)", title_justify="left")
-    for col in ("#", "action", "field", "target", "current", "desired", "reboot"):
-        t.add_column(col, overflow="fold")
-    for row in _item_rows(ch):
-        t.add_row(*row)
-    con.print(t)
+    out.write(f"profile {pp.profile.name}: {len(ch)} change(s), in order:\n")
+    width = max(len(i.field) for i in ch)
+    for n, i in enumerate(ch, 1):
+        verb = {"mkdir": "mkdir ", "mount": "mount ", "boot-args": "kernel command line "}.get(i.action.kind, "")
+        reboot = "  [needs a reboot]" if i.reboot else ""
+        out.write(f"  {n}. {i.field:<{width}}  {verb}{i.action.target()}: "
+                  f"{_txt(i.current)} -> {_txt(i.desired)}{reboot}\n")
     if any(i.reboot for i in ch):
-        con.print("Changes marked reboot take effect only after a reboot; apply reports them.")
+        out.write("Changes marked [needs a reboot] take effect only after a reboot; apply reports them.\n")
 
 
 def _exit_for(report) -> int:

@@ -95,7 +95,7 @@ def plan_profile(profile, node, host, *, state_dir: str) -> ProfilePlan:
     pp = ProfilePlan(profile=profile, fingerprint=node_fingerprint(node))
     for entry, actions in hugepage_actions(profile, node):
         _add(pp, host, entry, actions)
-    for entry, actions in mount_actions(profile, node):
+    for entry, actions in mount_actions(profile, node, host):
         _add(pp, host, entry, actions)
     for entry, actions in cpu_actions(profile, node, state_dir):
         _add(pp, host, entry, actions)
@@ -191,27 +191,63 @@ def _interim_fingerprint(node) -> str:
 
 # -- areas (each built on the area's own planner) ----------------------------
 
+def _located(profile, field_path: str, err):
+    """Return ``err`` (same class) with the profile field and file position in front."""
+    return type(err)(f"{profile.where(field_path)}: {field_path}: {err.message}", hint=err.hint,
+                     details=dict(err.details, field=field_path))
+
+
 def hugepage_actions(profile, node) -> list[tuple[str, list[Action]]]:
-    """Return (field, actions) per hugepage entry, from rmctl.planning.hugepages."""
+    """Return (field, actions) per hugepage entry, from the hugepage planner.
+
+    All entries go to one ``plan_set`` call (it checks the memory they need
+    together, and orders shrinks before grows); its actions are then mapped
+    back to the entries by (page size, node).
+    """
     if not profile.hugepages:
         return []
-    from rmctl.planning import hugepages as hp
+    from rmctl.errors import RmctlError
+    from rmctl.planning.hugepages import plan_set
 
-    out = []
+    by_size: dict[int, dict] = {}
     for h in profile.hugepages:
-        out.append((h.field, list(hp.pool_actions(node, h.page_size, h.count, node_id=h.node))))
-    return out
+        by_size.setdefault(h.page_size, {})[h.node] = h.count
+    try:
+        pp = plan_set(node, sorted(by_size.items()), command="apply")
+    except RmctlError as e:
+        raise _located(profile, "spec.hugepages", e) from None
+    entry_of = {(h.page_size, h.node): h.field for h in profile.hugepages}
+    return [(entry_of.get((getattr(a, "page_size", None), getattr(a, "node", None)), "spec.hugepages"), [a])
+            for a in pp.plan.actions]
 
 
-def mount_actions(profile, node) -> list[tuple[str, list[Action]]]:
-    """Return (field, actions) per mount entry, from rmctl.planning.hugepages."""
+def _dir_state(host, path: str) -> str:
+    if not host.exists(path):
+        return "absent"
+    if not host.isdir(path):
+        return "notdir"
+    return "nonempty" if host.listdir(path) else "empty"
+
+
+def mount_actions(profile, node, host) -> list[tuple[str, list[Action]]]:
+    """Return (field, actions) per mount entry, from the hugepage mount planner."""
     if not profile.mounts:
         return []
-    from rmctl.planning import hugepages as hp
+    from rmctl.errors import RmctlError
+    from rmctl.planning.hugepages import mount_request, plan_mount
 
     out = []
     for m in profile.mounts:
-        out.append((m.field, list(hp.mount_actions(node, m.path, m.page_size, dict(m.options)))))
+        o = m.options
+        try:
+            req = mount_request(node, m.path, m.page_size, size=o.get("size"), min_size=o.get("min_size"),
+                                nr_inodes=o.get("nr_inodes"),
+                                uid=int(o["uid"]) if "uid" in o else None,
+                                gid=int(o["gid"]) if "gid" in o else None, mode=o.get("mode"))
+            mp = plan_mount(node, req, existing=host.mount_at(m.path), dir_state=_dir_state(host, m.path))
+        except RmctlError as e:
+            raise _located(profile, m.field, e) from None
+        out.append((m.field, list(mp.plan.actions)))
     return out
 
 
