@@ -142,10 +142,9 @@ def estimate(node: NodeModel, zones: list[BuddyZone] | None, page_size: int,
     """Return how many more ``page_size`` pages could be had now on NUMA node ``numa`` (None: all)."""
     base = base_page(node)
     if numa is None:
-        free = node.memory.free
-        if free is None and node.topology.nodes:
-            frees = [n.memory_free for n in node.topology.nodes.values()]
-            free = None if None in frees else sum(frees)  # type: ignore[arg-type]
+        # As planning.hugepages.total_free: the nodes' sum where known.
+        frees = [n.memory_free for n in node.topology.nodes.values()]
+        free = sum(frees) if frees and None not in frees else node.memory.free  # type: ignore[arg-type]
         mine = zones
     else:
         nd = node.topology.nodes.get(numa)
