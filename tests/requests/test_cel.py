@@ -1,0 +1,97 @@
+"""CEL selectors: DRA variables, Kubernetes quantities, errors per device."""
+
+import pytest
+
+from rmctl.cel import CelError, Quantity, compile_selector, device_activation, parse_quantity
+
+GPU = device_activation(
+    "nvidia",
+    {"rmctl.io/kind": "gpu", "rmctl.io/vendor": "0x10de", "resource.kubernetes.io/numaNode": 1,
+     "rmctl.io/driverVersion": {"version": "580.159.4"}},
+    # NVIDIA H200 as NVML reported it (gpu-node.nvml.json): 150754820096 bytes
+    {"rmctl.io/memory": 150754820096},
+)
+
+
+def ev(expr, act=GPU):
+    return compile_selector(expr, "t.yaml:1:1").evaluate(act)
+
+
+@pytest.mark.parametrize("expr,expected", [
+    ('quantity("1Gi") == quantity("1024Mi")', True),
+    ('quantity("1G") == quantity("1Gi")', False),
+    ('quantity("1Gi").isGreaterThan(quantity("1G"))', True),
+    ('quantity("1G").isLessThan(quantity("1Gi"))', True),
+    ('quantity("1G").compareTo(quantity("1000M")) == 0', True),
+    ('quantity("1Gi").compareTo(quantity("1G")) == 1', True),
+    ('quantity("1G").asInteger() == 1000000000', True),
+    ('quantity("1Gi").asInteger() == 1073741824', True),
+    ('quantity("1.5Gi").asInteger() == 1610612736', True),
+    ('quantity("1Gi").add(quantity("1G")).asInteger() == 2073741824', True),
+    ('quantity("1Gi").sub(1).asInteger() == 1073741823', True),
+    ('quantity("500m").asApproximateFloat() == 0.5', True),
+    ('quantity("1e3").asInteger() == 1000', True),
+    ('isQuantity("16Gi") && !isQuantity("16 Gi")', True),
+    # 150754820096 B is 140.4 GiB: at least 100Gi and 150G, less than 141Gi and 200Gi
+    ('device.capacity["rmctl.io"].memory.compareTo(quantity("100Gi")) >= 0', True),
+    ('device.capacity["rmctl.io"].memory.compareTo(quantity("150G")) >= 0', True),
+    ('device.capacity["rmctl.io"].memory.isLessThan(quantity("141Gi"))', True),
+    ('device.capacity["rmctl.io"].memory.compareTo(quantity("200Gi")) >= 0', False),
+    ('device.attributes["rmctl.io"].kind == "gpu" && device.driver == "nvidia"', True),
+    ('device.attributes["resource.kubernetes.io"].numaNode == 1', True),
+    ('device.attributes["rmctl.io"].driverVersion.isGreaterThan(semver("580.0.0"))', True),
+    ('semver("1.0.0-rc.1").isLessThan(semver("1.0.0"))', True),
+    ('"kind" in device.attributes["rmctl.io"]', True),
+    ('"memory" in device.capacity["other.io"]', False),
+])
+def test_expressions(expr, expected):
+    o = ev(expr)
+    assert o.error is None, o.error
+    assert o.value is expected
+
+
+def test_quantity_exact_binary_vs_decimal():
+    assert parse_quantity("16Gi") == 16 * 2**30
+    assert parse_quantity("16G") == 16 * 10**9
+    assert Quantity("16Gi") != Quantity("16G")
+    assert parse_quantity("100m") * 10 == 1
+    with pytest.raises(ValueError):
+        parse_quantity("16GB")
+
+
+def test_syntax_error_names_position():
+    with pytest.raises(CelError) as e:
+        compile_selector('device.driver == "x" &&', "classes/a.yaml:7:9")
+    msg = str(e.value)
+    assert "classes/a.yaml:7:9" in msg
+    assert "1:" in msg and e.value.details["line"] == 1 and e.value.details["column"] >= 20
+    assert e.value.exit_code == 2
+
+
+def test_multiline_syntax_error_line():
+    with pytest.raises(CelError) as e:
+        compile_selector('device.driver == "x" &&\n  (device.driver ==', "f.yaml:1:1")
+    assert e.value.details["line"] == 2
+
+
+def test_missing_attribute_is_reported_not_raised():
+    o = ev('device.capacity["rmctl.io"].memroy.compareTo(quantity("1Gi")) > 0')
+    assert o.value is False
+    assert "memroy" in o.error
+    o = ev('device.attributes["nope.io"].x == 1')
+    assert o.value is False and "'x'" in o.error
+
+
+def test_error_short_circuits_like_cel():
+    assert ev('false && device.attributes["rmctl.io"].nope == 1').value is False
+    assert ev('device.attributes["rmctl.io"].nope == 1 || true').value is True
+
+
+def test_non_bool_result_is_an_error():
+    o = ev('device.driver')
+    assert o.value is False and "not bool" in o.error
+
+
+def test_references_for_typo_hints():
+    s = compile_selector('device.attributes["rmctl.io"].kind == "gpu" && device.capacity["rmctl.io"]["memory"] > quantity("1")')
+    assert s.references() == [("attributes", "rmctl.io", "kind"), ("capacity", "rmctl.io", "memory")]
