@@ -176,7 +176,7 @@ def load_profile(path: str) -> NodeProfile:
         raise UsageError(f"profile {path!r} does not exist", hint="give -f a NodeProfile YAML file") from None
     except OSError as e:
         raise UsageError(f"cannot read profile {path!r}: {e.strerror}") from None
-    return parse_profile(text, os.path.basename(path) if len(path) > 60 else path)
+    return parse_profile(text, path)
 
 
 def parse_profile(text: str, source: str = "<profile>") -> NodeProfile:
