@@ -102,3 +102,12 @@ def pci_device(address: str) -> str:
 
 def pci_file(address: str, name: str) -> str:
     return f"{SYS_PCI_DEVICES}/{address}/{name}"
+
+
+# -- processes (rmctl.reservations owners, rmctl cpu pin) -------------------
+PROC = "proc"
+
+
+def proc_pid_file(pid: int, name: str) -> str:
+    """Return proc/PID/NAME (stat, status, comm, cmdline, task)."""
+    return f"proc/{int(pid)}/{name}"
