@@ -1,7 +1,45 @@
-"""`rmctl snapshot` commands (registered by rmctl.cli)."""
+"""`rmctl snapshot`: capture this machine's (or a root's) /sys and /proc for later --root use."""
 
 from __future__ import annotations
 
+import typer
+from typing import Annotated
 
-def register(app) -> None:
-    """Add this module's commands to the root app (none yet)."""
+from rmctl.cli.errors import handle_errors
+from rmctl.cli.options import Format, Output, fmt
+
+snapshot_app = typer.Typer(help="Capture snapshots readable later with --root.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``snapshot`` group to the root app."""
+    app.add_typer(snapshot_app, name="snapshot")
+
+
+@snapshot_app.command("capture")
+@handle_errors
+def capture(
+    ctx: typer.Context,
+    out: Annotated[str, typer.Argument(metavar="OUT.tar.gz",
+                                       help="Tarball to write (.tar, .tar.gz, .tar.bz2, .tar.xz).")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite OUT if it exists.")] = False,
+    output: Output = Format.table,
+):
+    """Write the files rmctl reads (the capture manifest) plus a facts file to OUT.
+
+    Only OUT is written; the machine is not changed.  No serial numbers,
+    UUIDs or hostnames are captured.  Exit 5 when OUT exists (without --force).
+    """
+    from rmctl.snapshot import capture as do_capture
+
+    summary = do_capture(ctx.obj.root, out, force=force)
+    f = fmt(output)
+    if f != "table":
+        from rmctl.cli.output import emit
+
+        emit("Snapshot", summary, f)
+        return
+    import sys
+
+    sys.stdout.write(f"wrote {summary['path']}: {summary['files']} files, {summary['links']} links "
+                     f"(top folder {summary['top']}/)\n")

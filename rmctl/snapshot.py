@@ -1,0 +1,321 @@
+"""Snapshot capture: the one manifest of what rmctl reads, and ``capture()``.
+
+``MANIFEST`` is the list of root-relative globs that discovery may read
+(``*`` matches within one path component, ``**`` any number of them).  The
+same list drives ``rmctl snapshot capture``, and a test records every path
+discovery opens on every fixture and on this machine and checks it matches,
+so capture and discovery cannot drift apart.  Other areas extend it by
+appending globs (the devices work adds ``sys/bus/pci/devices/*`` and the
+``sys/class/{net,infiniband,nvme,drm}`` entries): ``MANIFEST.extend([...])``
+in their own module, imported by ``capture`` via ``MANIFEST_MODULES``.
+
+The cgroup cpuset files of the capturing process are not a fixed glob (the
+mount point and the cgroup path vary): ``dynamic_paths(root)`` names them,
+from ``proc/mounts`` and ``proc/self/cgroup`` (see discovery/cgroup.py).
+
+Nothing that identifies a machine is captured: no DMI ids, hostname,
+boot_id, machine-id; ``scrub()`` rewrites the few captured files that can
+carry such data (UUIDs in ``proc/cmdline``, other hosts in ``proc/mounts``,
+s390 CPU identification, Arm ``Serial``, hwloc's HostName, cgroup ids).
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import io
+import json
+import os
+import re
+import tarfile
+import tempfile
+from typing import Callable
+
+from rmctl import __version__
+from rmctl.discovery import paths as P
+from rmctl.discovery.root import FACTS_FILE, HWLOC_NOFILE_INFO, Root
+from rmctl.errors import AccessDenied, ConflictError, UsageError
+
+_CPU = f"{P.SYS_CPU}/cpu*"
+_NODE = f"{P.SYS_NODE}/node*"
+
+#: Root-relative globs of every file discovery reads (built from discovery/paths.py).
+MANIFEST: list[str] = [
+    FACTS_FILE,
+    HWLOC_NOFILE_INFO,
+    P.CPU_ONLINE, P.CPU_PRESENT, P.CPU_POSSIBLE, P.CPU_OFFLINE, P.CPU_ISOLATED, P.CPU_NOHZ_FULL,
+    *P.SYS_CPU_TYPES,
+    f"{_CPU}/online",
+    f"{_CPU}/cpu_capacity",
+    f"{_CPU}/topology/*",
+    f"{_CPU}/cache/index*/*",
+    f"{_CPU}/cpufreq/base_frequency",
+    f"{_CPU}/cpufreq/cpuinfo_max_freq",
+    f"{_CPU}/acpi_cppc/highest_perf",
+    f"{P.SYS_NODE}/has_*",
+    f"{P.SYS_NODE}/online", f"{P.SYS_NODE}/possible",
+    f"{_NODE}/cpulist", f"{_NODE}/cpumap", f"{_NODE}/meminfo", f"{_NODE}/distance",
+    f"{_NODE}/hugepages/hugepages-*/*",
+    f"{P.SYS_HUGEPAGES}/hugepages-*/*",
+    f"{P.SYS_THP}/enabled",
+    P.SYS_CPU_BYTEORDER,
+    P.PROC_MEMINFO, P.PROC_MOUNTS, P.PROC_CMDLINE, P.PROC_CPUINFO,
+    P.PROC_SELF_STATUS, P.PROC_SELF_CGROUP, P.PROC_SELF_CPUSET,
+]
+
+#: modules that extend MANIFEST / FACT_PROVIDERS when imported (devices work adds its own)
+MANIFEST_MODULES: list[str] = []
+
+#: callables returning a dict merged into the facts file (NVML facts, ...)
+FACT_PROVIDERS: list[Callable[[], dict]] = []
+
+#: never captured, whatever a glob says: machine identity (ghw's snapshot rules)
+EXCLUDE: list[str] = [
+    "sys/class/dmi/**", "sys/devices/virtual/dmi/**", "sys/firmware/dmi/**",
+    "proc/sys/kernel/hostname", "proc/sys/kernel/random/**", "etc/machine-id",
+    "**/serial", "**/serial_number", "**/uuid", "**/boot_id", "proc/sysinfo",
+]
+
+
+# -- matching ---------------------------------------------------------------
+
+def _match_parts(pat: list[str], parts: list[str]) -> bool:
+    if not pat:
+        return not parts
+    if pat[0] == "**":
+        return any(_match_parts(pat[1:], parts[i:]) for i in range(len(parts) + 1))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], pat[0]) and _match_parts(pat[1:], parts[1:])
+
+
+def matches(rel: str, globs: list[str]) -> bool:
+    """Return True when root-relative file path ``rel`` matches one of ``globs``."""
+    parts = rel.strip("/").split("/")
+    return any(_match_parts(g.split("/"), parts) for g in globs)
+
+
+def _prefix_of(pat: list[str], parts: list[str]) -> bool:
+    """Return True when the directory ``parts`` can hold a match of ``pat``."""
+    for i, p in enumerate(parts):
+        if i >= len(pat):
+            return False
+        if pat[i] == "**":
+            return True
+        if not fnmatch.fnmatchcase(p, pat[i]):
+            return False
+    return True
+
+
+def covers(rel: str, globs: list[str] | None = None, extra: list[str] = ()) -> bool:
+    """Return True when the manifest allows reading ``rel`` (a file, or a listed ``dir/``)."""
+    globs = list(MANIFEST if globs is None else globs) + list(extra)
+    if rel.endswith("/") or rel == "":
+        parts = [p for p in rel.strip("/").split("/") if p]
+        return any(_prefix_of(g.split("/"), parts) for g in globs)
+    return matches(rel, globs)
+
+
+def dynamic_paths(root: Root) -> list[str]:
+    """Return the cgroup cpuset files discovery reads for this root's process."""
+    from rmctl.discovery.cgroup import cgroup_cpus_files
+
+    return cgroup_cpus_files(root.read(P.PROC_MOUNTS), root.read(P.PROC_SELF_CGROUP),
+                             root.read(P.PROC_SELF_CPUSET))
+
+
+# -- scrubbing ----------------------------------------------------------------
+
+_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+_LONG_HEX = re.compile(r"[0-9a-fA-F]{16,}")
+_KEEP_MOUNTS = {"hugetlbfs", "cgroup", "cgroup2", "cpuset", "sysfs", "proc"}
+_KEEP_STATUS = ("Name", "Cpus_allowed", "Cpus_allowed_list", "Mems_allowed", "Mems_allowed_list")
+
+
+def scrub_id(text: str) -> str:
+    """Return ``text`` with UUIDs and long hex ids (cgroup/container ids) replaced."""
+    text = _UUID.sub("00000000-0000-0000-0000-000000000000", text)
+    return _LONG_HEX.sub(lambda m: "0" * 8, text)
+
+
+def scrub(rel: str, data: bytes) -> bytes:
+    """Return a captured file's content without machine identity."""
+    text = data.decode("utf-8", "replace")
+    if rel == P.PROC_MOUNTS:
+        keep = [ln for ln in text.splitlines() if len(ln.split()) > 2 and ln.split()[2] in _KEEP_MOUNTS]
+        text = "\n".join(keep) + "\n"
+    elif rel == P.PROC_SELF_STATUS:
+        keep = [ln for ln in text.splitlines() if ln.split(":", 1)[0] in _KEEP_STATUS]
+        text = "\n".join(keep) + "\n"
+    elif rel == HWLOC_NOFILE_INFO:
+        text = "".join(ln for ln in text.splitlines(True) if not ln.startswith("HostName"))
+    elif rel == P.PROC_CPUINFO:
+        text = re.sub(r"(identification\s*=\s*)[0-9A-Fa-f]+", r"\g<1>000000", text)
+        text = "".join(ln for ln in text.splitlines(True) if not ln.lower().startswith("serial"))
+    elif rel == P.PROC_CMDLINE:
+        # What follows "--" belongs to init (kernel-parameters.rst), not the kernel.
+        text = scrub_id(text.split(" -- ")[0].rstrip("\n")) + "\n"
+    elif rel in (P.PROC_SELF_CGROUP, P.PROC_SELF_CPUSET):
+        text = scrub_id(text)
+    else:
+        return data
+    return text.encode()
+
+
+# -- capture ------------------------------------------------------------------
+
+def _expand(root: Root, pat: list[str], rel: str, out: set[str]) -> None:
+    """Add to ``out`` the files under ``rel`` matching pattern components ``pat``."""
+    full = root.path(rel)
+    if not pat:
+        if os.path.isfile(full) or os.path.islink(full):
+            out.add(rel)
+        return
+    head, rest = pat[0], pat[1:]
+    if head == "**":
+        _expand(root, rest, rel, out)
+        try:
+            entries = [e for e in os.scandir(full) if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            return
+        for e in entries:
+            _expand(root, pat, f"{rel}/{e.name}" if rel else e.name, out)
+        return
+    if not any(c in head for c in "*?["):
+        _expand(root, rest, f"{rel}/{head}" if rel else head, out)
+        return
+    try:
+        names = os.listdir(full)
+    except OSError:
+        return
+    for n in names:
+        if fnmatch.fnmatchcase(n, head):
+            _expand(root, rest, f"{rel}/{n}" if rel else n, out)
+
+
+def manifest_files(root: Root, globs: list[str] | None = None) -> list[str]:
+    """Return the root-relative files under ``root`` the manifest names, sorted."""
+    for m in MANIFEST_MODULES:
+        __import__(m)
+    out: set[str] = set()
+    for g in (MANIFEST if globs is None else globs):
+        _expand(root, g.split("/"), "", out)
+    return sorted(p for p in out if not matches(p, EXCLUDE))
+
+
+def facts(root: Root) -> dict:
+    """Return the facts file content: kernel, arch, page size, capture time, version, providers'."""
+    f = dict(root.facts())
+    f.update({
+        "captured_at": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
+        "rmctl_version": __version__,
+    })
+    for provider in FACT_PROVIDERS:
+        f.update(provider() or {})
+    return f
+
+
+_COMPRESSION = {".tar": "", ".tar.gz": "gz", ".tgz": "gz", ".tar.bz2": "bz2", ".tbz2": "bz2",
+                ".tar.xz": "xz", ".txz": "xz"}
+
+
+def _split_suffix(dest: str) -> tuple[str, str]:
+    for suf in sorted(_COMPRESSION, key=len, reverse=True):
+        if dest.endswith(suf):
+            return os.path.basename(dest)[: -len(suf)], _COMPRESSION[suf]
+    raise UsageError(f"snapshot name {dest!r} does not end in .tar, .tar.gz, .tar.bz2 or .tar.xz",
+                     hint="e.g. rmctl snapshot capture node1.tar.gz")
+
+
+def capture(root: Root, dest: str, *, force: bool = False) -> dict:
+    """Write a snapshot tarball of ``root`` to ``dest``; return a summary dict.
+
+    The tarball has one top folder (the file name without its suffix);
+    symlinks met on the way to a manifest file are kept as symlinks and the
+    file is stored at its real place; the facts file is added.  The output
+    is written to a temporary file beside ``dest`` and renamed, so a failed
+    capture leaves nothing behind.  Refuses to overwrite unless ``force``.
+    """
+    top, comp = _split_suffix(dest)
+    if not top or top.startswith("."):
+        raise UsageError(f"snapshot name {dest!r} has no base name")
+    if os.path.lexists(dest) and not force:
+        raise ConflictError(f"{dest} already exists", hint="pass --force to overwrite it")
+    parent = os.path.dirname(os.path.abspath(dest))
+    if not os.path.isdir(parent):
+        raise UsageError(f"directory {parent} does not exist")
+    files = manifest_files(root)
+    cgroup_src = dynamic_paths(root)
+    now = int(datetime.datetime.now().timestamp())
+    members: dict[str, tuple[str, bytes | str]] = {}  # rel -> ("file", data) | ("link", target)
+
+    def add_path(rel: str, store_as: str | None = None) -> None:
+        # Under sys/ keep symlinks along the way as links and store the file
+        # at its real place (sys/bus/pci/devices/* point into sys/devices).
+        # Under proc/ store the logical path: proc/self and proc/mounts are
+        # links to the capturing PID, which must not leak into the snapshot.
+        if rel.startswith("proc/") and store_as is None:
+            store_as = rel
+        parts = rel.split("/") if store_as is None else []
+        for i in range(1, len(parts) + 1):
+            pre = "/".join(parts[:i])
+            full = root.path(pre)
+            if os.path.islink(full):
+                target = os.readlink(full)
+                if root.realpath(pre) is None or os.path.isabs(target):
+                    return  # leaves the root, or absolute: not captured
+                members.setdefault(pre, ("link", target))
+        real = root.realpath(rel)
+        if real is None:
+            return
+        try:
+            with open(root.path(real), "rb") as f:
+                data = f.read(1 << 22)
+        except OSError:
+            return  # write-only or erroring attributes (EIO, EACCES) are skipped
+        name = store_as or real
+        members[name] = ("file", scrub(name, data))
+
+    for rel in files:
+        add_path(rel)
+    # cgroup files: stored under scrubbed cgroup paths, matching scrubbed proc/self/cgroup.
+    from rmctl.discovery.cgroup import cgroup_cpus_files
+
+    cgroup_dst = cgroup_cpus_files(
+        scrub(P.PROC_MOUNTS, (root.read(P.PROC_MOUNTS) or "").encode()).decode(),
+        scrub_id(root.read(P.PROC_SELF_CGROUP) or ""), scrub_id(root.read(P.PROC_SELF_CPUSET) or ""))
+    for src, dst in zip(cgroup_src, cgroup_dst):
+        if os.path.isfile(root.path(src)):
+            add_path(src, dst)
+    f = facts(root)
+    members[FACTS_FILE] = ("file", (json.dumps(f, indent=2, sort_keys=True) + "\n").encode())
+
+    fd, tmp = tempfile.mkstemp(prefix=".rmctl-capture-", dir=parent)
+    os.close(fd)
+    try:
+        with tarfile.open(tmp, "w:" + comp if comp else "w") as tf:
+            dirs: set[str] = set()
+            for name in sorted(members):
+                parts = name.split("/")
+                for i in range(len(parts)):
+                    d = "/".join([top] + parts[:i])
+                    if d not in dirs:
+                        dirs.add(d)
+                        ti = tarfile.TarInfo(d)
+                        ti.type, ti.mode, ti.mtime = tarfile.DIRTYPE, 0o755, now
+                        tf.addfile(ti)
+                kind, payload = members[name]
+                ti = tarfile.TarInfo(f"{top}/{name}")
+                ti.mtime = now
+                if kind == "link":
+                    ti.type, ti.linkname, ti.mode = tarfile.SYMTYPE, payload, 0o777
+                    tf.addfile(ti)
+                else:
+                    ti.size, ti.mode = len(payload), 0o644
+                    tf.addfile(ti, io.BytesIO(payload))
+        os.replace(tmp, dest)
+    except PermissionError as e:
+        raise AccessDenied(f"cannot write {dest}: {e.strerror}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return {"path": dest, "top": top, "files": sum(1 for k, _ in members.values() if k == "file"),
+            "links": sum(1 for k, _ in members.values() if k == "link"), "facts": f}
