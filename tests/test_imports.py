@@ -1,0 +1,97 @@
+"""What ``rmctl --help`` and ``rmctl topology`` import (performance-baselines.md section 6).
+
+Each run is a fresh interpreter (``sys.modules`` at exit is the evidence),
+so these give the same answer on every run, unlike wall times.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests import synth
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+HEAVY = ("rich", "yaml", "cpuinfo", "celpy", "pynvml", "pydantic", "psutil")
+
+PROBE = r"""
+import json, sys
+before = set(sys.modules)
+sys.argv = ["rmctl"] + json.loads(sys.argv[1])
+from rmctl.cli import main
+try:
+    main()
+except SystemExit as e:
+    code = e.code
+sys.stdout.flush()
+top = sorted({m.split(".")[0] for m in set(sys.modules) - before})
+sys.stderr.write("\nIMPORTED " + json.dumps({"code": code, "top": top, "new": len(set(sys.modules) - before)}) + "\n")
+"""
+
+
+def imported(argv: list[str], env: dict | None = None) -> dict:
+    """Run rmctl in a fresh interpreter; return {code, top (new top-level modules), new (count)}."""
+    e = {k: v for k, v in os.environ.items() if k not in ("RMCTL_ROOT",)}
+    e.update(env or {})
+    p = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv)], capture_output=True, text=True,
+                       cwd=REPO, env=e, timeout=60)
+    line = [l for l in p.stderr.splitlines() if l.startswith("IMPORTED ")][-1]
+    return json.loads(line[len("IMPORTED "):])
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return synth.build(tmp_path_factory.mktemp("imports") / "node", sockets=2, cores=2, threads=2)
+
+
+def test_help_imports_no_heavy_module():
+    r = imported(["--help"])
+    assert r["code"] == 0
+    assert "typer" in r["top"]  # help is typer's job...
+    bad = [m for m in HEAVY if m in r["top"]]
+    assert not bad, f"rmctl --help imported {bad}: import them inside the command that needs them"
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+@pytest.mark.parametrize("live", [True, False])
+def test_topology_machine_output_skips_typer(root, fmt, live):
+    argv = ["topology", "-o", fmt] if live else ["--root", root, "topology", "-o", fmt]
+    r = imported(argv)
+    assert r["code"] == 0
+    allowed = {"yaml"} if fmt == "yaml" else set()
+    bad = [m for m in ("typer", "click", *HEAVY) if m in r["top"] and m not in allowed]
+    assert not bad, f"rmctl {' '.join(argv)} imported {bad}: the fast path must stay stdlib-only"
+    # the prototype's fast path added 22 modules (performance-baselines.md s.6);
+    # rmctl's model and discovery add more, but a typer import would add ~90
+    assert r["new"] < 90 + (40 if fmt == "yaml" else 0), r
+
+
+def test_topology_env_root_takes_the_fast_path(root):
+    r = imported(["topology", "-o", "json"], env={"RMCTL_ROOT": root})
+    assert r["code"] == 0 and "typer" not in r["top"]
+
+
+def test_topology_table_imports_rich_but_nothing_else_heavy(root):
+    r = imported(["--root", root, "topology"])
+    assert r["code"] == 0
+    assert "rich" in r["top"]
+    bad = [m for m in ("yaml", "celpy", "cpuinfo", "pynvml", "pydantic") if m in r["top"]]
+    assert not bad, f"rmctl topology imported {bad}"
+
+
+def test_topology_error_on_fast_path_imports_nothing_heavy():
+    r = imported(["--root", "/nonexistent-root", "topology", "-o", "json"])
+    assert r["code"] == 3
+    assert not [m for m in ("typer", *HEAVY) if m in r["top"]]
+
+
+def test_console_script_entry_is_cheap():
+    """Importing the entry point (rmctl.cli) must not import typer: main() decides."""
+    p = subprocess.run([sys.executable, "-c", "import sys, rmctl.cli; print('typer' in sys.modules)"],
+                       capture_output=True, text=True, cwd=REPO)
+    assert p.stdout.strip() == "False"
