@@ -250,7 +250,8 @@ def apply_cmd(
         plan = pp.plan(only_changes=False)  # unchanged steps are reported as such
         profile_doc = pp.profile.raw
         source = f"profile {file}"
-    report = apply(plan, host, rollback=not no_rollback)
+    with _state_lock(settings, plan, "rmctl apply"):
+        report = apply(plan, host, rollback=not no_rollback)
     code = _exit_for(report)
     from rmctl import journal
 
@@ -272,6 +273,18 @@ def apply_cmd(
             if report.rolled_back:
                 sys.stderr.write(f"hint: rolled back {len(report.rolled_back)} change(s); fix the cause and apply again\n")
         raise typer.Exit(code)
+
+
+def _state_lock(settings, plan, command: str):
+    """Return the reservations-state lock when ``plan`` changes that file, else a no-op context."""
+    import contextlib
+
+    from rmctl.ledger import Ledger
+
+    lg = Ledger(settings.state_dir, lock_timeout=settings.lock_timeout, command=command)
+    if any(getattr(a, "path", None) == lg.path for a in plan.actions):
+        return lg.locked()
+    return contextlib.nullcontext()
 
 
 def _stale_reasons(plan, node, host) -> list[str]:
@@ -345,7 +358,8 @@ def undo_cmd(
         _emit_plan_only(settings, plan, f)
         return
     settings.require_live("undo an apply")
-    report = apply(plan, _host(settings), rollback=False)
+    with _state_lock(settings, plan, "rmctl undo"):
+        report = apply(plan, _host(settings), rollback=False)
     code = _exit_for(report)
     if code == 0:
         _write_state(path, journal.dumps(journal.mark_undone(entry, report)), _read(path),

@@ -108,7 +108,9 @@ def plan_profile(profile, node, host, *, state_dir: str) -> ProfilePlan:
 def _add(pp: ProfilePlan, host, field_path: str, actions: list[Action]) -> None:
     for a in actions:
         cur = a.current(host)
-        changed = not a.done(cur)
+        # A state replace by the same text is a no-op even where an earlier
+        # step of this plan changes the file first (chained state changes).
+        changed = not a.done(cur) and not (a.kind == "replace-state" and a.content == a.previous)
         pp.items.append(PlanItem(action=a, field=field_path, current=_current_view(a, cur),
                                  desired=a.desired(), changed=changed))
 
@@ -121,9 +123,9 @@ def _current_view(a: Action, cur):
     if kind in ("mkdir",):
         return "directory" if cur else "absent"
     if kind in ("replace-file", "replace-state", "remove-file"):
-        prev = getattr(a, "previous", None)
-        return getattr(a, "current_summary", None) or ("absent" if cur == "<absent>" else
-                                                       ("present" if prev is None else "present"))
+        if a.done(cur):
+            return a.desired()
+        return "no state file" if getattr(a, "previous", None) is None else "not in the state"
     if kind == "boot-args":
         words = (cur or "").split()
         have = [w for w in words if any(w.split("=")[0] == x.split("=")[0] for x in a.add)]
@@ -169,24 +171,15 @@ def check_node(profile, node) -> None:
             raise profile.error(f"{r.field}.numa", f"NUMA node {r.numa} does not exist")
 
 
-def node_fingerprint(node) -> str | None:
-    """Return the node's fingerprint (rmctl.model.fingerprint), or None until it exists."""
-    try:
-        from rmctl.model.fingerprint import fingerprint
-    except ImportError:  # pragma: no cover - lands with the CPU state work
-        return _interim_fingerprint(node)
+def node_fingerprint(node) -> str:
+    """Return the node fingerprint plans and the reservations state carry.
+
+    ``rmctl.reservations.fingerprint`` (it uses rmctl.model.fingerprint where
+    present), so a saved plan and the state agree on what "this node" is.
+    """
+    from rmctl.reservations import fingerprint
+
     return fingerprint(node)
-
-
-def _interim_fingerprint(node) -> str:
-    import hashlib
-    import json
-
-    topo = node.topology
-    d = {"cpus": topo.online_cpus().to_list(),
-         "nodes": {n: v.cpus.to_list() for n, v in sorted(topo.nodes.items())},
-         "pages": node.page_sizes()}
-    return "interim:" + hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
 # -- areas (each built on the area's own planner) ----------------------------
@@ -252,17 +245,119 @@ def mount_actions(profile, node, host) -> list[tuple[str, list[Action]]]:
 
 
 def cpu_actions(profile, node, state_dir: str) -> list[tuple[str, list[Action]]]:
-    """Return (field, actions) for system CPUs and reservations, from the CPU state.
+    """Return (field, actions) for system CPUs and reservations, on the reservations state.
 
-    Each changes the reservations state file: one ``StateReplace`` per item,
-    chained (each expects the text the previous one wrote), so undo restores
-    every intermediate state in reverse.
+    The state is :mod:`rmctl.ledger`'s file; the changes are
+    :mod:`rmctl.reservations`' operations (CPUs chosen by the allocator,
+    the kubelet's way).  Each item becomes one ``StateReplace`` of the
+    state file, chained (each expects the text the one before wrote), so
+    undo restores every intermediate state in reverse.  An item already in
+    the state is an unchanged action: a reservation of that name with the
+    asked CPUs (or count), or system CPUs already as asked.
     """
     if profile.system_reserved_count is None and not profile.system_reserved_cpus and not profile.reservations:
         return []
-    from rmctl.planning import profile_cpus
+    import copy
+    import time
 
-    return profile_cpus.actions(profile, node, state_dir)
+    from rmctl import ledger as L
+    from rmctl import reservations as R
+    from rmctl.errors import ConflictError, RmctlError
+    from rmctl.model.profile_actions import StateReplace
+    from rmctl.planning import cpus as planner
+
+    lg = L.Ledger(state_dir)
+    fp = R.fingerprint(node)
+    text = lg.read_text()
+    state = L.empty_state(fp) if text is None else L.parse(text, lg.path)
+    lg.check_node(state, fp)
+    if state["node"].get("fingerprint") is None:
+        state["node"]["fingerprint"] = fp
+    topo = node.topology
+    out: list[tuple[str, list[Action]]] = []
+    prev = text
+
+    def step(field_path: str, new_state: dict | None, summary: str) -> None:
+        nonlocal prev, state
+        if new_state is None:  # already as asked: an unchanged action, when there is a file
+            if prev is not None:
+                out.append((field_path, [StateReplace.of(lg.path, prev, prev, summary)]))
+            return
+        new_state["updated"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        content = L.dumps(new_state)
+        out.append((field_path, [StateReplace.of(lg.path, content, prev, summary)]))
+        prev, state = content, new_state
+
+    if profile.system_reserved_cpus or profile.system_reserved_count:
+        p = "spec.systemReservedCPUs"
+        have = R.system_cpus(state)
+        want = CpuSet.parse(profile.system_reserved_cpus) if profile.system_reserved_cpus else None
+        if (want is not None and have == want) or (want is None and len(have) == profile.system_reserved_count):
+            step(p, None, f"system CPUs {have.to_list()}")
+        else:
+            new = copy.deepcopy(state)
+            try:
+                got = R.reserve_system(topo, new, count=None if want is not None else profile.system_reserved_count,
+                                       cpus=want)
+            except RmctlError as e:
+                raise _located(profile, p, e) from None
+            step(p, new, f"system CPUs {got.to_list()}")
+    for r in profile.reservations:
+        rec = state["reservations"].get(r.name)
+        if rec is not None:
+            have = CpuSet.parse(rec.get("cpus") or "")
+            if (r.cpus and have == CpuSet.parse(r.cpus)) or (r.count and len(have) == r.count):
+                step(r.field, None, f"reservation {r.name}: CPUs {have.to_list()}")
+                continue
+            raise profile.error(f"{r.field}.name", f"reservation {r.name!r} exists with CPUs {have.to_list()}, "
+                                f"not as the profile asks", hint=f"release it first: rmctl cpu release {r.name}",
+                                cls=ConflictError)
+        new = copy.deepcopy(state)
+        try:
+            opts = planner.parse_options(r.options)
+            near_cpus = _near_cpus(profile, node, r) if r.near else None
+            cons = planner.Constraints(numa=r.numa, socket=r.socket, near=r.near, near_cpus=near_cpus,
+                                       cpus_from=CpuSet.parse(r.from_cpus) if r.from_cpus else None)
+            owner = R.owner_of(_root_of(node), r.owner_pid) if r.owner_pid else None
+            got = R.reserve(topo, new, r.name, count=r.count, cpus=CpuSet.parse(r.cpus) if r.cpus else None,
+                            options=opts, constraints=cons, owner=owner)
+        except RmctlError as e:
+            raise _located(profile, r.field, e) from None
+        step(r.field, new, f"reservation {r.name}: CPUs {got['cpus']}")
+    return out
+
+
+def _near_cpus(profile, node, r) -> CpuSet:
+    """Return the CPUs near the device of ``r.near``: its NUMA node's, else its local CPUs."""
+    for d in node.devices:
+        if str(d.address) == r.near or str(d.address).endswith(r.near):
+            if d.numa_node is not None and d.numa_node in node.topology.nodes:
+                return node.topology.cpus_in(node=d.numa_node)
+            if d.local_cpus:
+                return d.local_cpus
+    raise profile.error(f"{r.field}.near", f"no PCI device {r.near} on this node",
+                        hint="see rmctl devices list")
+
+
+def _root_of(node):
+    from rmctl.discovery.root import Root
+
+    return Root.open(node.source.root)
+
+
+def state_system_cpus(state_dir: str, node) -> str | None:
+    """Return the system CPUs recorded in the reservations state, or None (for exports)."""
+    from rmctl import ledger as L
+    from rmctl import reservations as R
+
+    lg = L.Ledger(state_dir)
+    text = lg.read_text()
+    if text is None:
+        return None
+    state = L.parse(text, lg.path)
+    lg.check_node(state, R.fingerprint(node))
+    cpus = R.system_cpus(state)
+    return cpus.to_list() if cpus else None
 
 
 def unavailable(area: str, module: str) -> UsageError:
