@@ -40,6 +40,8 @@ class Device:
     driver: str | None = None
     local_cpus: str | None = None  # cpulist; default: the node's CPUs or all
     extra: dict = field(default_factory=dict)  # more files: name -> text
+    links: dict = field(default_factory=dict)  # symlinks in the device dir: name -> target (relative)
+    path: str | None = None  # dir below sys/devices; default pci0000:00/<address>
 
 
 def build(base, *, sockets: int = 1, cores: int = 4, threads: int = 2, numa_per_socket: int = 1,
@@ -147,7 +149,8 @@ def build(base, *, sockets: int = 1, cores: int = 4, threads: int = 2, numa_per_
     _w(base, "proc/buddyinfo", "".join(f"Node {n}, zone   Normal " + " ".join(["100"] * 11) + "\n" for n in range(nodes)))
     _w(base, "sys/kernel/mm/transparent_hugepage/enabled", "always [madvise] never\n")
     for dev in devices:
-        dd = f"sys/devices/pci0000:00/{dev.address}"
+        dev_path = dev.path or f"pci0000:00/{dev.address}"
+        dd = f"sys/devices/{dev_path}"
         _w(base, f"{dd}/vendor", dev.vendor + "\n")
         _w(base, f"{dd}/device", dev.device + "\n")
         _w(base, f"{dd}/class", dev.cls + "\n")
@@ -163,7 +166,10 @@ def build(base, *, sockets: int = 1, cores: int = 4, threads: int = 2, numa_per_
             _w(base, f"{dd}/{name}", text)
         link_dir = os.path.join(base, "sys/bus/pci/devices")
         os.makedirs(link_dir, exist_ok=True)
-        os.symlink(f"../../../devices/pci0000:00/{dev.address}", os.path.join(link_dir, dev.address))
+        os.symlink(f"../../../devices/{dev_path}", os.path.join(link_dir, dev.address))
+        for name, target in dev.links.items():
+            os.makedirs(os.path.dirname(os.path.join(base, dd, name)), exist_ok=True)
+            os.symlink(target, os.path.join(base, dd, name))
         if dev.driver:
             drv = os.path.join(base, f"sys/bus/pci/drivers/{dev.driver}")
             os.makedirs(drv, exist_ok=True)
