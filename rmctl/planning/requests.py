@@ -228,56 +228,28 @@ def _node_memory(node, numa: int, reserved: Reserved) -> tuple[int | None, int |
 
 
 # --------------------------------------------------------------------------
-# CPU allocation (the CPU allocator of rmctl.planning.cpus, when present)
+# CPU allocation: the CPU allocator (rmctl.planning.cpus, the kubelet's static policy)
 # --------------------------------------------------------------------------
 
-def take_cpus(node, available: CpuSet, count: int, whole_cores: bool) -> CpuSet | None:
-    """Return ``count`` CPUs from ``available`` chosen by the CPU allocator, or None when impossible."""
+def take_cpus(node, available: CpuSet, count: int, whole_cores: bool,
+              numa_affinity: list[int] | None = None) -> CpuSet | None:
+    """Return ``count`` CPUs of ``available`` chosen by the CPU allocator, or None when impossible.
+
+    ``numa_affinity``: CPUs on those nodes first, the rest from anywhere
+    (policy_static.go allocateCPUs).  ``whole_cores`` is full-pcpus-only.
+    """
+    from rmctl.errors import UnsatisfiableError
+    from rmctl.planning import cpus as allocator
+
     if count <= 0:
         return CpuSet()
-    if len(available) < count:
-        return None
+    topo = allocator.KubeTopology.from_topology(node.topology)
     try:
-        from rmctl.planning import cpus as allocator  # issue 3's topology-aware allocator
-    except ImportError:
-        allocator = None
-    if allocator is not None and hasattr(allocator, "take_cpus"):
-        try:
-            got = allocator.take_cpus(node.topology, available, count, whole_cores=whole_cores)
-        except Exception as e:  # the allocator's "cannot" is an UnsatisfiableError
-            from rmctl.errors import UnsatisfiableError
-
-            if isinstance(e, UnsatisfiableError):
-                return None
-            raise
-        return CpuSet(got)
-    return _packed(node, available, count, whole_cores)
-
-
-def _packed(node, available: CpuSet, count: int, whole_cores: bool) -> CpuSet | None:
-    # Interim stand-in until rmctl.planning.cpus lands: the kubelet's packed
-    # order reduced to its last two steps (whole free cores, fullest node
-    # first, then single threads), enough for NUMA-restricted picks.
-    topo = node.topology
-    cores = sorted(topo.cores.values(),
-                   key=lambda k: (sum(1 for c in topo.cpus_in(node=_cpu_node(node, k.key)) if c in available),
-                                  _cpu_node(node, k.key), k.key))
-    chosen: list[int] = []
-    for k in cores:
-        cs = [c for c in k.cpus if c in available]
-        if cs and len(cs) == len(k.cpus) and count - len(chosen) >= len(cs):
-            chosen.extend(cs)
-        if len(chosen) == count:
-            return CpuSet(chosen)
-    if whole_cores:
+        return allocator.allocate(topo, set(available), count,
+                                  allocator.Options(full_pcpus_only=whole_cores),
+                                  numa_affinity=numa_affinity)
+    except UnsatisfiableError:
         return None
-    for k in cores:
-        for c in sorted(k.cpus):
-            if c in available and c not in chosen:
-                chosen.append(c)
-                if len(chosen) == count:
-                    return CpuSet(chosen)
-    return None
 
 
 # --------------------------------------------------------------------------
@@ -482,12 +454,11 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved)
             for a in addrs:
                 used_nodes.update(by_addr[a].nodes)
     if request.cpus:
-        aligned = CpuSet(c for c in usable if _cpu_node(node, c) in affinity)
-        k = min(request.cpus, len(aligned))
-        got = take_cpus(node, aligned, k, request.whole_cores) if k else CpuSet()
-        if got is not None and len(got) < request.cpus and not strict:
-            rest = take_cpus(node, usable - got, request.cpus - len(got), request.whole_cores)
-            got = None if rest is None else got | rest
+        if strict:  # the merged hint is preferred: the aligned CPUs suffice
+            got = take_cpus(node, CpuSet(c for c in usable if _cpu_node(node, c) in affinity),
+                            request.cpus, request.whole_cores)
+        else:  # aligned first, then spill (CPU manager 2.3 step 4)
+            got = take_cpus(node, usable, request.cpus, request.whole_cores, numa_affinity=affinity)
         if got is None or len(got) != request.cpus:
             ev.reasons = [f"cpu: the CPU allocator found no {request.cpus} CPUs"
                           + (" in whole cores" if request.whole_cores else "")

@@ -5,6 +5,13 @@ from __future__ import annotations
 from rmctl.units import format_size
 
 
+def _e(text) -> str:
+    """Escape user text (CEL has [ ] that rich would read as markup)."""
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
 def _table(title: str | None = None):
     from rich.table import Table
 
@@ -15,9 +22,9 @@ def class_table(classes: list):
     """Return a table of classes: name, source, selectors."""
     t = _table()
     for col in ("NAME", "SOURCE", "SELECTORS", "DESCRIPTION"):
-        t.add_column(col)
+        t.add_column(col, overflow="fold")
     for c in classes:
-        t.add_row(c.name, c.source, "\n".join(s.cel for s in c.selectors) or "-", c.description or "")
+        t.add_row(_e(c.name), _e(c.source), "\n".join(_e(s.cel) for s in c.selectors) or "-", _e(c.description or ""))
     return t
 
 
@@ -41,7 +48,7 @@ def _verdict(fits: bool) -> str:
 def evaluation_renderables(ev, *, explain: bool = False) -> list:
     """Return what to print for one evaluation: verdict, placement, per-resource table."""
     out: list = []
-    head = f"request {ev.request} on {ev.node}: {_verdict(ev.fits)} (topologyPolicy {ev.policy})"
+    head = f"request {_e(ev.request)} on {_e(ev.node)}: {_verdict(ev.fits)} (topologyPolicy {ev.policy})"
     out.append(head)
     if ev.fits:
         lines = [f"  NUMA nodes: {','.join(map(str, ev.numa_nodes)) or '-'}"]
@@ -56,7 +63,7 @@ def evaluation_renderables(ev, *, explain: bool = False) -> list:
             lines.append(f"  hugepages {format_size(size)}: " + ", ".join(f"node {n} {p} pages" for n, p in sorted(per.items())))
         out.append("\n".join(lines))
     else:
-        out.append("\n".join(f"  why: {r}" for r in ev.reasons) or "  why: -")
+        out.append("\n".join(f"  why: {_e(r)}" for r in ev.reasons) or "  why: -")
     t = _table()
     for col in ("RESOURCE", "WANTED", "FITS", "NUMA HINTS", "WHY"):
         t.add_column(col)
@@ -67,7 +74,7 @@ def evaluation_renderables(ev, *, explain: bool = False) -> list:
             hints = "none"
         else:
             hints = " ".join(("*" if h.preferred else "") + "{" + ",".join(map(str, h.nodes())) + "}" for h in r.hints)
-        t.add_row(r.resource, r.wanted, "yes" if r.fits else "[red]no[/red]", hints, r.reason)
+        t.add_row(_e(r.resource), _e(r.wanted), "yes" if r.fits else "[red]no[/red]", hints, _e(r.reason))
     out.append(t)
     if ev.admission is not None:
         a = ev.admission
@@ -79,22 +86,28 @@ def evaluation_renderables(ev, *, explain: bool = False) -> list:
         for key, matches in ev.matches.items():
             st = _table(f"device request {key}: selectors per device")
             for col in ("DEVICE", "MATCH", "SELECTOR", "RESULT"):
-                st.add_column(col)
+                st.add_column(col, overflow="fold")
             for m in matches:
                 first = True
                 for s in m.selectors:
-                    res = "error: " + s.error if s.error else ("true" if s.value else "[red]false[/red]")
+                    res = "error: " + _e(s.error) if s.error else ("true" if s.value else "[red]false[/red]")
                     st.add_row(m.address if first else "",
                                ("yes" if m.matches else "no") + (f" (reserved by {m.reserved_by})" if m.reserved_by else "")
-                               if first else "", f"{s.source}: {s.cel}", res)
+                               if first else "", _e(f"{s.source}: {s.cel}"), res)
                     first = False
                 if not m.selectors:
                     st.add_row(m.address, "yes", "-", "-")
             if not matches:
                 st.add_row("(no devices on this node)", "", "", "")
             out.append(st)
+        for key, matches in ev.matches.items():
+            for m in matches:
+                for s in m.selectors:
+                    if not s.value:
+                        why = f"error: {s.error}" if s.error else "false"
+                        out.append(_e(f"{key}: {m.address}: {s.source}: {why}: {s.cel}"))
         for h in ev.hints_for_typos:
-            out.append(f"hint: {h}")
+            out.append(_e(f"hint: {h}"))
     return out
 
 
@@ -106,5 +119,5 @@ def evaluations_table(evs: list):
     for ev in evs:
         t.add_row(ev.node, "yes" if ev.fits else "[red]no[/red]",
                   ",".join(map(str, ev.numa_nodes)) or "-", ev.cpus.to_list() or "-",
-                  ", ".join(ev.device_addresses) or "-", "; ".join(ev.reasons) if not ev.fits else "")
+                  ", ".join(ev.device_addresses) or "-", _e("; ".join(ev.reasons)) if not ev.fits else "")
     return t

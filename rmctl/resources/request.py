@@ -156,7 +156,7 @@ def _choice(rd: Reader, item, path: str, default_name: str, *, named: bool) -> D
         rd.fail(pos(item, "count"), f"{path}.count", "count cannot be given with allocationMode: All")
     count = rd.integer(item["count"], f"{path}.count", item, "count", minimum=1) if "count" in item else 1
     sels = parse_selectors(rd, item, "selectors", f"{path}.selectors") if "selectors" in item else []
-    return DeviceChoice(name, cls, count, is_all, sels, f"{rd.filename}:{pos(item)}")
+    return DeviceChoice(name, cls, count, is_all, sels, f"{rd.filename}:{pos(item, cls_key)}")
 
 
 def request_from_document(doc, filename: str, index: int = 0) -> ResourceRequest:

@@ -99,7 +99,7 @@ def test_unknown_class_names_request_and_suggests(tmp_path):
     req = load_request(write(tmp_path, "r.yaml", REQUEST.replace("class: gpu ", "class: gpuu ")))
     with pytest.raises(InputError) as e:
         check_classes(req, load_classes(None))
-    assert "r.yaml:10:" in str(e.value) and "gpuu" in str(e.value) and "gpu" in e.value.hint
+    assert "r.yaml:11:5" in str(e.value) and "gpuu" in str(e.value) and "gpu" in e.value.hint
 
 
 def test_duplicate_class_names_across_files(tmp_path):
