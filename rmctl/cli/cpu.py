@@ -1,7 +1,614 @@
-"""`rmctl cpu` commands (registered by rmctl.cli)."""
+"""`rmctl cpu`: reserve CPUs the kubelet's way, list, release, reconcile, pin, run, cpusets.
+
+Exit codes: 2 bad input (cpulists, unknown --option, counts < 1); 4 not
+enough CPUs meeting the constraints (the error names the constraint and
+the closest fit); 5 lock timeout, name clash, corrupt or foreign state;
+6 not permitted (checked before anything is written).
+"""
 
 from __future__ import annotations
 
+from typing import List, Optional
+
+import typer
+from typing import Annotated
+
+from rmctl.cli.errors import handle_errors
+from rmctl.cli.options import DryRun, Format, Output, fmt
+
+cpu_app = typer.Typer(name="cpu", help="Reserve CPUs (the kubelet's static policy), pin processes, make cpusets.",
+                      no_args_is_help=True, rich_markup_mode=None)
+
 
 def register(app) -> None:
-    """Add this module's commands to the root app (none yet)."""
+    """Add ``rmctl cpu ...`` to the root app."""
+    app.add_typer(cpu_app, name="cpu")
+
+
+# -- shared options --------------------------------------------------------------------
+Count = Annotated[Optional[int], typer.Option("--count", "-n", help="How many CPUs.")]
+Cpus = Annotated[Optional[str], typer.Option("--cpus", help="Exactly these CPUs (kernel list syntax, e.g. 2-3,8).")]
+Numa = Annotated[Optional[int], typer.Option("--numa", help="Only CPUs of this NUMA node.")]
+Socket = Annotated[Optional[int], typer.Option("--socket", help="Only CPUs of this socket (physical package id).")]
+Near = Annotated[Optional[str], typer.Option("--near", metavar="PCI_ADDRESS",
+                                             help="Only CPUs local to this PCI device (its NUMA node, or its local_cpulist).")]
+From = Annotated[Optional[str], typer.Option("--from", metavar="CPULIST", help="Choose only among these CPUs.")]
+PreferNuma = Annotated[Optional[str], typer.Option("--prefer-numa", metavar="NODES",
+                                                   help="Soft NUMA affinity (the Topology Manager's): these nodes first, the rest elsewhere.")]
+Opt = Annotated[Optional[List[str]], typer.Option("--option", metavar="NAME[=VALUE]",
+                                                  help="kubelet CPU Manager policy option: full-pcpus-only, distribute-cpus-across-numa, "
+                                                       "align-by-socket, distribute-cpus-across-cores, prefer-align-cpus-by-uncorecache.")]
+
+
+def _ledger(settings, command: str):
+    from rmctl.ledger import Ledger
+
+    return Ledger(settings.state_dir, lock_timeout=settings.lock_timeout, command=command)
+
+
+def _cpulist(text: str, what: str):
+    from rmctl.cpuset import CpuSet
+
+    return CpuSet.parse(text)
+
+
+def _count(n: int | None) -> int | None:
+    from rmctl.errors import UsageError
+
+    if n is not None and n <= 0:
+        raise UsageError(f"--count must be at least 1, not {n}")
+    return n
+
+
+def _constraints(settings, node, kube, *, numa, socket, near, from_, prefer_numa):
+    """Return planning Constraints from the options, validated against the node."""
+    from rmctl.cpuset import CpuSet
+    from rmctl.errors import UsageError
+    from rmctl.planning.cpus import Constraints
+
+    if numa is not None and numa not in kube.by_node:
+        raise UsageError(f"no NUMA node {numa} with online CPUs", hint=f"NUMA nodes: {sorted(kube.by_node)}")
+    if socket is not None and socket not in kube.by_socket:
+        raise UsageError(f"no socket {socket}", hint=f"sockets: {sorted(kube.by_socket)}")
+    near_cpus = None
+    if near is not None:
+        near, near_cpus = _near(settings.root, kube, near)
+    pref = None
+    if prefer_numa is not None:
+        pref = tuple(CpuSet.parse(prefer_numa))
+    return Constraints(numa=numa, socket=socket, near=near, near_cpus=near_cpus,
+                       cpus_from=CpuSet.parse(from_) if from_ is not None else None, prefer_numa=pref)
+
+
+def _near(root, kube, address: str):
+    """Return (address, CPUs local to the PCI device): its NUMA node's, else local_cpulist."""
+    import re
+
+    from rmctl.cpuset import CpuSet
+    from rmctl.discovery import paths
+    from rmctl.errors import ParseError, UsageError
+
+    addr = address.strip().lower()
+    if re.fullmatch(r"[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]", addr):
+        addr = "0000:" + addr
+    if not re.fullmatch(r"[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]", addr):
+        raise UsageError(f"bad PCI address {address!r}", hint="use DDDD:BB:DD.F, e.g. 0000:3b:00.0")
+    if not root.exists(paths.pci_device(addr)):
+        raise UsageError(f"no PCI device {addr}", hint="see rmctl devices list")
+    node = root.read_int(paths.pci_file(addr, "numa_node"))
+    if node is not None and node >= 0 and node in kube.by_node:
+        return addr, CpuSet(kube.by_node[node])
+    text = root.read(paths.pci_file(addr, "local_cpulist"))
+    try:
+        if text is not None:
+            return addr, CpuSet.parse(text) & CpuSet(kube.details)
+        mask = root.read(paths.pci_file(addr, "local_cpus"))
+        if mask is not None:
+            return addr, CpuSet.parse_mask(mask) & CpuSet(kube.details)
+    except ParseError:
+        pass
+    return addr, CpuSet(kube.details)
+
+
+def _print_plan(plan) -> None:
+    import sys
+
+    sys.stdout.write("plan (dry run, nothing changed):\n")
+    for a in plan.actions:
+        sys.stdout.write(f"  - {a.describe()}\n")
+    if not plan.actions:
+        sys.stdout.write("  (nothing to do)\n")
+
+
+def _plan_data(plan):
+    return plan.to_data() if plan is not None else None
+
+
+# -- reserve ------------------------------------------------------------------------------
+@cpu_app.command("reserve")
+@handle_errors
+def reserve(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Reservation name.")],
+    count: Count = None,
+    cpus: Cpus = None,
+    numa: Numa = None,
+    socket: Socket = None,
+    near: Near = None,
+    from_: From = None,
+    prefer_numa: PreferNuma = None,
+    option: Opt = None,
+    owner_pid: Annotated[Optional[int], typer.Option("--owner-pid", help="Drop the reservation (on reconcile) once this process ends.")] = None,
+    dry_run: DryRun = False,
+    output: Output = Format.table,
+):
+    """Reserve CPUs exclusively, chosen as the kubelet's static policy would (or given with --cpus)."""
+    from rmctl import reservations as rsv
+    from rmctl.errors import UsageError
+    from rmctl.planning.cpus import KubeTopology, parse_options
+
+    settings = ctx.obj
+    rsv.check_name(name)
+    _count(count)
+    if (count is None) == (cpus is None):
+        raise UsageError("give exactly one of --count and --cpus")
+    opts = parse_options(option or [])
+    explicit = _cpulist(cpus, "--cpus") if cpus is not None else None
+    if explicit is not None and any(v is not None for v in (numa, socket, near, from_, prefer_numa)):
+        raise UsageError("--cpus takes the CPUs as given: it cannot be combined with --numa, --socket, --near, --from")
+    node = settings.node()
+    kube = KubeTopology.from_topology(node.topology)
+    cons = _constraints(settings, node, kube, numa=numa, socket=socket, near=near, from_=from_,
+                        prefer_numa=prefer_numa)
+    owner = None
+    if owner_pid is not None:
+        settings.require_live("record an owner process")
+        owner = rsv.owner_of(settings.root, owner_pid)
+        if owner is None:
+            raise UsageError(f"no process {owner_pid}")
+    ledger = _ledger(settings, f"rmctl cpu reserve {name}")
+    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, command=f"cpu reserve {name}") as txn:
+        rec = rsv.reserve(node.topology, txn.state, name, count=count, cpus=explicit, options=opts,
+                          constraints=cons, owner=owner, kube=kube)
+        txn.summary = f"reserve {name}: CPUs {rec['cpus']}"
+    view = rsv.reservation_view(rec)
+    f = fmt(output)
+    if f != "table":
+        from rmctl.cli.output import emit
+
+        data = {"reservation": view, "dry_run": dry_run}
+        if dry_run:
+            data["plan"] = _plan_data(txn.plan)
+        emit("CpuReservation", data, f)
+        return
+    import sys
+
+    nodes = ",".join(str(n) for n in rec["nodes"]) or "-"
+    verb = "would reserve" if dry_run else "reserved"
+    sys.stdout.write(f"{verb} {name}: CPUs {rec['cpus']} (NUMA {nodes})\n")
+    if dry_run:
+        _print_plan(txn.plan)
+
+
+# -- release ----------------------------------------------------------------------------------
+@cpu_app.command("release")
+@handle_errors
+def release(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Reservation name.")],
+    dry_run: DryRun = False,
+    output: Output = Format.table,
+):
+    """Release a reservation (and remove its cpuset cgroup)."""
+    from rmctl import cgroups
+    from rmctl import reservations as rsv
+
+    settings = ctx.obj
+    rsv.check_name(name)
+    node = settings.node()
+    ledger = _ledger(settings, f"rmctl cpu release {name}")
+    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, host=_host(settings),
+                            command=f"cpu release {name}") as txn:
+        rec = rsv.release(txn.state, name)
+        if rec.get("cgroup"):
+            settings.require_live("remove a cgroup")
+            txn.before = cgroups.remove_actions(rec["cgroup"])
+        txn.summary = f"release {name}"
+    _done("CpuRelease", {"released": rsv.reservation_view(rec), "dry_run": dry_run}, output, txn, dry_run,
+          f"{'would release' if dry_run else 'released'} {name}: CPUs {rec['cpus']}")
+
+
+def _host(settings):
+    from rmctl.execute.host import Host, LiveHost
+
+    return LiveHost() if settings.root.is_live else Host("/")
+
+
+def _done(kind, data, output, txn, dry_run, line):
+    import sys
+
+    f = fmt(output)
+    if f != "table":
+        from rmctl.cli.output import emit
+
+        if dry_run:
+            data["plan"] = _plan_data(txn.plan)
+        emit(kind, data, f)
+        return
+    sys.stdout.write(line + "\n")
+    if dry_run:
+        _print_plan(txn.plan)
+
+
+# -- list ------------------------------------------------------------------------------------------
+@cpu_app.command("list")
+@handle_errors
+def list_(
+    ctx: typer.Context,
+    output: Output = Format.table,
+):
+    """Show every CPU (free, system, reserved by whom, offline, isolated) and every reservation."""
+    from rmctl import reservations as rsv
+
+    settings = ctx.obj
+    node = settings.node()
+    state = _ledger(settings, "rmctl cpu list").load(rsv.fingerprint(node))
+    topo = node.topology
+    views = [rsv.reservation_view(state["reservations"][n]) for n in sorted(state["reservations"])]
+    cpus = rsv.cpu_states(topo, state)
+    f = fmt(output)
+    data = {"system_cpus": state.get("system_cpus", ""), "free_cpus": rsv.free_cpus(topo, state).to_list(),
+            "reservations": views, "cpus": cpus}
+    if f != "table":
+        from rmctl.cli.output import emit
+
+        emit("CpuList", data, f)
+        return
+    from rich.table import Table
+
+    from rmctl.cli.output import console
+
+    con = console(settings)
+    t = Table(title="reservations", show_lines=False)
+    for col in ("name", "cpus", "numa", "owner", "age", "cgroup"):
+        t.add_column(col)
+    for v in views:
+        owner = v.get("owner")
+        t.add_row(v["name"], v["cpus"], ",".join(map(str, v.get("nodes") or [])) or "-",
+                  f"{owner['pid']} ({owner.get('command', '')[:30]})" if owner else "-",
+                  _age(v["age_seconds"]), (v.get("cgroup") or {}).get("path") or "-")
+    con.print(t)
+    by_state: dict[str, list[int]] = {}
+    for c in cpus:
+        key = c["state"] if c["state"] != "reserved" else f"reserved by {c['reservation']}"
+        by_state.setdefault(key, []).append(c["id"])
+    t2 = Table(title="CPUs")
+    t2.add_column("state")
+    t2.add_column("cpus")
+    from rmctl.cpuset import CpuSet
+
+    for key in sorted(by_state):
+        t2.add_row(key, CpuSet(by_state[key]).to_list())
+    con.print(t2)
+
+
+def _age(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+# -- reconcile ----------------------------------------------------------------------------------------
+@cpu_app.command("reconcile")
+@handle_errors
+def reconcile(
+    ctx: typer.Context,
+    dry_run: DryRun = False,
+    output: Output = Format.table,
+):
+    """Drop reservations whose owner process is gone; report those holding offline or missing CPUs."""
+    from rmctl import cgroups
+    from rmctl import reservations as rsv
+
+    settings = ctx.obj
+    node = settings.node()
+    root = settings.root
+    # Owners are processes of this machine; a snapshot root's are not checked.
+    alive = (lambda o: rsv.owner_alive(root, o)) if root.is_live else (lambda o: True)
+    ledger = _ledger(settings, "rmctl cpu reconcile")
+    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, host=_host(settings),
+                            command="cpu reconcile") as txn:
+        report = rsv.reconcile(node.topology, txn.state, alive)
+        for rec in report["dropped"]:
+            if rec.get("cgroup") and root.is_live:
+                txn.before += cgroups.remove_actions(rec["cgroup"])
+        txn.summary = "reconcile: drop " + (", ".join(r["name"] for r in report["dropped"]) or "nothing")
+        remaining = [rsv.reservation_view(txn.state["reservations"][n]) for n in sorted(txn.state["reservations"])]
+    data = {"dropped": [rsv.reservation_view(r) for r in report["dropped"]], "problems": report["problems"],
+            "reservations": remaining, "dry_run": dry_run}
+    lines = [f"{'would drop' if dry_run else 'dropped'} {r['name']} (owner PID {r['owner']['pid']} is gone)"
+             for r in report["dropped"]]
+    for p in report["problems"]:
+        what = p["name"] or "system CPUs"
+        lines.append(f"problem: {what} holds offline/missing CPUs {p.get('offline') or ''}{p.get('missing') or ''}".rstrip())
+    _done("CpuReconcile", data, output, txn, dry_run, "\n".join(lines) or "nothing to reconcile")
+
+
+# -- reserve-system ------------------------------------------------------------------------------------
+@cpu_app.command("reserve-system")
+@handle_errors
+def reserve_system(
+    ctx: typer.Context,
+    count: Count = None,
+    cpus: Cpus = None,
+    dry_run: DryRun = False,
+    output: Output = Format.table,
+):
+    """Set the system CPUs (the kubelet's reservedSystemCPUs): never handed out exclusively."""
+    from rmctl import reservations as rsv
+    from rmctl.errors import UsageError
+
+    settings = ctx.obj
+    _count(count)
+    if (count is None) == (cpus is None):
+        raise UsageError("give exactly one of --count and --cpus")
+    explicit = _cpulist(cpus, "--cpus") if cpus is not None else None
+    if explicit is not None and not explicit:
+        raise UsageError("--cpus names no CPU")
+    node = settings.node()
+    ledger = _ledger(settings, "rmctl cpu reserve-system")
+    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, command="cpu reserve-system") as txn:
+        chosen = rsv.reserve_system(node.topology, txn.state, count=count, cpus=explicit)
+        txn.summary = f"system CPUs {chosen.to_list()}"
+    _done("CpuSystem", {"system_cpus": chosen.to_list(), "dry_run": dry_run}, output, txn, dry_run,
+          f"{'would set' if dry_run else 'set'} system CPUs: {chosen.to_list()}")
+
+
+# -- pin -------------------------------------------------------------------------------------------------------
+def _reservation_cpus(settings, node, name: str) -> tuple[dict, str]:
+    from rmctl import reservations as rsv
+    from rmctl.errors import UsageError
+
+    state = _ledger(settings, "rmctl cpu").load(rsv.fingerprint(node))
+    rec = state["reservations"].get(rsv.check_name(name))
+    if rec is None:
+        raise UsageError(f"no reservation named {name!r}", hint="see rmctl cpu list")
+    return rec, rec["cpus"]
+
+
+def _check_may_signal(settings, pid: int) -> None:
+    """AccessDenied (6) when we may not change another user's process (before any write)."""
+    import os
+
+    from rmctl.discovery import paths
+    from rmctl.discovery.parse import parse_status_field
+    from rmctl.errors import AccessDenied, UsageError
+
+    status = settings.root.read(paths.proc_pid_file(pid, "status"))
+    if status is None:
+        raise UsageError(f"no process {pid}")
+    uid = (parse_status_field(status, "Uid") or "").split()
+    if os.geteuid() != 0 and uid and int(uid[0]) != os.geteuid():
+        raise AccessDenied(f"not permitted to change process {pid} (owned by uid {uid[0]})", hint="run as root")
+
+
+@cpu_app.command("pin")
+@handle_errors
+def pin(
+    ctx: typer.Context,
+    pid: Annotated[int, typer.Argument(help="Process to pin (every thread).")],
+    reservation: Annotated[Optional[str], typer.Option("--reservation", "-r", help="Pin to this reservation's CPUs.")] = None,
+    cpus: Cpus = None,
+    dry_run: DryRun = False,
+    output: Output = Format.table,
+):
+    """Set the CPU affinity of every thread of a process."""
+    from rmctl.cpuset import CpuSet
+    from rmctl.errors import UsageError
+    from rmctl.execute.executor import apply
+    from rmctl.execute.host import LiveHost
+    from rmctl.ledger import raise_for_report
+    from rmctl.model.cpu_actions import PinThreads
+    from rmctl.model.plan import Plan
+
+    settings = ctx.obj
+    if (reservation is None) == (cpus is None):
+        raise UsageError("give exactly one of --reservation and --cpus")
+    settings.require_live("pin a process")
+    node = settings.node()
+    if reservation is not None:
+        _, target = _reservation_cpus(settings, node, reservation)
+    else:
+        want = _cpulist(cpus, "--cpus")
+        bad = want - node.topology.online_cpus()
+        if not want or bad:
+            raise UsageError(f"--cpus {cpus}: {'no CPU' if not want else f'CPUs {bad} are not online'}")
+        target = want.to_list()
+    _check_may_signal(settings, pid)
+    plan = Plan(actions=[PinThreads(pid=pid, cpus=target)], command=f"cpu pin {pid}")
+    report = None
+    if not dry_run:
+        report = apply(plan, LiveHost())
+        raise_for_report(report)
+    f = fmt(output)
+    data = {"pid": pid, "cpus": CpuSet.parse(target).to_list(), "reservation": reservation, "dry_run": dry_run}
+    if f != "table":
+        from rmctl.cli.output import emit
+
+        if dry_run:
+            data["plan"] = plan.to_data()
+        else:
+            data["changed"] = report.changed
+        emit("CpuPin", data, f)
+        return
+    import sys
+
+    if dry_run:
+        _print_plan(plan)
+    else:
+        sys.stdout.write(f"pinned every thread of PID {pid} to CPUs {target}"
+                         f"{'' if report.changed else ' (unchanged)'}\n")
+
+
+# -- run ---------------------------------------------------------------------------------------------------------
+@cpu_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@handle_errors
+def run(
+    ctx: typer.Context,
+    command: Annotated[Optional[List[str]], typer.Argument(help="The command and its arguments, after --.")] = None,
+    reservation: Annotated[Optional[str], typer.Option("--reservation", "-r", help="Run on this reservation's CPUs.")] = None,
+    count: Count = None,
+    numa: Numa = None,
+    socket: Socket = None,
+    near: Near = None,
+    from_: From = None,
+    option: Opt = None,
+    membind: Annotated[bool, typer.Option("--membind", help="Bind memory to the reservation's NUMA nodes.")] = False,
+    dry_run: DryRun = False,
+):
+    """Run a command pinned to a reservation (or to CPUs reserved for it, released when it ends).
+
+    The command gets RMCTL_CPUS (and RMCTL_RESERVATION) in its environment;
+    signals are forwarded; rmctl exits with the command's status.
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from rmctl import reservations as rsv
+    from rmctl.cpuset import CpuSet
+    from rmctl.errors import UsageError
+    from rmctl.execute.executor import apply
+    from rmctl.execute.host import LiveHost
+    from rmctl.ledger import raise_for_report
+    from rmctl.model.cpu_actions import MemBind, PinThreads
+    from rmctl.model.plan import Plan
+    from rmctl.planning.cpus import KubeTopology, parse_options
+
+    settings = ctx.obj
+    argv = list(command or []) + list(ctx.args or [])
+    if not argv:
+        raise UsageError("no command given", hint="rmctl cpu run --count 2 -- CMD ARGS")
+    if (reservation is None) == (count is None):
+        raise UsageError("give exactly one of --reservation and --count")
+    _count(count)
+    settings.require_live("run a command")
+    node = settings.node()
+    me = os.getpid()
+    temp_name = None
+    plan_actions = []
+    if reservation is not None:
+        rec, target = _reservation_cpus(settings, node, reservation)
+        name = reservation
+    else:
+        opts = parse_options(option or [])
+        kube = KubeTopology.from_topology(node.topology)
+        cons = _constraints(settings, node, kube, numa=numa, socket=socket, near=near, from_=from_, prefer_numa=None)
+        name = temp_name = f"run-{me}"
+        owner = rsv.owner_of(settings.root, me)
+        ledger = _ledger(settings, f"rmctl cpu run ({name})")
+        with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, command=f"cpu run {name}") as txn:
+            rec = rsv.reserve(node.topology, txn.state, name, count=count, options=opts, constraints=cons,
+                              owner=owner, kube=kube)
+            txn.summary = f"reserve {name}: CPUs {rec['cpus']}"
+        plan_actions += txn.plan.actions
+        target = rec["cpus"]
+    mems = ",".join(str(n) for n in rec.get("nodes") or []) or "0"
+    pin_self = PinThreads(pid=me, cpus=target)
+    bind = MemBind(nodes=CpuSet.parse(mems).to_list()) if membind else None
+    if dry_run:
+        plan = Plan(actions=plan_actions + [pin_self] + ([bind] if bind else []), command="cpu run")
+        _print_plan(plan)
+        sys.stdout.write(f"  - run {' '.join(argv)} on CPUs {target} (it inherits the affinity), "
+                         f"then release {temp_name or 'nothing'}\n")
+        return
+    status = 1
+    try:
+        # Pin rmctl itself (and bind its memory policy) so the child inherits
+        # both from its first instruction, then put rmctl's own back.
+        setup = Plan(actions=[pin_self] + ([bind] if bind else []), command="cpu run")
+        report = apply(setup, LiveHost())
+        try:
+            raise_for_report(report)
+            env = dict(os.environ, RMCTL_CPUS=target, RMCTL_RESERVATION=name)
+            try:
+                child = subprocess.Popen(argv, env=env)
+            except OSError as e:
+                raise UsageError(f"cannot run {argv[0]}: {e.strerror}") from None
+        finally:
+            from rmctl.execute.executor import undo_plan
+
+            apply(undo_plan(report), LiveHost())
+        forwarded = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+        previous = {s: signal.getsignal(s) for s in forwarded}
+
+        def forward(signum, _frame):
+            try:
+                child.send_signal(signum)
+            except ProcessLookupError:
+                pass
+
+        for s in forwarded:
+            signal.signal(s, forward)
+        try:
+            rc = child.wait()
+        finally:
+            for s, h in previous.items():
+                signal.signal(s, h)
+        status = rc if rc >= 0 else 128 - rc
+    finally:
+        if temp_name is not None:
+            ledger = _ledger(settings, f"rmctl cpu run ({temp_name}) release")
+            with ledger.transaction(rsv.fingerprint(node), command=f"cpu release {temp_name}") as txn:
+                txn.state["reservations"].pop(temp_name, None)
+                txn.summary = f"release {temp_name}"
+    raise typer.Exit(status)
+
+
+# -- cpuset ---------------------------------------------------------------------------------------------------------
+@cpu_app.command("cpuset")
+@handle_errors
+def cpuset(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Reservation name.")],
+    partition: Annotated[Optional[str], typer.Option("--partition", help="Make the cgroup a cpuset partition (v2): isolated or root.")] = None,
+    move: Annotated[Optional[int], typer.Option("--move", metavar="PID", help="Move this process into the cgroup.")] = None,
+    dry_run: DryRun = False,
+    output: Output = Format.table,
+):
+    """Create a cpuset cgroup (rmctl-NAME) holding a reservation's CPUs and NUMA memory nodes."""
+    import os
+
+    from rmctl import cgroups
+    from rmctl import reservations as rsv
+    from rmctl.errors import AccessDenied, UsageError
+    from rmctl.execute.host import LiveHost
+
+    settings = ctx.obj
+    rsv.check_name(name)
+    settings.require_live("create a cgroup")
+    node = settings.node()
+    h = cgroups.detect(settings.root)
+    if move is not None:
+        _check_may_signal(settings, move)
+    if not dry_run and not os.access(h.mount, os.W_OK):
+        raise AccessDenied(f"cannot create cgroups under {h.mount}", hint="run as root")
+    ledger = _ledger(settings, f"rmctl cpu cpuset {name}")
+    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, host=LiveHost(),
+                            command=f"cpu cpuset {name}") as txn:
+        rec = txn.state["reservations"].get(name)
+        if rec is None:
+            raise UsageError(f"no reservation named {name!r}", hint=f"reserve it first: rmctl cpu reserve {name} --count N")
+        mems = ",".join(str(n) for n in rec.get("nodes") or []) or "0"
+        txn.before = cgroups.create_actions(h, name, rec["cpus"], mems, partition=partition, move_pid=move)
+        rec["cgroup"] = {"path": h.path(name), "version": h.version, "partition": partition}
+        txn.summary = f"record cgroup of {name}"
+    data = {"reservation": rsv.reservation_view(rec), "cgroup": rec["cgroup"], "dry_run": dry_run}
+    _done("CpuCgroup", data, output, txn, dry_run,
+          f"{'would create' if dry_run else 'created'} {h.path(name)} (cgroup v{h.version}): CPUs {rec['cpus']}, "
+          f"memory nodes {mems}" + (f", PID {move} moved in" if move is not None else ""))

@@ -1,0 +1,273 @@
+"""Action kinds for CPUs: cgroup controllers, attaching and removing cgroups, pinning threads, memory binding.
+
+Paths are absolute machine paths; a Host maps them.  Cgroup files
+(kernel Documentation/admin-guide/cgroup-v2.rst "Cpuset", cgroup-v1/cpusets.rst):
+
+* v2: ``cgroup.subtree_control`` lists enabled controllers and takes
+  ``+cpuset``; ``cpuset.cpus.partition`` reads back ``isolated`` or
+  ``isolated invalid (reason)`` when the kernel refused the partition;
+* both: ``cgroup.procs`` lists member PIDs and takes one PID per write; a
+  cgroup with members cannot be removed (EBUSY), so removal moves them to
+  the parent first.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rmctl.model.plan import Action, WriteValue
+
+
+@dataclass(frozen=True)
+class EnableController(Action):
+    """Enable a controller for children: write ``+NAME`` to ``cgroup.subtree_control``."""
+
+    kind: ClassVar[str] = "cgroup-enable"
+    path: str = ""  #: the parent's cgroup.subtree_control
+    controller: str = "cpuset"
+
+    def current(self, host):
+        text = host.read_text(self.path)
+        return None if text is None else " ".join(sorted(text.split()))
+
+    def done(self, current):
+        return current is not None and self.controller in current.split()
+
+    def perform(self, host):
+        host.write_text(self.path, f"+{self.controller}")
+
+    def describe(self):
+        return f"enable the {self.controller} controller in {self.path}"
+
+    def target(self):
+        return self.path
+
+    def desired(self):
+        return f"+{self.controller}"
+
+
+@dataclass(frozen=True)
+class SetPartition(WriteValue):
+    """Write ``cpuset.cpus.partition``; an ``... invalid (reason)`` read-back is a failure."""
+
+    kind: ClassVar[str] = "cpuset-partition"
+
+    def done(self, current):
+        return current is not None and current.split()[:1] == [self.value] and "invalid" not in current
+
+
+@dataclass(frozen=True)
+class AttachProcess(Action):
+    """Move a process (all its threads) into a cgroup: write its PID to ``cgroup.procs``."""
+
+    kind: ClassVar[str] = "cgroup-attach"
+    path: str = ""  #: the cgroup's cgroup.procs
+    pid: int = 0
+
+    def current(self, host):
+        text = host.read_text(self.path)
+        return text is not None and str(self.pid) in text.split()
+
+    def done(self, current):
+        return bool(current)
+
+    def perform(self, host):
+        host.write_text(self.path, str(self.pid))
+
+    def describe(self):
+        return f"move PID {self.pid} into {os.path.dirname(self.path)}"
+
+    def target(self):
+        return f"pid {self.pid}"
+
+    def desired(self):
+        return os.path.dirname(self.path)
+
+
+@dataclass(frozen=True)
+class RemoveCgroup(Action):
+    """Remove a cgroup directory, first moving its processes to the parent cgroup."""
+
+    kind: ClassVar[str] = "cgroup-remove"
+    path: str = ""  #: the cgroup directory
+
+    def current(self, host):
+        return host.isdir(self.path)
+
+    def done(self, current):
+        return not current
+
+    def perform(self, host):
+        from rmctl.errors import ApplyError
+
+        parent_procs = os.path.join(os.path.dirname(self.path), "cgroup.procs")
+        for _ in range(3):
+            pids = (host.read_text(os.path.join(self.path, "cgroup.procs")) or "").split()
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    host.write_text(parent_procs, pid)
+                except ApplyError:
+                    continue  # it exited meanwhile (ESRCH)
+        host.rmdir(self.path)
+
+    def describe(self):
+        return f"move processes out of {self.path} and remove it"
+
+    def target(self):
+        return self.path
+
+    def desired(self):
+        return "absent"
+
+
+@dataclass(frozen=True)
+class PinThreads(Action):
+    """Set the CPU affinity of every thread of ``pid``; done only when every thread has it."""
+
+    kind: ClassVar[str] = "affinity-threads"
+    pid: int = 0
+    cpus: str = ""
+
+    def current(self, host):
+        """Return ``tid:cpulist`` for each thread (``host.get_affinity`` on hosts without threads)."""
+        from rmctl.cpuset import CpuSet
+
+        if not getattr(host, "live", False):
+            cur = host.get_affinity(self.pid)
+            return None if cur is None else f"{self.pid}:{cur}"
+        try:
+            tids = sorted(int(t) for t in os.listdir(f"/proc/{self.pid}/task"))
+        except FileNotFoundError:
+            return None
+        out = []
+        for tid in tids:
+            try:
+                out.append(f"{tid}:{CpuSet(os.sched_getaffinity(tid)).to_list()}")
+            except OSError:
+                continue
+        return " ".join(out)
+
+    def done(self, current):
+        from rmctl.cpuset import CpuSet
+
+        if not current:
+            return False
+        want = CpuSet.parse(self.cpus).to_list()
+        return all(item.partition(":")[2] == want for item in current.split())
+
+    def perform(self, host):
+        host.set_affinity(self.pid, self.cpus)
+
+    def undo(self, previous):
+        if not previous:
+            return None
+        first = previous.split()[0].partition(":")[2]
+        return PinThreads(pid=self.pid, cpus=first) if first else None
+
+    def describe(self):
+        return f"pin every thread of PID {self.pid} to CPUs {self.cpus}"
+
+    def target(self):
+        return f"pid {self.pid}"
+
+    def desired(self):
+        return self.cpus
+
+
+# -- memory policy (set_mempolicy(2)) ------------------------------------------------
+MPOL_DEFAULT, MPOL_BIND = 0, 2
+_SYSCALLS = {  # (get_mempolicy, set_mempolicy) per architecture (unistd tables)
+    "x86_64": (239, 238), "aarch64": (236, 237), "ppc64le": (260, 261), "ppc64": (260, 261),
+    "s390x": (269, 270), "riscv64": (236, 237),
+}
+_MAXNODE = 1024
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def get_mempolicy() -> tuple[int, str]:
+    """Return (mode, nodelist) of the calling thread's memory policy."""
+    from rmctl.cpuset import CpuSet
+
+    nr = _SYSCALLS.get(platform.machine())
+    if nr is None:
+        raise OSError(f"no get_mempolicy syscall number for {platform.machine()}")
+    mode = ctypes.c_int(0)
+    words = _MAXNODE // (8 * ctypes.sizeof(ctypes.c_ulong))
+    mask = (ctypes.c_ulong * words)()
+    if _libc().syscall(nr[0], ctypes.byref(mode), mask, ctypes.c_ulong(_MAXNODE), None, ctypes.c_ulong(0)) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    bits = 8 * ctypes.sizeof(ctypes.c_ulong)
+    nodes = [w * bits + b for w in range(words) for b in range(bits) if mask[w] >> b & 1]
+    return mode.value, CpuSet(nodes).to_list()
+
+
+def set_mempolicy(mode: int, nodes: str) -> None:
+    """Set the calling thread's memory policy (inherited by children it spawns)."""
+    from rmctl.cpuset import CpuSet
+
+    nr = _SYSCALLS.get(platform.machine())
+    if nr is None:
+        raise OSError(f"no set_mempolicy syscall number for {platform.machine()}")
+    bits = 8 * ctypes.sizeof(ctypes.c_ulong)
+    words = _MAXNODE // bits
+    mask = (ctypes.c_ulong * words)()
+    for n in CpuSet.parse(nodes):
+        mask[n // bits] |= 1 << (n % bits)
+    arg = mask if mode != MPOL_DEFAULT else None
+    if _libc().syscall(nr[1], ctypes.c_int(mode), arg, ctypes.c_ulong(_MAXNODE if arg is not None else 0)) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+@dataclass(frozen=True)
+class MemBind(Action):
+    """Bind rmctl's own memory policy to ``nodes`` (MPOL_BIND), inherited by the command it runs.
+
+    ``nodes`` empty means MPOL_DEFAULT.  Acts on the calling thread only.
+    """
+
+    kind: ClassVar[str] = "membind"
+    nodes: str = ""
+
+    def current(self, host):
+        try:
+            mode, nodes = get_mempolicy()
+        except OSError:
+            return None
+        return "default" if mode == MPOL_DEFAULT else f"{mode}:{nodes}"
+
+    def done(self, current):
+        if current is None:
+            return False
+        return current == ("default" if not self.nodes else f"{MPOL_BIND}:{self.nodes}")
+
+    def perform(self, host):
+        from rmctl.errors import ApplyError
+
+        try:
+            set_mempolicy(MPOL_BIND if self.nodes else MPOL_DEFAULT, self.nodes)
+        except OSError as e:
+            raise ApplyError(f"cannot bind memory to NUMA nodes {self.nodes}: {e}") from None
+
+    def undo(self, previous):
+        return MemBind(nodes="") if previous == "default" else None
+
+    def describe(self):
+        return (f"bind memory of the command to NUMA nodes {self.nodes}" if self.nodes
+                else "restore the default memory policy")
+
+    def target(self):
+        return "memory policy"
+
+    def desired(self):
+        return self.nodes or "default"
