@@ -22,6 +22,7 @@ s390 CPU identification, Arm ``Serial``, hwloc's HostName, cgroup ids).
 from __future__ import annotations
 
 import datetime
+import functools
 import fnmatch
 import io
 import json
@@ -87,10 +88,43 @@ def _match_parts(pat: list[str], parts: list[str]) -> bool:
     return bool(parts) and fnmatch.fnmatchcase(parts[0], pat[0]) and _match_parts(pat[1:], parts[1:])
 
 
+def _part_re(part: str) -> str:
+    """Return the regex of one glob component: ``*`` and ``?`` never cross ``/``."""
+    out, i = [], 0
+    while i < len(part):
+        ch = part[i]
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "[" and "]" in part[i + 1:]:
+            end = part.index("]", i + 1)
+            out.append("[" + part[i + 1:end].replace("!", "^", 1) + "]")
+            i = end
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=None)
+def _glob_re(glob: str) -> "re.Pattern[str]":
+    """Return a compiled regex for one manifest glob (``**`` spans any number of components)."""
+    rx = ""
+    for i, part in enumerate(glob.split("/")):
+        if part == "**":
+            rx += "(?:/[^/]+)*" if i else "(?:[^/]+/)*"
+        elif i and not rx.endswith("(?:[^/]+/)*"):
+            rx += "/" + _part_re(part)
+        else:
+            rx += _part_re(part)
+    return re.compile(rx + r"\Z")
+
+
 def matches(rel: str, globs: list[str]) -> bool:
     """Return True when root-relative file path ``rel`` matches one of ``globs``."""
-    parts = rel.strip("/").split("/")
-    return any(_match_parts(g.split("/"), parts) for g in globs)
+    rel = rel.strip("/")
+    return any(_glob_re(g).match(rel) for g in globs)
 
 
 def _prefix_of(pat: list[str], parts: list[str]) -> bool:
