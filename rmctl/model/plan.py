@@ -115,7 +115,9 @@ class Action:
             raise UsageError(f"unknown action kind {kind!r} in plan")
         names = {f.name for f in fields(cls)}
         try:
-            return cls(**{k: v for k, v in d.items() if k in names})
+            # JSON has no tuples: sequence fields (BootArgs.add...) come back as lists,
+            # which would make a frozen action unhashable and unequal to the original.
+            return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names})
         except TypeError as e:
             raise UsageError(f"bad {kind} action in plan: {e}") from None
 

@@ -1,0 +1,85 @@
+"""Plans and apply reports for people and scripts: one renderer for every mutating command.
+
+``plan_data(plan)`` and ``report_data(report)`` are the bodies of the
+``Plan`` and ``ApplyReport`` documents (``-o json|yaml``, through
+``rmctl.cli.output.emit``); ``print_plan`` / ``print_report`` draw the
+tables (rich is imported inside them: only the table path pays for it).
+A ``--dry-run`` prints the plan and never reaches the executor.
+"""
+
+from __future__ import annotations
+
+from rmctl.model.plan import APPLIED, FAILED, NOT_RUN, STALE, UNCHANGED, ApplyReport, Plan
+
+_STATUS_STYLE = {APPLIED: "green", UNCHANGED: "dim", FAILED: "red", NOT_RUN: "yellow", STALE: "red"}
+
+
+def plan_data(plan: Plan, *, dry_run: bool = True) -> dict:
+    """Return the plan as document data: command, fingerprint, actions, notes, dry_run.
+
+    Each action carries ``kind``, its fields, ``description`` and, for
+    boot arguments, ``reboot_required``.
+    """
+    d = plan.to_data()
+    d.pop("apiVersion", None)
+    d.pop("kind", None)
+    d["dry_run"] = dry_run
+    d["reboot_required"] = any(a.reboot for a in plan.actions)
+    return d
+
+
+def report_data(report: ApplyReport, *, plan: Plan | None = None) -> dict:
+    """Return the apply report as document data: ok, changed, counts, steps, rolled_back."""
+    d = report.to_data()
+    if plan is not None:
+        d["command"] = plan.command
+        d["fingerprint"] = plan.fingerprint
+        d["notes"] = list(plan.notes)
+    return d
+
+
+def print_plan(con, plan: Plan, *, title: str = "Plan (dry run: nothing changed)") -> None:
+    """Print the actions of a plan, numbered: what, where, to which value, what was seen."""
+    from rich import box
+    from rich.table import Table
+
+    if not plan.actions:
+        con.print(f"[bold]{title}[/bold]: nothing to do")
+    else:
+        t = Table(title=f"[bold]{title}[/bold]", title_justify="left", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False, header_style="bold")
+        for col, j in (("#", "right"), ("action", "left"), ("target", "left"), ("value", "left"),
+                       ("seen", "left")):
+            t.add_column(col, justify=j)  # type: ignore[arg-type]
+        for i, a in enumerate(plan.actions, 1):
+            exp = a.expected()
+            seen = "" if exp is None else str(exp)
+            kind = a.kind + (" [yellow](reboot)[/yellow]" if a.reboot else "")
+            t.add_row(str(i), kind, a.target(), a.desired(), seen)
+        con.print(t)
+    for note in plan.notes:
+        con.print(f"note: {note}")
+    if any(a.reboot for a in plan.actions):
+        con.print("[yellow]some actions take effect only after a reboot[/yellow]")
+
+
+def print_report(con, report: ApplyReport, *, title: str = "Applied") -> None:
+    """Print one line per step with its status, then the counts (and any rollback)."""
+    from rich import box
+    from rich.table import Table
+
+    def table(steps, heading):
+        t = Table(title=f"[bold]{heading}[/bold]", title_justify="left", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False, header_style="bold")
+        for col in ("#", "status", "action", "detail"):
+            t.add_column(col, justify="right" if col == "#" else "left")
+        for i, s in enumerate(steps, 1):
+            st = _STATUS_STYLE.get(s.status, "")
+            t.add_row(str(i), f"[{st}]{s.status}[/{st}]" if st else s.status, s.action.describe(), s.detail)
+        return t
+
+    con.print(table(report.steps, title))
+    counts = report.counts()
+    con.print(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "nothing to do")
+    if report.rolled_back:
+        con.print(table(report.rolled_back, "Rolled back"))
