@@ -65,7 +65,7 @@ MANIFEST: list[str] = [
 ]
 
 #: modules that extend MANIFEST / FACT_PROVIDERS when imported (devices work adds its own)
-MANIFEST_MODULES: list[str] = []
+MANIFEST_MODULES: list[str] = ["rmctl.discovery.pci_snapshot"]
 
 #: callables returning a dict merged into the facts file (NVML facts, ...)
 FACT_PROVIDERS: list[Callable[[], dict]] = []
@@ -243,7 +243,8 @@ def facts(root: Root) -> dict:
         "rmctl_version": __version__,
     })
     for provider in FACT_PROVIDERS:
-        f.update(provider() or {})
+        # a provider marked ``takes_root`` is given the root being captured (device facts)
+        f.update((provider(root) if getattr(provider, "takes_root", False) else provider()) or {})
     return f
 
 
@@ -296,7 +297,11 @@ def capture(root: Root, dest: str, *, force: bool = False) -> dict:
                 target = os.readlink(full)
                 if root.realpath(pre) is None or os.path.isabs(target):
                     return  # leaves the root, or absolute: not captured
-                members.setdefault(pre, ("link", target))
+                # A link inside a linked directory (sys/bus/pci/devices/X/driver) is
+                # stored where it really lives, beside that directory's files: its
+                # logical path would clash with the link to the directory.
+                parent = root.realpath(os.path.dirname(pre)) if i > 1 else ""
+                members.setdefault(f"{parent}/{parts[i - 1]}" if parent else pre, ("link", target))
         real = root.realpath(rel)
         if real is None:
             return
