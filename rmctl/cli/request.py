@@ -56,7 +56,7 @@ def _nodes(settings, roots: list[str] | None):
     return [discover(Root.open(r), devices=True) for r in roots]
 
 
-def _reserved(settings, node, exclude: str | None = None):
+def _reserved(settings, node):
     """Return what existing reservations hold (from the ledger); nothing for a snapshot root."""
     from rmctl.planning.requests import Reserved
 
@@ -64,7 +64,7 @@ def _reserved(settings, node, exclude: str | None = None):
         return Reserved()
     from rmctl.cli import request_ledger
 
-    return request_ledger.reserved(settings, exclude=exclude)
+    return request_ledger.reserved(settings)
 
 
 def _print(settings, renderables) -> None:
@@ -103,11 +103,11 @@ def evaluate_request(
         raise UsageError("--reserve takes one node, not several --root",
                          hint="evaluate across nodes first, then reserve on the one chosen")
     nodes = _nodes(settings, root)
-    evs = [evaluate(n, req, classes, reserved=_reserved(settings, n, exclude=reserve)) for n in nodes]
     if reserve is not None:
         from rmctl.cli import request_ledger
 
-        return request_ledger.reserve(settings, reserve, req, evs[0], nodes[0], dry_run=dry_run, output=output)
+        return request_ledger.reserve(settings, reserve, req, classes, nodes[0], dry_run=dry_run, output=output)
+    evs = [evaluate(n, req, classes, reserved=_reserved(settings, n)) for n in nodes]
     if len(evs) == 1:
         ev = evs[0]
         if fmt(output) != "table":

@@ -1,48 +1,152 @@
-"""Reservations of request results, through the reservations ledger (rmctl.ledger, issue 3).
+"""Reservations of request results, through the reservations ledger (rmctl.ledger).
 
-Kept apart from :mod:`rmctl.cli.request` so that the ledger's API is used
-in one place only.  A request reservation is a ledger reservation whose
-record also lists ``devices`` (PCI addresses) and ``hugepages`` (pages per
-page size and NUMA node), so ``rmctl cpu release NAME`` and ``rmctl request
-release NAME`` free the same thing.
+Kept apart from :mod:`rmctl.cli.request` so the ledger's API is used in one
+place.  A request reservation is an ordinary ledger reservation (kind
+"request") whose record also lists ``devices`` (PCI addresses),
+``hugepages`` (page size -> NUMA node -> pages) and ``memory`` (node ->
+bytes), so ``rmctl cpu release NAME`` and ``rmctl request release NAME``
+free the same thing.
+
+The evaluation runs inside the ledger transaction (under the state lock),
+so two concurrent ``--reserve`` runs cannot pick the same CPUs or devices.
+
+Hugepages: the pages come from the pools' free pages as they are; the
+reservation records how many pages per node it counts on (later
+evaluations subtract them), and no pool is resized.  Sizing pools is
+``rmctl hugepages set``; the plan printed says so.
 """
 
 from __future__ import annotations
 
-from rmctl.errors import UsageError
+from rmctl.cli.options import fmt
 
 
-def _ledger():
-    try:
-        from rmctl import ledger
-    except ImportError:
-        raise UsageError("reservations are not available in this build (no rmctl.ledger)",
-                         hint="evaluate without --reserve") from None
-    return ledger
+def _ledger(settings, command: str):
+    from rmctl.ledger import Ledger
+
+    return Ledger(settings.state_dir, lock_timeout=settings.lock_timeout, command=command)
+
+
+def reserved_from_state(state: dict, exclude: str | None = None):
+    """Return a planning.requests.Reserved of what the state's reservations (and system CPUs) hold."""
+    from rmctl import reservations as rsv
+    from rmctl.planning.requests import Reserved
+
+    r = Reserved(cpus=rsv.reserved_cpus(state, exclude=exclude) | rsv.system_cpus(state))
+    for name, rec in state.get("reservations", {}).items():
+        if name == exclude:
+            continue
+        for a in rec.get("devices") or []:
+            r.devices[str(a)] = name
+        for size, per in (rec.get("hugepages") or {}).items():
+            for node, pages in per.items():
+                key = (int(size), int(node))
+                r.hugepages[key] = r.hugepages.get(key, 0) + int(pages)
+        for node, b in (rec.get("memory") or {}).items():
+            r.memory[int(node)] = r.memory.get(int(node), 0) + int(b)
+    return r
 
 
 def reserved(settings, exclude: str | None = None):
-    """Return a planning.requests.Reserved from the ledger (empty when there is none yet)."""
-    from rmctl.planning.requests import Reserved
+    """Return what existing reservations hold on this machine (read without the lock)."""
+    from rmctl import reservations as rsv
 
-    try:
-        from rmctl import ledger  # noqa: F401
-    except ImportError:
-        return Reserved()
-    return _reserved_from_ledger(settings, exclude)
+    node = settings.node()
+    state = _ledger(settings, "rmctl request").load(rsv.fingerprint(node))
+    return reserved_from_state(state, exclude)
 
 
-def _reserved_from_ledger(settings, exclude):  # pragma: no cover - replaced when the ledger lands
-    from rmctl.planning.requests import Reserved
+def reserve(settings, name: str, req, classes, node, *, dry_run: bool, output):
+    """Evaluate under the lock and record the result as reservation ``name``; exit 4 when it does not fit."""
+    import sys
 
-    return Reserved()
+    import typer
+
+    from rmctl import reservations as rsv
+    from rmctl.errors import ConflictError, ExitCode
+    from rmctl.ledger import new_reservation
+    from rmctl.planning.requests import evaluate
+
+    rsv.check_name(name)
+    if not dry_run:
+        settings.require_live(f"reserve {name}")
+    ledger = _ledger(settings, f"rmctl request evaluate --reserve {name}")
+    ev = None
+    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, command=f"request evaluate --reserve {name}") as txn:
+        if name in txn.state["reservations"]:
+            raise ConflictError(f"a reservation named {name!r} already exists",
+                                hint=f"release it first (rmctl request release {name}) or pick another name")
+        ev = evaluate(node, req, classes, reserved=reserved_from_state(txn.state))
+        if ev.fits:
+            rec = new_reservation(
+                name, cpus=ev.cpus.to_list(), kind="request", nodes=list(ev.numa_nodes),
+                devices=ev.device_addresses,
+                hugepages={str(size): {str(n): p for n, p in per.items()} for size, per in ev.hugepages.items()},
+                memory={str(n): b for n, b in ev.memory.items()},
+                request=req.to_data())
+            txn.state["reservations"][name] = rec
+            txn.summary = f"reserve {name}: CPUs {rec['cpus'] or '-'}, devices {', '.join(rec['devices']) or '-'}"
+    f = fmt(output)
+    data = {"name": name, "reserved": bool(ev.fits and not dry_run), "dry_run": dry_run,
+            "evaluation": ev.to_data(),
+            "hugepage_plan": {"pages": ev.to_data()["hugepages"], "pool_changes": [],
+                              "note": "pages are taken from the pools' free pages; no pool is resized "
+                                      "(size pools with 'rmctl hugepages set')"},
+            "plan": txn.plan.to_data() if (dry_run and txn.plan is not None) else None}
+    if f != "table":
+        from rmctl.cli.output import emit
+
+        emit("RequestReservation", data, f)
+    else:
+        from rmctl.cli.request import _print
+        from rmctl.render.requests import evaluation_renderables
+
+        _print(settings, evaluation_renderables(ev))
+        if ev.fits:
+            verb = "would reserve" if dry_run else "reserved"
+            sys.stdout.write(f"{verb} {name}: CPUs {ev.cpus.to_list() or '-'}, "
+                             f"devices {', '.join(ev.device_addresses) or '-'}\n")
+            for size, per in sorted(ev.hugepages.items()):
+                sys.stdout.write(f"hugepages {size} B pages counted on: "
+                                 + ", ".join(f"node {n} {p}" for n, p in sorted(per.items()))
+                                 + " (from free pages; no pool change)\n")
+            if dry_run:
+                sys.stdout.write("plan (dry run, nothing changed):\n")
+                for a in txn.plan.actions:
+                    sys.stdout.write(f"  - {a.describe()}\n")
+    raise typer.Exit(int(ExitCode.OK if ev.fits else ExitCode.UNSATISFIABLE))
 
 
-def reserve(settings, name, req, ev, node, *, dry_run: bool, output):
-    _ledger()
-    raise UsageError("reservations are not available in this build")
+def release(settings, name: str, *, dry_run: bool, output):
+    """Release reservation ``name`` (any kind: the same as 'rmctl cpu release')."""
+    import sys
 
+    from rmctl import cgroups
+    from rmctl import reservations as rsv
 
-def release(settings, name, *, dry_run: bool, output):
-    _ledger()
-    raise UsageError("reservations are not available in this build")
+    rsv.check_name(name)
+    node = settings.node()
+    ledger = _ledger(settings, f"rmctl request release {name}")
+    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, command=f"request release {name}") as txn:
+        rec = rsv.release(txn.state, name)
+        if rec.get("cgroup"):
+            settings.require_live("remove a cgroup")
+            txn.before = cgroups.remove_actions(rec["cgroup"])
+        txn.summary = f"release {name}"
+    data = {"released": {"name": name, "kind": rec.get("kind"), "cpus": rec.get("cpus", ""),
+                         "devices": list(rec.get("devices") or []), "hugepages": rec.get("hugepages") or {}},
+            "dry_run": dry_run}
+    f = fmt(output)
+    if f != "table":
+        from rmctl.cli.output import emit
+
+        if dry_run:
+            data["plan"] = txn.plan.to_data() if txn.plan is not None else None
+        emit("RequestRelease", data, f)
+        return
+    verb = "would release" if dry_run else "released"
+    sys.stdout.write(f"{verb} {name}: CPUs {rec.get('cpus') or '-'}, devices {', '.join(rec.get('devices') or []) or '-'}\n")
+    if dry_run:
+        sys.stdout.write("plan (dry run, nothing changed):\n")
+        for a in txn.plan.actions:
+            sys.stdout.write(f"  - {a.describe()}\n")
