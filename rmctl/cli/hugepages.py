@@ -158,7 +158,7 @@ def _apply_pool_plan(settings, pp, *, all_or_nothing: bool, dry_run: bool):
     from rmctl.errors import AccessDenied
     from rmctl.model.hugepage_actions import SetPoolPages, shortfall_of
     from rmctl.model.plan import APPLIED, FAILED, STALE, UNCHANGED
-    from rmctl.units import format_size
+    from rmctl.units import format_size, parse_page_size_dirname
 
     data = pp.to_data()
     data.update(dry_run=dry_run, all_or_nothing=all_or_nothing, rolled_back=False, report=None)
@@ -192,7 +192,8 @@ def _apply_pool_plan(settings, pp, *, all_or_nothing: bool, dry_run: bool):
         if report.rolled_back and p["status"] in ("applied", "shortfall"):
             p["status"] += ", rolled back"
     data["overcommit"] = [
-        {"page_size": None, "path": s.action.path, "value": s.action.value, "status": s.status}
+        {"page_size": parse_page_size_dirname(s.action.path.split("/")[-2]), "path": s.action.path,
+         "value": s.action.value, "previous": s.before, "status": s.status}
         for s in report.steps if not isinstance(s.action, SetPoolPages)]
     bad = [s for s in report.steps if s.status not in (APPLIED, UNCHANGED) and shortfall_of(s) is None]
     stale = [s for s in bad if s.status == STALE]

@@ -158,7 +158,8 @@ def print_pools(con, data: dict) -> None:
     con.print(t)
     if data.get("overcommit"):
         for o in data["overcommit"]:
-            con.print(f"overcommit {format_size(o['page_size'])}: {o['status']} ({o['value']})")
+            con.print(f"overcommit of {format_size(o['page_size'])} pages: {o['value']} "
+                      f"(was {_n(o['previous'])}): {o['status']}")
     if data.get("rolled_back"):
         con.print("--all-or-nothing: every pool touched is back at its previous size")
 

@@ -121,6 +121,20 @@ def test_1g_pool_of_one_page_and_back(machine, run_cli):
     assert read(P1G) == "0"
 
 
+def test_overcommit_2m_and_refused_for_1g(machine, run_cli):
+    code, out, err = run_cli("hugepages", "set", "2M", "--overcommit", "4", "-o", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["overcommit"] == [{"page_size": 2 << 20, "path": f"{SYS_HP}/hugepages-2048kB/nr_overcommit_hugepages",
+                                  "value": "4", "previous": "0", "status": "applied"}]
+    assert read(f"{SYS_HP}/hugepages-2048kB/nr_overcommit_hugepages") == "4"
+    code, out, err = run_cli("hugepages", "set", "1G=1", "--overcommit", "1")
+    assert code == 2 and "gigantic" in err
+    assert read(P1G) == "0"
+    code, out, err = run_cli("hugepages", "set", "2M", "--overcommit", "0")
+    assert code == 0 and read(f"{SYS_HP}/hugepages-2048kB/nr_overcommit_hugepages") == "0"
+
+
 def test_dry_run_changes_nothing(machine, run_cli):
     code, out, err = run_cli("hugepages", "set", "2M=8", "1G=1", "--dry-run", "-o", "json")
     assert code == 0, err
