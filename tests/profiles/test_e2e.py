@@ -92,6 +92,9 @@ def test_plan_apply_plan_undo(run_cli, live_node, tmp_path):
     assert m and m[-1][2] == "hugetlbfs" and "pagesize=2M" in m[-1][3]
     st = _state(tmp_path)
     assert list(st["reservations"]) == ["db"] and len(st["reservations"]["db"]["cpus"]) >= 1
+    code, out, err = run_cli("cpu", "list", "-o", "json")
+    assert code == 0, err
+    assert [(r["name"], r["cpus"]) for r in json.loads(out)["reservations"]] == [("db", st["reservations"]["db"]["cpus"])]
     assert os.path.exists(rep["journal"])
 
     code, out, err = run_cli("plan", "-f", prof, "--detailed-exitcode")
@@ -109,6 +112,8 @@ def test_plan_apply_plan_undo(run_cli, live_node, tmp_path):
     assert code == 0, err + out
     assert json.loads(out)["counts"]["applied"] == 3
     assert _read(POOL) == "0" and not _mounted(live_node) and _state(tmp_path) is None
+    code, out, err = run_cli("cpu", "list", "-o", "json")
+    assert code == 0 and json.loads(out)["reservations"] == []
     code, out, err = run_cli("verify", "-f", prof)
     assert code == 4 and "mismatch" in out
     code, out, err = run_cli("undo")
