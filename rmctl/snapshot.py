@@ -139,8 +139,30 @@ def _prefix_of(pat: list[str], parts: list[str]) -> bool:
     return True
 
 
+_extensions_loaded: list[str] = []
+
+
+def load_extensions() -> None:
+    """Import MANIFEST_MODULES once; merge each one's ``GLOBS`` and ``FACT_PROVIDERS`` here.
+
+    The modules only declare (a discovery module may not import this
+    orchestration module: tests/test_layers.py); this module pulls.
+    """
+    import importlib
+
+    for m in MANIFEST_MODULES:
+        if m in _extensions_loaded:
+            continue
+        mod = importlib.import_module(m)
+        MANIFEST.extend(g for g in getattr(mod, "GLOBS", ()) if g not in MANIFEST)
+        FACT_PROVIDERS.extend(p for p in getattr(mod, "FACT_PROVIDERS", ()) if p not in FACT_PROVIDERS)
+        _extensions_loaded.append(m)
+
+
 def covers(rel: str, globs: list[str] | None = None, extra: list[str] = ()) -> bool:
     """Return True when the manifest allows reading ``rel`` (a file, or a listed ``dir/``)."""
+    if globs is None:
+        load_extensions()
     globs = list(MANIFEST if globs is None else globs) + list(extra)
     if rel.endswith("/") or rel == "":
         parts = [p for p in rel.strip("/").split("/") if p]
@@ -227,8 +249,7 @@ def _expand(root: Root, pat: list[str], rel: str, out: set[str]) -> None:
 
 def manifest_files(root: Root, globs: list[str] | None = None) -> list[str]:
     """Return the root-relative files under ``root`` the manifest names, sorted."""
-    for m in MANIFEST_MODULES:
-        __import__(m)
+    load_extensions()
     out: set[str] = set()
     for g in (MANIFEST if globs is None else globs):
         _expand(root, g.split("/"), "", out)
@@ -237,6 +258,7 @@ def manifest_files(root: Root, globs: list[str] | None = None) -> list[str]:
 
 def facts(root: Root) -> dict:
     """Return the facts file content: kernel, arch, page size, capture time, version, providers'."""
+    load_extensions()
     f = dict(root.facts())
     f.update({
         "captured_at": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),

@@ -1,7 +1,8 @@
 """What ``rmctl snapshot capture`` must keep for device discovery, and the device facts.
 
-Imported by :mod:`rmctl.snapshot` through ``MANIFEST_MODULES``: it appends
-the PCI globs to ``MANIFEST`` and a provider to ``FACT_PROVIDERS``.  The
+Named in :data:`rmctl.snapshot.MANIFEST_MODULES`: ``rmctl.snapshot`` merges
+this module's ``GLOBS`` into its ``MANIFEST`` and its ``FACT_PROVIDERS``
+into its own (discovery may not import the snapshot layer).  The
 globs name exactly the files :mod:`rmctl.discovery.pci` and its per-kind
 readers open (a test records the reads on every fixture and checks them
 against the manifest).  ``config`` and ``serial*`` are never captured.
@@ -47,16 +48,5 @@ def device_facts(root=None) -> dict:
 #: rmctl.snapshot.facts passes the root being captured to providers that say so
 device_facts.takes_root = True  # type: ignore[attr-defined]
 
-
-def register() -> None:
-    """Add the globs and the provider to rmctl.snapshot (idempotent)."""
-    from rmctl import snapshot
-
-    for g in GLOBS:
-        if g not in snapshot.MANIFEST:
-            snapshot.MANIFEST.append(g)
-    if device_facts not in snapshot.FACT_PROVIDERS:
-        snapshot.FACT_PROVIDERS.append(device_facts)
-
-
-register()
+#: merged into rmctl.snapshot.FACT_PROVIDERS by rmctl.snapshot.load_extensions
+FACT_PROVIDERS = [device_facts]

@@ -13,12 +13,15 @@ from rmctl.discovery.root import FACTS_FILE, Root
 from tests.devices.test_nvml import fake_pynvml, gpu_root  # noqa: F401 - fixture
 from tests.devices.test_synth import PCI_IDS, _pf_vf_ib_nvme
 
-import rmctl.discovery.pci_snapshot  # noqa: F401,E402 - registers the device globs and provider
+from rmctl.discovery import pci_snapshot  # noqa: E402
+
+snapshot.load_extensions()
 
 
 def test_device_module_is_registered():
     assert "rmctl.discovery.pci_snapshot" in snapshot.MANIFEST_MODULES
-    assert rmctl.discovery.pci_snapshot.device_facts in snapshot.FACT_PROVIDERS
+    assert pci_snapshot.device_facts in snapshot.FACT_PROVIDERS
+    assert set(pci_snapshot.GLOBS) <= set(snapshot.MANIFEST)
     assert not [g for g in snapshot.MANIFEST if g.endswith("/config") or "serial" in g]
 
 
