@@ -315,53 +315,118 @@ def check_members(members: list[tarfile.TarInfo], spec: str) -> None:
                 raise UnsafeSnapshotError(f"snapshot {spec!r}: link {name!r} -> {target!r} leaves the root")
 
 
+#: what reading a broken compressed stream can raise (zlib/lzma errors are not OSErrors)
+def _read_errors() -> tuple:
+    import lzma
+    import zlib
+
+    return (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
+
+
+def _inside(dest: str, path: str) -> bool:
+    real = os.path.realpath(path)
+    return real == dest or real.startswith(dest + os.sep)
+
+
+def _no_link_on_the_way(dest: str, name: str, spec: str) -> None:
+    """Refuse a member written through a symlink unpacked earlier.
+
+    A tarball can hold ``d -> .`` and later ``d/x`` (fine) or ``p/q -> ..``,
+    ``s -> p/q/..`` and then ``s/evil``, which lexical checks let through
+    and which would be written outside the root.  rmctl snapshots store
+    files at their real place, so no member ever needs a link as a parent.
+    """
+    parts = name.split("/")[:-1]
+    cur = dest
+    for part in parts:
+        cur = os.path.join(cur, part)
+        if os.path.islink(cur):
+            raise UnsafeSnapshotError(f"snapshot {spec!r}: member {name!r} is written through the link "
+                                      f"{os.path.relpath(cur, dest)!r}")
+
+
 def unpack_snapshot(spec: str) -> str:
-    """Unpack a snapshot tarball into a private temporary directory; return its root."""
+    """Unpack a snapshot tarball into a private temporary directory; return its root.
+
+    Nothing is ever written outside that directory: members are checked
+    (check_members), never written through a link, files are created with
+    O_NOFOLLOW, hard links are copied only from files inside, and every link
+    is resolved at the end.  Any refusal removes the directory.
+    """
+    errors = _read_errors()
     try:
         tf = tarfile.open(spec)
-    except (tarfile.TarError, OSError, EOFError) as e:
-        raise DiscoveryError(f"cannot read snapshot {spec!r}: {e}") from None
-    with tf:
-        try:
-            members = tf.getmembers()
-        except (tarfile.TarError, OSError, EOFError) as e:
-            raise DiscoveryError(f"cannot read snapshot {spec!r}: {e}") from None
-        check_members(members, spec)
-        dest = tempfile.mkdtemp(prefix="rmctl-root-")
-        _tmpdirs.append(dest)
-        for m in members:
-            target = os.path.join(dest, m.name)
+    except errors as e:
+        raise DiscoveryError(f"cannot read snapshot {spec!r}: {e or type(e).__name__}",
+                             hint="the file is not a tarball, or is truncated or corrupt") from None
+    dest = os.path.realpath(tempfile.mkdtemp(prefix="rmctl-root-"))
+    _tmpdirs.append(dest)
+    try:
+        with tf:
             try:
-                if m.isdir():
-                    os.makedirs(target, exist_ok=True)
-                elif m.issym():
+                members = tf.getmembers()
+            except errors as e:
+                raise DiscoveryError(f"cannot read snapshot {spec!r}: {e or type(e).__name__}",
+                                     hint="the tarball is truncated or corrupt") from None
+            if not members:
+                raise DiscoveryError(f"snapshot {spec!r} is empty",
+                                     hint="capture one with 'rmctl snapshot capture OUT.tar.gz'")
+            check_members(members, spec)
+            for m in members:
+                name = m.name.rstrip("/")
+                if not name or name == ".":
+                    continue
+                target = os.path.join(dest, name)
+                _no_link_on_the_way(dest, name, spec)
+                try:
+                    if m.isdir():
+                        os.makedirs(target, exist_ok=True)
+                        continue
                     os.makedirs(os.path.dirname(target), exist_ok=True)
-                    os.symlink(m.linkname, target)
-                elif m.islnk():
-                    os.makedirs(os.path.dirname(target), exist_ok=True)
-                    shutil.copyfile(os.path.join(dest, m.linkname), target)
-                else:
-                    os.makedirs(os.path.dirname(target), exist_ok=True)
-                    src = tf.extractfile(m)
-                    with open(target, "wb") as out:
-                        if src is not None:
-                            shutil.copyfileobj(src, out)
-            except FileExistsError:
-                continue
-            except (OSError, tarfile.TarError, EOFError) as e:
-                raise DiscoveryError(f"cannot unpack snapshot {spec!r} at {m.name!r}: {e}") from None
-        # A second pass: symlinks may chain; refuse any whose final target leaves dest.
+                    if os.path.lexists(target):
+                        if os.path.islink(target) or os.path.isdir(target):
+                            raise UnsafeSnapshotError(f"snapshot {spec!r}: member {name!r} replaces a link "
+                                                      "or directory unpacked earlier")
+                        os.remove(target)  # a later member replaces an earlier file, as tar does
+                    if m.issym():
+                        os.symlink(m.linkname, target)
+                    elif m.islnk():
+                        src = os.path.join(dest, m.linkname)
+                        if not _inside(dest, src) or not os.path.isfile(src):
+                            raise UnsafeSnapshotError(f"snapshot {spec!r}: hard link {name!r} -> "
+                                                      f"{m.linkname!r} does not name a file inside the root")
+                        shutil.copyfile(src, target)
+                    else:
+                        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                        with os.fdopen(fd, "wb") as out:
+                            src = tf.extractfile(m)
+                            if src is not None:
+                                copied = 0
+                                while chunk := src.read(1 << 16):
+                                    copied += len(chunk)
+                                    if copied > MAX_MEMBER_BYTES:
+                                        raise UnsafeSnapshotError(
+                                            f"snapshot {spec!r}: member {name!r} is absurdly large")
+                                    out.write(chunk)
+                except UnsafeSnapshotError:
+                    raise
+                except errors as e:
+                    raise DiscoveryError(f"cannot unpack snapshot {spec!r} at {name!r}: "
+                                         f"{e or type(e).__name__}",
+                                         hint="the tarball is truncated or corrupt") from None
+        # Links may chain: refuse any whose final target leaves the root.
         for m in members:
-            if m.issym():
-                real = os.path.realpath(os.path.join(dest, m.name))
-                if real != dest and not real.startswith(dest + os.sep):
-                    raise UnsafeSnapshotError(f"snapshot {spec!r}: link {m.name!r} resolves outside the root")
-        # Directories read-only-ish modes in the tarball must not stop reads.
+            if m.issym() and not _inside(dest, os.path.join(dest, m.name.rstrip("/"))):
+                raise UnsafeSnapshotError(f"snapshot {spec!r}: link {m.name!r} resolves outside the root")
+        # Read-only directory modes in the tarball must not stop reads.
         for dirpath, dirnames, _ in os.walk(dest):
             for d in dirnames:
                 p = os.path.join(dirpath, d)
                 if not os.path.islink(p):
                     os.chmod(p, stat.S_IRWXU)
+    except BaseException:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
     top = dest
     if not os.path.isdir(os.path.join(dest, "sys")):
         top = _single_top_folder(dest) or dest
