@@ -330,16 +330,26 @@ class _Accumulator:
         return [u for u in self.sort_uncores() if self._free_in(t.by_uncore, u) == len(t.by_uncore[u])]
 
     # -- take steps ------------------------------------------------------------------
+    # The kubelet takes a "free" unit's CPUs from the topology
+    # (topo.CPUDetails.CPUsIn*), trusting that free means all available.  With
+    # derived per-unit counts (integer divisions) that is false on uneven
+    # topologies, e.g. with an offline CPU: CPUsPerCore = 15 // 8 = 1 makes a
+    # core with one busy thread "free", and the kubelet hands out the busy
+    # thread (kubernetes issue 124066).  rmctl takes only available CPUs of the
+    # unit; on even topologies this is the same set.
+    def _unit(self, index: dict[int, frozenset[int]], key: int) -> set[int]:
+        return set(index[key]) & self.avail
+
     def take_full_nodes(self) -> None:
         for n in self.free_nodes():
-            cpus = self.topo.by_node[n]
-            if self.needs_at_least(len(cpus)):
+            cpus = self._unit(self.topo.by_node, n)
+            if self.needs_at_least(len(self.topo.by_node[n])):
                 self.take(cpus)
 
     def take_full_sockets(self) -> None:
         for s in self.free_sockets():
-            cpus = self.topo.by_socket[s]
-            if self.needs_at_least(len(cpus)):
+            cpus = self._unit(self.topo.by_socket, s)
+            if cpus and self.needs_at_least(len(self.topo.by_socket[s])):
                 self.take(cpus)
 
     def take_full_first_level(self) -> None:
@@ -357,8 +367,8 @@ class _Accumulator:
     def take_full_uncore(self) -> None:
         """takeFullUncore: every entirely free uncore cache the need still covers."""
         for u in self.free_uncores():
-            cpus = self.topo.by_uncore[u]
-            if self.needs_at_least(len(cpus)):
+            cpus = self._unit(self.topo.by_uncore, u)
+            if self.needs_at_least(len(self.topo.by_uncore[u])):
                 self.take(cpus)
 
     def take_partial_uncore(self, uncore: int) -> None:
@@ -394,8 +404,8 @@ class _Accumulator:
 
     def take_full_cores(self) -> None:
         for core in self.free_cores():
-            cpus = self.topo.by_core[core]
-            if self.needs_at_least(len(cpus)):
+            cpus = self._unit(self.topo.by_core, core)
+            if cpus and self.needs_at_least(len(self.topo.by_core[core])):
                 self.take(cpus)
 
     def take_remaining_cpus(self) -> None:
@@ -645,6 +655,8 @@ def allocate(topo: KubeTopology, available: Iterable[int], count: int, opts: Opt
         aligned = aligned_cpus(topo, numa_affinity, available, opts)
         result |= set(take_by_topology(topo, aligned, min(count, len(aligned)), opts))
     result |= set(take_by_topology(topo, available - result, count - len(result), opts))
+    if len(result) != count or not result <= available:  # never hand out a busy CPU
+        raise UnsatisfiableError(f"failed to allocate cpus: chose {CpuSet(result)} for {count} of {CpuSet(available)}")
     return CpuSet(result)
 
 
