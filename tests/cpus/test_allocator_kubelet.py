@@ -235,3 +235,12 @@ def test_option_values_are_go_booleans():
     assert parse_options(["full-pcpus-only=True"]).full_pcpus_only
     assert not parse_options(["full-pcpus-only=0"]).full_pcpus_only
     assert parse_options(["align-by-socket=t"]).names() == ["align-by-socket"]
+
+
+def test_busy_thread_of_uneven_core_never_handed_out():
+    # 15 online CPUs on 8 cores: CPUsPerCore = 15 // 8 = 1, so the kubelet counts
+    # core 0 (CPU 0 busy, CPU 8 free) as free and would hand out CPU 0 too.
+    rows = [(c, c % 8, (c % 8) // 4, 0, 0) for c in range(16) if c != 7]
+    t = fx.kube(rows)
+    got = alloc.allocate(t, C("1-6,8-15"), 2)
+    assert len(got) == 2 and 0 not in got
