@@ -16,8 +16,6 @@ Rules (issue 3; the kubelet's pools, kubelet-resource-managers.md 2.1):
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import time
 from typing import Any, Callable
@@ -39,25 +37,10 @@ def check_name(name: str) -> str:
 # -- the node's identity ----------------------------------------------------------
 
 def fingerprint(node) -> str:
-    """Return the node fingerprint the state records.
+    """Return the node fingerprint the state records (rmctl.model.fingerprint)."""
+    from rmctl.model.fingerprint import fingerprint as shape_digest
 
-    Uses ``rmctl.model.fingerprint.fingerprint`` when present; until then a
-    local digest of what does not change when CPUs go offline: the present
-    CPU ids, the NUMA node ids and the architecture.
-    """
-    try:
-        from rmctl.model.fingerprint import fingerprint as shared  # type: ignore
-    except ImportError:
-        shared = None
-    if shared is not None:
-        return shared(node)
-    topo = node.topology
-    body = {
-        "cpus": CpuSet(c.id for c in topo.cpus.values() if c.present).to_list(),
-        "nodes": sorted(topo.nodes),
-        "arch": node.source.arch,
-    }
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return shape_digest(node)
 
 
 # -- owners ------------------------------------------------------------------------

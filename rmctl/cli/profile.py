@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import typer
 from typing import Annotated

@@ -12,9 +12,8 @@ from rmctl.discovery.cache import cpuinfo_caches, read_caches
 from rmctl.discovery.cpu import group_cores, group_packages, read_core_types, read_cpulist, read_cpus
 from rmctl.discovery.memory import read_meminfo, read_mounts, read_pools, read_thp
 from rmctl.discovery.numa import read_nodes
-from rmctl.discovery.parse import cmdline_cpulist, parse_cmdline, parse_cpuinfo_arch, parse_status_field
+from rmctl.discovery.parse import cmdline_cpulist, parse_cmdline, parse_cpuinfo_arch
 from rmctl.discovery.root import Root
-from rmctl.errors import ParseError
 from rmctl.model.node import Finding, NodeModel, Source
 from rmctl.model.topology import Core, Cpu, NumaNode, Package, Topology
 

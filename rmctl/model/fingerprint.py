@@ -8,19 +8,25 @@ pkg/kubelet/cm/cpumanager/state/state_checkpoint.go).
 
 What goes in (``shape(node)``), and why:
 
-- ``arch`` and the present CPUs: another machine, or CPUs hot-added.
-- per online CPU its raw ``physical_package_id``, ``core_id`` and NUMA node:
-  the placement every reservation and pin depends on.  A CPU taken offline
-  changes the fingerprint on purpose: plans and reservations that name it
-  can no longer run there, so they read as stale and are re-planned.
-- NUMA node ids with their memory totals rounded to GiB: per-node hugepage
-  plans depend on them; rounding absorbs the few MiB the kernel reserves
-  differently from boot to boot.
+- ``arch``: another kind of machine.
+- the present CPUs (``cpu/present``, or the cpuN directories): another
+  machine, or CPUs hot-added or removed.
+- the NUMA node ids: another machine, or memory hot-plugged as a new node.
 
-What stays out: free memory and hugepage counts (they change every
-second, and rmctl changes them itself), the kernel version (an upgrade
-does not move CPUs), the root path and capture time (a snapshot of a node
-has that node's fingerprint), host names and serial numbers.
+What stays out, and why:
+
+- online/offline state and per-CPU topology ids: the kernel removes
+  ``topology/`` of an offline CPU, and ``rmctl cpu reconcile`` must still
+  load the state to report reservations that hold a CPU taken offline
+  (issue #3); actions carry the values they expect, so a plan made before a
+  CPU went offline is still caught as stale by the executor.
+- per-node memory totals: on VMs with lazily initialised or ballooned
+  memory (this project's Firecracker VMs: ``deferred_init=lazy``) node0's
+  MemTotal moved between 4.2 and 7.5 GiB from one run to the next.
+- free memory and hugepage counts (they change every second, and rmctl
+  changes them itself), the kernel version (an upgrade does not move CPUs),
+  the root path and capture time (a snapshot of a node has that node's
+  fingerprint), host names and serial numbers.
 """
 
 from __future__ import annotations
@@ -28,21 +34,16 @@ from __future__ import annotations
 import hashlib
 import json
 
-GIB = 1 << 30
 #: bumped if the shape's content changes (old fingerprints then never match)
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
 
 
 def shape(node) -> dict:
     """Return the plain data the fingerprint digests (stable key order, JSON-safe)."""
     t = node.topology
     present = sorted(c.id for c in t.cpus.values() if c.present)
-    cpus = [[c.id, c.package_id, c.core_id, c.node]
-            for c in sorted(t.cpus.values(), key=lambda c: c.id) if c.online]
-    nodes = [[n.id, None if n.memory_total is None else round(n.memory_total / GIB)]
-             for n in sorted(t.nodes.values(), key=lambda n: n.id)]
     return {"v": FINGERPRINT_VERSION, "arch": node.source.arch, "present": present,
-            "cpus": cpus, "nodes": nodes}
+            "nodes": sorted(t.nodes)}
 
 
 def fingerprint(node) -> str:
