@@ -256,8 +256,27 @@ def manifest_files(root: Root, globs: list[str] | None = None) -> list[str]:
     return sorted(p for p in out if not matches(p, EXCLUDE))
 
 
-def facts(root: Root) -> dict:
-    """Return the facts file content: kernel, arch, page size, capture time, version, providers'."""
+#: keys of facts that identify one physical unit (NVML's GPU UUID, serials);
+#: dropped unless capture is asked to keep them (issue #2: no serial numbers,
+#: UUIDs or hostnames in a snapshot by default)
+IDENTITY_KEYS = frozenset({"uuid", "serial", "serial_number", "board_id", "hostname"})
+
+
+def scrub_identity(value):
+    """Return ``value`` (facts) without IDENTITY_KEYS at any depth."""
+    if isinstance(value, dict):
+        return {k: scrub_identity(v) for k, v in value.items() if k not in IDENTITY_KEYS}
+    if isinstance(value, list):
+        return [scrub_identity(v) for v in value]
+    return value
+
+
+def facts(root: Root, *, keep_ids: bool = False) -> dict:
+    """Return the facts file content: kernel, arch, page size, capture time, version, providers'.
+
+    Unit identities (GPU UUIDs) are dropped unless ``keep_ids``: a snapshot
+    is shared for capacity planning and bug reports, where they only leak.
+    """
     load_extensions()
     f = dict(root.facts())
     f.update({
@@ -267,7 +286,8 @@ def facts(root: Root) -> dict:
     for provider in FACT_PROVIDERS:
         # a provider marked ``takes_root`` is given the root being captured (device facts)
         f.update((provider(root) if getattr(provider, "takes_root", False) else provider()) or {})
-    return f
+    f["identities_kept"] = keep_ids
+    return f if keep_ids else scrub_identity(f)
 
 
 _COMPRESSION = {".tar": "", ".tar.gz": "gz", ".tgz": "gz", ".tar.bz2": "bz2", ".tbz2": "bz2",
@@ -282,7 +302,7 @@ def _split_suffix(dest: str) -> tuple[str, str]:
                      hint="e.g. rmctl snapshot capture node1.tar.gz")
 
 
-def capture(root: Root, dest: str, *, force: bool = False) -> dict:
+def capture(root: Root, dest: str, *, force: bool = False, keep_ids: bool = False) -> dict:
     """Write a snapshot tarball of ``root`` to ``dest``; return a summary dict.
 
     The tarball has one top folder (the file name without its suffix);
@@ -290,6 +310,7 @@ def capture(root: Root, dest: str, *, force: bool = False) -> dict:
     file is stored at its real place; the facts file is added.  The output
     is written to a temporary file beside ``dest`` and renamed, so a failed
     capture leaves nothing behind.  Refuses to overwrite unless ``force``.
+    GPU UUIDs and other unit identities stay out unless ``keep_ids``.
     """
     top, comp = _split_suffix(dest)
     if not top or top.startswith("."):
@@ -346,7 +367,7 @@ def capture(root: Root, dest: str, *, force: bool = False) -> dict:
     for src, dst in zip(cgroup_src, cgroup_dst):
         if os.path.isfile(root.path(src)):
             add_path(src, dst)
-    f = facts(root)
+    f = facts(root, keep_ids=keep_ids)
     members[FACTS_FILE] = ("file", (json.dumps(f, indent=2, sort_keys=True) + "\n").encode())
 
     fd, tmp = tempfile.mkstemp(prefix=".rmctl-capture-", dir=parent)

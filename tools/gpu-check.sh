@@ -34,8 +34,8 @@ rmctl devices list --kind gpu -o json | tee "$OUT/live-gpu.json"; echo "rc=${PIP
 step "rmctl devices list (table, live)"
 rmctl -v devices list; echo "rc=$?"
 
-step "rmctl snapshot capture $OUT/gpu.tar.gz"
-rmctl snapshot capture "$OUT/gpu.tar.gz" --force 2>&1 || rmctl snapshot capture "$OUT/gpu.tar.gz"; echo "rc=$?"
+step "rmctl snapshot capture --keep-ids $OUT/gpu.tar.gz (UUIDs kept so live and offline compare whole)"
+rmctl snapshot capture "$OUT/gpu.tar.gz" --keep-ids --force; echo "rc=$?"
 tar -xzOf "$OUT/gpu.tar.gz" --wildcards '*/rmctl-facts.json' | tee "$OUT/facts.json" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(d.get("nvml"), indent=1)); print("pci_names:", len(d.get("pci_names", {})))'
 
 step "rmctl --root $OUT/gpu.tar.gz devices list --kind gpu -o json (offline)"

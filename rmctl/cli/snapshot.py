@@ -23,16 +23,18 @@ def capture(
     out: Annotated[str, typer.Argument(metavar="OUT.tar.gz",
                                        help="Tarball to write (.tar, .tar.gz, .tar.bz2, .tar.xz).")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite OUT if it exists.")] = False,
+    keep_ids: Annotated[bool, typer.Option("--keep-ids", help="Keep unit identities (GPU UUIDs) in the facts file, for a snapshot that stays private.")] = False,
     output: Output = Format.table,
 ):
     """Write the files rmctl reads (the capture manifest) plus a facts file to OUT.
 
     Only OUT is written; the machine is not changed.  No serial numbers,
-    UUIDs or hostnames are captured.  Exit 5 when OUT exists (without --force).
+    UUIDs or hostnames are captured (GPU UUIDs only with --keep-ids).  Exit 5
+    when OUT exists (without --force).
     """
     from rmctl.snapshot import capture as do_capture
 
-    summary = do_capture(ctx.obj.root, out, force=force)
+    summary = do_capture(ctx.obj.root, out, force=force, keep_ids=keep_ids)
     f = fmt(output)
     if f != "table":
         from rmctl.cli.output import emit

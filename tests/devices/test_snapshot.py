@@ -90,7 +90,7 @@ def test_round_trip_live(tmp_path):
 def test_capture_stores_nvml_facts_and_they_read_back(gpu_root, tmp_path, monkeypatch):  # noqa: F811
     monkeypatch.setitem(sys.modules, "pynvml", fake_pynvml())
     dest = str(tmp_path / "gpu.tar.gz")
-    snapshot.capture(gpu_root, dest)
+    snapshot.capture(gpu_root, dest, keep_ids=True)
     with tarfile.open(dest) as tf:
         facts = json.load(tf.extractfile(f"gpu/{FACTS_FILE}"))
     assert facts["nvml"]["gpus"][0]["name"] == "NVIDIA H200"
@@ -100,3 +100,21 @@ def test_capture_stores_nvml_facts_and_they_read_back(gpu_root, tmp_path, monkey
     assert (g_live.gpu.source, g_snap.gpu.source) == ("nvml", "facts")
     assert g_snap.attributes == g_live.attributes and g_snap.capacity == g_live.capacity
     assert g_snap.capacity["rmctl.io/memory"] == 150754820096
+
+
+def test_capture_drops_gpu_uuid_unless_asked(gpu_root, tmp_path, monkeypatch):  # noqa: F811
+    # issue #2: no serial numbers, UUIDs or hostnames in a snapshot by default
+    monkeypatch.setitem(sys.modules, "pynvml", fake_pynvml())
+    dest = str(tmp_path / "gpu.tar.gz")
+    snapshot.capture(gpu_root, dest)
+    with tarfile.open(dest) as tf:
+        raw = tf.extractfile(f"gpu/{FACTS_FILE}").read().decode()
+    facts = json.loads(raw)
+    assert facts["identities_kept"] is False
+    assert "uuid" not in facts["nvml"]["gpus"][0] and "GPU-" not in raw
+    live = {str(d.address): d for d in read_devices(gpu_root, [])}["0000:00:06.0"]
+    snap = {str(d.address): d for d in read_devices(Root.open(dest), [])}["0000:00:06.0"]
+    assert live.attributes.get("rmctl.io/uuid")
+    assert "rmctl.io/uuid" not in snap.attributes
+    rest = {k: v for k, v in live.attributes.items() if k != "rmctl.io/uuid"}
+    assert snap.attributes == rest and snap.capacity == live.capacity
