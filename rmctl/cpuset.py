@@ -11,7 +11,7 @@ on large x86).  Printing is canonical: ascending, merged ranges, no spaces.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from rmctl.errors import ParseError
 

@@ -66,6 +66,10 @@ def test_topology_machine_output_skips_typer(root, fmt, live):
     allowed = {"yaml"} if fmt == "yaml" else set()
     bad = [m for m in ("typer", "click", *HEAVY) if m in r["top"] and m not in allowed]
     assert not bad, f"rmctl {' '.join(argv)} imported {bad}: the fast path must stay stdlib-only"
+    # ~5 ms each on the budgeted path: dataclasses (inspect, ast, dis), and the
+    # tarball machinery, needed only to unpack a snapshot tarball
+    slow = [m for m in ("dataclasses", "inspect", "tarfile", "shutil", "tempfile", "typing") if m in r["top"]]
+    assert not slow, f"rmctl {' '.join(argv)} imported {slow}: see rmctl/model/record.py and discovery/root.py"
     # the prototype's fast path added 22 modules (performance-baselines.md s.6);
     # rmctl's model and discovery add more, but a typer import would add ~90
     assert r["new"] < 90 + (40 if fmt == "yaml" else 0), r

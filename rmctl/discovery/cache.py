@@ -1,8 +1,21 @@
 """CPU caches from ``cpuN/cache/index*`` (Documentation/ABI/testing/sysfs-devices-system-cpu).
 
 One Cache object per instance: an instance is (level, type, shared CPUs).
-To open fewer files than lstopo, ``shared_cpu_list`` is read first and an
-index already covered by an instance seen on a sibling CPU is skipped.
+To open fewer files than lstopo (issue #2's budget; lstopo opens ~2,750 on
+the 96-CPU EPYC fixture):
+
+* ``shared_cpu_list`` is read first, and an index already covered by an
+  instance seen on a sibling CPU is skipped;
+* ``level`` and ``type`` are read once per index name: the kernel numbers
+  a CPU's cache leaves in one order on every CPU of a machine (x86 cpuid
+  leaf 4, Arm/RISC-V cacheinfo from the device tree or PPTT);
+* ``coherency_line_size`` and ``ways_of_associativity`` are read once per
+  (index, size): instances of one size are the same part, and hybrid parts
+  differ in size between core types (Raptor Lake's P-core 1.25 MiB 10-way L2
+  against the E-core cluster's 2 MiB 16-way one);
+* ``id`` is read for level 2 and up only (L1 is per core: its id adds
+  nothing the core does not say; L2/L3 ids name clusters and uncore
+  caches, which the CPU allocator groups by).
 """
 
 from __future__ import annotations
@@ -26,6 +39,8 @@ def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cac
     covered: dict[str, CpuSet] = {}  # index name -> CPUs already served
     index_names: list[str] | None = None
     no_size_reported = False
+    kinds: dict[str, tuple[int | None, str | None]] = {}  # index name -> (level, type)
+    shapes: dict[tuple[str, int | None], tuple[int | None, int | None]] = {}  # (index, size) -> (line, ways)
     for cpu in online:
         if index_names is None or not root.isdir(paths.cpu_cache_dir(cpu)):
             names = [n for n in root.listdir(paths.cpu_cache_dir(cpu)) if _INDEX.match(n)]
@@ -55,8 +70,10 @@ def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cac
                 shared = CpuSet([cpu])
             shared = (shared & online) | CpuSet([cpu])
             covered[idx] = covered.get(idx, CpuSet()) | shared
-            level = root.read_int(paths.cpu_cache(cpu, idx, "level"))
-            ctype = parse_cache_type(root.read(paths.cpu_cache(cpu, idx, "type")) or "")
+            if idx not in kinds:
+                kinds[idx] = (root.read_int(paths.cpu_cache(cpu, idx, "level")),
+                              parse_cache_type(root.read(paths.cpu_cache(cpu, idx, "type")) or ""))
+            level, ctype = kinds[idx]
             if level is None or ctype is None:
                 continue
             key = (f"{level}/{ctype}", shared)
@@ -69,9 +86,11 @@ def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cac
                 findings.append(Finding("cache_size_unknown",
                                         f"cache L{level} {ctype} has no size in sysfs",
                                         paths.cpu_cache(cpu, idx, "size"), "info"))
-            cid = root.read_int(paths.cpu_cache(cpu, idx, "id"))
-            line = root.read_int(paths.cpu_cache(cpu, idx, "coherency_line_size"))
-            ways = root.read_int(paths.cpu_cache(cpu, idx, "ways_of_associativity"))
+            cid = root.read_int(paths.cpu_cache(cpu, idx, "id")) if level >= 2 else None
+            if (idx, size) not in shapes:
+                shapes[(idx, size)] = (root.read_int(paths.cpu_cache(cpu, idx, "coherency_line_size")),
+                                       root.read_int(paths.cpu_cache(cpu, idx, "ways_of_associativity")))
+            line, ways = shapes[(idx, size)]
             seen[key] = Cache(level=level, type=ctype, size_bytes=size, cpus=shared,
                               id=cid, line_size=line, ways=ways)
     return sorted(seen.values(), key=lambda c: (c.level, c.type, c.cpus.first()))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from rmctl.model.record import field, record
 
 
-@dataclass(frozen=True)
+@record
 class HugepagePool:
     """One hugepage pool: a page size, globally (``node`` None) or on one node.
 
@@ -28,7 +28,7 @@ class HugepagePool:
         return self.total * self.page_size
 
 
-@dataclass(frozen=True)
+@record
 class HugetlbMount:
     """A hugetlbfs mount from ``proc/mounts``."""
 
@@ -38,7 +38,7 @@ class HugetlbMount:
     source: str = "hugetlbfs"
 
 
-@dataclass(frozen=True)
+@record
 class MemoryInfo:
     """System-wide memory from ``proc/meminfo`` (bytes)."""
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from rmctl.model.record import field, record
 
 from rmctl.model.memory import HugepagePool, HugetlbMount, MemoryInfo
 from rmctl.model.topology import Topology
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """A non-fatal anomaly met while reading (kept as data, shown with -v).
 
@@ -22,7 +21,7 @@ class Finding:
     severity: str = "warning"  #: "info" | "warning"
 
 
-@dataclass(frozen=True)
+@record
 class Source:
     """Where the model came from."""
 
@@ -36,7 +35,7 @@ class Source:
     rmctl_version: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class NodeModel:
     """One node: topology, memory, hugepages, mounts, devices, findings."""
 
@@ -46,9 +45,9 @@ class NodeModel:
     hugepages: tuple[HugepagePool, ...] = ()  #: global pools, one per page size
     mounts: tuple[HugetlbMount, ...] = ()
     cmdline: str | None = None
-    devices: tuple[Any, ...] = ()  #: PCI devices (rmctl.model.pci), when discovered
+    devices: tuple[object, ...] = ()  #: PCI devices (rmctl.model.pci), when discovered
     findings: tuple[Finding, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)  #: THP mode and other small facts
+    extra: dict[str, object] = field(default_factory=dict)  #: THP mode and other small facts
 
     def page_sizes(self) -> list[int]:
         """Return the hugepage sizes the kernel offers, ascending."""

@@ -10,13 +10,13 @@ pkg/kubelet/cm/cpumanager/topology/topology.go).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from rmctl.model.record import field, record
 
 from rmctl.cpuset import CpuSet
 from rmctl.model.memory import HugepagePool
 
 
-@dataclass(frozen=True)
+@record
 class Cpu:
     """One logical CPU (hardware thread).
 
@@ -43,7 +43,7 @@ class Cpu:
     allowed: bool = True  #: in this process's cpuset (cgroup) / affinity
 
 
-@dataclass(frozen=True)
+@record
 class Core:
     """A physical core: the CPUs sharing ``thread_siblings``."""
 
@@ -56,7 +56,7 @@ class Core:
     core_type: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Package:
     """A package (socket); ``key`` unique, ``package_id`` the raw id or None."""
 
@@ -66,7 +66,7 @@ class Package:
     cores: tuple[int, ...] = ()  #: core keys
 
 
-@dataclass(frozen=True)
+@record
 class Cache:
     """One cache instance: ``cpus`` are the online CPUs sharing it."""
 
@@ -83,7 +83,7 @@ class Cache:
     cpus_known: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class NumaNode:
     """A NUMA node; CPU-less and memory-less nodes are normal."""
 
@@ -95,7 +95,7 @@ class NumaNode:
     hugepages: tuple[HugepagePool, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Topology:
     """All CPUs, cores, packages, caches and NUMA nodes, with query helpers."""
 

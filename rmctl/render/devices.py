@@ -8,7 +8,7 @@ kind ``Device`` with ``device``.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from rmctl.model.record import asdict
 
 from rmctl.model.node import Finding, NodeModel
 

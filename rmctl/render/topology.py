@@ -7,7 +7,7 @@ memory_bytes}], caches [{level, type, size_bytes, instances}].
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from rmctl.model.record import asdict
 
 from rmctl.model.node import NodeModel
 
