@@ -412,7 +412,7 @@ def pin(
     from rmctl.execute.executor import apply
     from rmctl.execute.host import LiveHost
     from rmctl.ledger import raise_for_report
-    from rmctl.model.cpu_actions import PinThreads
+    from rmctl.model.plan import SetAffinity
     from rmctl.model.plan import Plan
 
     settings = ctx.obj
@@ -429,7 +429,7 @@ def pin(
             raise UsageError(f"--cpus {cpus}: {'no CPU' if not want else f'CPUs {bad} are not online'}")
         target = want.to_list()
     _check_may_signal(settings, pid)
-    plan = Plan(actions=[PinThreads(pid=pid, cpus=target)], command=f"cpu pin {pid}")
+    plan = Plan(actions=[SetAffinity(pid=pid, cpus=target)], command=f"cpu pin {pid}")
     report = None
     if not dry_run:
         report = apply(plan, LiveHost())
@@ -486,7 +486,8 @@ def run(
     from rmctl.execute.executor import apply
     from rmctl.execute.host import LiveHost
     from rmctl.ledger import raise_for_report
-    from rmctl.model.cpu_actions import MemBind, PinThreads
+    from rmctl.model.cpu_actions import MemBind
+    from rmctl.model.plan import SetAffinity
     from rmctl.model.plan import Plan
     from rmctl.planning.cpus import KubeTopology, parse_options
 
@@ -519,7 +520,7 @@ def run(
         plan_actions += txn.plan.actions
         target = rec["cpus"]
     mems = ",".join(str(n) for n in rec.get("nodes") or []) or "0"
-    pin_self = PinThreads(pid=me, cpus=target)
+    pin_self = SetAffinity(pid=me, cpus=target)
     bind = MemBind(nodes=CpuSet.parse(mems).to_list()) if membind else None
     if dry_run:
         plan = Plan(actions=plan_actions + [pin_self] + ([bind] if bind else []), command="cpu run")

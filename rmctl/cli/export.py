@@ -52,7 +52,7 @@ def _profile(settings, path: str | None):
 def _system_cpus(settings, profile) -> str | None:
     """Return the system-reserved CPUs: the CPU state's, else the profile's explicit list."""
     try:
-        from rmctl.planning.profile import state_system_cpus
+        from rmctl.provision import state_system_cpus
     except ImportError:  # pragma: no cover
         state_system_cpus = None
     if state_system_cpus is not None:

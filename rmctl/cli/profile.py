@@ -49,7 +49,7 @@ def _host(settings):
 
 
 def _plan_profile(settings, path: str):
-    from rmctl.planning.profile import plan_profile
+    from rmctl.provision import plan_profile
     from rmctl.profile import load_profile
 
     profile = load_profile(path)
@@ -287,7 +287,7 @@ def _state_lock(settings, plan, command: str):
 
 
 def _stale_reasons(plan, node, host) -> list[str]:
-    from rmctl.planning.profile import node_fingerprint
+    from rmctl.provision import node_fingerprint
 
     out = []
     fp = node_fingerprint(node)

@@ -92,6 +92,15 @@ class Host:
         except OSError as e:
             raise _oserror(e, "cannot remove directory", path) from None
 
+    def remove_file(self, path: str) -> None:
+        """Remove a file; a missing one is fine (the goal is its absence)."""
+        try:
+            os.unlink(self.real(path))
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            raise _oserror(e, "cannot remove", path) from None
+
     def replace_file(self, path: str, content: str) -> None:
         """Replace ``path`` atomically: temp file in the same directory, fsync, rename, fsync dir."""
         real = self.real(path)
@@ -142,7 +151,19 @@ class Host:
     def get_affinity(self, pid: int) -> str | None:
         raise NotImplementedError
 
+    def thread_affinities(self, pid: int) -> dict[int, str] | None:
+        """Return {thread id: cpulist} of every thread of ``pid``, or None when it is gone."""
+        raise NotImplementedError
+
     def set_affinity(self, pid: int, cpus: str) -> None:
+        raise NotImplementedError
+
+    # -- memory policy of this process (cpu run --membind) ---------------------
+    def get_mempolicy(self) -> tuple[int, str]:
+        """Return (mode, nodelist) of rmctl's own memory policy."""
+        raise NotImplementedError
+
+    def set_mempolicy(self, mode: int, nodes: str) -> None:
         raise NotImplementedError
 
 
@@ -174,6 +195,29 @@ class LiveHost(Host):
         except ProcessLookupError:
             return None
 
+    def thread_affinities(self, pid):
+        try:
+            tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+        except FileNotFoundError:
+            return None
+        out = {}
+        for tid in tids:
+            try:
+                out[tid] = CpuSet(os.sched_getaffinity(tid)).to_list()
+            except OSError:
+                continue  # the thread ended meanwhile
+        return out
+
+    def get_mempolicy(self):
+        from rmctl.execute.mempolicy import get_mempolicy
+
+        return get_mempolicy()
+
+    def set_mempolicy(self, mode, nodes):
+        from rmctl.execute.mempolicy import set_mempolicy
+
+        set_mempolicy(mode, nodes)
+
     def set_affinity(self, pid, cpus):
         """Set the affinity of every thread of ``pid`` (``/proc/PID/task/*``)."""
         want = set(CpuSet.parse(cpus))
@@ -199,6 +243,7 @@ class RootHost(Host):
         self.calls: list[tuple] = []
         self._mounts: dict[str, tuple[str, str, dict]] = {}
         self._affinity: dict[int, str] = {}
+        self._mempolicy: tuple[int, str] = (0, "")
 
     def write_text(self, path, value):
         self.calls.append(("write", path, value))
@@ -211,6 +256,10 @@ class RootHost(Host):
     def rmdir(self, path):
         self.calls.append(("rmdir", path))
         super().rmdir(path)
+
+    def remove_file(self, path):
+        self.calls.append(("remove", path))
+        super().remove_file(path)
 
     def replace_file(self, path, content):
         self.calls.append(("replace", path))
@@ -234,6 +283,16 @@ class RootHost(Host):
 
     def get_affinity(self, pid):
         return self._affinity.get(pid, "")
+
+    def thread_affinities(self, pid):
+        return {pid: self._affinity.get(pid, "")}
+
+    def get_mempolicy(self):
+        return self._mempolicy
+
+    def set_mempolicy(self, mode, nodes):
+        self.calls.append(("mempolicy", mode, nodes))
+        self._mempolicy = (mode, nodes if mode else "")
 
     def set_affinity(self, pid, cpus):
         self.calls.append(("affinity", pid, cpus))

@@ -13,9 +13,7 @@ Paths are absolute machine paths; a Host maps them.  Cgroup files
 
 from __future__ import annotations
 
-import ctypes
 import os
-import platform
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -126,107 +124,8 @@ class RemoveCgroup(Action):
         return "absent"
 
 
-@dataclass(frozen=True)
-class PinThreads(Action):
-    """Set the CPU affinity of every thread of ``pid``; done only when every thread has it."""
-
-    kind: ClassVar[str] = "affinity-threads"
-    pid: int = 0
-    cpus: str = ""
-
-    def current(self, host):
-        """Return ``tid:cpulist`` for each thread (``host.get_affinity`` on hosts without threads)."""
-        from rmctl.cpuset import CpuSet
-
-        if not getattr(host, "live", False):
-            cur = host.get_affinity(self.pid)
-            return None if cur is None else f"{self.pid}:{cur}"
-        try:
-            tids = sorted(int(t) for t in os.listdir(f"/proc/{self.pid}/task"))
-        except FileNotFoundError:
-            return None
-        out = []
-        for tid in tids:
-            try:
-                out.append(f"{tid}:{CpuSet(os.sched_getaffinity(tid)).to_list()}")
-            except OSError:
-                continue
-        return " ".join(out)
-
-    def done(self, current):
-        from rmctl.cpuset import CpuSet
-
-        if not current:
-            return False
-        want = CpuSet.parse(self.cpus).to_list()
-        return all(item.partition(":")[2] == want for item in current.split())
-
-    def perform(self, host):
-        host.set_affinity(self.pid, self.cpus)
-
-    def undo(self, previous):
-        if not previous:
-            return None
-        first = previous.split()[0].partition(":")[2]
-        return PinThreads(pid=self.pid, cpus=first) if first else None
-
-    def describe(self):
-        return f"pin every thread of PID {self.pid} to CPUs {self.cpus}"
-
-    def target(self):
-        return f"pid {self.pid}"
-
-    def desired(self):
-        return self.cpus
-
-
-# -- memory policy (set_mempolicy(2)) ------------------------------------------------
+# -- memory policy (set_mempolicy(2); the syscalls live in rmctl.execute.mempolicy) --
 MPOL_DEFAULT, MPOL_BIND = 0, 2
-_SYSCALLS = {  # (get_mempolicy, set_mempolicy) per architecture (unistd tables)
-    "x86_64": (239, 238), "aarch64": (236, 237), "ppc64le": (260, 261), "ppc64": (260, 261),
-    "s390x": (269, 270), "riscv64": (236, 237),
-}
-_MAXNODE = 1024
-
-
-def _libc():
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def get_mempolicy() -> tuple[int, str]:
-    """Return (mode, nodelist) of the calling thread's memory policy."""
-    from rmctl.cpuset import CpuSet
-
-    nr = _SYSCALLS.get(platform.machine())
-    if nr is None:
-        raise OSError(f"no get_mempolicy syscall number for {platform.machine()}")
-    mode = ctypes.c_int(0)
-    words = _MAXNODE // (8 * ctypes.sizeof(ctypes.c_ulong))
-    mask = (ctypes.c_ulong * words)()
-    if _libc().syscall(nr[0], ctypes.byref(mode), mask, ctypes.c_ulong(_MAXNODE), None, ctypes.c_ulong(0)) != 0:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
-    bits = 8 * ctypes.sizeof(ctypes.c_ulong)
-    nodes = [w * bits + b for w in range(words) for b in range(bits) if mask[w] >> b & 1]
-    return mode.value, CpuSet(nodes).to_list()
-
-
-def set_mempolicy(mode: int, nodes: str) -> None:
-    """Set the calling thread's memory policy (inherited by children it spawns)."""
-    from rmctl.cpuset import CpuSet
-
-    nr = _SYSCALLS.get(platform.machine())
-    if nr is None:
-        raise OSError(f"no set_mempolicy syscall number for {platform.machine()}")
-    bits = 8 * ctypes.sizeof(ctypes.c_ulong)
-    words = _MAXNODE // bits
-    mask = (ctypes.c_ulong * words)()
-    for n in CpuSet.parse(nodes):
-        mask[n // bits] |= 1 << (n % bits)
-    arg = mask if mode != MPOL_DEFAULT else None
-    if _libc().syscall(nr[1], ctypes.c_int(mode), arg, ctypes.c_ulong(_MAXNODE if arg is not None else 0)) != 0:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
 
 
 @dataclass(frozen=True)
@@ -241,7 +140,7 @@ class MemBind(Action):
 
     def current(self, host):
         try:
-            mode, nodes = get_mempolicy()
+            mode, nodes = host.get_mempolicy()
         except OSError:
             return None
         return "default" if mode == MPOL_DEFAULT else f"{mode}:{nodes}"
@@ -255,7 +154,7 @@ class MemBind(Action):
         from rmctl.errors import ApplyError
 
         try:
-            set_mempolicy(MPOL_BIND if self.nodes else MPOL_DEFAULT, self.nodes)
+            host.set_mempolicy(MPOL_BIND if self.nodes else MPOL_DEFAULT, self.nodes)
         except OSError as e:
             raise ApplyError(f"cannot bind memory to NUMA nodes {self.nodes}: {e}") from None
 

@@ -313,25 +313,39 @@ class Unmount(Action):
 
 @dataclass(frozen=True)
 class SetAffinity(Action):
-    """Set the CPU affinity of every thread of ``pid`` to ``cpus`` (a cpulist)."""
+    """Set the CPU affinity of every thread of ``pid`` to ``cpus`` (a cpulist).
+
+    The current value is ``"tid:cpulist tid:cpulist ..."`` over all threads
+    (``/proc/PID/task``): sched_setaffinity(2) acts on one thread, so a
+    process counts as pinned only when every thread is.
+    """
 
     kind: ClassVar[str] = "affinity"
     pid: int = 0
     cpus: str = ""
 
     def current(self, host):
-        return host.get_affinity(self.pid)
+        threads = host.thread_affinities(self.pid)
+        if threads is None:
+            return None
+        return " ".join(f"{tid}:{cpus}" for tid, cpus in sorted(threads.items()))
 
     def done(self, current):
         from rmctl.cpuset import CpuSet
 
-        return current is not None and current == CpuSet.parse(self.cpus).to_list()
+        if not current:
+            return False
+        want = CpuSet.parse(self.cpus).to_list()
+        return all(item.partition(":")[2] == want for item in current.split())
 
     def perform(self, host):
         host.set_affinity(self.pid, self.cpus)
 
     def undo(self, previous):
-        return SetAffinity(pid=self.pid, cpus=previous) if previous else None
+        # Threads may have had different masks; restore the main thread's to all
+        # (the common case: threads inherit the process's mask).
+        first = previous.split()[0].partition(":")[2] if previous else ""
+        return SetAffinity(pid=self.pid, cpus=first) if first else None
 
     def describe(self):
         return f"pin every thread of PID {self.pid} to CPUs {self.cpus}"

@@ -11,7 +11,6 @@ previous text (``previous``; None: the file did not exist) so that
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -67,14 +66,7 @@ class RemoveFile(Action):
         return self.expect_sha256
 
     def perform(self, host):
-        from rmctl.execute.host import _oserror
-
-        try:
-            os.unlink(host.real(self.path))
-        except FileNotFoundError:
-            return
-        except OSError as e:
-            raise _oserror(e, "cannot remove", self.path) from None
+        host.remove_file(self.path)
 
     def undo(self, previous):
         return None  # the text is gone; StateReplace.undo is the way back

@@ -107,7 +107,7 @@ def test_apply_through_executor_on_a_root_host(root, tmp_path):
     from rmctl.discovery import Root, discover
     from rmctl.execute.executor import apply
     from rmctl.execute.host import RootHost
-    from rmctl.planning.profile import plan_profile
+    from rmctl.provision import plan_profile
     from rmctl.profile import parse_profile
 
     text = PROFILE.format(node=0).replace('  isolatedCPUs: {cpus: "3"}\n', "")
@@ -137,7 +137,7 @@ def test_failure_rolls_back_on_a_root_host(root, tmp_path):
     from rmctl.discovery import Root, discover
     from rmctl.execute.executor import apply
     from rmctl.execute.host import RootHost
-    from rmctl.planning.profile import plan_profile
+    from rmctl.provision import plan_profile
     from rmctl.profile import parse_profile
 
     text = ("apiVersion: rmctl.io/v1alpha1\nkind: NodeProfile\nmetadata: {name: w}\nspec:\n  hugepages:\n"

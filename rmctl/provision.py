@@ -174,10 +174,10 @@ def check_node(profile, node) -> None:
 def node_fingerprint(node) -> str:
     """Return the node fingerprint plans and the reservations state carry.
 
-    ``rmctl.reservations.fingerprint`` (it uses rmctl.model.fingerprint where
-    present), so a saved plan and the state agree on what "this node" is.
+    The same digest for both (rmctl.model.fingerprint), so a saved plan and
+    the state agree on what "this node" is.
     """
-    from rmctl.reservations import fingerprint
+    from rmctl.model.fingerprint import fingerprint
 
     return fingerprint(node)
 
