@@ -113,11 +113,9 @@ def _near(root, kube, address: str):
 def _print_plan(plan) -> None:
     import sys
 
-    sys.stdout.write("plan (dry run, nothing changed):\n")
-    for a in plan.actions:
-        sys.stdout.write(f"  - {a.describe()}\n")
-    if not plan.actions:
-        sys.stdout.write("  (nothing to do)\n")
+    from rmctl.render.plan import plan_text
+
+    sys.stdout.write(plan_text(plan))
 
 
 def _plan_data(plan):

@@ -111,9 +111,9 @@ def reserve(settings, name: str, req, classes, node, *, dry_run: bool, output):
                                  + ", ".join(f"node {n} {p}" for n, p in sorted(per.items()))
                                  + " (from free pages; no pool change)\n")
             if dry_run:
-                sys.stdout.write("plan (dry run, nothing changed):\n")
-                for a in txn.plan.actions:
-                    sys.stdout.write(f"  - {a.describe()}\n")
+                from rmctl.render.plan import plan_text
+
+                sys.stdout.write(plan_text(txn.plan))
     raise typer.Exit(int(ExitCode.OK if ev.fits else ExitCode.UNSATISFIABLE))
 
 
@@ -147,6 +147,6 @@ def release(settings, name: str, *, dry_run: bool, output):
     verb = "would release" if dry_run else "released"
     sys.stdout.write(f"{verb} {name}: CPUs {rec.get('cpus') or '-'}, devices {', '.join(rec.get('devices') or []) or '-'}\n")
     if dry_run:
-        sys.stdout.write("plan (dry run, nothing changed):\n")
-        for a in txn.plan.actions:
-            sys.stdout.write(f"  - {a.describe()}\n")
+        from rmctl.render.plan import plan_text
+
+        sys.stdout.write(plan_text(txn.plan))

@@ -38,6 +38,15 @@ def report_data(report: ApplyReport, *, plan: Plan | None = None) -> dict:
     return d
 
 
+def plan_text(plan: Plan | None, *, title: str = "plan (dry run, nothing changed):") -> str:
+    """Return a plan as plain lines (no rich): the title, then one ``  - action`` line each."""
+    actions = plan.actions if plan is not None else []
+    lines = [title] + [f"  - {a.describe()}" for a in actions]
+    if not actions:
+        lines.append("  (nothing to do)")
+    return "\n".join(lines) + "\n"
+
+
 def print_plan(con, plan: Plan, *, title: str = "Plan (dry run: nothing changed)") -> None:
     """Print the actions of a plan, numbered: what, where, to which value, what was seen."""
     from rich import box
