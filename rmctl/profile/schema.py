@@ -129,7 +129,8 @@ class NodeProfile:
 
     def error(self, path: str, message: str, hint: str | None = None, cls=ProfileError):
         """Return an error naming the field and its file position."""
-        return cls(f"{self.where(path)}: {path}: {message}", hint=hint,
+        # the document itself has the empty path: say "the document", not ": "
+        return cls(f"{self.where(path)}: {path or 'the document'}: {message}", hint=hint,
                    details={"field": path, "position": self.where(path)})
 
 
