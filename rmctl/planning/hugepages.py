@@ -239,7 +239,7 @@ def plan_set(node: NodeModel, requests: list[tuple[int, dict[int | None, int]]],
             raise UsageError(f"no nr_overcommit_hugepages for {format_size(size)} pages under this root")
         actions.append(WriteValue(path=pool_file(size, None, "nr_overcommit_hugepages"),
                                   value=str(overcommit), expect=str(pool.overcommit)))
-    plan = Plan(actions=actions, command=command,
+    plan = Plan(actions=actions, command=command, fingerprint=_fingerprint(node),
                 notes=[f"{pool_name(c.page_size, c.node)}: {c.note}" for c in ordered if c.note])
     if short:
         plan.notes.append("--force: the request exceeds free memory; the kernel will grant what it can")
@@ -553,11 +553,18 @@ def plan_mount(node: NodeModel, req: MountRequest, *, existing: tuple[str, str, 
         state = "absent"
     actions = [MakeDir(path=req.path), Mount(path=req.path, fstype="hugetlbfs", source="hugetlbfs",
                                              options=req.options())]
-    plan = Plan(actions=actions, command="hugepages mount")
+    plan = Plan(actions=actions, command="hugepages mount", fingerprint=_fingerprint(node))
     if state == "identical":
         plan.notes.append(f"{req.path} is already mounted with these options: apply reports unchanged")
     return MountPlan(plan, req, state, None if existing is None else
                      {"source": existing[0], "fstype": existing[1], "options": existing[2]})
+
+
+def _fingerprint(node) -> str | None:
+    """Return the node fingerprint a saved plan carries (``rmctl apply -f`` checks it), or None."""
+    from rmctl.model.fingerprint import fingerprint
+
+    return fingerprint(node) if node is not None else None
 
 
 def _show(v) -> str:
@@ -706,7 +713,7 @@ def plan_boot_args(node: NodeModel, requests: list[tuple[int, int | dict[int, in
             recs.append(f"{format_size(size)}: {total} pages asked, {have} allocated now; run time may "
                         f"reach it (rmctl hugepages set {kernel_size(size)}={total}), boot time is surer")
     plan = Plan(actions=[BootArgs(add=tuple(words), remove=tuple(w for w in current_words if w not in words))],
-                command="hugepages boot-args",
+                command="hugepages boot-args", fingerprint=_fingerprint(node),
                 notes=["boot arguments take effect at the next boot; put them in the boot loader "
                        "(GRUB_CMDLINE_LINUX, or grubby --update-kernel=ALL --args=...)"])
     return BootPlan(plan=plan, args=" ".join(words), current=" ".join(current_words),
