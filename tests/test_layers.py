@@ -51,6 +51,8 @@ DEFAULT_LAYER = 7
 #: imports across groups of the same layer that are allowed, and why
 SIDEWAYS = {
     ("rmctl.execute", "rmctl.discovery.parse"): "Host.mount_at parses /proc/mounts with the pure parser",
+    ("rmctl.request_reservations", "rmctl.reservations"):
+        "request reservations (request --reserve, profile spec.requests) use the CPU pools' names and sets",
 }
 
 #: known violations in existing code, each to be fixed by its owner (then removed here)

@@ -29,22 +29,9 @@ def _ledger(settings, command: str):
 
 def reserved_from_state(state: dict, exclude: str | None = None):
     """Return a planning.requests.Reserved of what the state's reservations (and system CPUs) hold."""
-    from rmctl import reservations as rsv
-    from rmctl.planning.requests import Reserved
+    from rmctl.request_reservations import reserved_from_state as held
 
-    r = Reserved(cpus=rsv.reserved_cpus(state, exclude=exclude) | rsv.system_cpus(state))
-    for name, rec in state.get("reservations", {}).items():
-        if name == exclude:
-            continue
-        for a in rec.get("devices") or []:
-            r.devices[str(a)] = name
-        for size, per in (rec.get("hugepages") or {}).items():
-            for node, pages in per.items():
-                key = (int(size), int(node))
-                r.hugepages[key] = r.hugepages.get(key, 0) + int(pages)
-        for node, b in (rec.get("memory") or {}).items():
-            r.memory[int(node)] = r.memory.get(int(node), 0) + int(b)
-    return r
+    return held(state, exclude)
 
 
 def reserved(settings, exclude: str | None = None):
@@ -63,9 +50,8 @@ def reserve(settings, name: str, req, classes, node, *, dry_run: bool, output):
     import typer
 
     from rmctl import reservations as rsv
-    from rmctl.errors import ConflictError, ExitCode
-    from rmctl.ledger import new_reservation
-    from rmctl.planning.requests import evaluate
+    from rmctl.errors import ExitCode
+    from rmctl.request_reservations import reserve_request, summary
 
     rsv.check_name(name)
     if not dry_run:
@@ -73,19 +59,10 @@ def reserve(settings, name: str, req, classes, node, *, dry_run: bool, output):
     ledger = _ledger(settings, f"rmctl request evaluate --reserve {name}")
     ev = None
     with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, command=f"request evaluate --reserve {name}") as txn:
-        if name in txn.state["reservations"]:
-            raise ConflictError(f"a reservation named {name!r} already exists",
-                                hint=f"release it first (rmctl request release {name}) or pick another name")
-        ev = evaluate(node, req, classes, reserved=reserved_from_state(txn.state))
-        if ev.fits:
-            rec = new_reservation(
-                name, cpus=ev.cpus.to_list(), kind="request", nodes=list(ev.numa_nodes),
-                devices=ev.device_addresses,
-                hugepages={str(size): {str(n): p for n, p in per.items()} for size, per in ev.hugepages.items()},
-                memory={str(n): b for n, b in ev.memory.items()},
-                request=req.to_data())
-            txn.state["reservations"][name] = rec
-            txn.summary = f"reserve {name}: CPUs {rec['cpus'] or '-'}, devices {', '.join(rec['devices']) or '-'}"
+        # the same evaluation and record as a profile's spec.requests (rmctl.request_reservations)
+        ev, rec = reserve_request(node, txn.state, name, req, classes)
+        if rec is not None:
+            txn.summary = summary(name, rec)
     f = fmt(output)
     data = {"name": name, "reserved": bool(ev.fits and not dry_run), "dry_run": dry_run,
             "evaluation": ev.to_data(),
