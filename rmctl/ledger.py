@@ -256,13 +256,16 @@ class Ledger:
     # -- transactions ------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self, fingerprint: str | None, *, dry_run: bool = False, host=None,
-                    command: str = "") -> Iterator[Transaction]:
+                    command: str = "", rollback: bool = False) -> Iterator[Transaction]:
         """Yield a Transaction; on a clean exit apply (or, dry-run, only plan) its changes.
 
         Dry-run reads without the lock and writes nothing.  Otherwise the
         whole read-modify-write happens under the lock, and the new state
         is written by the executor (ReplaceFile: write, fsync, rename).
-        A failed step raises (AccessDenied -> 6, else ApplyError -> 1).
+        A failed step raises (AccessDenied -> 6, else ApplyError -> 1);
+        with ``rollback`` the steps applied before it are undone first (a
+        cgroup the kernel refused to make a partition is not left behind,
+        unrecorded).
         """
         if dry_run:
             txn = self._begin(fingerprint)
@@ -277,7 +280,7 @@ class Ledger:
                 from rmctl.execute.executor import apply
                 from rmctl.execute.host import Host
 
-                txn.report = apply(txn.plan, host if host is not None else Host("/"))
+                txn.report = apply(txn.plan, host if host is not None else Host("/"), rollback=rollback)
                 raise_for_report(txn.report)
 
     def _begin(self, fingerprint: str | None) -> Transaction:
@@ -314,6 +317,12 @@ def raise_for_report(report) -> None:
                                  hint="another process changed it; run the command again")
         if step.status == FAILED:
             msg = f"{step.action.describe()} failed: {step.detail}"
+            explain = getattr(step.action, "explain", None)
+            why = explain(step.after) if explain is not None and step.detail.startswith("read back") else None
+            if why:
+                undone = " (the steps before it were undone)" if report.rolled_back else ""
+                raise ApplyError(f"{step.action.describe()} failed: {why}{undone}",
+                                 hint=getattr(step.action, "failure_hint", None))
             if "permission denied" in step.detail.lower() or "not permitted" in step.detail.lower():
                 raise AccessDenied(msg, hint="run as root")
             raise ApplyError(msg)

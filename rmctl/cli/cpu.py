@@ -209,7 +209,8 @@ def release(
                             command=f"cpu release {name}") as txn:
         rec = rsv.release(txn.state, name)
         if rec.get("cgroup"):
-            settings.require_live("remove a cgroup")
+            if not dry_run:
+                settings.require_live("remove a cgroup")
             txn.before = cgroups.remove_actions(rec["cgroup"])
         txn.summary = f"release {name}"
     _done("CpuRelease", {"released": rsv.reservation_view(rec), "dry_run": dry_run}, output, txn, dry_run,
@@ -577,10 +578,18 @@ def cpuset(
     name: Annotated[str, typer.Argument(help="Reservation name.")],
     partition: Annotated[Optional[str], typer.Option("--partition", help="Make the cgroup a cpuset partition (v2): isolated or root.")] = None,
     move: Annotated[Optional[int], typer.Option("--move", metavar="PID", help="Move this process into the cgroup.")] = None,
+    parent: Annotated[Optional[str], typer.Option("--parent", metavar="CGROUP",
+                                                  help="Make the cgroup below this one (relative to the cpuset mount, e.g. rmctl.slice); default: the mount's root.")] = None,
     dry_run: DryRun = False,
     output: Output = Format.table,
 ):
-    """Create a cpuset cgroup (rmctl-NAME) holding a reservation's CPUs and NUMA memory nodes."""
+    """Create a cpuset cgroup (rmctl-NAME) holding a reservation's CPUs and NUMA memory nodes.
+
+    cgroup v2 when the v2 mount offers cpuset (+cpuset is enabled in every
+    ancestor's cgroup.subtree_control), else the v1 cpuset hierarchy.  A
+    partition the kernel reports invalid is undone and exits 1 with the
+    kernel's reason.  With --dry-run it also plans for a snapshot --root.
+    """
     import os
 
     from rmctl import cgroups
@@ -590,24 +599,28 @@ def cpuset(
 
     settings = ctx.obj
     rsv.check_name(name)
-    settings.require_live("create a cgroup")
+    if not dry_run:
+        settings.require_live("create a cgroup")
     node = settings.node()
-    h = cgroups.detect(settings.root)
-    if move is not None:
+    h = cgroups.detect(settings.root, parent)
+    if partition is not None and partition not in cgroups.PARTITIONS:
+        raise UsageError(f"unknown partition type {partition!r}", hint="use isolated or root")
+    if move is not None and settings.root.is_live:
         _check_may_signal(settings, move)
-    if not dry_run and not os.access(h.mount, os.W_OK):
-        raise AccessDenied(f"cannot create cgroups under {h.mount}", hint="run as root")
+    if not dry_run and not os.access(h.parent_path(), os.W_OK):
+        raise AccessDenied(f"cannot create cgroups under {h.parent_path()}", hint="run as root")
     ledger = _ledger(settings, f"rmctl cpu cpuset {name}")
-    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, host=LiveHost(),
-                            command=f"cpu cpuset {name}") as txn:
+    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, host=LiveHost() if not dry_run else None,
+                            command=f"cpu cpuset {name}", rollback=True) as txn:
         rec = txn.state["reservations"].get(name)
         if rec is None:
             raise UsageError(f"no reservation named {name!r}", hint=f"reserve it first: rmctl cpu reserve {name} --count N")
         mems = ",".join(str(n) for n in rec.get("nodes") or []) or "0"
         txn.before = cgroups.create_actions(h, name, rec["cpus"], mems, partition=partition, move_pid=move)
-        rec["cgroup"] = {"path": h.path(name), "version": h.version, "partition": partition}
+        rec["cgroup"] = cgroups.record(h, name, partition)
         txn.summary = f"record cgroup of {name}"
     data = {"reservation": rsv.reservation_view(rec), "cgroup": rec["cgroup"], "dry_run": dry_run}
     _done("CpuCgroup", data, output, txn, dry_run,
-          f"{'would create' if dry_run else 'created'} {h.path(name)} (cgroup v{h.version}): CPUs {rec['cpus']}, "
+          f"{'would create' if dry_run else 'created'} {h.path(name)} (cgroup v{h.version}"
+          f"{', ' + partition + ' partition' if partition else ''}): CPUs {rec['cpus']}, "
           f"memory nodes {mems}" + (f", PID {move} moved in" if move is not None else ""))

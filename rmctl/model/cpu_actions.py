@@ -48,14 +48,52 @@ class EnableController(Action):
         return f"+{self.controller}"
 
 
+def partition_state(text: str | None) -> tuple[str | None, str | None]:
+    """Return (type, reason) from a ``cpuset.cpus.partition`` read-back.
+
+    ``isolated`` -> ('isolated', None); ``isolated invalid (Cpu list in
+    cpuset.cpus not exclusive)`` -> ('isolated', 'Cpu list in cpuset.cpus not
+    exclusive'); a missing file -> (None, None).  (kernel/cgroup/cpuset.c
+    perr_strings, Linux 6.1+; 5.15 prints ``isolated invalid`` with no reason.)
+    """
+    if text is None:
+        return None, None
+    text = text.strip()
+    kind, _, rest = text.partition(" ")
+    if not rest.startswith("invalid"):
+        return kind or None, None
+    reason = rest[len("invalid"):].strip()
+    if reason.startswith("(") and reason.endswith(")"):
+        reason = reason[1:-1]
+    return kind, reason or "invalid"
+
+
 @dataclass(frozen=True)
 class SetPartition(WriteValue):
-    """Write ``cpuset.cpus.partition``; an ``... invalid (reason)`` read-back is a failure."""
+    """Write ``cpuset.cpus.partition``; an ``... invalid (reason)`` read-back is a failure.
+
+    The kernel takes the write and then reports, on read, whether it could
+    make the partition valid (kernel Documentation/admin-guide/cgroup-v2.rst,
+    "cpuset.cpus.partition"; Linux 6.1+ names the reason in parentheses);
+    kernels before 5.15 refuse ``isolated`` with EINVAL instead.
+    """
 
     kind: ClassVar[str] = "cpuset-partition"
+    failure_hint: ClassVar[str] = ("reserve CPUs that no other cgroup under the same parent lists in its "
+                                   "cpuset.cpus, or drop --partition")
 
     def done(self, current):
         return current is not None and current.split()[:1] == [self.value] and "invalid" not in current
+
+    def explain(self, after) -> str | None:
+        """Return the failure in words, from the read-back ``after`` (None: nothing to add)."""
+        kind, reason = partition_state(after)
+        if kind is None:
+            return "this kernel has no cpuset.cpus.partition (cpuset partitions need Linux 5.15+ cgroup v2)"
+        if reason:
+            return (f"the kernel made the {self.value} partition invalid: {reason} (a partition's CPUs must not "
+                    f"be in any sibling cgroup's cpuset.cpus, and its parent must be a valid partition root)")
+        return None
 
 
 @dataclass(frozen=True)
@@ -88,10 +126,17 @@ class AttachProcess(Action):
 
 @dataclass(frozen=True)
 class RemoveCgroup(Action):
-    """Remove a cgroup directory, first moving its processes to the parent cgroup."""
+    """Remove a cgroup directory, first moving its processes out.
+
+    They go to ``to`` (a ``cgroup.procs``), by default the parent's.  On
+    cgroup v2 that must be a cgroup without controllers enabled for its
+    children, or the root ("no internal processes", kernel
+    Documentation/admin-guide/cgroup-v2.rst): rmctl passes the root's.
+    """
 
     kind: ClassVar[str] = "cgroup-remove"
     path: str = ""  #: the cgroup directory
+    to: str = ""  #: cgroup.procs the processes move to ('' = the parent's)
 
     def current(self, host):
         return host.isdir(self.path)
@@ -102,20 +147,21 @@ class RemoveCgroup(Action):
     def perform(self, host):
         from rmctl.errors import ApplyError
 
-        parent_procs = os.path.join(os.path.dirname(self.path), "cgroup.procs")
+        dest = self.to or os.path.join(os.path.dirname(self.path), "cgroup.procs")
         for _ in range(3):
             pids = (host.read_text(os.path.join(self.path, "cgroup.procs")) or "").split()
             if not pids:
                 break
             for pid in pids:
                 try:
-                    host.write_text(parent_procs, pid)
+                    host.write_text(dest, pid)
                 except ApplyError:
                     continue  # it exited meanwhile (ESRCH)
         host.rmdir(self.path)
 
     def describe(self):
-        return f"move processes out of {self.path} and remove it"
+        dest = os.path.dirname(self.to) if self.to else "the parent"
+        return f"move processes out of {self.path} (to {dest}) and remove it"
 
     def target(self):
         return self.path
