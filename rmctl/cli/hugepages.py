@@ -420,7 +420,7 @@ def umount(
 
     settings = ctx.obj
     p = mount_path(path)
-    mp = plan_umount(p, existing=_existing_mount(settings, p), rmdir=rmdir)
+    mp = plan_umount(p, existing=_existing_mount(settings, p), rmdir=rmdir, node=settings.node())
     report, code, message = (None, 0, None)
     if not dry_run:
         report, code, message = _apply_plan(settings, mp.plan, f"unmount {p}")

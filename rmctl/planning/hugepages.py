@@ -571,7 +571,8 @@ def _show(v) -> str:
     return "-" if v is None else str(v)
 
 
-def plan_umount(path: str, *, existing: tuple[str, str, dict] | None, rmdir: bool = False) -> MountPlan:
+def plan_umount(path: str, *, existing: tuple[str, str, dict] | None, rmdir: bool = False,
+                node=None) -> MountPlan:
     """Return the plan unmounting the hugetlbfs at ``path`` (and removing the directory if asked).
 
     Nothing mounted: the plan still holds the Unmount, which apply reports
@@ -584,7 +585,7 @@ def plan_umount(path: str, *, existing: tuple[str, str, dict] | None, rmdir: boo
     actions: list = [Unmount(path=path)]
     if rmdir:
         actions.append(RemoveDir(path=path))
-    plan = Plan(actions=actions, command="hugepages umount")
+    plan = Plan(actions=actions, command="hugepages umount", fingerprint=_fingerprint(node))
     if existing is None:
         plan.notes.append(f"nothing is mounted at {path}: apply reports unchanged")
     return MountPlan(plan, None, "not-mounted" if existing is None else "mounted",
