@@ -6,7 +6,11 @@ Order (each step only needs the ones before it):
 2. hugetlbfs mounts (``spec.mounts``), through the same planner;
 3. system-reserved CPUs, then named reservations, through the CPU
    reservations state (the allocator chooses CPUs, the kubelet's way);
-4. isolated CPUs as kernel arguments: reboot-only, never performed.
+4. request reservations (``spec.requests``): each ResourceRequest is
+   evaluated against the state as the steps before leave it and recorded
+   (CPUs, devices, hugepage pages per node) by the code behind
+   ``rmctl request evaluate --reserve`` (rmctl.request_reservations);
+5. isolated CPUs as kernel arguments: reboot-only, never performed.
 
 Every item becomes one or more actions; each is tagged with the profile field
 it comes from and the value it finds now (``current``) and wants
@@ -255,7 +259,8 @@ def cpu_actions(profile, node, state_dir: str) -> list[tuple[str, list[Action]]]
     the state is an unchanged action: a reservation of that name with the
     asked CPUs (or count), or system CPUs already as asked.
     """
-    if profile.system_reserved_count is None and not profile.system_reserved_cpus and not profile.reservations:
+    if profile.system_reserved_count is None and not profile.system_reserved_cpus and not profile.reservations \
+            and not profile.requests:
         return []
     import copy
     import time
@@ -324,6 +329,146 @@ def cpu_actions(profile, node, state_dir: str) -> list[tuple[str, list[Action]]]
         except RmctlError as e:
             raise _located(profile, r.field, e) from None
         step(r.field, new, f"reservation {r.name}: CPUs {got['cpus']}")
+    for q in profile.requests:
+        step(q.field, *_request_step(profile, node, state, q))
+    return out
+
+
+def _request_step(profile, node, state: dict, q) -> tuple[dict | None, str]:
+    """Return (new state or None when already reserved as asked, summary) for request entry ``q``.
+
+    The evaluation and the record are rmctl.request_reservations', the
+    code behind ``request evaluate --reserve``: CPUs and devices that other
+    reservations hold are not handed out, and hugepage pages are counted
+    on, not allocated (pools are ``spec.hugepages``).
+    """
+    import copy
+
+    from rmctl.errors import ConflictError, UnsatisfiableError
+    from rmctl.request_reservations import reserve_request, same_request, summary
+
+    req, classes = request_of(profile, q)
+    rec = state["reservations"].get(q.name)
+    if rec is not None:
+        if same_request(rec, req):
+            return None, summary(q.name, rec)
+        raise profile.error(f"{q.field}.name", f"reservation {q.name!r} exists ({rec.get('kind')}, CPUs "
+                            f"{rec.get('cpus') or '-'}, devices {', '.join(rec.get('devices') or []) or '-'}) "
+                            "but not for this request", hint=f"release it first: rmctl request release {q.name}",
+                            cls=ConflictError)
+    new = copy.deepcopy(state)
+    ev, rec = reserve_request(node, new, q.name, req, classes)
+    if rec is None:
+        why = "; ".join(ev.reasons[:2]) or "it does not fit"
+        raise profile.error(q.field, f"request {req.name!r} does not fit this node: {why}",
+                            hint=f"see why: rmctl request explain (the request of {q.field})",
+                            cls=UnsatisfiableError)
+    return new, summary(q.name, rec)
+
+
+def request_of(profile, q):
+    """Return (ResourceRequest, classes) of request entry ``q``; errors name the profile field.
+
+    ``file``: the ResourceRequest file (ResourceClass documents in it join
+    the classes, as for ``request evaluate``).  ``spec``: the request's
+    spec inline, read again from the profile text so errors carry the
+    profile's line:column.  Classes: the built-ins plus ``classDir``, else
+    $RMCTL_CLASS_DIR, else /etc/rmctl/classes (as ``--class-dir``).
+    """
+    import os
+    import re
+
+    from rmctl.errors import RmctlError
+    from rmctl.resources.classes import DEFAULT_CLASS_DIR, load_classes
+    from rmctl.resources.request import check_classes, load_request, request_from_document
+
+    try:
+        if q.file is not None:
+            req = load_request(q.file)
+        else:
+            try:
+                req = request_from_document(_inline_request(profile, q), profile.source)
+            except RmctlError as e:
+                # "FILE:L:C: spec.cpus: ..." -> "FILE:L:C: spec.requests[i].spec.cpus: ..."
+                msg = re.sub(r"^(.*?:\d+:\d+: )spec\b", lambda m: m.group(1) + q.field + ".spec", e.message, count=1)
+                raise type(e)(msg, hint=e.hint, details=dict(e.details, field=q.field)) from None
+        class_dir = q.class_dir or os.environ.get("RMCTL_CLASS_DIR")
+        classes = dict(load_classes(class_dir or DEFAULT_CLASS_DIR, strict_dir=class_dir is not None))
+        classes.update(req.classes)
+        check_classes(req, classes)
+    except RmctlError as e:
+        if q.file is None and e.message.startswith(profile.source + ":"):
+            raise
+        raise _located(profile, q.field, e) from None
+    return req, classes
+
+
+def _inline_request(profile, q):
+    """Return the ResourceRequest document of an inline entry, with the profile's positions."""
+    from rmctl.resources.classes import API_VERSION
+    from rmctl.resources.yamlio import PosDict, load_documents
+
+    spec = q.spec
+    if profile.text:
+        try:
+            spec = load_documents(profile.text, profile.source)[0]["spec"]["requests"][int(q.field.rsplit("[", 1)[1][:-1])]["spec"]
+        except (LookupError, ValueError, TypeError):
+            spec = q.spec
+    doc = PosDict(apiVersion=API_VERSION, kind="ResourceRequest", metadata={"name": q.name}, spec=spec)
+    doc.mark = getattr(spec, "mark", (0, 0))
+    doc.key_marks = {"spec": doc.mark}
+    return doc
+
+
+# -- verify: applied but not effective -------------------------------------------
+
+def effect_mismatches(profile, node, state_dir: str, root) -> list[dict]:
+    """Return what is recorded as the profile asks but not in effect on the running node.
+
+    ``rmctl verify`` adds these to the plan's differences: isolated CPUs in
+    the kernel command line but not in ``sys/devices/system/cpu/isolated``
+    (reboot pending); reservations (``spec.reservations``, ``spec.requests``)
+    in the state whose CPUs are now offline or gone, or whose devices are
+    no longer on the node (unplugged, or the snapshot is of another node).
+    """
+    from rmctl.discovery import paths
+
+    out: list[dict] = []
+    if profile.isolated_cpus:
+        text = root.read_strip(paths.CPU_ISOLATED)
+        have = CpuSet.parse(text) if text else CpuSet()
+        want = CpuSet.parse(profile.isolated_cpus)
+        if not want.issubset(have):
+            out.append({"field": "spec.isolatedCPUs", "kind": "boot-args", "target": "/" + paths.CPU_ISOLATED,
+                        "current": have.to_list() or "(none)", "desired": want.to_list(), "reboot": True,
+                        "detail": "in the kernel command line but not in effect: reboot pending"})
+    entries = [(r.name, r.field) for r in profile.reservations] + [(q.name, q.field) for q in profile.requests]
+    if not entries:
+        return out
+    from rmctl import ledger as L
+
+    lg = L.Ledger(state_dir)
+    text = lg.read_text()
+    if text is None:
+        return out
+    state = L.parse(text, lg.path)
+    online = node.topology.online_cpus()
+    present = {str(d.address) for d in node.devices}
+    for name, fld in entries:
+        rec = state["reservations"].get(name)
+        if rec is None:
+            continue  # the plan already lists it as a change
+        cpus = CpuSet.parse(rec.get("cpus") or "")
+        gone = cpus - online
+        if gone:
+            out.append({"field": fld, "kind": "reservation", "target": name, "current": f"CPUs {gone.to_list()} offline",
+                        "desired": f"CPUs {cpus.to_list()} online", "reboot": False,
+                        "detail": "reserved, but CPUs are offline or gone"})
+        missing = [a for a in rec.get("devices") or [] if a not in present]
+        if missing:
+            out.append({"field": fld, "kind": "reservation", "target": name,
+                        "current": f"devices {', '.join(missing)} absent", "desired": "devices present",
+                        "reboot": False, "detail": "reserved, but the devices are not on this node"})
     return out
 
 

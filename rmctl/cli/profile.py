@@ -53,7 +53,8 @@ def _plan_profile(settings, path: str):
     from rmctl.profile import load_profile
 
     profile = load_profile(path)
-    node = settings.node()
+    # devices only when the profile names some (discovering them costs time)
+    node = settings.node(devices=bool(profile.requests) or any(r.near for r in profile.reservations))
     return plan_profile(profile, node, _host(settings), state_dir=settings.state_dir)
 
 
@@ -380,9 +381,6 @@ def verify_cmd(
     file: ProfileFile,
     output: Output = Format.table,
 ):
-    from rmctl.cpuset import CpuSet
-    from rmctl.discovery import paths
-
     settings = ctx.obj
     pp = _plan_profile(settings, file)
     mismatches = [{"field": i.field, "kind": i.action.kind, "target": i.action.target(),
@@ -390,15 +388,12 @@ def verify_cmd(
                    "detail": "needs a reboot" if i.reboot else "differs"}
                   for i in pp.changes()]
     prof = pp.profile
-    if prof.isolated_cpus and not any(m["field"] == "spec.isolatedCPUs" for m in mismatches):
-        # In the command line, but is it in effect?  (a reboot still pending)
-        text = settings.root.read_strip(paths.CPU_ISOLATED)
-        have = CpuSet.parse(text) if text else CpuSet()
-        want = CpuSet.parse(prof.isolated_cpus)
-        if not want.issubset(have):
-            mismatches.append({"field": "spec.isolatedCPUs", "kind": "boot-args", "target": "/" + paths.CPU_ISOLATED,
-                               "current": have.to_list() or "(none)", "desired": want.to_list(), "reboot": True,
-                               "detail": "in the kernel command line but not in effect: reboot pending"})
+    from rmctl.provision import effect_mismatches
+
+    planned = {m["field"] for m in mismatches}
+    node = settings.node(devices=bool(prof.requests) or any(r.near for r in prof.reservations))
+    mismatches += [m for m in effect_mismatches(prof, node, settings.state_dir, settings.root)
+                   if m["field"] not in planned]
     match = not mismatches
     f = fmt(output)
     if f == "table":

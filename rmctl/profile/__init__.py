@@ -7,9 +7,9 @@ field (``spec.hugepages[0].count``) and its position in the file
 """
 
 from rmctl.profile.schema import (PROFILE_API_VERSION, HugepageEntry, KubeletSpec, MountEntry,
-                                  NodeProfile, ReservationEntry, load_profile, parse_profile)
+                                  NodeProfile, RequestEntry, ReservationEntry, load_profile, parse_profile)
 
 __all__ = [
     "PROFILE_API_VERSION", "HugepageEntry", "KubeletSpec", "MountEntry", "NodeProfile",
-    "ReservationEntry", "load_profile", "parse_profile",
+    "RequestEntry", "ReservationEntry", "load_profile", "parse_profile",
 ]

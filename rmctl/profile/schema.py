@@ -14,6 +14,10 @@ The shape (issue 7, a contract: extend, never change)::
       - {path: /mnt/huge-2m, pageSize: 2Mi}
       reservations:
       - {name: db, count: 1}                  # any `cpu reserve` constraint may appear
+      requests:                               # extension: device (and CPU, hugepage) reservations
+      - {name: train, file: train-request.yaml}   # a ResourceRequest file (relative to the profile)
+      - name: infer                           # or the ResourceRequest spec inline
+        spec: {cpus: 2, devices: [{name: gpu, class: gpu}]}
 
 Extensions (all optional): hugepage entries take ``reserved`` (pages kept
 from pods: exported as the kubelet's reservedMemory); mounts take the
@@ -21,6 +25,9 @@ hugetlbfs options ``size``, ``minSize``, ``nrInodes``, ``uid``, ``gid``,
 ``mode``; ``spec.kubelet`` sets what ``export kubelet-config`` cannot learn
 from the node (topologyManagerPolicy, topologyManagerScope,
 systemReservedMemory, kubeReservedMemory, evictionHardMemory).
+``spec.requests`` reserves what a ResourceRequest (issue 6) evaluates to,
+exactly as ``rmctl request evaluate FILE --reserve NAME`` does; the request
+itself is validated when the profile is planned (rmctl.provision).
 
 Positions come from ``yaml.compose`` (the node tree keeps start marks);
 the values from ``yaml.safe_load`` of the same text, so nothing but plain
@@ -92,6 +99,17 @@ class ReservationEntry:
 
 
 @dataclass(frozen=True)
+class RequestEntry:
+    """A ``spec.requests`` entry: a ResourceRequest reserved under ``name``."""
+
+    name: str
+    file: str | None = None  #: the request file, resolved against the profile's directory
+    spec: Any = None  #: or the request's spec, inline (validated by rmctl.provision)
+    class_dir: str | None = None  #: extra ResourceClass directory for this request
+    field: str = ""
+
+
+@dataclass(frozen=True)
 class KubeletSpec:
     topology_manager_policy: str = "single-numa-node"
     topology_manager_scope: str = "container"
@@ -115,6 +133,8 @@ class NodeProfile:
     kubelet: KubeletSpec = field(default_factory=KubeletSpec)
     source: str = "<profile>"
     raw: dict = field(default_factory=dict, compare=False)
+    requests: tuple[RequestEntry, ...] = ()
+    text: str = field(default="", compare=False, repr=False)  #: the YAML text (positions of inline requests)
     positions: dict = field(default_factory=dict, compare=False, repr=False)
 
     def where(self, path: str) -> str:
@@ -200,7 +220,7 @@ def parse_profile(text: str, source: str = "<profile>") -> NodeProfile:
     if dups:
         f, (line, col) = dups[0]
         raise ProfileError(f"{source}:{line}:{col}: {f}: given twice")
-    return v.profile(data)
+    return v.profile(data, text)
 
 
 class _Validator:
@@ -262,7 +282,7 @@ class _Validator:
         return value
 
     # -- the document --------------------------------------------------------
-    def profile(self, data) -> NodeProfile:
+    def profile(self, data, text: str = "") -> NodeProfile:
         if data is None:
             raise self.err("", "empty document", hint="a NodeProfile has apiVersion, kind, metadata and spec")
         top = self.mapping(data, "", ("apiVersion", "kind", "metadata", "spec"))
@@ -276,7 +296,7 @@ class _Validator:
             raise self.err("metadata.name" if "name" in meta else "metadata", "a non-empty name is required")
         spec = top.get("spec") or {}
         spec = self.mapping(spec, "spec", ("systemReservedCPUs", "isolatedCPUs", "hugepages", "mounts",
-                                           "reservations", "kubelet"))
+                                           "reservations", "kubelet", "requests"))
         kw: dict[str, Any] = {}
         if spec.get("systemReservedCPUs") is not None:
             p = "spec.systemReservedCPUs"
@@ -298,7 +318,38 @@ class _Validator:
         kw["reservations"] = tuple(self.reservations(spec.get("reservations")))
         if spec.get("kubelet") is not None:
             kw["kubelet"] = self.kubelet(spec["kubelet"])
-        return NodeProfile(name=name, source=self.source, raw=data, positions=self.positions, **kw)
+        kw["requests"] = tuple(self.requests(spec.get("requests"), kw["reservations"]))
+        return NodeProfile(name=name, source=self.source, raw=data, positions=self.positions, text=text, **kw)
+
+    def requests(self, value, reservations) -> list[RequestEntry]:
+        # one name space with spec.reservations: both are reservations in the same state file
+        seen = {r.name: r.field for r in reservations}
+        base = os.path.dirname(os.path.abspath(self.source)) if not self.source.startswith("<") else os.getcwd()
+        out = []
+        for i, item in enumerate(self.items(value, "spec.requests")):
+            p = f"spec.requests[{i}]"
+            m = self.mapping(item, p, ("name", "file", "spec", "classDir"))
+            if "name" not in m:
+                raise self.err(p, "name is required")
+            name = self.string(m["name"], f"{p}.name")
+            if not _NAME.match(name):
+                raise self.err(f"{p}.name", f"{name!r} is not a valid name (lower-case letters, digits, - _ .)")
+            if name in seen:
+                raise self.err(f"{p}.name", f"{name!r} already defined by {seen[name]}")
+            seen[name] = p
+            if ("file" in m) == ("spec" in m):
+                raise self.err(p, "give exactly one of file (a ResourceRequest YAML) or spec (inline)")
+            file = spec = class_dir = None
+            if "file" in m:
+                file = os.path.join(base, os.path.expanduser(self.string(m["file"], f"{p}.file")))
+            else:
+                spec = m["spec"]
+                if not isinstance(spec, dict):
+                    raise self.err(f"{p}.spec", f"must be a mapping (a ResourceRequest spec), not {_typename(spec)}")
+            if m.get("classDir") is not None:
+                class_dir = os.path.join(base, os.path.expanduser(self.string(m["classDir"], f"{p}.classDir")))
+            out.append(RequestEntry(name=name, file=file, spec=spec, class_dir=class_dir, field=p))
+        return out
 
     def hugepages(self, value) -> list[HugepageEntry]:
         out, seen = [], {}
