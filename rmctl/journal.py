@@ -15,7 +15,7 @@ import os
 import time
 from typing import Any
 
-from rmctl.errors import StateError, UsageError
+from rmctl.errors import AccessDenied, StateError, UsageError
 
 JOURNAL_KIND = "ApplyJournal"
 JOURNAL_VERSION = 1
@@ -39,6 +39,26 @@ def new_entry(report, *, command: str, profile: dict | None = None, fingerprint:
         "rolled_back": [s.to_data() for s in report.rolled_back],
         "undone": None,
     }
+
+
+def check_writable(state_dir: str) -> None:
+    """Raise AccessDenied (exit 6) when no journal could be written under ``state_dir``.
+
+    Called before an apply or undo changes anything: an apply whose journal
+    cannot be written could not be undone.
+    """
+    d = journal_dir(state_dir)
+    p = d
+    while not os.path.exists(p):
+        parent = os.path.dirname(p)
+        if parent == p:
+            break
+        p = parent
+    # root passes os.access on permission bits; a file in the way or a read-only mount still fails here
+    if not os.path.isdir(p) or not os.access(p, os.W_OK | os.X_OK):
+        raise AccessDenied(f"cannot write apply journals under {d}: "
+                           f"{p} is {'not a directory' if not os.path.isdir(p) else 'not writable'}",
+                           hint="run as root or choose another --state-dir (env RMCTL_STATE_DIR)")
 
 
 def entry_path(state_dir: str, entry: dict) -> str:

@@ -59,7 +59,13 @@ def _plan_profile(settings, path: str):
 
 
 def _load_input(path: str):
-    """Return ("plan", dict) for a saved JSON plan, else ("profile", None)."""
+    """Return ("plan", plan data) for a saved JSON plan, else ("profile", None).
+
+    A saved plan is ``rmctl plan -o json`` (a Plan document) or the
+    ``--dry-run -o json`` document of any command that changes the node
+    (``hugepages set``, ``hugepages mount``, ``cpu reserve``, ``request
+    evaluate --reserve``...): those hold the Plan under ``plan``.
+    """
     import json
 
     if path == "-":
@@ -70,14 +76,24 @@ def _load_input(path: str):
     except OSError:
         return "profile", None  # load_profile reports it
     if head.lstrip().startswith("{"):
+        from rmctl.errors import ParseError, UsageError
+
         try:
             doc = json.loads(head)
         except ValueError as e:
-            from rmctl.errors import ParseError
-
             raise ParseError(f"{path}: not valid JSON: {e}") from None
         if isinstance(doc, dict) and doc.get("kind") == "Plan":
             return "plan", doc
+        if isinstance(doc, dict) and "plan" in doc:
+            inner = doc["plan"]
+            if isinstance(inner, dict) and inner.get("kind") == "Plan":
+                return "plan", inner
+            raise UsageError(f"{path}: this {doc.get('kind') or 'JSON'} document holds no plan "
+                             "(nothing would change, or it was not made with --dry-run)",
+                             hint="save the output of the command's --dry-run -o json, or of rmctl plan -o json")
+        raise UsageError(f"{path}: a JSON file that is not an rmctl plan (kind {doc.get('kind')!r})"
+                         if isinstance(doc, dict) else f"{path}: a JSON file that is not an rmctl plan",
+                         hint="give a NodeProfile YAML, or a plan saved with rmctl plan -o json / --dry-run -o json")
     return "profile", None
 
 
@@ -90,21 +106,14 @@ def _txt(v):
 
 
 def _print_plan(settings, pp) -> None:
-    """Print one line per change: field, what, current -> desired, [reboot] (Terraform-like)."""
+    """Print the changes of a profile plan (render.plan.print_plan with the review columns)."""
+    from rmctl.cli.output import console
+    from rmctl.render.plan import print_plan
+
     ch = pp.changes()
-    out = sys.stdout
-    if not ch:
-        out.write(f"profile {pp.profile.name}: no changes; the node matches.\n")
-        return
-    out.write(f"profile {pp.profile.name}: {len(ch)} change(s), in order:\n")
-    width = max(len(i.field) for i in ch)
-    for n, i in enumerate(ch, 1):
-        verb = {"mkdir": "mkdir ", "mount": "mount ", "boot-args": "kernel command line "}.get(i.action.kind, "")
-        reboot = "  [needs a reboot]" if i.reboot else ""
-        out.write(f"  {n}. {i.field:<{width}}  {verb}{i.action.target()}: "
-                  f"{_txt(i.current)} -> {_txt(i.desired)}{reboot}\n")
-    if any(i.reboot for i in ch):
-        out.write("Changes marked [needs a reboot] take effect only after a reboot; apply reports them.\n")
+    print_plan(console(settings), pp.plan(), title=f"profile {pp.profile.name}: {len(ch)} change(s), in order",
+               review=[{"field": i.field, "current": i.current, "desired": i.desired} for i in ch],
+               empty=f"profile {pp.profile.name}: no changes; the node matches.")
 
 
 def _exit_for(report) -> int:
@@ -125,10 +134,11 @@ def _exit_for(report) -> int:
     return int(ExitCode.OK)
 
 
-def _report_data(report, exit_code: int, extra: dict | None = None) -> dict:
+def _report_data(report, exit_code: int, extra: dict | None = None, plan=None) -> dict:
     from rmctl.model.plan import NOT_RUN
+    from rmctl.render.plan import report_data
 
-    d = report.to_data()
+    d = report_data(report, plan=plan)
     d["reboot_required"] = [s.action.describe() for s in report.steps
                             if s.action.reboot and s.status == NOT_RUN]
     d["exit_code"] = exit_code
@@ -139,21 +149,10 @@ def _report_data(report, exit_code: int, extra: dict | None = None) -> dict:
 
 
 def _print_report(settings, report, title: str) -> None:
-    from rich.table import Table
-
     from rmctl.cli.output import console
+    from rmctl.render.plan import print_report
 
-    con = console(settings)
-    t = Table(title=title, title_justify="left")
-    for col in ("#", "status", "action", "detail"):
-        t.add_column(col, overflow="fold")
-    for n, s in enumerate(report.steps, 1):
-        t.add_row(str(n), s.status, s.action.describe(), s.detail)
-    con.print(t)
-    for s in report.rolled_back:
-        con.print(f"rolled back: {s.action.describe()} [{s.status}]")
-    c = report.counts()
-    con.print(", ".join(f"{v} {k}" for k, v in c.items() if v) or "nothing to do")
+    print_report(console(settings), report, title=title)
 
 
 def _write_state(path: str, content: str, previous: str | None, summary: str) -> None:
@@ -204,68 +203,65 @@ def plan_cmd(
 def apply_cmd(
     ctx: typer.Context,
     file: Annotated[str, typer.Option("--file", "-f", metavar="PROFILE|PLAN.json",
-                                      help="NodeProfile YAML, or a plan saved with `rmctl plan -o json`.")],
+                                      help="NodeProfile YAML, or a plan saved with `rmctl plan -o json` "
+                                           "or any command's `--dry-run -o json`.")],
     output: Output = Format.table,
     dry_run: DryRun = False,
     no_rollback: Annotated[bool, typer.Option("--no-rollback", help="On a failure keep what was already changed.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Apply a saved plan even if the node changed since it was made.")] = False,
 ):
-    from rmctl.errors import StalePlanError
     from rmctl.execute.executor import apply
     from rmctl.model.plan import Plan
 
     settings = ctx.obj
     f = fmt(output)
     kind, doc = _load_input(file)
-    profile_doc = None
-    if kind == "plan":
-        plan = Plan.from_data(doc)
-        node = settings.node()
-        if not dry_run:
-            settings.require_live("apply a plan")
-        host = _host(settings)
-        stale = _stale_reasons(plan, node, host)
-        if stale and not force:
-            raise StalePlanError("the saved plan is stale: " + "; ".join(stale[:3]),
-                                 hint="make a new plan with `rmctl plan -f PROFILE -o json`, or apply with --force",
-                                 details={"reasons": stale})
-        if stale and force:
-            plan = _without_expects(plan)
-        if dry_run:
-            _emit_plan_only(settings, plan, f)
-            return
-        source = f"plan {file}"
-    else:
-        pp = _plan_profile(settings, file)
-        if dry_run:
+    saved = Plan.from_data(doc) if kind == "plan" else None
+    if dry_run:
+        # never reaches the executor, never takes the lock, writes nothing
+        if saved is not None:
+            _emit_plan_only(settings, _checked(settings, saved, force), f, title=f"plan {file} (dry run: nothing changed)")
+        else:
+            pp = _plan_profile(settings, file)
             if f == "table":
                 _print_plan(settings, pp)
             else:
                 from rmctl.cli.output import emit
 
                 emit("Plan", pp.to_data(), f)
-            return
-        settings.require_live("apply a profile")
-        host = _host(settings)
-        plan = pp.plan(only_changes=False)  # unchanged steps are reported as such
-        profile_doc = pp.profile.raw
-        source = f"profile {file}"
-    with _state_lock(settings, plan, "rmctl apply"):
-        report = apply(plan, host, rollback=not no_rollback)
-    code = _exit_for(report)
+        return
+    settings.require_live("apply a plan" if saved is not None else "apply a profile")
     from rmctl import journal
 
-    entry = journal.new_entry(report, command="apply", profile=profile_doc,
-                              fingerprint=plan.fingerprint, source=source)
-    path = journal.entry_path(settings.state_dir, entry)
-    _write_state(path, journal.dumps(entry), None, f"journal of apply {entry['id']}")
+    # Before anything changes: the state dir (journal, reservations) must be
+    # writable (exit 6), and the state lock is held from planning to the
+    # journal, so a concurrent apply, cpu reserve or request --reserve waits
+    # (or times out, exit 5) instead of interleaving.
+    journal.check_writable(settings.state_dir)
+    host = _host(settings)
+    profile_doc = None
+    with _state_lock(settings, saved, "rmctl apply"):
+        if saved is not None:
+            plan = _undoable(_checked(settings, saved, force), host)
+            source = f"plan {file}"
+        else:
+            pp = _plan_profile(settings, file)
+            plan = pp.plan(only_changes=False)  # unchanged steps are reported as such
+            profile_doc = pp.profile.raw
+            source = f"profile {file}"
+        report = apply(plan, host, rollback=not no_rollback)
+        code = _exit_for(report)
+        entry = journal.new_entry(report, command="apply", profile=profile_doc,
+                                  fingerprint=plan.fingerprint, source=source)
+        path = journal.entry_path(settings.state_dir, entry)
+        _write_state(path, journal.dumps(entry), None, f"journal of apply {entry['id']}")
     if f == "table":
         _print_report(settings, report, f"apply {source}")
         sys.stdout.write(f"journal: {path}\n")
     else:
         from rmctl.cli.output import emit
 
-        emit("ApplyReport", _report_data(report, code, {"journal": path}), f)
+        emit("ApplyReport", _report_data(report, code, {"journal": path}, plan=plan), f)
     if code:
         failed = [s for s in report.steps if s.status in ("failed", "stale")]
         if failed:
@@ -275,16 +271,70 @@ def apply_cmd(
         raise typer.Exit(code)
 
 
+def _checked(settings, plan, force: bool):
+    """Return the saved ``plan`` if it is fresh for this node; StalePlanError (5) unless ``force``."""
+    from rmctl.errors import StalePlanError
+
+    stale = _stale_reasons(plan, settings.node(), _host(settings))
+    if stale and not force:
+        raise StalePlanError("the saved plan is stale: " + "; ".join(stale[:3]),
+                             hint="make a new plan (rmctl plan -f PROFILE -o json, or the command's "
+                                  "--dry-run -o json), or apply with --force",
+                             details={"reasons": stale})
+    return _without_expects(plan) if stale else plan
+
+
+def _undoable(plan, host):
+    """Return ``plan`` with each state-file ReplaceFile turned into a StateReplace that keeps the old text.
+
+    Plans saved from ``cpu reserve --dry-run`` and friends replace the
+    state by digest only; applied as they are, ``rmctl undo`` could not put
+    the old text back.  Read under the lock, the text that matches the
+    digest the plan expects is the one it replaces: recording it changes
+    nothing about what is written, and makes the step undoable.
+    """
+    import dataclasses
+
+    from rmctl.model.plan import ReplaceFile
+    from rmctl.model.profile_actions import StateReplace, sha256
+
+    acts = []
+    for a in plan.actions:
+        if type(a) is ReplaceFile:
+            text = host.read_text(a.path)
+            if (text is None and a.expect_sha256 is None) or (text is not None and sha256(text) == a.expect_sha256):
+                a = StateReplace(path=a.path, content=a.content, summary=a.summary, previous=text,
+                                 expect_sha256=a.expect_sha256)
+        acts.append(a)
+    return dataclasses.replace(plan, actions=acts) if dataclasses.is_dataclass(plan) else \
+        type(plan)(actions=acts, fingerprint=plan.fingerprint, command=plan.command, notes=plan.notes)
+
+
 def _state_lock(settings, plan, command: str):
-    """Return the reservations-state lock when ``plan`` changes that file, else a no-op context."""
+    """Return a context holding the state lock of --state-dir (and of any other state file ``plan`` replaces).
+
+    The lock needs a writable state dir: AccessDenied (exit 6) otherwise,
+    before anything is changed.
+    """
     import contextlib
+    import os
 
-    from rmctl.ledger import Ledger
+    from rmctl.ledger import STATE_FILE, Ledger
 
-    lg = Ledger(settings.state_dir, lock_timeout=settings.lock_timeout, command=command)
-    if any(getattr(a, "path", None) == lg.path for a in plan.actions):
-        return lg.locked()
-    return contextlib.nullcontext()
+    dirs = [os.path.abspath(settings.state_dir)]
+    for a in (plan.actions if plan is not None else []):
+        path = getattr(a, "path", None)
+        if a.kind in ("replace-file", "replace-state", "remove-file") and path \
+                and os.path.basename(path) == STATE_FILE and os.path.dirname(os.path.abspath(path)) not in dirs:
+            dirs.append(os.path.dirname(os.path.abspath(path)))
+    stack = contextlib.ExitStack()
+    try:
+        for d in sorted(dirs):  # one order for every process: no lock-order deadlock
+            stack.enter_context(Ledger(d, lock_timeout=settings.lock_timeout, command=command).locked())
+    except BaseException:
+        stack.close()
+        raise
+    return stack
 
 
 def _stale_reasons(plan, node, host) -> list[str]:
@@ -315,19 +365,17 @@ def _without_expects(plan):
     return type(plan)(actions=acts, fingerprint=plan.fingerprint, command=plan.command, notes=plan.notes)
 
 
-def _emit_plan_only(settings, plan, f: str) -> None:
+def _emit_plan_only(settings, plan, f: str, *, title: str = "Plan (dry run: nothing changed)") -> None:
     if f == "table":
         from rmctl.cli.output import console
+        from rmctl.render.plan import print_plan
 
-        con = console(settings)
-        for n, a in enumerate(plan.actions, 1):
-            con.print(f"{n}. {a.describe()}")
-        if not plan.actions:
-            con.print("no changes")
+        print_plan(console(settings), plan, title=title)
     else:
         from rmctl.cli.output import emit
+        from rmctl.render.plan import plan_data
 
-        emit("Plan", plan.to_data(), f)
+        emit("Plan", plan_data(plan), f)
 
 
 @handle_errors
@@ -355,21 +403,29 @@ def undo_cmd(
     path, entry = found
     plan = Plan(actions=journal.undo_actions(entry), command="undo")
     if dry_run:
-        _emit_plan_only(settings, plan, f)
+        _emit_plan_only(settings, plan, f, title=f"undo apply {entry['id']} (dry run: nothing changed)")
         return
     settings.require_live("undo an apply")
+    journal.check_writable(settings.state_dir)
     with _state_lock(settings, plan, "rmctl undo"):
+        # read again under the lock: a concurrent undo may have done it already
+        again = journal.last_undoable(settings.state_dir)
+        if again is None or again[0] != path:
+            from rmctl.errors import ConflictError
+
+            raise ConflictError(f"journal {entry['id']} changed while waiting for the state lock "
+                                "(another undo or apply ran)", hint="run rmctl undo again")
         report = apply(plan, _host(settings), rollback=False)
-    code = _exit_for(report)
-    if code == 0:
-        _write_state(path, journal.dumps(journal.mark_undone(entry, report)), _read(path),
-                     f"journal {entry['id']} undone")
+        code = _exit_for(report)
+        if code == 0:
+            _write_state(path, journal.dumps(journal.mark_undone(entry, report)), _read(path),
+                         f"journal {entry['id']} undone")
     if f == "table":
         _print_report(settings, report, f"undo apply {entry['id']}")
     else:
         from rmctl.cli.output import emit
 
-        emit("UndoReport", _report_data(report, code, {"journal": path}), f)
+        emit("UndoReport", _report_data(report, code, {"journal": path}, plan=plan), f)
     if code:
         sys.stderr.write("rmctl: error: undo did not complete; the journal stays pending\n")
         raise typer.Exit(code)

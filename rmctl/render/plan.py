@@ -47,11 +47,69 @@ def plan_text(plan: Plan | None, *, title: str = "plan (dry run, nothing changed
     return "\n".join(lines) + "\n"
 
 
-def print_plan(con, plan: Plan, *, title: str = "Plan (dry run: nothing changed)") -> None:
-    """Print the actions of a plan, numbered: what, where, to which value, what was seen."""
+_VERBS = {"mkdir": "mkdir ", "mount": "mount ", "boot-args": "kernel command line "}
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, (list, tuple)):
+        return " ".join(str(x) for x in v)
+    return str(v)
+
+
+def review_rows(plan: Plan, review: list[dict] | None = None) -> list[dict]:
+    """Return one row per action: n, field, kind, target, current, desired, reboot.
+
+    ``review`` (optional, one dict per action) gives the profile field and
+    the current/desired values a planner read; without it ``current`` is
+    what the action expects to find (its ``expected()``) and ``desired``
+    its target value.
+    """
+    rows = []
+    for i, a in enumerate(plan.actions):
+        r = review[i] if review is not None and i < len(review) else {}
+        exp = a.expected()
+        rows.append({"n": i + 1, "field": r.get("field", ""), "kind": a.kind, "target": a.target(),
+                     "current": _cell(r["current"]) if "current" in r else ("" if exp is None else _cell(exp)),
+                     "desired": _cell(r["desired"]) if "desired" in r else _cell(a.desired()),
+                     "reboot": bool(a.reboot)})
+    return rows
+
+
+def print_plan(con, plan: Plan, *, title: str = "Plan (dry run: nothing changed)",
+               review: list[dict] | None = None, empty: str | None = None) -> None:
+    """Print the actions of a plan, numbered: what, where, to which value, what was seen.
+
+    With ``review`` (see :func:`review_rows`: profile plans) the table shows
+    the profile field of each action and ``current -> desired``; actions
+    that need a reboot are marked ``[needs a reboot]``.  ``empty`` replaces
+    the "nothing to do" line.
+    """
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
+    if review is not None:
+        # one line per action, never wrapped (Terraform's plan reads this way; long
+        # state paths and CPU lists stay greppable on a pipe)
+        if not plan.actions:
+            con.print(escape(empty or f"{title}: nothing to do"), soft_wrap=True)
+        else:
+            con.print(f"[bold]{escape(title)}:[/bold]", soft_wrap=True)
+            rows = review_rows(plan, review)
+            width = max(len(r["field"]) for r in rows)
+            for r in rows:
+                verb = _VERBS.get(r["kind"], "")
+                reboot = "  [yellow]\\[needs a reboot][/yellow]" if r["reboot"] else ""
+                con.print(f"  {r['n']}. {escape(r['field']):<{width}}  {verb}{escape(r['target'])}: "
+                          f"{escape(r['current'])} -> {escape(r['desired'])}{reboot}", soft_wrap=True)
+        for note in plan.notes:
+            con.print(f"note: {escape(note)}", soft_wrap=True)
+        if any(a.reboot for a in plan.actions):
+            con.print("[yellow]Changes marked \\[needs a reboot] take effect only after a reboot; "
+                      "apply reports them.[/yellow]", soft_wrap=True)
+        return
     if not plan.actions:
         con.print(f"[bold]{title}[/bold]: nothing to do")
     else:
