@@ -97,7 +97,14 @@ def validate_classes(ctx: typer.Context,
         load(class_dir)  # a named directory must exist
     checked = []
     for p in paths:
-        for c in load_file(p):
+        found = load_file(p)
+        if not found and files:
+            # a file named on the command line that holds no class is a mistake, not "all valid"
+            from rmctl.resources.yamlio import InputError
+
+            raise InputError(f"{p}: no ResourceClass document",
+                             hint="a class file holds apiVersion, kind: ResourceClass, metadata and spec")
+        for c in found:
             checked.append({"file": p, "name": c.name, "selectors": len(c.selectors)})
     if fmt(output) != "table":
         from rmctl.cli.output import emit

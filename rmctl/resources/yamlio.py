@@ -54,6 +54,10 @@ def _construct_mapping(loader, node):
             hash(key)
         except TypeError:
             raise yaml.constructor.ConstructorError(None, None, "unhashable key", knode.start_mark)
+        if key in d:
+            # YAML 1.2 says keys are unique; PyYAML keeps the last silently, so a
+            # second 'metadata:' or 'selectors:' would hide the first (the profile loader refuses it too)
+            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} given twice", knode.start_mark)
         d[key] = loader.construct_object(vnode, deep=True)
         d.key_marks[key] = _m(knode)
     return d
@@ -84,6 +88,10 @@ def load_documents(text: str, filename: str) -> list[Any]:
                          hint="class and request files hold plain YAML data and CEL strings only") from None
     except yaml.YAMLError as e:
         raise InputError(f"{filename}: malformed YAML: {e}") from None
+    except RecursionError:
+        # PyYAML composes and constructs recursively: [[[[...]]]] thousands deep, or an alias to itself
+        raise InputError(f"{filename}: YAML nested too deeply",
+                         hint="class and request files hold plain YAML data and CEL strings only") from None
     return docs
 
 
