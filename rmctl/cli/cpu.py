@@ -25,17 +25,53 @@ def register(app) -> None:
     app.add_typer(cpu_app, name="cpu")
 
 
+# -- completion of live values (rmctl.cli.complete: one file or directory per <Tab>) --------------
+def _complete_reservation(ctx: typer.Context, incomplete: str) -> List[str]:
+    from rmctl.cli.complete import complete_reservations
+
+    return complete_reservations(ctx, incomplete)
+
+
+def _complete_numa(ctx: typer.Context, incomplete: str) -> List[str]:
+    from rmctl.cli.complete import complete_numa_nodes
+
+    return complete_numa_nodes(ctx, incomplete)
+
+
+def _complete_pci(ctx: typer.Context, incomplete: str) -> List[str]:
+    from rmctl.cli.complete import complete_pci_addresses
+
+    return complete_pci_addresses(ctx, incomplete)
+
+
+#: the kubelet CPU Manager policy options --option takes (rmctl.planning.cpus.parse_options)
+_OPTION_NAMES = ("full-pcpus-only", "distribute-cpus-across-numa", "align-by-socket",
+                 "distribute-cpus-across-cores", "prefer-align-cpus-by-uncorecache")
+
+
+def _complete_option(incomplete: str) -> List[str]:
+    return [o for o in _OPTION_NAMES if o.startswith(incomplete)]
+
+
+def _complete_partition(incomplete: str) -> List[str]:
+    return [p for p in ("isolated", "root") if p.startswith(incomplete)]
+
+
+ReservationName = Annotated[str, typer.Argument(help="Reservation name.", autocompletion=_complete_reservation)]
+
+
 # -- shared options --------------------------------------------------------------------
 Count = Annotated[Optional[int], typer.Option("--count", "-n", help="How many CPUs.")]
 Cpus = Annotated[Optional[str], typer.Option("--cpus", help="Exactly these CPUs (kernel list syntax, e.g. 2-3,8).")]
-Numa = Annotated[Optional[int], typer.Option("--numa", help="Only CPUs of this NUMA node.")]
+Numa = Annotated[Optional[int], typer.Option("--numa", help="Only CPUs of this NUMA node.",
+                                             autocompletion=_complete_numa)]
 Socket = Annotated[Optional[int], typer.Option("--socket", help="Only CPUs of this socket (physical package id).")]
-Near = Annotated[Optional[str], typer.Option("--near", metavar="PCI_ADDRESS",
+Near = Annotated[Optional[str], typer.Option("--near", metavar="PCI_ADDRESS", autocompletion=_complete_pci,
                                              help="Only CPUs local to this PCI device (its NUMA node, or its local_cpulist).")]
 From = Annotated[Optional[str], typer.Option("--from", metavar="CPULIST", help="Choose only among these CPUs.")]
 PreferNuma = Annotated[Optional[str], typer.Option("--prefer-numa", metavar="NODES",
                                                    help="Soft NUMA affinity (the Topology Manager's): these nodes first, the rest elsewhere.")]
-Opt = Annotated[Optional[List[str]], typer.Option("--option", metavar="NAME[=VALUE]",
+Opt = Annotated[Optional[List[str]], typer.Option("--option", metavar="NAME[=VALUE]", autocompletion=_complete_option,
                                                   help="kubelet CPU Manager policy option: full-pcpus-only, distribute-cpus-across-numa, "
                                                        "align-by-socket, distribute-cpus-across-cores, prefer-align-cpus-by-uncorecache.")]
 
@@ -81,33 +117,34 @@ def _constraints(settings, node, kube, *, numa, socket, near, from_, prefer_numa
 
 
 def _near(root, kube, address: str):
-    """Return (address, CPUs local to the PCI device): its NUMA node's, else local_cpulist."""
-    import re
+    """Return (address, CPUs local to the PCI device): its NUMA node's, else its local CPUs.
+
+    The device is read by the devices model (rmctl.discovery.pci.read_device,
+    the same reading as ``rmctl devices show``); the kernel's numa_node -1
+    means unknown, and then local_cpulist (or the local_cpus mask) decides.
+    """
+    import difflib
 
     from rmctl.cpuset import CpuSet
     from rmctl.discovery import paths
-    from rmctl.errors import ParseError, UsageError
+    from rmctl.discovery.pci import read_device
+    from rmctl.errors import UsageError
+    from rmctl.model.pci import PciAddress
 
-    addr = address.strip().lower()
-    if re.fullmatch(r"[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]", addr):
-        addr = "0000:" + addr
-    if not re.fullmatch(r"[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]", addr):
-        raise UsageError(f"bad PCI address {address!r}", hint="use DDDD:BB:DD.F, e.g. 0000:3b:00.0")
-    if not root.exists(paths.pci_device(addr)):
-        raise UsageError(f"no PCI device {addr}", hint="see rmctl devices list")
-    node = root.read_int(paths.pci_file(addr, "numa_node"))
-    if node is not None and node >= 0 and node in kube.by_node:
-        return addr, CpuSet(kube.by_node[node])
-    text = root.read(paths.pci_file(addr, "local_cpulist"))
-    try:
-        if text is not None:
-            return addr, CpuSet.parse(text) & CpuSet(kube.details)
-        mask = root.read(paths.pci_file(addr, "local_cpus"))
-        if mask is not None:
-            return addr, CpuSet.parse_mask(mask) & CpuSet(kube.details)
-    except ParseError:
-        pass
-    return addr, CpuSet(kube.details)
+    addr = PciAddress.parse(address)
+    name = str(addr)
+    dev = read_device(root, name, addr, []) if root.exists(paths.pci_device(name)) else None
+    if dev is None:
+        known = root.listdir(paths.SYS_PCI_DEVICES)
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        raise UsageError(f"no PCI device {name}",
+                         hint=("did you mean " + ", ".join(close) + "?") if close else "see rmctl devices list")
+    online = CpuSet(kube.details)
+    if dev.numa_node is not None and dev.numa_node in kube.by_node:
+        return name, CpuSet(kube.by_node[dev.numa_node])
+    if dev.local_cpus is not None and dev.local_cpus & online:
+        return name, dev.local_cpus & online
+    return name, online
 
 
 def _print_plan(plan) -> None:
@@ -181,11 +218,27 @@ def reserve(
         return
     import sys
 
-    nodes = ",".join(str(n) for n in rec["nodes"]) or "-"
-    verb = "would reserve" if dry_run else "reserved"
-    sys.stdout.write(f"{verb} {name}: CPUs {rec['cpus']} (NUMA {nodes})\n")
+    sys.stdout.write(_reserve_line(node.topology, rec, dry_run) + "\n")
     if dry_run:
         _print_plan(txn.plan)
+
+
+def _reserve_line(topo, rec, dry_run) -> str:
+    """Return `cpu reserve`'s human line: count, cpulist, NUMA nodes, sockets, cores, owner."""
+    from rmctl.cpuset import CpuSet
+
+    cpus = CpuSet.parse(rec["cpus"])
+    nodes = ",".join(str(n) for n in rec["nodes"]) or "-"
+    # sockets by the kernel's physical_package_id, as --socket takes them
+    pkgs = sorted({topo.cpus[c].package_id if topo.cpus[c].package_id is not None else topo.cpus[c].package
+                   for c in cpus if c in topo.cpus and topo.cpus[c].package is not None})
+    cores = {(topo.cpus[c].package, topo.cpus[c].core) for c in cpus if c in topo.cpus}
+    owner = rec.get("owner")
+    who = f"; owner PID {owner['pid']} ({owner.get('command') or '?'})" if owner else ""
+    return (f"{'would reserve' if dry_run else 'reserved'} {rec['name']}: {len(cpus)} CPU{'s' if len(cpus) != 1 else ''} "
+            f"{rec['cpus']} on NUMA node{'s' if len(rec['nodes']) != 1 else ''} {nodes}, "
+            f"socket{'s' if len(pkgs) != 1 else ''} {','.join(map(str, pkgs)) or '-'}, "
+            f"{len(cores)} core{'s' if len(cores) != 1 else ''}{who}")
 
 
 # -- release ----------------------------------------------------------------------------------
@@ -193,7 +246,7 @@ def reserve(
 @handle_errors
 def release(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Reservation name.")],
+    name: ReservationName,
     dry_run: DryRun = False,
     output: Output = Format.table,
 ):
@@ -263,32 +316,64 @@ def list_(
 
         emit("CpuList", data, f)
         return
-    from rich.table import Table
-
     from rmctl.cli.output import console
 
-    con = console(settings)
-    t = Table(title="reservations", show_lines=False)
-    for col in ("name", "cpus", "numa", "owner", "age", "cgroup"):
-        t.add_column(col)
-    for v in views:
-        owner = v.get("owner")
-        t.add_row(v["name"], v["cpus"], ",".join(map(str, v.get("nodes") or [])) or "-",
-                  f"{owner['pid']} ({owner.get('command', '')[:30]})" if owner else "-",
-                  _age(v["age_seconds"]), (v.get("cgroup") or {}).get("path") or "-")
-    con.print(t)
-    by_state: dict[str, list[int]] = {}
-    for c in cpus:
-        key = c["state"] if c["state"] != "reserved" else f"reserved by {c['reservation']}"
-        by_state.setdefault(key, []).append(c["id"])
-    t2 = Table(title="CPUs")
-    t2.add_column("state")
-    t2.add_column("cpus")
+    alive = (lambda o: rsv.owner_alive(settings.root, o)) if settings.root.is_live else None
+    for t in _list_tables(views, cpus, alive):
+        console(settings).print(t)
+
+
+#: order of the CPU states in the table: what is taken first, free last
+_STATE_ORDER = {"system": 0, "reserved": 1, "isolated": 2, "not-allowed": 3, "offline": 4, "free": 5}
+
+
+def _list_tables(views, cpus, alive=None):
+    """Return the rich tables of `cpu list`: reservations, then CPUs grouped by state as ranges.
+
+    A 256-CPU node stays a handful of rows: one per state (one per
+    reservation), each with its count, cpulist and NUMA nodes.  ``alive``
+    (live roots only) marks owners that are gone (reconcile drops them).
+    """
+    from rich.table import Table
+
     from rmctl.cpuset import CpuSet
 
-    for key in sorted(by_state):
-        t2.add_row(key, CpuSet(by_state[key]).to_list())
-    con.print(t2)
+    t = Table(title=f"reservations ({len(views)})", title_justify="left") if views else "no reservations"
+    for col in ("name", "cpus", "count", "numa", "owner", "age", "cgroup"):
+        if views:
+            t.add_column(col, justify="right" if col == "count" else "left")
+    for v in views:
+        owner = v.get("owner")
+        who = "-"
+        if owner:
+            who = f"{owner['pid']} {(owner.get('command') or '')[:24]}".rstrip()
+            if alive is not None and not alive(owner):
+                who += " (gone)"
+        cg = v.get("cgroup") or {}
+        where = "-"
+        if cg.get("path"):
+            where = f"{cg['path']} (v{cg.get('version')}{', ' + cg['partition'] if cg.get('partition') else ''})"
+        t.add_row(v["name"], v["cpus"] or "-", str(len(CpuSet.parse(v["cpus"] or ""))),
+                  ",".join(map(str, v.get("nodes") or [])) or "-", who, _age(v["age_seconds"]), where)
+    groups: dict[tuple, list[dict]] = {}
+    for c in cpus:
+        key = (_STATE_ORDER.get(c["state"], 9), c["state"], c.get("reservation") or "")
+        groups.setdefault(key, []).append(c)
+    t2 = Table(title=f"CPUs ({len(cpus)}): " + ", ".join(
+        f"{sum(len(m) for k, m in groups.items() if k[1] == st)} {st}"
+        for st in sorted({k[1] for k in groups}, key=lambda s: _STATE_ORDER.get(s, 9))), title_justify="left")
+    for col in ("state", "count", "cpus", "numa"):
+        t2.add_column(col, justify="right" if col == "count" else "left")
+    for key in sorted(groups):
+        members = groups[key]
+        label = f"reserved by {key[2]}" if key[1] == "reserved" else key[1]
+        isolated = [c["id"] for c in members if c.get("isolated")] if key[1] != "isolated" else []
+        if isolated:
+            label += f" (isolated: {CpuSet(isolated).to_list()})"
+        nodes = sorted({c["node"] for c in members if c.get("node") is not None})
+        t2.add_row(label, str(len(members)), CpuSet(c["id"] for c in members).to_list(),
+                   CpuSet(nodes).to_list() if nodes else "-")
+    return [t, t2]
 
 
 def _age(seconds: int) -> str:
@@ -329,12 +414,32 @@ def reconcile(
         remaining = [rsv.reservation_view(txn.state["reservations"][n]) for n in sorted(txn.state["reservations"])]
     data = {"dropped": [rsv.reservation_view(r) for r in report["dropped"]], "problems": report["problems"],
             "reservations": remaining, "dry_run": dry_run}
-    lines = [f"{'would drop' if dry_run else 'dropped'} {r['name']} (owner PID {r['owner']['pid']} is gone)"
-             for r in report["dropped"]]
-    for p in report["problems"]:
-        what = p["name"] or "system CPUs"
-        lines.append(f"problem: {what} holds offline/missing CPUs {p.get('offline') or ''}{p.get('missing') or ''}".rstrip())
-    _done("CpuReconcile", data, output, txn, dry_run, "\n".join(lines) or "nothing to reconcile")
+    lines = _reconcile_lines(report, remaining, dry_run)
+    _done("CpuReconcile", data, output, txn, dry_run, "\n".join(lines))
+
+
+def _reconcile_lines(report, remaining, dry_run) -> list[str]:
+    """Return the human report of `cpu reconcile`: a summary line, then one line per change or problem."""
+    dropped, problems = report["dropped"], report["problems"]
+    kept = len(remaining)
+    head = (f"reconcile: {len(dropped) + kept} reservation(s) checked, "
+            f"{len(dropped)} {'to drop' if dry_run else 'dropped'}, {len(problems)} problem(s)")
+    lines = [head]
+    for r in dropped:
+        o = r.get("owner") or {}
+        lines.append(f"  {'would drop' if dry_run else 'dropped'} {r['name']}: CPUs {r['cpus']} "
+                     f"(owner PID {o.get('pid')} {o.get('command') or ''} is gone)".replace("  is", " is"))
+    for p in problems:
+        what = f"reservation {p['name']}" if p["name"] else "the system CPUs"
+        parts = [f"offline CPUs {p['offline']}" if p.get("offline") else "",
+                 f"missing CPUs {p['missing']}" if p.get("missing") else ""]
+        held = " and ".join(x for x in parts if x)
+        fix = (f"release it and reserve again (rmctl cpu release {p['name']})" if p["name"]
+               else "set them again (rmctl cpu reserve-system)")
+        lines.append(f"  problem: {what} holds {held}: {fix}")
+    if not dropped and not problems:
+        lines.append("  nothing to do: every owner is alive and every reserved CPU is online")
+    return lines
 
 
 # -- reserve-system ------------------------------------------------------------------------------------
@@ -400,7 +505,7 @@ def _check_may_signal(settings, pid: int) -> None:
 def pin(
     ctx: typer.Context,
     pid: Annotated[int, typer.Argument(help="Process to pin (every thread).")],
-    reservation: Annotated[Optional[str], typer.Option("--reservation", "-r", help="Pin to this reservation's CPUs.")] = None,
+    reservation: Annotated[Optional[str], typer.Option("--reservation", "-r", help="Pin to this reservation's CPUs.", autocompletion=_complete_reservation)] = None,
     cpus: Cpus = None,
     dry_run: DryRun = False,
     output: Output = Format.table,
@@ -428,7 +533,10 @@ def pin(
             raise UsageError(f"--cpus {cpus}: {'no CPU' if not want else f'CPUs {bad} are not online'}")
         target = want.to_list()
     _check_may_signal(settings, pid)
-    plan = Plan(actions=[SetAffinity(pid=pid, cpus=target)], command=f"cpu pin {pid}")
+    from rmctl import reservations as rsv
+
+    plan = Plan(actions=[SetAffinity(pid=pid, cpus=target)], fingerprint=rsv.fingerprint(node),
+                command=f"cpu pin {pid}")
     report = None
     if not dry_run:
         report = apply(plan, LiveHost())
@@ -459,7 +567,7 @@ def pin(
 def run(
     ctx: typer.Context,
     command: Annotated[Optional[List[str]], typer.Argument(help="The command and its arguments, after --.")] = None,
-    reservation: Annotated[Optional[str], typer.Option("--reservation", "-r", help="Run on this reservation's CPUs.")] = None,
+    reservation: Annotated[Optional[str], typer.Option("--reservation", "-r", help="Run on this reservation's CPUs.", autocompletion=_complete_reservation)] = None,
     count: Count = None,
     numa: Numa = None,
     socket: Socket = None,
@@ -468,11 +576,14 @@ def run(
     option: Opt = None,
     membind: Annotated[bool, typer.Option("--membind", help="Bind memory to the reservation's NUMA nodes.")] = False,
     dry_run: DryRun = False,
+    output: Output = Format.table,
 ):
     """Run a command pinned to a reservation (or to CPUs reserved for it, released when it ends).
 
     The command gets RMCTL_CPUS (and RMCTL_RESERVATION) in its environment;
-    signals are forwarded; rmctl exits with the command's status.
+    signals are forwarded; rmctl exits with the command's status.  -o
+    json|yaml applies to the --dry-run plan and to rmctl's own errors; the
+    command's output is its own.
     """
     import os
     import signal
@@ -522,7 +633,15 @@ def run(
     pin_self = SetAffinity(pid=me, cpus=target)
     bind = MemBind(nodes=CpuSet.parse(mems).to_list()) if membind else None
     if dry_run:
-        plan = Plan(actions=plan_actions + [pin_self] + ([bind] if bind else []), command="cpu run")
+        plan = Plan(actions=plan_actions + [pin_self] + ([bind] if bind else []),
+                    fingerprint=rsv.fingerprint(node), command="cpu run")
+        if fmt(output) != "table":
+            from rmctl.cli.output import emit
+
+            emit("CpuRun", {"command": argv, "cpus": CpuSet.parse(target).to_list(), "reservation": name,
+                            "temporary": temp_name is not None, "membind": mems if membind else None,
+                            "dry_run": True, "plan": plan.to_data()}, fmt(output))
+            return
         _print_plan(plan)
         sys.stdout.write(f"  - run {' '.join(argv)} on CPUs {target} (it inherits the affinity), "
                          f"then release {temp_name or 'nothing'}\n")
@@ -575,8 +694,9 @@ def run(
 @handle_errors
 def cpuset(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Reservation name.")],
-    partition: Annotated[Optional[str], typer.Option("--partition", help="Make the cgroup a cpuset partition (v2): isolated or root.")] = None,
+    name: ReservationName,
+    partition: Annotated[Optional[str], typer.Option("--partition", autocompletion=_complete_partition,
+                                                                              help="Make the cgroup a cpuset partition (v2): isolated or root.")] = None,
     move: Annotated[Optional[int], typer.Option("--move", metavar="PID", help="Move this process into the cgroup.")] = None,
     parent: Annotated[Optional[str], typer.Option("--parent", metavar="CGROUP",
                                                   help="Make the cgroup below this one (relative to the cpuset mount, e.g. rmctl.slice); default: the mount's root.")] = None,
