@@ -70,7 +70,8 @@ class Root:
                 # A snapshot directory may hold one top folder with sys/ inside.
                 base = _single_top_folder(spec) or spec
             root = cls(base, spec=spec, record=record)
-        elif _is_tarball(spec):
+        elif os.path.isfile(spec) and _is_tarball(spec):
+            # regular files only: sniffing a FIFO (or a tty, /proc/self/fd/0) blocks forever
             base = unpack_snapshot(spec)
             root = cls(base, spec=spec, kind="tarball", record=record)
         else:
