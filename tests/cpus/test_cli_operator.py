@@ -178,3 +178,24 @@ def test_completion_of_reservation_names_and_values(tmp_path):
     assert complete(f"rmctl {st} cpu run --reservation ") == ["db", "web"]
     assert complete("rmctl cpu reserve a --option align") == ["align-by-socket"]
     assert complete("rmctl cpu cpuset a --partition i") == ["isolated"]
+
+
+def test_cpus_outside_the_allowed_set_are_never_handed_out(run_cli, tmp_path):
+    """Issue 3: CPUs outside this process's allowed set (proc/self/status Cpus_allowed_list) stay out."""
+    root = synth.build(tmp_path / "root", sockets=2, cores=4, threads=1)
+    os.makedirs(os.path.join(root, "proc/self"), exist_ok=True)
+    with open(os.path.join(root, "proc/self/status"), "w") as f:
+        f.write("Name:\trmctl\nCpus_allowed_list:\t4-7\n")
+    st = str(tmp_path / "st")
+
+    def run(*a):
+        return run_cli("--root", root, "--state-dir", st, *a)
+
+    code, out, err = run("cpu", "reserve", "a", "--count", "2", "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["reservation"]["cpus"] == "4-5"
+    assert run("cpu", "reserve", "b", "--count", "3")[0] == 4
+    assert run("cpu", "reserve", "c", "--cpus", "1")[0] == 2
+    code, out, _ = run("cpu", "list", "-o", "json")
+    states = {c["id"]: c["state"] for c in json.loads(out)["cpus"]}
+    assert [states[c] for c in range(8)] == ["not-allowed"] * 4 + ["reserved"] * 2 + ["free"] * 2
