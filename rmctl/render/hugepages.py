@@ -74,7 +74,8 @@ def print_show(con, data: dict) -> None:
     else:
         from rich import box
 
-        t = Table(title="Hugepage pools", title_justify="left", box=box.SIMPLE_HEAD)
+        t = Table(title="Hugepage pools", title_justify="left", box=box.SIMPLE_HEAD,
+                  show_edge=False)  # 9 columns fit 80 (no blank edge columns)
         for col in ("size", "node", "total", "free", "resv", "surplus", "overcommit", "in use", "obtainable"):
             t.add_column(col, justify="right")
         rows = list(data["pools"])
