@@ -28,7 +28,7 @@ def test_output_option_is_the_same_everywhere():
             assert sorted(p.opts) == ["--output", "-o"], name
             assert list(p.type.choices) == ["table", "json", "yaml"], name
             # exports print Kubernetes objects, which people read as YAML
-            want = "yaml" if name.startswith("export ") else "table"
+            want = "yaml" if name in ("export kubelet-config", "export resourceslice") else "table"
             assert getattr(p.default, "value", p.default) == want, name
 
 
