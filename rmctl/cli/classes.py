@@ -47,7 +47,10 @@ def register(app: typer.Typer) -> None:
 
 @handle_errors
 def list_classes(ctx: typer.Context, class_dir: ClassDir = None, output: Output = Format.table):
-    """List the classes: built-ins and those in the class directory."""
+    """List the classes: built-ins and those in the class directory.
+
+    Example: rmctl class list --class-dir ./classes
+    """
     classes = sorted(load(class_dir).values(), key=lambda c: c.name)
     if fmt(output) != "table":
         from rmctl.cli.output import emit
@@ -89,7 +92,10 @@ def validate_classes(ctx: typer.Context,
                      files: Annotated[Optional[List[str]], typer.Argument(
                          help="Class files to check (default: every file of the class directory).")] = None,
                      class_dir: ClassDir = None, output: Output = Format.table):
-    """Check class files: YAML shape, fields, CEL syntax; exit 2 at the first error (file:line:col)."""
+    """Check class files: YAML shape, fields, CEL syntax; exit 2 at the first error (file:line:col).
+
+    Example: rmctl class validate classes/*.yaml
+    """
     from rmctl.resources.classes import DEFAULT_CLASS_DIR, class_files, load_file
 
     paths = list(files or []) or class_files(class_dir or DEFAULT_CLASS_DIR)

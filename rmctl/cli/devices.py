@@ -67,6 +67,8 @@ def list_devices(
     Names come from pci.ids when the root has one (or the snapshot recorded
     them), else hex ids.  GPU detail (product, memory, UUID, compute
     capability, MIG) comes from NVML on the live machine (rmctl[nvidia]).
+
+    Example: rmctl devices list --kind gpu --numa 0 -o json
     """
     settings = ctx.obj
     node = settings.node(devices=True)
@@ -103,7 +105,10 @@ def show_device(
         help="PCI address: 0000:3b:00.0 (or 3b:00.0 for domain 0).")],
     output: Output = Format.table,
 ):
-    """Show one PCI device: ids and names, locality, SR-IOV, link, detail, attributes."""
+    """Show one PCI device: ids and names, locality, SR-IOV, link, detail, attributes.
+
+    Example: rmctl devices show 0000:3b:00.0 -o json
+    """
     settings = ctx.obj
     from rmctl.errors import UsageError
     from rmctl.model.pci import PciAddress

@@ -93,6 +93,8 @@ def evaluate_request(
     """Evaluate a ResourceRequest: fits or not, NUMA nodes, CPUs, hugepages and devices chosen.
 
     Exit 0 when it fits, 4 when it does not; with several --root, 0 when any node fits.
+
+    Example: rmctl request evaluate train.yaml --root a.tar.gz --root b.tar.gz
     """
     from rmctl.errors import ExitCode, UsageError
     from rmctl.planning.requests import evaluate
@@ -145,6 +147,8 @@ def explain_request(
     """Explain a request: every selector on every device (true/false/error), why each resource fits or not.
 
     Exit 0 when it fits, 4 when it does not (as evaluate).
+
+    Example: rmctl request explain train.yaml --class-dir ./classes
     """
     from rmctl.errors import ExitCode
     from rmctl.planning.requests import evaluate
@@ -176,7 +180,10 @@ def release_request(
     dry_run: DryRun = False,
     output: Output = Format.table,
 ):
-    """Release a reservation made by 'request evaluate --reserve' (the same as 'rmctl cpu release')."""
+    """Release a reservation made by 'request evaluate --reserve' (the same as 'rmctl cpu release').
+
+    Example: rmctl request release train --dry-run
+    """
     from rmctl.cli import request_ledger
 
     return request_ledger.release(ctx.obj, name, dry_run=dry_run, output=output)

@@ -31,6 +31,8 @@ def capture(
     Only OUT is written; the machine is not changed.  No serial numbers,
     UUIDs or hostnames are captured (GPU UUIDs only with --keep-ids).  Exit 5
     when OUT exists (without --force).
+
+    Example: rmctl snapshot capture /tmp/$(hostname).tar.gz
     """
     from rmctl.snapshot import capture as do_capture
 

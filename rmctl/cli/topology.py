@@ -32,6 +32,8 @@ def topology(
     The summary follows lscpu (CPUs online and offline, packages, cores,
     threads per core, NUMA nodes, caches, hugepage pools, isolated CPUs);
     -v adds the findings met while reading.  --tree follows lstopo.
+
+    Example: rmctl --root node.tar.gz topology --tree
     """
     settings = ctx.obj
     settings.verbose += verbose

@@ -82,3 +82,15 @@ def test_tables_fit_80_columns(root, tmp_path, argv):
     wide = [l for l in p.stdout.splitlines() if len(l) > 80]
     assert not wide, wide
     assert not re.search(r"\w…", p.stdout), "a column was truncated:\n" + p.stdout
+
+
+def test_readme_command_table_names_every_command():
+    from tests.cli.helpers import REPO
+
+    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
+        section = f.read().split("## Commands", 1)[1].split("\n## ", 1)[0]
+    rows = [l for l in section.splitlines() if l.startswith("| `rmctl ")]
+    for name, _ in _leaf_commands():
+        group, _, leaf = name.rpartition(" ")
+        ok = any(f"`rmctl {name}" in r or (group and f"`rmctl {group} " in r and f"`{leaf}`" in r) for r in rows)
+        assert ok, f"README's command table does not mention 'rmctl {name}'"
