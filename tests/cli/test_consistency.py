@@ -92,5 +92,7 @@ def test_readme_command_table_names_every_command():
     rows = [l for l in section.splitlines() if l.startswith("| `rmctl ")]
     for name, _ in _leaf_commands():
         group, _, leaf = name.rpartition(" ")
-        ok = any(f"`rmctl {name}" in r or (group and f"`rmctl {group} " in r and f"`{leaf}`" in r) for r in rows)
+        ok = any(f"`rmctl {name}" in r
+                 or (group and f"`rmctl {group} " in r and f"`{leaf}`" in r)
+                 or (not group and f" / `{leaf}`" in r) for r in rows)
         assert ok, f"README's command table does not mention 'rmctl {name}'"
