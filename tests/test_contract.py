@@ -39,7 +39,6 @@ KUBERNETES_KINDS = {"KubeletConfiguration", "ResourceSlice"}
 #: dry-runs whose plan does not carry the node fingerprint (yet), and why
 NO_FINGERPRINT = {
     "undo": "with nothing journaled it prints an empty UndoReport, not a plan",
-    "cpu pin": "known gap (rmctl/cli/cpu.py builds its Plan without fingerprint=); reported to the lead",
 }
 
 LIVE = "<live>"  # a case run against this machine (no --root): only dry-runs and reads
