@@ -73,7 +73,7 @@ def _load_input(path: str):
     try:
         with open(path, encoding="utf-8") as f:
             head = f.read(1 << 22)
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return "profile", None  # load_profile reports it
     if head.lstrip().startswith("{"):
         from rmctl.errors import ParseError, UsageError

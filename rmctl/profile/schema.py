@@ -195,6 +195,8 @@ def load_profile(path: str) -> NodeProfile:
             text = f.read()
     except FileNotFoundError:
         raise UsageError(f"profile {path!r} does not exist", hint="give -f a NodeProfile YAML file") from None
+    except UnicodeDecodeError:
+        raise ProfileError(f"{path}: not UTF-8 text", hint="give -f a NodeProfile YAML file") from None
     except OSError as e:
         raise UsageError(f"cannot read profile {path!r}: {e.strerror}") from None
     return parse_profile(text, path)
@@ -202,8 +204,20 @@ def load_profile(path: str) -> NodeProfile:
 
 def parse_profile(text: str, source: str = "<profile>") -> NodeProfile:
     """Return the validated profile in ``text``; errors say FILE:LINE:COL: FIELD: what."""
+    try:
+        return _parse_profile(text, source)
+    except RecursionError:
+        # PyYAML composes and constructs recursively, and so does the position
+        # walk: [[[[...]]]] thousands deep, or an alias to its own anchor
+        raise ProfileError(f"{source}: YAML nested too deeply (or an alias refers to itself)",
+                           hint="a NodeProfile is plain YAML data a few levels deep") from None
+
+
+def _parse_profile(text: str, source: str) -> NodeProfile:
     import yaml
 
+    if "\0" in text:
+        raise ProfileError(f"{source}: binary data, not a YAML text")
     try:
         tree = yaml.compose(text)
         data = yaml.safe_load(text)

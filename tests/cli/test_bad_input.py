@@ -155,17 +155,10 @@ def test_bad_value(root, tmp_path, argv, expected):
         _run_refused(root, argv, expected, str(tmp_path / "state"), fmt)
 
 
-#: known gaps, reported to the lead: rmctl/profile (NodeProfile loading) turns these into
-#: "internal error" (exit 1: UnicodeDecodeError, RecursionError) instead of exit 2
-PROFILE_LOADER_GAPS = {"binary", "not-utf8", "deeply-nested", "recursive-alias"}
-
-
 def _yaml_params():
     for name in sorted(YAML_COMMANDS):
         for kind in sorted(BAD_YAML):
-            gap = YAML_COMMANDS[name][1] is GOOD_PROFILE and kind in PROFILE_LOADER_GAPS
-            marks = [pytest.mark.xfail(strict=True, reason="profile loader gap, reported")] if gap else []
-            yield pytest.param(name, kind, marks=marks, id=f"{name}-{kind}")
+            yield pytest.param(name, kind, id=f"{name}-{kind}")
 
 
 @pytest.mark.parametrize("name,kind", list(_yaml_params()))
