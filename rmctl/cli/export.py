@@ -27,7 +27,7 @@ app = typer.Typer(name="export", help="Export the node's state for Kubernetes: k
                   no_args_is_help=True, rich_markup_mode=None)
 
 ProfileOpt = Annotated[Optional[str], typer.Option("--file", "-f", metavar="PROFILE",
-                                                   help="NodeProfile to take kubelet settings from (default: the last applied).")]
+                                                   help="NodeProfile to take settings from (default: the last applied).")]
 
 
 def register(root_app) -> None:
@@ -105,8 +105,16 @@ def resourceslice_cmd(
 
     settings = ctx.obj
     node = settings.node(devices=True)
-    name = node_name or os.environ.get("NODE_NAME") or (
-        os.uname().nodename if settings.root.is_live else os.path.basename(settings.root_spec.rstrip("/")).split(".")[0])
+    # Host names may carry capitals; the kubelet lower-cases them for the node
+    # name (pkg/util/node.GetHostname), so the default does too.  A name given
+    # with --node-name or NODE_NAME is taken as is and must already be valid.
+    name = node_name or os.environ.get("NODE_NAME")
+    if not name:
+        import re
+
+        guess = (os.uname().nodename if settings.root.is_live
+                 else os.path.basename(settings.root_spec.rstrip("/")).split(".")[0])
+        name = re.sub(r"[^0-9a-z.-]+", "-", guess.lower()).strip("-.") or "node"
     _print_object(resource_slice(node, node_name=name, driver=driver), fmt(output))
 
 

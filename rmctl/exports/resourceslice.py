@@ -19,6 +19,23 @@ from rmctl.model.pci import RMCTL_DOMAIN, attribute_type
 RESOURCE_API = "resource.k8s.io/v1"
 DRIVER = RMCTL_DOMAIN  #: the driver name the slice is published under
 
+# A node name and a DRA driver name are DNS subdomains (RFC 1123, lower case,
+# at most 253 characters): k8s.io/apimachinery validation.IsDNS1123Subdomain,
+# which the API server applies to Node names and ResourceSlice spec.driver.
+_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS_SUBDOMAIN = re.compile(rf"^{_DNS_LABEL}(\.{_DNS_LABEL})*$")
+
+
+def check_dns_subdomain(value: str, what: str) -> str:
+    """Return ``value`` if it is a DNS subdomain; raise UsageError naming ``what`` otherwise."""
+    from rmctl.errors import UsageError
+
+    if len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
+        raise UsageError(f"{what} {value!r} is not a valid Kubernetes name",
+                         hint="lower-case letters, digits, '-' and '.', starting and ending with a letter "
+                              "or digit, at most 253 characters (RFC 1123 subdomain)")
+    return value
+
 
 def device_name(address: str) -> str:
     """Return the DNS-label device name of a PCI address (``0000:3b:00.0`` -> ``pci-0000-3b-00-0``)."""
@@ -34,6 +51,8 @@ def resource_slice(node, *, node_name: str, driver: str = DRIVER, generation: in
     """Return the ResourceSlice (a plain dict) of ``node.devices`` on ``node_name``."""
     from rmctl.model.pci import build_attributes
 
+    check_dns_subdomain(node_name, "node name")
+    check_dns_subdomain(driver, "driver name")
     devices = []
     for dev in sorted(node.devices, key=lambda d: str(d.address)):
         attrs, cap = (dev.attributes, dev.capacity) if dev.attributes else build_attributes(dev)
