@@ -52,13 +52,17 @@ class Settings:
             self._node[key] = discover(self.root, devices=devices)
         return self._node[key]
 
-    def require_live(self, what: str) -> None:
-        """Refuse a change when the root is a snapshot (it describes another machine)."""
+    def require_live(self, what: str, *, dry_run_helps: bool = True) -> None:
+        """Refuse a change when the root is a snapshot (it describes another machine).
+
+        ``dry_run_helps=False`` for what has no plan on another machine at all
+        (a process ID of this machine, a command to run here).
+        """
         if not self.root.is_live:
+            hint = ("use --dry-run to see the plan for that node, or drop --root to act on this machine"
+                    if dry_run_helps else "processes live on this machine: drop --root")
             raise SnapshotRootError(
-                f"cannot {what}: --root {self.root_spec!r} is a snapshot, not this machine",
-                hint="use --dry-run to see the plan for that node, or drop --root to act on this machine",
-            )
+                f"cannot {what}: --root {self.root_spec!r} is a snapshot, not this machine", hint=hint)
 
     def use_color(self, stream=None) -> bool:
         if self.color is not None:

@@ -197,7 +197,7 @@ def reserve(
                         prefer_numa=prefer_numa)
     owner = None
     if owner_pid is not None:
-        settings.require_live("record an owner process")
+        settings.require_live("record an owner process", dry_run_helps=False)
         owner = rsv.owner_of(settings.root, owner_pid)
         if owner is None:
             raise UsageError(f"no process {owner_pid}")
@@ -522,7 +522,7 @@ def pin(
     settings = ctx.obj
     if (reservation is None) == (cpus is None):
         raise UsageError("give exactly one of --reservation and --cpus")
-    settings.require_live("pin a process")
+    settings.require_live("pin a process", dry_run_helps=False)
     node = settings.node()
     if reservation is not None:
         _, target = _reservation_cpus(settings, node, reservation)
@@ -608,7 +608,7 @@ def run(
     if (reservation is None) == (count is None):
         raise UsageError("give exactly one of --reservation and --count")
     _count(count)
-    settings.require_live("run a command")
+    settings.require_live("run a command", dry_run_helps=False)
     node = settings.node()
     me = os.getpid()
     temp_name = None
