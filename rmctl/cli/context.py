@@ -21,7 +21,7 @@ class Settings:
                  lock_timeout: float = 10.0, verbose: int = 0, debug: bool = False,
                  color: bool | None = None):
         self.root_spec = root_spec
-        self.state_dir = state_dir
+        self._state_dir = state_dir
         self.lock_timeout = lock_timeout
         self.verbose = verbose
         self.debug = debug
@@ -30,9 +30,30 @@ class Settings:
         self._node: dict = {}
 
     def __repr__(self) -> str:
-        return (f"Settings(root_spec={self.root_spec!r}, state_dir={self.state_dir!r}, "
+        return (f"Settings(root_spec={self.root_spec!r}, state_dir={self._state_dir!r}, "
                 f"lock_timeout={self.lock_timeout!r}, verbose={self.verbose!r}, debug={self.debug!r}, "
                 f"color={self.color!r})")
+
+    @property
+    def state_dir(self) -> str:
+        """Return the state directory; never one inside a snapshot root (nothing is written there)."""
+        self._check_state_dir()
+        return self._state_dir
+
+    @state_dir.setter
+    def state_dir(self, value: str) -> None:
+        self._state_dir = value
+
+    def _check_state_dir(self) -> None:
+        root = self._root
+        if root is None or root.is_live:
+            return
+        state = os.path.realpath(self._state_dir)
+        for base in {os.path.realpath(root.base), os.path.realpath(self.root_spec)}:
+            if os.path.isdir(base) and (state == base or state.startswith(base + os.sep)):
+                raise SnapshotRootError(
+                    f"--state-dir {self._state_dir!r} is inside the snapshot root {self.root_spec!r}",
+                    hint="nothing is ever written under a snapshot root: give --state-dir a directory of its own")
 
     @property
     def root(self):

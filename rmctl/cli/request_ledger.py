@@ -54,8 +54,8 @@ def reserve(settings, name: str, req, classes, node, *, dry_run: bool, output):
     from rmctl.request_reservations import reserve_request, summary
 
     rsv.check_name(name)
-    if not dry_run:
-        settings.require_live(f"reserve {name}")
+    # Like cpu reserve (issue #3): a snapshot root may be planned for with a
+    # --state-dir of its own; the state is the only thing written, never the root.
     ledger = _ledger(settings, f"rmctl request evaluate --reserve {name}")
     ev = None
     with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, command=f"request evaluate --reserve {name}") as txn:

@@ -54,13 +54,35 @@ def test_reserve_dry_run_release_on_this_machine(run_cli, tmp_path):
     assert json.loads((tmp_path / "state" / "state.json").read_text())["reservations"] == {}
 
 
-def test_reserve_refused_on_a_snapshot(run_cli, tmp_path):
+def test_reserve_on_a_snapshot_writes_only_its_state_dir(run_cli, tmp_path):
+    # issue #3: reservations work against a snapshot --root with a --state-dir of
+    # its own (planning for a captured node); nothing is written under the root
+    import hashlib
+    import os
+
     root = synth.build(tmp_path / "n", sockets=1, cores=2, threads=1)
+
+    def digest():
+        h = hashlib.sha256()
+        for d, _, files in sorted(os.walk(root)):
+            for f in sorted(files):
+                h.update(os.path.join(d, f).encode() + open(os.path.join(d, f), "rb").read())
+        return h.hexdigest()
+
+    before = digest()
     p = tmp_path / "r.yaml"
     p.write_text(ONE_CPU)
-    code, _, err = run_cli("--root", root, "request", "evaluate", str(p), "--reserve", "x")
-    assert code == 2 and "snapshot" in err
     assert run_cli("--root", root, "request", "evaluate", str(p), "--reserve", "x", "--dry-run")[0] == 0
+    assert not (tmp_path / "state" / "state.json").exists()
+    code, _, err = run_cli("--root", root, "request", "evaluate", str(p), "--reserve", "x")
+    assert code == 0, err
+    assert "x" in json.loads((tmp_path / "state" / "state.json").read_text())["reservations"]
+    assert digest() == before
+    # a state dir inside the snapshot root is refused before anything is written
+    code, _, err = run_cli("--root", root, "--state-dir", os.path.join(root, "var/lib/rmctl"),
+                           "request", "evaluate", str(p), "--reserve", "y")
+    assert code == 2 and "inside the snapshot root" in err
+    assert not os.path.exists(os.path.join(root, "var"))
 
 
 def test_existing_device_reservations_are_honoured(tmp_path):
