@@ -129,21 +129,10 @@ def _run_pools(plan, host, all_or_nothing: bool):
     """
     from rmctl.execute.executor import apply
     from rmctl.model.hugepage_actions import shortfall_of
-    from rmctl.model.plan import APPLIED, NOT_RUN, UNCHANGED, ApplyReport, Plan, StepResult
 
     if all_or_nothing:
         return apply(plan, host, rollback=True)
-    report = ApplyReport()
-    stopped = False
-    for action in plan.actions:
-        if stopped:
-            report.steps.append(StepResult(action, NOT_RUN, "an earlier step did not complete"))
-            continue
-        step = apply(Plan(actions=[action], command=plan.command), host).steps[0]
-        report.steps.append(step)
-        if step.status not in (APPLIED, UNCHANGED) and shortfall_of(step) is None:
-            stopped = True
-    return report
+    return apply(plan, host, continue_on=lambda step: shortfall_of(step) is not None)
 
 
 def _int(v):

@@ -25,8 +25,14 @@ from rmctl.model.plan import (APPLIED, FAILED, NOT_RUN, STALE, UNCHANGED, ApplyR
                               StepResult)
 
 
-def apply(plan: Plan, host, *, rollback: bool = False, sleep=time.sleep) -> ApplyReport:
-    """Apply ``plan`` on ``host``; return the report (never raises for a failed step)."""
+def apply(plan: Plan, host, *, rollback: bool = False, continue_on=None, sleep=time.sleep) -> ApplyReport:
+    """Apply ``plan`` on ``host``; return the report (never raises for a failed step).
+
+    ``continue_on(step)``: for a step that acted but read back short of its
+    target, True lets the later steps run (hugepage pools: a shortfall on one
+    pool must not starve the others of their try); errors and stale values
+    always stop.
+    """
     report = ApplyReport()
     stopped = False
     for action in plan.actions:
@@ -73,8 +79,9 @@ def apply(plan: Plan, host, *, rollback: bool = False, sleep=time.sleep) -> Appl
         if action.done(after):
             report.steps.append(StepResult(action, APPLIED, "", before, after))
         else:
-            report.steps.append(StepResult(action, FAILED, f"read back {after!r}", before, after))
-            stopped = True
+            step = StepResult(action, FAILED, f"read back {after!r}", before, after)
+            report.steps.append(step)
+            stopped = not (continue_on is not None and continue_on(step))
     if stopped and rollback:
         report.rolled_back = rollback_steps(report, host)
     return report

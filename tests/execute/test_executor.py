@@ -204,3 +204,28 @@ def test_report_renderers(host):
     buf = io.StringIO()
     print_report(Console(file=buf, width=200, color_system=None), r)
     assert "applied" in buf.getvalue() and "1 unchanged" in buf.getvalue()
+
+
+def test_continue_on_lets_later_steps_run_after_a_short_read_back(tmp_path):
+    # A host whose file "a" reads back short, as the kernel grants fewer hugepages.
+    from rmctl.execute.executor import apply as run
+    from rmctl.execute.host import RootHost
+
+    class Short(RootHost):
+        def write_text(self, path, value):
+            super().write_text(path, "1" if path.endswith("/a") else value)
+
+    def fresh(name):
+        d = tmp_path / name / "x"
+        d.mkdir(parents=True)
+        (d / "a").write_text("0")
+        (d / "b").write_text("0")
+        return Short(str(tmp_path / name))
+
+    plan = Plan(actions=[WriteValue(path="/x/a", value="4", expect="0"),
+                         WriteValue(path="/x/b", value="4", expect="0")])
+    stops = run(plan, fresh("one"))
+    assert [s.status for s in stops.steps] == [FAILED, NOT_RUN]
+    goes_on = run(plan, fresh("two"), continue_on=lambda s: s.after == "1")
+    assert [s.status for s in goes_on.steps] == [FAILED, APPLIED]
+    assert (tmp_path / "two" / "x" / "b").read_text() == "4"
