@@ -55,5 +55,16 @@ for a, b in zip(live, snap):
           "| numa_node", a["numa_node"], "| local_cpus", a["local_cpus"], "| same offline:", same)
 print("GPUs live:", len(live), "snapshot:", len(snap), "ALL SAME" if ok and len(live) == len(snap) else "DIFFERENT")
 PY
+step "default capture (no --keep-ids): the GPU UUID must be absent, the rest the same"
+rmctl snapshot capture "$OUT/gpu-shared.tar.gz" --force >/dev/null; echo "rc=$?"
+tar -xzOf "$OUT/gpu-shared.tar.gz" --wildcards '*/rmctl-facts.json' | grep -c 'GPU-' | sed 's/^/GPU- strings in facts: /'
+rmctl --root "$OUT/gpu-shared.tar.gz" devices list --kind gpu -o json | $PY -c '
+import json, sys
+d = json.load(sys.stdin)["devices"][0]
+a = d["attributes"]
+print("uuid attribute:", "present" if "rmctl.io/uuid" in a else "absent",
+      "| productName", a.get("rmctl.io/productName"), "| memory", d["capacity"].get("rmctl.io/memory"),
+      "| computeCapability", a.get("rmctl.io/computeCapability"))'
+
 step "rmctl topology --tree (devices under NUMA nodes)"
 rmctl topology --tree | grep -v -E 'Core|CPU [0-9]'
