@@ -739,8 +739,12 @@ def cpuset(
         txn.before = cgroups.create_actions(h, name, rec["cpus"], mems, partition=partition, move_pid=move)
         rec["cgroup"] = cgroups.record(h, name, partition)
         txn.summary = f"record cgroup of {name}"
-    data = {"reservation": rsv.reservation_view(rec), "cgroup": rec["cgroup"], "dry_run": dry_run}
+    # A second identical call finds every step at its target: say so (idempotent).
+    changed = dry_run or txn.report is None or txn.report.changed
+    data = {"reservation": rsv.reservation_view(rec), "cgroup": rec["cgroup"], "dry_run": dry_run,
+            "changed": bool(changed and not dry_run)}
+    verb = "would create" if dry_run else ("created" if changed else "unchanged:")
     _done("CpuCgroup", data, output, txn, dry_run,
-          f"{'would create' if dry_run else 'created'} {h.path(name)} (cgroup v{h.version}"
+          f"{verb} {h.path(name)} (cgroup v{h.version}"
           f"{', ' + partition + ' partition' if partition else ''}): CPUs {rec['cpus']}, "
           f"memory nodes {mems}" + (f", PID {move} moved in" if move is not None else ""))

@@ -165,3 +165,29 @@ def test_cpuset_cgroup_created_and_removed(machine):
     finally:
         p.kill()
         p.wait()
+
+
+def test_cpuset_twice_says_unchanged(tmp_path, machine_lock):
+    """A second identical `cpu cpuset` changes nothing and says so (real cgroup, removed after)."""
+    import json as _json
+    import os as _os
+    import subprocess as _sp
+    import sys as _sys
+
+    from tests.conftest import require_root
+
+    require_root()
+    env = dict(_os.environ, RMCTL_STATE_DIR=str(tmp_path / "state"))
+    run = lambda *a: _sp.run([_sys.executable, "-m", "rmctl", *a], capture_output=True, text=True, env=env)  # noqa: E731
+    assert run("cpu", "reserve", "twice", "--count", "1").returncode == 0
+    try:
+        first = run("cpu", "cpuset", "twice", "-o", "json")
+        assert first.returncode == 0, first.stderr
+        assert _json.loads(first.stdout)["changed"] is True
+        second = run("cpu", "cpuset", "twice", "-o", "json")
+        assert second.returncode == 0, second.stderr
+        assert _json.loads(second.stdout)["changed"] is False
+        assert run("cpu", "cpuset", "twice").stdout.startswith("unchanged:")
+    finally:
+        assert run("cpu", "release", "twice").returncode == 0
+    assert not [d for d in _os.listdir("/sys/fs/cgroup/cpuset") if "rmctl" in d] if _os.path.isdir("/sys/fs/cgroup/cpuset") else True
