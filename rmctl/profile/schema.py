@@ -343,14 +343,7 @@ class _Validator:
         for i, item in enumerate(self.items(value, "spec.requests")):
             p = f"spec.requests[{i}]"
             m = self.mapping(item, p, ("name", "file", "spec", "classDir"))
-            if "name" not in m:
-                raise self.err(p, "name is required")
-            name = self.string(m["name"], f"{p}.name")
-            if not _NAME.match(name):
-                raise self.err(f"{p}.name", f"{name!r} is not a valid name (lower-case letters, digits, - _ .)")
-            if name in seen:
-                raise self.err(f"{p}.name", f"{name!r} already defined by {seen[name]}")
-            seen[name] = p
+            name = self.entry_name(m, p, seen)
             if ("file" in m) == ("spec" in m):
                 raise self.err(p, "give exactly one of file (a ResourceRequest YAML) or spec (inline)")
             file = spec = class_dir = None
@@ -422,19 +415,24 @@ class _Validator:
                                   options=opts, field=p))
         return out
 
+    def entry_name(self, m: dict, p: str, seen: dict) -> str:
+        """Return the valid, not yet used ``name`` of entry ``p``; names share one namespace."""
+        if "name" not in m:
+            raise self.err(p, "name is required")
+        name = self.string(m["name"], f"{p}.name")
+        if not _NAME.match(name):
+            raise self.err(f"{p}.name", f"{name!r} is not a valid name (lower-case letters, digits, - _ .)")
+        if name in seen:
+            raise self.err(f"{p}.name", f"{name!r} already defined by {seen[name]}")
+        seen[name] = p
+        return name
+
     def reservations(self, value) -> list[ReservationEntry]:
         out, seen = [], {}
         for i, item in enumerate(self.items(value, "spec.reservations")):
             p = f"spec.reservations[{i}]"
             m = self.mapping(item, p, RESERVATION_KEYS)
-            if "name" not in m:
-                raise self.err(p, "name is required")
-            name = self.string(m["name"], f"{p}.name")
-            if not _NAME.match(name):
-                raise self.err(f"{p}.name", f"{name!r} is not a valid name (lower-case letters, digits, - _ .)")
-            if name in seen:
-                raise self.err(f"{p}.name", f"{name!r} already defined by {seen[name]}")
-            seen[name] = p
+            name = self.entry_name(m, p, seen)
             if ("count" in m) == ("cpus" in m):
                 raise self.err(p, "give exactly one of count or cpus")
             opts = m.get("options") or []
