@@ -170,9 +170,19 @@ def _apply_pool_plan(settings, pp, *, all_or_nothing: bool, dry_run: bool):
     for p in data["pools"]:
         step = by_path.get(p["path"])
         granted = shortfall_of(step) if step else None
+        # achieved: the persistent pool (what SetPoolPages reads back);
+        # now: nr_hugepages as read, surplus pages included.
         now = _int(host.read_text(p["path"]))
-        p["achieved"] = granted if granted is not None else (_int(step.after) if step and step.after is not None else now)
+        surplus_now = _int(host.read_text(p["path"].rsplit("/", 1)[0] + "/surplus_hugepages"))
+        p["achieved"] = granted if granted is not None else (
+            _int(step.after) if step and step.after is not None else
+            (None if now is None else now - (surplus_now or 0)))
         p["now"] = now
+        p["surplus_now"] = surplus_now
+        if (not report.rolled_back and now is not None and p["achieved"] is not None
+                and now > p["achieved"] and p["requested"] < p["in_use"]):
+            p["note"] = (f"{now - p['achieved']} pages still in use stay as surplus pages until their "
+                         f"users free them: nr_hugepages reads {now} until then")
         if granted is not None:
             p["status"] = "shortfall"
             short.append(p)

@@ -55,11 +55,29 @@ class SetPoolPages(WriteValue):
     (fewer pages on fragmented memory), so the executor's read-back decides:
     equal -> applied; fewer -> failed with ``after`` = pages granted (a
     shortfall).  ``expect`` is the pool size seen at planning time.
+
+    What is read back and compared is the *persistent* pool,
+    ``nr_hugepages - surplus_hugepages``: writing ``nr_hugepages`` sets
+    that (mm/hugetlb.c set_max_huge_pages), while reading it shows every
+    page including surplus ones (nr_hugepages_show_common, globally and per
+    node).  Shrinking below the pages in use turns them into surplus pages,
+    so ``nr_hugepages`` reads back more than was written until their users
+    let go (seen on Linux 6.18: 6 pages, 2 in use, write 1 -> reads 2,
+    surplus 1); the persistent count reads 1, which is what was asked.
     """
 
     kind: ClassVar[str] = "hugepage-pool"
     page_size: int = 0  #: bytes
     node: int | None = None  #: None: the global pool (the kernel spreads it over nodes)
+
+    def current(self, host):
+        """Return the persistent pool size (nr_hugepages minus surplus_hugepages) as text."""
+        nr = super().current(host)
+        surplus = _int(host.read_text(self.path.rsplit("/", 1)[0] + "/surplus_hugepages"))
+        total = _int(nr)
+        if total is None or not surplus:
+            return nr
+        return str(max(0, total - surplus))
 
     def undo(self, previous):
         if previous is None:
@@ -71,6 +89,13 @@ class SetPoolPages(WriteValue):
     def describe(self):
         was = f" (was {self.expect})" if self.expect is not None else ""
         return f"set the {pool_name(self.page_size, self.node)} to {self.value} pages{was}: {self.path}"
+
+
+def _int(text) -> int | None:
+    try:
+        return int(str(text).strip())
+    except (TypeError, ValueError):
+        return None
 
 
 def shortfall_of(step) -> int | None:

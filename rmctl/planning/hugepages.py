@@ -141,17 +141,18 @@ class PoolChange:
 
     page_size: int
     node: int | None
-    previous: int
+    previous: int  #: the persistent pool (nr_hugepages - surplus_hugepages)
     requested: int
     free: int
     in_use: int  #: pages allocated or reserved; the pool cannot drop below them
     path: str
     note: str = ""
+    surplus: int = 0  #: surplus pages now (nr_hugepages = previous + surplus)
 
     def to_data(self) -> dict:
         return {"page_size": self.page_size, "node": self.node, "previous": self.previous,
                 "requested": self.requested, "free": self.free, "in_use": self.in_use,
-                "path": self.path, "note": self.note}
+                "surplus": self.surplus, "path": self.path, "note": self.note}
 
 
 @dataclass
@@ -194,15 +195,19 @@ def plan_set(node: NodeModel, requests: list[tuple[int, dict[int | None, int]]],
             if pool is None:
                 raise UsageError(f"no {pool_name(page_size, nid)} under this root")
             # What the pool cannot drop below: allocated pages plus reserved
-            # ones (set_max_huge_pages' min_count).  The global nr_hugepages
-            # leaves surplus pages out; a node's counts them.
-            in_use = pool.total - pool.free + (pool.reserved or 0) + (pool.surplus if nid is None else 0)
+            # ones (set_max_huge_pages' min_count = resv + nr_huge_pages -
+            # free_huge_pages).  nr_hugepages (sysfs, global and per node)
+            # counts surplus pages too; what a write sets, and what
+            # SetPoolPages reads back, is the persistent pool: nr - surplus.
+            in_use = pool.total - pool.free + (pool.reserved or 0)
+            persistent = max(0, pool.total - pool.surplus)
             note = ""
             if count < in_use:
-                note = (f"{in_use} pages are in use or reserved: the pool stays at {in_use} "
-                        f"until they are freed (the kernel keeps them as surplus pages)")
-            changes.append(PoolChange(page_size, nid, pool.total, count, pool.free, in_use,
-                                      pool_file(page_size, nid, "nr_hugepages"), note))
+                note = (f"{in_use} pages are in use or reserved: the kernel keeps {in_use - count} "
+                        f"of them as surplus pages until their users free them "
+                        f"(nr_hugepages reads {in_use} until then)")
+            changes.append(PoolChange(page_size, nid, persistent, count, pool.free, in_use,
+                                      pool_file(page_size, nid, "nr_hugepages"), note, pool.surplus))
     if global_and_node := ({c.page_size for c in changes if c.node is None}
                            & {c.page_size for c in changes if c.node is not None}):
         raise UsageError(f"{format_size(min(global_and_node))} pages asked both globally and per node: "
@@ -250,12 +255,13 @@ def memory_needs(node: NodeModel, changes: list[PoolChange]) -> list[dict]:
     """Return, per NUMA node (or globally), the bytes the grows need and the free memory there.
 
     Shrinks give back their free pages, which the grows on the same node
-    (or globally) may use.
+    (or globally) may use.  A grow first turns surplus pages into
+    persistent ones (set_max_huge_pages), which needs no new memory.
     """
     out = []
     for nid in sorted({c.node for c in changes}, key=lambda n: -1 if n is None else n):
         mine = [c for c in changes if c.node == nid]
-        grow = sum(max(0, c.requested - c.previous) * c.page_size for c in mine)
+        grow = sum(max(0, c.requested - c.previous - c.surplus) * c.page_size for c in mine)
         back = sum(min(max(0, c.previous - c.requested), c.free) * c.page_size for c in mine)
         if nid is None:
             free = total_free(node)

@@ -21,9 +21,11 @@ from rmctl.units import format_size
 
 def pool_row(p: HugepagePool, est: dict | None) -> dict:
     """Return one pool of the show document."""
-    # Global nr_hugepages counts persistent pages only (surplus apart); a
-    # node's nr_hugepages counts all its pages (mm/hugetlb.c nr_hugepages_show_common).
-    in_use = p.total - p.free + (p.surplus if p.node is None else 0)
+    # nr_hugepages in sysfs counts every page, surplus ones included, both
+    # globally and per node (mm/hugetlb.c nr_hugepages_show_common shows
+    # nr_huge_pages), and free_hugepages every free one: what is allocated
+    # is the difference (proc/meminfo's HugePages_Total - HugePages_Free).
+    in_use = p.total - p.free
     return {
         "page_size": p.page_size, "node": p.node, "total": p.total, "free": p.free,
         "reserved": p.reserved, "surplus": p.surplus, "overcommit": p.overcommit,
@@ -151,12 +153,17 @@ def print_pools(con, data: dict) -> None:
         return
     t = Table(title="Hugepage pools", title_justify="left")
     for col, j in (("page size", "right"), ("node", "right"), ("previous", "right"), ("requested", "right"),
-                   ("achieved", "right"), ("status", "left"), ("note", "left")):
+                   ("achieved", "right"), ("status", "left")):
         t.add_column(col, justify=j)
     for p in data["pools"]:
         t.add_row(format_size(p["page_size"]), "all" if p["node"] is None else str(p["node"]),
-                  str(p["previous"]), str(p["requested"]), _n(p["achieved"]), p["status"], p["note"])
+                  str(p["previous"]), str(p["requested"]), _n(p["achieved"]), p["status"])
     con.print(t)
+    for p in data["pools"]:  # below the table: a note column would wrap to one word a line
+        if p["note"]:
+            where = "all nodes" if p["node"] is None else f"node {p['node']}"
+            con.print(f"note: {format_size(p['page_size'])} pages on {where}: {p['note']}",
+                      markup=False, highlight=False)
     if data.get("overcommit"):
         for o in data["overcommit"]:
             con.print(f"overcommit of {format_size(o['page_size'])} pages: {o['value']} "

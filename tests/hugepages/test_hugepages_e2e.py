@@ -248,3 +248,57 @@ def test_mount_with_options_idempotent_and_umount(machine, run_cli, tmp_path):
     assert not os.path.exists(path)
     code, out, err = run_cli("hugepages", "set", "2M=0")
     assert code == 0, err
+
+
+def test_shrink_below_pages_in_use_is_reported_not_failed(machine, run_cli, tmp_path):
+    # Two 2M pages really in use (a hugetlbfs file mapped and touched), then
+    # the pool is shrunk to 1: the kernel keeps the busy pages as surplus and
+    # nr_hugepages reads 2; rmctl reads back the persistent pool (1) and says so.
+    import mmap
+
+    path = str(tmp_path / "huge")
+    code, out, err = run_cli("hugepages", "set", "2M=4")
+    assert code == 0, err
+    code, out, err = run_cli("hugepages", "mount", path, "--page-size", "2M")
+    assert code == 0, err
+    fd = os.open(f"{path}/busy", os.O_CREAT | os.O_RDWR)
+    m = None
+    try:
+        os.ftruncate(fd, 4 << 20)
+        m = mmap.mmap(fd, 4 << 20)
+        m[0] = m[2 << 20] = 1  # fault both pages in
+        code, out, err = run_cli("hugepages", "show", "-o", "json")
+        doc = json.loads(out)
+        [g] = [p for p in doc["pools"] if p["page_size"] == 2 << 20]
+        assert (g["total"], g["free"], g["in_use"]) == (4, 2, 2)
+
+        code, out, err = run_cli("hugepages", "set", "2M=1", "-o", "json")
+        assert code == 0, (out, err)
+        [p] = json.loads(out)["pools"]
+        assert (p["previous"], p["requested"], p["in_use"]) == (4, 1, 2)
+        assert (p["status"], p["achieved"], p["now"], p["surplus_now"]) == ("applied", 1, 2, 1)
+        assert "surplus" in p["note"]
+        assert read(P2M) == "2" and read(f"{SYS_HP}/hugepages-2048kB/surplus_hugepages") == "1"
+
+        code, out, err = run_cli("hugepages", "show", "-o", "json")
+        doc = json.loads(out)
+        [g] = [p for p in doc["pools"] if p["page_size"] == 2 << 20]
+        [n0] = [p for n in doc["nodes"] if n["id"] == 0 for p in n["pools"] if p["page_size"] == 2 << 20]
+        assert (g["total"], g["surplus"], g["in_use"]) == (2, 1, 2)  # not 3: surplus counted once
+        assert n0["in_use"] == 2
+
+        code, out, err = run_cli("hugepages", "set", "2M=1", "-o", "json")  # idempotent
+        assert code == 0, err
+        assert json.loads(out)["pools"][0]["status"] == "unchanged"
+        code, out, err = run_cli("hugepages", "set", "2M=1")
+        assert code == 0 and "surplus" in out
+    finally:
+        if m is not None:
+            m.close()
+        os.close(fd)
+        os.unlink(f"{path}/busy")
+    assert read(P2M) == "1" and read(f"{SYS_HP}/hugepages-2048kB/surplus_hugepages") == "0"
+    code, out, err = run_cli("hugepages", "umount", path, "--rmdir")
+    assert code == 0, err
+    code, out, err = run_cli("hugepages", "set", "2M=0")
+    assert code == 0, err

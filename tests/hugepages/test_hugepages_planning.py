@@ -207,3 +207,47 @@ def test_boot_args_parse_and_diff(tmp_path):
     assert bp.args.endswith("hugepagesz=2M hugepages=0:1,1:2 hugepagesz=1G hugepages=2 default_hugepagesz=2M")
     with pytest.raises(UsageError):
         hp.plan_boot_args(node, [(M2, {3: 1})])
+
+
+def _set_pool_files(base, rel_dir, **values):
+    for name, v in values.items():
+        (base / rel_dir / name).write_text(f"{v}\n")
+
+
+def test_surplus_pages_are_not_counted_twice(tmp_path):
+    # Linux 6.18, seen on this VM: 6 pages, 2 in use, `echo 1 > nr_hugepages`
+    # leaves nr_hugepages=2, free=0, surplus=1 (globally and on node 0):
+    # sysfs nr_hugepages counts surplus pages, the persistent pool is 1.
+    root = synth.build(tmp_path / "r", sockets=1, cores=2, threads=1, hugepages={"per_node": {(0, 2048): 2}})
+    g = "sys/kernel/mm/hugepages/hugepages-2048kB"
+    n0 = "sys/devices/system/node/node0/hugepages/hugepages-2048kB"
+    _set_pool_files(tmp_path / "r", g, nr_hugepages=2, free_hugepages=0, surplus_hugepages=1)
+    _set_pool_files(tmp_path / "r", n0, nr_hugepages=2, free_hugepages=0, surplus_hugepages=1)
+    node = discover(Root.open(root))
+    pp = hp.plan_set(node, [(M2, {None: 1})])
+    [c] = pp.pools
+    assert (c.previous, c.in_use, c.surplus) == (1, 2, 1)
+    [a] = pp.plan.actions
+    assert (a.value, a.expect) == ("1", "1")  # already the persistent size: apply says unchanged
+    pp = hp.plan_set(node, [(M2, {0: 0})])
+    assert (pp.pools[0].previous, pp.pools[0].in_use) == (1, 2)
+    assert "keeps 2 of them as surplus" in pp.pools[0].note
+    # growing turns the surplus page into a persistent one first: 3 more pages need 2 new ones
+    pp = hp.plan_set(node, [(M2, {None: 4})])
+    assert pp.needs == [{"node": None, "needed": 2 * M2, "free": pp.needs[0]["free"]}]
+
+
+def test_set_pool_pages_reads_back_the_persistent_pool(tmp_path):
+    from rmctl.execute.host import RootHost
+
+    d = tmp_path / "sys/kernel/mm/hugepages/hugepages-2048kB"
+    d.mkdir(parents=True)
+    (d / "nr_hugepages").write_text("2\n")
+    (d / "surplus_hugepages").write_text("1\n")
+    host = RootHost(str(tmp_path))
+    a = SetPoolPages(path=pool_file(M2, None, "nr_hugepages"), value="1", expect="6", page_size=M2)
+    assert a.current(host) == "1" and a.done(a.current(host))
+    (d / "surplus_hugepages").write_text("0\n")
+    assert a.current(host) == "2" and not a.done(a.current(host))
+    (d / "surplus_hugepages").unlink()  # no surplus file: nr_hugepages as it is
+    assert a.current(host) == "2"
