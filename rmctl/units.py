@@ -56,13 +56,19 @@ def parse_size(text: str | int, *, what: str = "size") -> int:
 
 
 def format_size(nbytes: int | None) -> str:
-    """Return a short exact binary size (``2Mi``, ``1Gi``) or, if inexact, one decimal (``1.5Gi``)."""
+    """Return a short binary size: exact (``2Mi``, ``1Gi``, ``1.5Gi``, ``1.25Mi``) or one decimal.
+
+    Two decimals only when they are exact: a 1280 KiB L2 (Raptor Lake P-core)
+    printed as ``1.2Mi`` was a silently wrong number.
+    """
     if nbytes is None:
         return "-"
     for name, factor in _NAMES:
         if nbytes >= factor:
             if nbytes % factor == 0:
                 return f"{nbytes // factor}{name}"
+            if (nbytes * 100) % factor == 0 and (nbytes * 10) % factor != 0:
+                return f"{nbytes / factor:.2f}{name}"
             return f"{nbytes / factor:.1f}{name}"
     return f"{nbytes}B"
 

@@ -298,7 +298,10 @@ def read_core_types(root: Root, cpus: dict[int, RawCpu], findings: list[Finding]
        online CPU is probed before reading the others, so machines without
        the file cost one open.
 
-    The chosen value is kept as the CPU's ``capacity`` when it had none.
+    A frequency or CPPC value only ranks the cores: it is not kept as the
+    CPU's ``capacity``, which stays the kernel's ``cpu_capacity`` (0-1024
+    scale) or None (a base frequency in kHz there read as a capacity of
+    1900000).
     """
     core = read_cpulist(root, paths.SYS_CPU_TYPES[0], findings)
     atom = read_cpulist(root, paths.SYS_CPU_TYPES[1], findings)
@@ -326,8 +329,6 @@ def read_core_types(root: Root, cpus: dict[int, RawCpu], findings: list[Finding]
             head = c.siblings.first() if c.siblings else c.id
             if head in kinds:
                 out[c.id] = kinds[head]
-                if c.capacity is None:
-                    c.capacity = per_core[head]
         findings.append(Finding("core_types_inferred",
                                 f"hybrid core types ranked by {name} (no sys/devices/cpu_core|cpu_atom)",
                                 paths.cpu_file(heads[0], name), "info"))

@@ -9,6 +9,8 @@ see rmctl.cli.output.console).
 
 from __future__ import annotations
 
+import re
+
 from rich import box
 from rich.table import Table
 from rich.text import Text
@@ -19,13 +21,25 @@ from rmctl.model.node import NodeModel
 from rmctl.units import format_size
 
 _CACHE_SUFFIX = {"data": "d", "instruction": "i", "unified": ""}
+_POINT_ZERO = re.compile(r"\.0+(?=[A-Za-z]|$)")
+
+#: Above this many cores the tree shows each run of like cores as one line
+#: (``6 cores, 2 threads each: CPUs 0-5,48-53``) unless -v: per-core lines on
+#: the 256-CPU ia64 fixture made a 513-line tree.
+TREE_CORES_MAX = 32
+#: Up to this many NUMA nodes the table shows each node's whole distance row;
+#: beyond it a row wraps over several lines (64 values on the ia64 fixture),
+#: so the table shows local, nearest and farthest (-o json has the matrix).
+DISTANCE_ROW_MAX = 8
 
 
 def human_size(nbytes: int | None) -> str:
     """Return ``48 KiB``, ``23.5 GiB``, ``512 B`` or ``-`` (None)."""
     if nbytes is None:
         return "-"
-    s = format_size(nbytes).replace(".0", "")  # "8.0Gi" reads as a different size than "8Gi"
+    # "8.0Gi" reads as a different size than "8Gi"; only a ".0" right before the unit goes
+    # (a plain replace turned "1.05Mi" into "15Mi").
+    s = _POINT_ZERO.sub("", format_size(nbytes))
     if s.endswith("B"):
         return s[:-1] + " B"
     return f"{s[:-2]} {s[-2:]}B"
@@ -64,7 +78,8 @@ def summary_rows(node: NodeModel) -> list[tuple[str, str]]:
     types = sorted({k.core_type for k in cores if k.core_type})
     if types:
         rows.append(("Core types", ", ".join(
-            f"{sum(1 for k in cores if k.core_type == ty)} {ty}" for ty in types)))
+            f"{sum(1 for k in cores if k.core_type == ty)} {ty}" + _capacity_note(t, ty)
+            for ty in types)))
     rows.append(("NUMA nodes", str(len(t.nodes)) if t.nodes else "none listed"))
     iso = t.isolated_cpus()
     rows.append(("Isolated CPUs", _cpus(iso)))
@@ -79,6 +94,33 @@ def summary_rows(node: NodeModel) -> list[tuple[str, str]]:
         free = f", {human_size(mem.available)} available" if mem.available is not None else ""
         rows.append(("Memory", f"{human_size(mem.total)}{free}"))
     return rows
+
+
+def _capacity_note(t, core_type: str) -> str:
+    """Return `` (capacity 280)`` for a core type whose CPUs have a kernel cpu_capacity, else ''."""
+    caps = sorted({c.capacity for c in t.cpus.values()
+                   if c.online and c.core_type == core_type and c.capacity is not None})
+    if not caps:
+        return ""
+    return f" (capacity {'/'.join(str(v) for v in caps)})"
+
+
+def distances_text(nd, nodes) -> str:
+    """Return a node's distance row, or for many nodes ``10 local, 22 to 1-3, up to 34``."""
+    d = nd.distances
+    if not d:
+        return "-"
+    if len(d) <= DISTANCE_ROW_MAX:
+        return " ".join(str(v) for v in d.values())
+    remote = {k: v for k, v in d.items() if k != nd.id}
+    parts = [f"{d[nd.id]} local"] if nd.id in d else []
+    if remote:
+        near = min(remote.values())
+        parts.append(f"{near} to {CpuSet(k for k, v in remote.items() if v == near).to_list()}")
+        far = max(remote.values())
+        if far != near:
+            parts.append(f"up to {far}")
+    return ", ".join(parts)
 
 
 def print_topology(con, node: NodeModel, *, verbose: int = 0) -> None:
@@ -96,9 +138,11 @@ def print_topology(con, node: NodeModel, *, verbose: int = 0) -> None:
                      ("free", "right"), ("distances", "left"))
         for nd in t.nodes.values():
             n.add_row(f"[cyan]{nd.id}[/cyan]", _cpus(nd.cpus), human_size(nd.memory_total),
-                      human_size(nd.memory_free), " ".join(str(v) for v in nd.distances.values()) or "-")
+                      human_size(nd.memory_free), distances_text(nd, t.nodes))
         con.print()
         con.print(n)
+        if len(t.nodes) > DISTANCE_ROW_MAX:
+            con.print("[dim]distances: local, nearest nodes and farthest; -o json has the full matrix[/dim]")
     caches = t.summary_caches()
     if caches:
         c = _section("Caches", ("cache", "left"), ("size", "right"), ("instances", "right"),
@@ -175,34 +219,98 @@ def _add_devices(root: Tree, numa_branch: dict, node: NodeModel) -> None:
                    + (f" [dim]({escape(d.driver)})[/dim]" if d.driver else ""))
 
 
+def _mixed_capacity(t) -> bool:
+    """Return True when online CPUs differ in kernel cpu_capacity (big.LITTLE, hybrid).
+
+    x86 kernels 6.x give every CPU 1024 on uniform machines: saying so on
+    every core line is noise.
+    """
+    return len({c.capacity for c in t.cpus.values() if c.online and c.capacity is not None}) > 1
+
+
+def _core_label(core, t, verbose: int, show_capacity: bool = False) -> str:
+    """Return `` (performance, capacity 1024, core_id 3)`` for a core, or ''."""
+    extra = []
+    if core.core_type:
+        extra.append(core.core_type)
+    cap = {t.cpus[c].capacity for c in core.cpus if t.cpus[c].capacity is not None}
+    if show_capacity and len(cap) == 1:
+        extra.append(f"capacity {cap.pop()}")
+    if verbose and core.core_id is not None:
+        extra.append(f"core_id {core.core_id}")
+    return f" [dim]({', '.join(extra)})[/dim]" if extra else ""
+
+
+def _core_runs(cores: list, t, show_capacity: bool) -> list[tuple[str, CpuSet]]:
+    """Return (``6 cores, 2 threads each (performance)``, CPUs) per run of like cores.
+
+    Like cores have the same thread count, core type and capacity; a run keeps
+    the cores' order, so a P-core run and an E-core run stay apart.
+    """
+    runs: list[list] = []
+    for core, threads in cores:
+        shape = (len(threads), _core_label(core, t, 0, show_capacity))
+        if runs and runs[-1][0] == shape:
+            runs[-1][1].append(threads)
+        else:
+            runs.append([shape, [threads]])
+    out = []
+    for (nthreads, label), members in runs:
+        what = f"{len(members)} core{'s' if len(members) != 1 else ''}"
+        # one thread per core needs no saying: the CPU count is the core count
+        each = f", {nthreads} threads each" if len(members) > 1 and nthreads > 1 else ""
+        out.append((f"{what}{each}{label}", CpuSet(c for m in members for c in m)))
+    return out
+
+
 def topology_tree(node: NodeModel, *, verbose: int = 0) -> Tree:
-    """Return package -> NUMA node -> L3 -> core -> CPU as a rich Tree (lstopo's picture)."""
+    """Return package -> NUMA node -> L3 -> core -> CPU as a rich Tree (lstopo's picture).
+
+    On machines with more than TREE_CORES_MAX cores (and without -v) like
+    cores are collapsed into one line per run, and a package that sits in one
+    NUMA node names it on its own line, and a package whose cores make one
+    line holds them on that line: the 256-CPU ia64 fixture takes 130 lines
+    instead of 513 (lstopo: 865).
+    """
     t = node.topology
     online = t.online_cpus()
     total = node.memory.total
     if total is None and any(nd.memory_total for nd in t.nodes.values()):
         total = sum(nd.memory_total or 0 for nd in t.nodes.values())
-    label = Text.assemble(("Machine", "bold"), f" ({len(online)} CPUs, {human_size(total)})")
+    show_capacity = _mixed_capacity(t)
+    collapse = not verbose and sum(1 for k in t.cores.values() if k.cpus) > TREE_CORES_MAX
+    label = Text.assemble(("Machine", "bold"), f" ({len(online)} CPUs"
+                          + (f", {human_size(total)})" if total is not None else ")"))
     root = Tree(label)
     llc = _last_level_caches(node)
     placed = CpuSet()
     numa_branch: dict = {}  # NUMA node id -> its branch, where its devices go
+
+    def numa_label(nid) -> str:
+        nd = t.nodes.get(nid)
+        mem = f"  {human_size(nd.memory_total)}" if nd is not None and nd.memory_total is not None else ""
+        return f"[cyan]NUMA node {nid}[/cyan]{mem}"
+
     for pk in sorted(t.packages.values(), key=lambda p: (p.package_id is None, p.package_id or 0, p.key)):
         if not pk.cpus:
             continue
         pid = pk.package_id if pk.package_id is not None else f"key {pk.key}"
-        pnode = root.add(f"[bold]Package {pid}[/bold]  CPUs {_cpus(pk.cpus)}")
         node_ids = sorted({t.cpus[c].node for c in pk.cpus if t.cpus[c].node is not None})
         groups = [(nid, t.nodes[nid].cpus & pk.cpus if nid in t.nodes else CpuSet()) for nid in node_ids]
         rest = pk.cpus - CpuSet(c for _, g in groups for c in g)
         if rest:
             groups.append((None, rest))
+        plabel = f"[bold]Package {pid}[/bold]  CPUs {_cpus(pk.cpus)}"
+        fold = collapse and len(groups) == 1 and groups[0][0] is not None
+        if fold:  # one NUMA node: name it on the package line, save a level
+            plabel += f"  {numa_label(groups[0][0])}"
+        pnode = root.add(plabel)
         for nid, cpus in groups:
             parent = pnode
-            if nid is not None:
-                nd = t.nodes.get(nid)
-                mem = human_size(nd.memory_total) if nd else "-"
-                parent = pnode.add(f"[cyan]NUMA node {nid}[/cyan]  {mem}")
+            if fold:
+                numa_branch.setdefault(nid, pnode)
+            elif nid is not None:
+                parent = pnode.add(numa_label(nid))
                 numa_branch.setdefault(nid, parent)
             elif node_ids:
                 parent = pnode.add("[yellow]no NUMA node[/yellow]")
@@ -216,27 +324,32 @@ def topology_tree(node: NodeModel, *, verbose: int = 0) -> Tree:
                 if cache is not None:
                     cparent = parent.add(f"[magenta]L{cache.level} {human_size(cache.size_bytes)}[/magenta]"
                                          f"  CPUs {_cpus(cache.cpus)}")
-                for core in t.cores.values():
-                    threads = core.cpus & ccpus
-                    if not threads:
-                        continue
-                    extra = []
-                    if core.core_type:
-                        extra.append(core.core_type)
-                    if verbose and core.core_id is not None:
-                        extra.append(f"core_id {core.core_id}")
-                    tail = f" [dim]({', '.join(extra)})[/dim]" if extra else ""
-                    cparent.add(f"Core {core.key}{tail}: "
-                                + ", ".join(f"[green]CPU {c}[/green]" for c in threads))
+                cores = [(core, core.cpus & ccpus) for core in t.cores.values() if core.cpus & ccpus]
+                if not collapse:
+                    for core, threads in cores:
+                        cparent.add(f"Core {core.key}{_core_label(core, t, verbose, show_capacity)}: "
+                                    + ", ".join(f"[green]CPU {c}[/green]" for c in threads))
+                else:
+                    runs = _core_runs(cores, t, show_capacity)
+                    if fold and cparent is pnode and len(buckets) == 1 and len(runs) == 1:
+                        # a package whose cores make one line: say it all on one line
+                        pnode.label = (f"[bold]Package {pid}[/bold]  {runs[0][0]}: [green]CPUs "
+                                       f"{_cpus(runs[0][1])}[/green]  {numa_label(groups[0][0])}")
+                    else:
+                        for text, rcpus in runs:
+                            cparent.add(f"{text}: [green]CPUs {_cpus(rcpus)}[/green]")
+                for _, threads in cores:
                     placed = placed | threads
     loose = online - placed
     if loose:
         root.add(f"[yellow]CPUs in no package[/yellow]: {_cpus(loose)}")
     for nd in t.nodes.values():
         if not nd.cpus:
-            numa_branch[nd.id] = root.add(f"[cyan]NUMA node {nd.id}[/cyan]  {human_size(nd.memory_total)} (no CPUs)")
+            numa_branch[nd.id] = root.add(f"{numa_label(nd.id)} (no CPUs)")
     _add_devices(root, numa_branch, node)
     offline = t.offline_cpus()
     if offline:
         root.add(f"[dim]offline CPUs: {_cpus(offline)}[/dim]")
+    if collapse:
+        root.add("[dim]like cores shown as one line; -v shows each core[/dim]")
     return root

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -12,10 +13,12 @@ import sys
 import pytest
 import yaml
 
+from rmctl.cpuset import CpuSet
 from tests import synth
 from tests.cli.helpers import REPO, run_typer
 
-FIXTURES = ["utillinux-x86_64-epyc_7451", "hwloc-16em64t-4s2c2t-offlines",
+FIXTURES = ["utillinux-x86_64-epyc_7451", "hwloc-256ia64-64n2s2c", "hwloc-128ia64-17n4s2c",
+            "hwloc-20s390-2g6s4c", "utillinux-ppc64-POWER7-64cpu", "hwloc-16em64t-4s2c2t-offlines",
             "hwloc-48amd64-4pa2n6c-sparse", "hwloc-20em64t-hybrid-1p6c2t+2ca4co1t",
             "utillinux-arm-A510-A710-A715-X3", "hwloc-fakeheteromemtiers"]
 
@@ -50,15 +53,89 @@ def test_summary_and_tree_on_fixtures(fixture_root, name):
     assert f"Packages:         {s['packages']}" in out or f"Packages:" in out
     if doc["findings"]:
         assert "Findings" in out  # -v shows them
+    for flags in ([], ["-v"]):
+        code, tree, err = run_typer(["--root", root, "topology", "--tree", *flags])
+        assert code == 0, err
+        assert tree.startswith("Machine (")
+        # every online CPU appears exactly once as a leaf of the tree
+        assert sorted(tree_leaves(tree)) == list(CpuSet.parse(s["online_cpus"]))
+        assert all(len(line) <= 80 for line in tree.splitlines())
+
+
+def tree_leaves(tree: str) -> list[int]:
+    """Return the CPUs named by the tree's core lines (per core, or collapsed runs)."""
+    out = []
+    for line in tree.splitlines():
+        if "Core " in line:  # "Core 4 (performance): CPU 4, CPU 5"
+            out += [int(w) for w in line.split(":", 1)[1].replace("CPU", "").replace(",", " ").split()]
+        elif re.search(r"\d+ cores?\b.*: CPUs ", line):  # "6 cores, 2 threads each: CPUs 0-5,48-53"
+            out += list(CpuSet.parse(line.split(": CPUs ", 1)[1].split()[0]))
+    return out
+
+
+def test_big_tree_collapses_like_cores(fixture_root):
+    """256 CPUs in 128 packages: one line per package, not one per core; -v shows every core."""
+    root = fixture_root("hwloc-256ia64-64n2s2c")
     code, tree, err = run_typer(["--root", root, "topology", "--tree"])
     assert code == 0, err
-    assert tree.startswith("Machine (")
-    # every online CPU appears exactly once as a leaf of the tree
-    leaves = [int(w) for line in tree.splitlines() if "Core " in line
-              for w in line.split(":", 1)[1].replace("CPU", "").replace(",", " ").split()]
-    from rmctl.cpuset import CpuSet
+    lines = tree.splitlines()
+    assert len(lines) < 140, len(lines)
+    assert "├── Package 0  2 cores: CPUs 0-1  NUMA node 0  7.7 GiB" in lines
+    assert "-v shows each core" in lines[-1]
+    code, full, err = run_typer(["--root", root, "topology", "--tree", "-v"])
+    assert code == 0 and len(full.splitlines()) > 500
+    assert "Core 255 (core_id 1): CPU 255" in full
+    # EPYC, 48 cores: each L3 holds one line for its three 2-thread cores
+    doc_root = fixture_root("utillinux-x86_64-epyc_7451")
+    tree = run_typer(["--root", doc_root, "topology", "--tree"])[1]
+    assert "3 cores, 2 threads each: CPUs 0-2,48-50" in tree
+    assert "NUMA node 0\n" in tree  # no memory known: no dangling "-"
+    assert tree.startswith("Machine (96 CPUs)\n")
 
-    assert sorted(leaves) == list(CpuSet.parse(s["online_cpus"]))
+
+def test_small_tree_keeps_each_core(synth_root):
+    tree = run_typer(["--root", synth_root, "topology", "--tree"])[1]
+    assert "Core " in tree and "cores:" not in tree and "-v shows each core" not in tree
+
+
+def test_core_types_with_capacity(fixture_root):
+    """Arm big.LITTLE: core types with the kernel's cpu_capacity, in the summary and the tree."""
+    root = fixture_root("utillinux-arm-A510-A710-A715-X3")
+    out = run_typer(["--root", root, "topology"])[1]
+    assert ("Core types:       3 efficiency (capacity 280), 4 intermediate (capacity 855), "
+            "1 performance (capacity 1024)") in out
+    tree = run_typer(["--root", root, "topology", "--tree"])[1]
+    assert "Core 7 (performance, capacity 1024): CPU 7" in tree
+    # Intel hybrid without cpu_capacity: types ranked by base frequency, no capacity invented
+    root = fixture_root("hwloc-20em64t-hybrid-1p6c2t+2ca4co1t")
+    doc = json.loads(run_typer(["--root", root, "topology", "-o", "json"])[1])
+    assert {c["capacity"] for c in doc["cpus"]} == {None}
+    assert {c["core_type"] for c in doc["cpus"]} == {"performance", "efficiency"}
+    out = run_typer(["--root", root, "topology"])[1]
+    assert "Core types:       8 efficiency, 6 performance\n" in out
+    assert "L2      1.25 MiB" in out  # 1280 KiB, not "1.2 MiB"
+
+
+def test_uniform_capacity_not_repeated_per_core(tmp_path):
+    root = synth.build(tmp_path / "n", sockets=1, cores=2, threads=1)
+    for cpu in (0, 1):
+        (tmp_path / "n" / f"sys/devices/system/cpu/cpu{cpu}/cpu_capacity").write_text("1024\n")
+    tree = run_typer(["--root", root, "topology", "--tree"])[1]
+    assert "capacity" not in tree
+
+
+def test_many_numa_nodes_summarise_distances(fixture_root):
+    root = fixture_root("hwloc-256ia64-64n2s2c")
+    out = run_typer(["--root", root, "topology"])[1]
+    assert "   0   0-3       7.7 GiB   6.8 GiB   10 local, 22 to 1-3, up to 34" in out
+    assert "-o json has the full matrix" in out
+    numa = [line for line in out.splitlines() if re.match(r"^\s+\d+\s+\d", line)]
+    assert len(numa) == 64  # one line per node, no wrapped distance rows
+    doc = json.loads(run_typer(["--root", root, "topology", "-o", "json"])[1])
+    assert len(doc["numa_nodes"][0]["distances"]) == 64
+    # up to 8 nodes: the whole row
+    out = run_typer(["--root", fixture_root("hwloc-48amd64-4pa2n6c-sparse"), "topology"])[1]
+    assert "full matrix" not in out
 
 
 def test_findings_only_counted_without_verbose(fixture_root):

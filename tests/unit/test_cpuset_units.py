@@ -83,3 +83,15 @@ def test_format_size():
     assert format_size(3 << 29) == "1.5Gi"
     assert format_size(None) == "-"
     assert format_size(512) == "512B"
+    assert format_size(1280 << 10) == "1.25Mi"  # exact at two decimals: not "1.2Mi"
+    assert format_size(24684100 * 1024) == "23.5Gi"  # inexact: one decimal
+
+
+def test_human_size_strips_only_a_trailing_point_zero():
+    from rmctl.render.tables import human_size
+
+    assert human_size(8 << 30) == "8 GiB"
+    assert human_size(1280 << 10) == "1.25 MiB"
+    assert human_size((1 << 20) + (1 << 14)) == "1 MiB"  # 1.0156 Mi rounds to "1.0": no ".0"
+    assert human_size(int(1.05 * (1 << 20)) // 1024 * 1024) != "15 MiB"
+    assert human_size(None) == "-" and human_size(512) == "512 B"
