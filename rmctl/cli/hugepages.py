@@ -181,7 +181,8 @@ def _apply_pool_plan(settings, pp, *, all_or_nothing: bool, dry_run: bool):
         p["surplus_now"] = surplus_now
         if (not report.rolled_back and now is not None and p["achieved"] is not None
                 and now > p["achieved"] and p["requested"] < p["in_use"]):
-            p["note"] = (f"{now - p['achieved']} pages still in use stay as surplus pages until their "
+            n = now - p["achieved"]
+            p["note"] = (f"{n} {'page' if n == 1 else 'pages'} still in use stay as surplus until their "
                          f"users free them: nr_hugepages reads {now} until then")
         if granted is not None:
             p["status"] = "shortfall"

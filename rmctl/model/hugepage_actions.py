@@ -88,7 +88,8 @@ class SetPoolPages(WriteValue):
 
     def describe(self):
         was = f" (was {self.expect})" if self.expect is not None else ""
-        return f"set the {pool_name(self.page_size, self.node)} to {self.value} pages{was}: {self.path}"
+        pages = "page" if self.value == "1" else "pages"
+        return f"set the {pool_name(self.page_size, self.node)} to {self.value} {pages}{was}: {self.path}"
 
 
 def _int(text) -> int | None:

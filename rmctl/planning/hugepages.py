@@ -40,6 +40,11 @@ RETRY_DELAY = 0.25
 
 # -- parsing the request -----------------------------------------------------
 
+def _pages(n: int) -> str:
+    """Return ``1 page`` / ``n pages``."""
+    return f"{n} page" if n == 1 else f"{n} pages"
+
+
 def kernel_size(nbytes: int) -> str:
     """Return a size the kernel's memparse reads (``2M``, ``1G``, ``64K``)."""
     for suffix, factor in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
@@ -100,8 +105,22 @@ def parse_per_node(text: str) -> dict[int, int]:
 
 
 def parse_nodes(text: str) -> list[int]:
-    """Parse a node list in cpulist syntax (``0,1``, ``0-3``)."""
-    return CpuSet.parse(text).sorted()
+    """Return the nodes of a list in cpulist syntax (``0,1``, ``0-3``, ``1,0``), in the order given.
+
+    The order matters to ``--spread local``, which fills the first node first;
+    a node named twice is kept at its first place.
+    """
+    out: list[int] = []
+    items = text.split(",")
+    if not text.strip() or any(not i.strip() for i in items):
+        CpuSet.parse(text)  # raises the usual ParseError for an empty item
+    for item in items:
+        for nid in CpuSet.parse(item).sorted():
+            if nid not in out:
+                out.append(nid)
+    if not out:
+        raise ParseError(f"bad node list {text!r}: no node")
+    return out
 
 
 def check_node(node: NodeModel, nid: int, page_size: int | None = None) -> None:
@@ -112,7 +131,9 @@ def check_node(node: NodeModel, nid: int, page_size: int | None = None) -> None:
         raise UsageError(f"NUMA node {nid} does not exist (nodes: {have})")
     nd = nodes[nid]
     if nd.memory_total == 0:
-        raise UsageError(f"NUMA node {nid} has no memory, so it has no hugepage pools")
+        have = CpuSet(memory_nodes(node)).to_list() or "none"
+        raise UsageError(f"NUMA node {nid} has no memory, so it has no hugepage pools",
+                         hint=f"nodes with hugepage pools: {have}")
     if page_size is not None and node_pool(node, page_size, nid) is None:
         raise UsageError(f"NUMA node {nid} has no {format_size(page_size)} hugepage pool "
                          f"(sys/devices/system/node/node{nid}/hugepages is missing it)",
@@ -216,7 +237,7 @@ def plan_set(node: NodeModel, requests: list[tuple[int, dict[int | None, int]]],
     short = [n for n in needs if n["free"] is not None and n["needed"] > n["free"]]
     if short and not force:
         n = short[0]
-        where = "this node" if n["node"] is None else f"NUMA node {n['node']}"
+        where = "this machine (all NUMA nodes together)" if n["node"] is None else f"NUMA node {n['node']}"
         raise UnsatisfiableError(
             f"the request needs {format_size(n['needed'])} more hugepage memory on {where}, "
             f"which has {format_size(n['free'])} free: nothing was written",
@@ -309,8 +330,9 @@ def plan_size(node: NodeModel, amount: int, page_size: int, nodes: list[int] | N
               spread: str = "even") -> Sizing:
     """Return the pool sizes giving ``amount`` bytes of ``page_size`` pages.
 
-    ``even``: the same number of pages on every node (the remainder on the
-    lowest nodes).  ``local``: fill the nodes in the order given, each up
+    ``even``: the same number of pages on every node (the remainder, one
+    page each, on the first nodes listed).  ``local``: fill the nodes in the
+    order given (``--nodes 1,0``: node 1 first), each up
     to what its current pool plus its free memory holds, so the memory
     stays on as few nodes as possible.  Without NUMA nodes under the root
     the global pool is sized.  Counts are absolute pool sizes.
@@ -352,7 +374,7 @@ def plan_size(node: NodeModel, amount: int, page_size: int, nodes: list[int] | N
         if left:
             per[nodes[0]] += left
             notes.append(f"the listed nodes' free memory holds {pages - left} of {pages} pages: "
-                         f"the other {left} are put on node {nodes[0]}")
+                         f"the other {_pages(left)} go on node {nodes[0]}, the first listed")
     return Sizing(amount, page_size, pages, per, spread, notes)
 
 
@@ -422,8 +444,9 @@ def mount_path(text: str) -> str:
 
 def _pool_bytes(text: str, pool: HugepagePool, what: str) -> int:
     # A percentage is of the pool's persistent pages at mount time
-    # (fs/hugetlbfs/inode.c hugetlbfs_size_to_hpages): resolved here so
-    # the plan says what will be mounted and compares with /proc/mounts.
+    # (fs/hugetlbfs/inode.c hugetlbfs_size_to_hpages: h->max_huge_pages,
+    # which is nr_hugepages less surplus pages): resolved here so the plan
+    # says what will be mounted and compares with /proc/mounts.
     t = text.strip()
     if t.endswith("%"):
         try:
@@ -432,7 +455,7 @@ def _pool_bytes(text: str, pool: HugepagePool, what: str) -> int:
             raise ParseError(f"bad {what} {text!r}: expected a size or a whole percentage") from None
         if pct < 0:
             raise ParseError(f"bad {what} {text!r}: negative")
-        return pool.total * pool.page_size * pct // 100
+        return max(0, pool.total - pool.surplus) * pool.page_size * pct // 100
     return parse_size(t, what=what)
 
 
@@ -533,7 +556,7 @@ def plan_mount(node: NodeModel, req: MountRequest, *, existing: tuple[str, str, 
                                 hint="choose another path")
         have = canonical_mount(opts, default_page)
         want = req.canonical()
-        diff = [f"{k}={_show(have[k])} (asked {_show(want[k])})" for k in _OPTION_ORDER if have[k] != want[k]]
+        diff = [f"{k}={_show(have[k], k)} (asked {_show(want[k], k)})" for k in _OPTION_ORDER if have[k] != want[k]]
         if diff:
             raise ConflictError(f"{req.path} is a different hugetlbfs mount: " + ", ".join(diff),
                                 hint=f"unmount it first (rmctl hugepages umount {req.path}) or choose another path",
@@ -573,8 +596,15 @@ def _fingerprint(node) -> str | None:
     return fingerprint(node) if node is not None else None
 
 
-def _show(v) -> str:
-    return "-" if v is None else str(v)
+def _show(v, key: str = "") -> str:
+    """Return an option value as /proc/mounts prints it (mode in octal; ``-``: not set)."""
+    if v is None:
+        return "-"
+    if key == "mode" and isinstance(v, int):
+        return f"{v:o}"
+    if key == "pagesize" and isinstance(v, int):
+        return kernel_size(v)
+    return str(v)
 
 
 def plan_umount(path: str, *, existing: tuple[str, str, dict] | None, rmdir: bool = False,

@@ -251,3 +251,56 @@ def test_set_pool_pages_reads_back_the_persistent_pool(tmp_path):
     assert a.current(host) == "2" and not a.done(a.current(host))
     (d / "surplus_hugepages").unlink()  # no surplus file: nr_hugepages as it is
     assert a.current(host) == "2"
+
+
+def test_mount_conflict_names_options_as_the_kernel_prints_them(two_nodes):
+    node, _ = two_nodes
+    req = hp.mount_request(node, "/mnt/h", M2)
+    seen = ("hugetlbfs", "hugetlbfs", {"rw": "", "uid": "65534", "mode": "700", "pagesize": "2M", "size": "4194304"})
+    with pytest.raises(ConflictError) as e:
+        hp.plan_mount(node, req, existing=seen, dir_state="empty")
+    msg = e.value.message
+    assert "mode=700 (asked 755)" in msg and "uid=65534 (asked 0)" in msg and "size=4194304 (asked -)" in msg
+    # 1 GiB pages: the kernel prints pagesize=1024M; the same page size is no conflict
+    g = hp.mount_request(node, "/mnt/g", G1)
+    assert hp.plan_mount(node, g, existing=("hugetlbfs", "hugetlbfs", {"pagesize": "1024M"}),
+                         dir_state="empty").state == "identical"
+    with pytest.raises(ConflictError, match=r"pagesize=2M \(asked 1G\)"):
+        hp.plan_mount(node, g, existing=("hugetlbfs", "hugetlbfs", {"pagesize": "2M"}), dir_state="empty")
+
+
+def test_mount_percent_is_of_the_persistent_pool(tmp_path):
+    # 10 pages of which 2 are surplus: 50% is of the 8 persistent ones (h->max_huge_pages)
+    root = synth.build(tmp_path / "r", sockets=1, cores=2, threads=1, hugepages={"per_node": {(0, 2048): 10}})
+    (tmp_path / "r/sys/kernel/mm/hugepages/hugepages-2048kB/surplus_hugepages").write_text("2\n")
+    node = discover(Root.open(root))
+    assert hp.mount_request(node, "/mnt/h", M2, size="50%").size == 4 * M2
+
+
+def test_nodes_keep_the_order_given_for_local_spread(two_nodes):
+    node, _ = two_nodes
+    assert hp.parse_nodes("1,0") == [1, 0] and hp.parse_nodes("0-1") == [0, 1]
+    assert hp.parse_nodes("1,0-1") == [1, 0]
+    with pytest.raises(ParseError):
+        hp.parse_nodes("1,,0")
+    # 15 GiB free per node: 20 x 1G pages, local from node 1: 15 there, 5 on node 0
+    s = hp.plan_size(node, 20 << 30, G1, hp.parse_nodes("1,0"), "local")
+    assert list(s.per_node.items()) == [(1, 15), (0, 5)]
+    s = hp.plan_size(node, 3 << 30, G1, hp.parse_nodes("1,0"), "even")
+    assert s.per_node == {1: 2, 0: 1}  # the remainder on the first node listed
+
+
+def test_node_without_memory_is_bad_input_with_the_nodes_that_have_some(tmp_path):
+    import shutil
+
+    root = synth.build(tmp_path / "r", sockets=2, cores=2, threads=1)
+    shutil.rmtree(tmp_path / "r/sys/devices/system/node/node1/hugepages")
+    (tmp_path / "r/sys/devices/system/node/node1/meminfo").write_text(
+        "Node 1 MemTotal: 0 kB\nNode 1 MemFree: 0 kB\nNode 1 MemUsed: 0 kB\n")
+    node = discover(Root.open(root))
+    with pytest.raises(UsageError, match="no memory") as e:
+        hp.plan_set(node, [(M2, {1: 4})])
+    assert e.value.hint == "nodes with hugepage pools: 0"
+    assert hp.plan_size(node, 8 << 20, M2).per_node == {0: 4}  # default: only nodes with memory
+    with pytest.raises(UsageError, match="no memory"):
+        hp.plan_size(node, 8 << 20, M2, [0, 1])
