@@ -197,7 +197,8 @@ def _add_names(root, devices: list[PciDevice]) -> list[PciDevice]:
     out = []
     for d in devices:
         vn, dn, sn = names.lookup((d.vendor, d.device, d.subsystem_vendor, d.subsystem_device))
-        out.append(dataclasses.replace(d, vendor_name=vn, device_name=dn, subsystem_name=sn))
+        out.append(dataclasses.replace(d, vendor_name=vn, device_name=dn, subsystem_name=sn,
+                                       subsystem_vendor_name=names.vendor(d.subsystem_vendor or None)))
     return out
 
 

@@ -45,6 +45,7 @@ def parse_pci_ids(text: str, wanted: Iterable[IdKey]) -> dict[str, str]:
         want_d.add((v, d))
         if sv is not None and sd is not None:
             want_s.add((v, d, sv, sd))
+            want_v.add(sv)  # the subsystem vendor: the card's maker (lspci's SVendor)
     out: dict[str, str] = {}
     vendor = device = None
     for line in text.splitlines():
@@ -105,10 +106,22 @@ class PciNames:
         return self._names
 
     def lookup(self, key: IdKey) -> tuple[str | None, str | None, str | None]:
-        """Return (vendor name, device name, subsystem name); None where unknown."""
+        """Return (vendor name, device name, subsystem name); None where unknown.
+
+        A subsystem id equal to the device's own ids with no entry of its
+        own is named as the device, as lspci does (pciutils lib/names.c:
+        subsystem ids that repeat the device ids mean "the device itself").
+        """
         names = self._load()
         vs, ds, ss = _key_strings(key)
-        return names.get(vs), names.get(ds), names.get(ss) if ss else None
+        sub = names.get(ss) if ss else None
+        if sub is None and ss and key[2:] == key[:2]:
+            sub = names.get(ds)
+        return names.get(vs), names.get(ds), sub
+
+    def vendor(self, vendor: int | None) -> str | None:
+        """Return the name of a vendor id (a subsystem vendor, say), or None."""
+        return None if vendor is None else self._load().get(f"0x{vendor:04x}")
 
 
 def names_fact(root, wanted: Iterable[IdKey]) -> dict[str, str]:

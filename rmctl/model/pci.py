@@ -55,6 +55,82 @@ class Version(str):
 
 AttrValue = Union[bool, int, str, Version]
 
+# DRA's rules for attribute and capacity names and values (k8s.io/api/resource/v1
+# types.go and pkg/apis/resource/validation/validation.go, Kubernetes 1.34):
+# a name is ``<domain>/<id>``, the domain a DNS subdomain of at most 63
+# characters (validateDriverName), the id a C identifier of at most 32
+# (validateCIdentifier); a value is exactly one of int (int64), bool,
+# string or version, the last two at most 64 bytes, a version semver 2.0.0;
+# a device has at most 32 attributes and capacities together.
+DRA_MAX_DOMAIN = 63  #: resource.DeviceMaxDomainLength
+DRA_MAX_ID = 32  #: resource.DeviceMaxIDLength
+DRA_MAX_VALUE = 64  #: resource.DeviceAttributeMaxValueLength (bytes: Go's len)
+DRA_MAX_PER_DEVICE = 32  #: resource.ResourceSliceMaxAttributesAndCapacitiesPerDevice
+_C_IDENT = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")
+_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS_SUBDOMAIN = re.compile(rf"^{_DNS_LABEL}(\.{_DNS_LABEL})*$")
+# semver.org 2.0.0's own expression, the one DRA's validation uses
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+                     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+                     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$")
+
+
+def dra_name_problem(name: str) -> str | None:
+    """Return why ``name`` is not a valid DRA qualified attribute/capacity name, or None."""
+    parts = name.split("/")
+    if len(parts) > 2:
+        return f"{name!r}: more than one '/'"
+    ident = parts[-1]
+    if len(parts) == 2:
+        domain = parts[0]
+        if not domain:
+            return f"{name!r}: empty domain"
+        if len(domain) > DRA_MAX_DOMAIN or not _DNS_SUBDOMAIN.match(domain.lower()):
+            return f"{name!r}: the domain is not a DNS subdomain of at most {DRA_MAX_DOMAIN} characters"
+    if len(ident) > DRA_MAX_ID or not _C_IDENT.match(ident):
+        return f"{name!r}: the name is not a C identifier of at most {DRA_MAX_ID} characters"
+    return None
+
+
+def dra_value_problem(value) -> str | None:
+    """Return why ``value`` is not a valid DRA attribute value (int, bool, string, version), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if -(1 << 63) <= value < (1 << 63) else f"{value}: not an int64"
+    if isinstance(value, str):
+        if len(value.encode()) > DRA_MAX_VALUE:
+            return f"{value!r}: longer than {DRA_MAX_VALUE} bytes"
+        if isinstance(value, Version) and not _SEMVER.match(value):
+            return f"{value!r}: not a semantic version (semver.org 2.0.0)"
+        return None
+    return f"{value!r}: {type(value).__name__} is not int, bool, string or version"
+
+
+def dra_problems(attributes: dict, capacity: dict) -> list[str]:
+    """Return every way an attribute and capacity map breaks DRA's rules (empty: valid)."""
+    out = [p for k in list(attributes) + list(capacity) if (p := dra_name_problem(k))]
+    out += [f"attribute {k}: {p}" for k, v in attributes.items() if (p := dra_value_problem(v))]
+    out += [f"capacity {k}: {v!r} is not a non-negative integer quantity" for k, v in capacity.items()
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0]
+    if set(attributes) & set(capacity):
+        out.append(f"names both an attribute and a capacity: {sorted(set(attributes) & set(capacity))}")
+    if len(attributes) + len(capacity) > DRA_MAX_PER_DEVICE:
+        out.append(f"{len(attributes) + len(capacity)} attributes and capacities (DRA allows {DRA_MAX_PER_DEVICE})")
+    return out
+
+
+def fit_value(text: str) -> str:
+    """Return ``text`` cut to DRA's 64-byte string limit, ending in "..." when cut.
+
+    pci.ids has hundreds of device names longer than that (AMD Radeon
+    entries listing every board); the full name stays in ``device_name``.
+    """
+    if len(text.encode()) <= DRA_MAX_VALUE:
+        return text
+    cut = text.encode()[:DRA_MAX_VALUE - 3].decode(errors="ignore").rstrip()
+    return cut + "..."
+
 
 def attribute_type(value: AttrValue) -> str:
     """Return the DRA type name of an attribute value: bool, int, version or string."""
@@ -360,6 +436,7 @@ class PciDevice:
     vendor_name: str | None = None
     device_name: str | None = None
     subsystem_name: str | None = None
+    subsystem_vendor_name: str | None = None  #: pci.ids name of the subsystem vendor (the card's maker)
     label: str | None = None  #: firmware's slot label (``label`` file), e.g. "Intel Ethernet X772"
     net: tuple[NetInterface, ...] = ()
     rdma: tuple[RdmaDevice, ...] = ()
@@ -386,14 +463,22 @@ class PciDevice:
 
     @property
     def name(self) -> str:
-        """Return a name for people: NVML's product, else pci.ids vendor + device, else hex ids."""
+        """Return a name for people: NVML's product, else pci.ids vendor + device, else hex ids.
+
+        Without a device name it reads as lspci's does (pciutils lib/names.c):
+        ``Intel Corporation Device 0d57`` when only the vendor is known,
+        ``Device 8086:0d57`` when neither is (a virtio function says
+        ``virtio net`` instead), so the two tools agree line for line.
+        """
         if self.gpu is not None and self.gpu.product_name:
             return self.gpu.product_name
         if self.device_name:
             return f"{self.vendor_name or self.vendor_hex} {self.device_name}"
+        if self.vendor_name:
+            return f"{self.vendor_name} Device {self.device:04x}"
         if self.virtio:
             return f"virtio {self.virtio}"
-        return f"{self.vendor_name or self.vendor_hex} device {self.device_hex}"
+        return f"Device {self.vendor:04x}:{self.device:04x}"
 
     # -- locality -------------------------------------------------------------
     def local_nodes(self, nodes: dict) -> tuple[int, ...]:
@@ -425,6 +510,7 @@ class PciDevice:
             "subsystem_vendor": None if self.subsystem_vendor is None else f"0x{self.subsystem_vendor:04x}",
             "subsystem_device": None if self.subsystem_device is None else f"0x{self.subsystem_device:04x}",
             "subsystem_name": self.subsystem_name,
+            "subsystem_vendor_name": self.subsystem_vendor_name,
             "revision": None if self.revision is None else f"0x{self.revision:02x}",
             "driver": self.driver,
             "numa_node": self.numa_node,
@@ -532,4 +618,6 @@ def build_attributes(dev: PciDevice) -> tuple[dict[str, AttrValue], dict[str, in
             a[r("driverVersion")] = dv
         if g.memory_bytes:
             c[r("memory")] = g.memory_bytes
+    # strings from pci.ids, NVML and sysfs may exceed DRA's value limit
+    a = {k: fit_value(v) if isinstance(v, str) and not isinstance(v, Version) else v for k, v in a.items()}
     return a, c

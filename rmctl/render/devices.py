@@ -86,24 +86,74 @@ def detail_text(dev) -> str:
     return "; ".join(bits)
 
 
+#: the list table's columns, and the order they give way in when the terminal is narrow
+LIST_COLUMNS = ("address", "kind", "name", "driver", "numa", "local CPUs", "link", "detail")
+
+
+def list_rows(devices) -> list[tuple[str, ...]]:
+    """Return the list table's cells, one tuple per device, in LIST_COLUMNS order (plain text)."""
+    return [(str(d.address), d.kind, d.name, d.driver or "-",
+             "-" if d.numa_node is None else str(d.numa_node),
+             "-" if d.local_cpus is None else (d.local_cpus.to_list() or "-"),
+             link_text(d), detail_text(d)) for d in devices]
+
+
+def narrow_columns(rows, width: int) -> tuple[str, ...]:
+    """Return the columns to show so that the table fits ``width`` terminal cells.
+
+    Every column when it fits.  Otherwise, in this order, until the fixed
+    columns leave the name and detail 20 cells each: a column with nothing
+    but "-" goes; then ``link`` (``devices show`` has it); then ``local
+    CPUs`` when every device's NUMA node is known (the node says where it
+    is), or ``numa`` when none is (the CPUs say it).  Address, kind, name,
+    driver and detail always stay; names and details wrap, addresses never.
+    """
+    from rich.cells import cell_len
+
+    cols = list(LIST_COLUMNS)
+    widths = {c: max([cell_len(c)] + [cell_len(r[i]) for r in rows]) for i, c in enumerate(LIST_COLUMNS)}
+    dashes = {c for i, c in enumerate(LIST_COLUMNS) if rows and all(r[i] == "-" for r in rows)}
+
+    def need(cs, flexible: bool) -> int:
+        return sum(min(widths[c], 20) if flexible and c in ("name", "detail") else widths[c] for c in cs) \
+            + 2 * (len(cs) - 1)
+
+    if need(cols, False) <= width:
+        return tuple(cols)
+    cols = [c for c in cols if c not in dashes or c not in ("link", "local CPUs", "numa")]
+    if "link" in cols and need(cols, False) > width:
+        cols.remove("link")
+    if need(cols, True) > width:
+        drop = "local CPUs" if "numa" not in dashes else "numa"
+        if drop in cols and len({"numa", "local CPUs"} & set(cols)) == 2:
+            cols.remove(drop)
+    return tuple(cols)
+
+
 def print_devices(con, devices, node: NodeModel, *, verbose: int = 0) -> None:
-    """Print one row per device."""
+    """Print one row per device, dropping low-value columns on a narrow terminal (:func:`narrow_columns`)."""
     from rich.markup import escape
     from rich.table import Table
 
-    t = Table(box=None, pad_edge=False, header_style="bold")
-    for col in ("address", "kind", "name", "driver", "numa", "local CPUs", "link", "detail"):
-        t.add_column(col, justify="right" if col == "numa" else "left",
-                     no_wrap=col in ("address", "kind", "driver", "numa"))
-    for d in devices:
-        t.add_row(str(d.address), d.kind, escape(d.name), escape(d.driver or "-"),
-                  "-" if d.numa_node is None else str(d.numa_node),
-                  "-" if d.local_cpus is None else (d.local_cpus.to_list() or "-"),
-                  link_text(d), escape(detail_text(d)))
     if not devices:
         con.print("no PCI devices match")
-    else:
-        con.print(t)
+        _print_findings(con, device_findings(node), verbose)
+        return
+    rows = list_rows(devices)
+    cols = narrow_columns(rows, con.width)
+    idx = [LIST_COLUMNS.index(c) for c in cols]
+    t = Table(box=None, pad_edge=False, header_style="bold")
+    for col in cols:
+        t.add_column(col, justify="right" if col == "numa" else "left",
+                     no_wrap=col in ("address", "kind", "driver", "numa", "local CPUs"),
+                     overflow="fold", min_width=16 if col == "name" else None, ratio=1 if col in ("name", "detail") else None)
+    for r in rows:
+        t.add_row(*(escape(r[i]) for i in idx))
+    con.print(t)
+    left = [c for c in LIST_COLUMNS if c not in cols]
+    if left:
+        con.print(f"[dim]not shown in {con.width} columns: {', '.join(left)} (see devices show ADDRESS)[/dim]",
+                  highlight=False)
     _print_findings(con, device_findings(node), verbose)
 
 
@@ -117,6 +167,17 @@ def _print_findings(con, findings, verbose: int) -> None:
             con.print(f"[dim]{f.severity}: {f.code}: {escape(f.message)}[/dim]", markup=True, highlight=False)
     else:
         con.print(f"[dim]{len(findings)} finding(s); -v shows them[/dim]")
+
+
+def _numa_text(dev, node: NodeModel) -> str:
+    """Return the NUMA row: the kernel's node, or "unknown" with the nodes the local CPUs cover."""
+    if dev.numa_node is not None:
+        return str(dev.numa_node)
+    text = "unknown (the kernel says -1)"
+    nodes = dev.local_nodes(node.topology.nodes) if node.topology is not None else ()
+    if nodes:
+        text += f"; its local CPUs cover node{'s' if len(nodes) > 1 else ''} {','.join(map(str, nodes))}"
+    return text
 
 
 def print_device(con, dev, node: NodeModel, *, verbose: int = 0) -> None:
@@ -137,15 +198,16 @@ def print_device(con, dev, node: NodeModel, *, verbose: int = 0) -> None:
         ("Class", dev.class_hex),
     ]
     if dev.subsystem_vendor is not None:
+        sub_names = " ".join(n for n in (dev.subsystem_vendor_name, dev.subsystem_name) if n)
         rows.append(("Subsystem", f"0x{dev.subsystem_vendor:04x}:0x{dev.subsystem_device or 0:04x}"
-                     + (f"  {dev.subsystem_name}" if dev.subsystem_name else "")))
+                     + (f"  {sub_names}" if sub_names else "")))
     if dev.revision is not None:
         rows.append(("Revision", f"0x{dev.revision:02x}"))
     if dev.label:
         rows.append(("Label", dev.label))
     rows += [
         ("Driver", dev.driver or "-"),
-        ("NUMA node", "unknown (the kernel says -1)" if dev.numa_node is None else str(dev.numa_node)),
+        ("NUMA node", _numa_text(dev, node)),
         ("Local CPUs", "-" if dev.local_cpus is None else (dev.local_cpus.to_list() or "-")),
         ("IOMMU group", "-" if dev.iommu_group is None else str(dev.iommu_group)),
         ("PCIe root", dev.pcie_root or "-"),
@@ -194,13 +256,17 @@ def print_device(con, dev, node: NodeModel, *, verbose: int = 0) -> None:
     for k, v in rows:
         s.add_row(escape(k), escape(v))
     con.print(s)
-    a = Table(title="Attributes", title_justify="left", box=None, pad_edge=False, header_style="bold")
-    a.add_column("name")
-    a.add_column("value")
+    from rmctl.model.pci import attribute_type
+
+    a = Table(title="Attributes (DRA types; capacity in bytes or bit/s)", title_justify="left", box=None,
+              pad_edge=False, header_style="bold")
+    a.add_column("name", no_wrap=True)
+    a.add_column("type", no_wrap=True)
+    a.add_column("value", overflow="fold")
     for k, v in sorted(dev.attributes.items()):
-        a.add_row(escape(k), escape(str(v).lower() if isinstance(v, bool) else str(v)))
+        a.add_row(escape(k), attribute_type(v), escape(str(v).lower() if isinstance(v, bool) else str(v)))
     for k, v in sorted(dev.capacity.items()):
-        a.add_row(escape(f"{k} (capacity)"), str(v))
+        a.add_row(escape(k), "capacity", str(v))
     con.print(a)
     _print_findings(con, [f for f in device_findings(node) if str(dev.address) in f.message
                           or (f.path or "").endswith(str(dev.address))], verbose)

@@ -160,7 +160,35 @@ def test_names_from_pci_ids_in_the_root(tmp_path):
     assert devs["0000:3b:00.2"].device_name == "MT28908 Family [ConnectX-6 Virtual Function]"
     fpga = devs["0000:d8:00.0"]  # not in the cut: hex ids, no name attributes
     assert fpga.vendor_name is None and "rmctl.io/vendorName" not in fpga.attributes
-    assert fpga.name == "0x1172 device 0x5052"
+    assert fpga.name == "Device 1172:5052"  # lspci's words for an id pci.ids lacks
+    nvme = devs["0000:c1:00.0"]  # vendor known, device too; the synth subsystem 144d:0000 is not listed
+    assert (nvme.subsystem_vendor_name, nvme.subsystem_name) == ("Samsung Electronics Co Ltd", None)
+    assert g.subsystem_vendor_name == "NVIDIA Corporation"
+
+
+def test_name_without_device_entry_reads_like_lspci(tmp_path):
+    base = synth.build(tmp_path, devices=[Device("0000:00:00.0", vendor="0x8086", device="0x0d57", cls="0x060000",
+                                                 extra={"subsystem_vendor": "0x8086\n",
+                                                        "subsystem_device": "0x0d57\n"})])
+    os.makedirs(os.path.join(base, "usr/share/misc"))
+    with open(os.path.join(base, "usr/share/misc/pci.ids"), "w") as f:
+        f.write("8086  Intel Corporation\n\t0d4c  Ethernet Connection (11) I219-LM\n")
+    (d,) = read_devices(Root.open(base), [])
+    assert d.name == "Intel Corporation Device 0d57"  # lspci: "Intel Corporation Device 0d57"
+    assert d.subsystem_name is None and d.subsystem_vendor_name == "Intel Corporation"
+
+
+def test_subsystem_equal_to_device_is_named_as_the_device(tmp_path):
+    # pciutils lib/names.c: subsystem ids that repeat the device ids name the device itself
+    base = synth.build(tmp_path, devices=[Device("0000:00:03.0", vendor="0x1af4", device="0x1041", cls="0x020000",
+                                                 extra={"subsystem_vendor": "0x1af4\n",
+                                                        "subsystem_device": "0x1041\n"})])
+    os.makedirs(os.path.join(base, "usr/share/misc"))
+    with open(os.path.join(base, "usr/share/misc/pci.ids"), "w") as f:
+        f.write("1af4  Red Hat, Inc.\n\t1041  Virtio 1.0 network device\n")
+    (d,) = read_devices(Root.open(base), [])
+    assert (d.subsystem_vendor_name, d.subsystem_name) == ("Red Hat, Inc.", "Virtio 1.0 network device")
+    assert d.to_data()["subsystem_vendor_name"] == "Red Hat, Inc."
 
 
 def test_parse_pci_ids_keeps_only_wanted_and_stops_at_classes():
