@@ -739,6 +739,14 @@ def plan_boot_args(node: NodeModel, requests: list[tuple[int, int | dict[int, in
         have = pool.total if pool else 0
         more = (obtainable or {}).get(size)
         gigantic = gigantic_above is not None and size > gigantic_above
+        if total > have and running.get(size) == new[size]:
+            # Already on the running command line, yet the pool holds less:
+            # boot-time allocation itself fell short (mm/hugetlb.c logs
+            # "HugeTLB: allocating N of page size ... failed" then).
+            recs.append(f"{format_size(size)}: the running kernel was booted asking for {total} pages and "
+                        f"holds {have}: allocation at boot fell short (see dmesg | grep -i hugetlb); "
+                        "ask for fewer, or free memory earlier in boot")
+            continue
         if not gigantic:
             continue
         if total > have and (more is None or total > have + more):
@@ -749,9 +757,14 @@ def plan_boot_args(node: NodeModel, requests: list[tuple[int, int | dict[int, in
         elif total > have:
             recs.append(f"{format_size(size)}: {total} pages asked, {have} allocated now; run time may "
                         f"reach it (rmctl hugepages set {kernel_size(size)}={total}), boot time is surer")
+    notes = ["boot arguments take effect at the next boot; put them in the boot loader "
+             "(GRUB_CMDLINE_LINUX, or grubby --update-kernel=ALL --args=...)"]
+    if current_words and any(c["change"] != "unchanged" for c in changes):
+        # hugepages= belongs to the hugepagesz= before it, so editing single
+        # words (grubby --args replaces values key by key) can pair them wrongly.
+        notes.append(f"replace every running hugepage argument ({' '.join(current_words)}) with the "
+                     "new ones, in their order: each hugepages= applies to the hugepagesz= before it")
     plan = Plan(actions=[BootArgs(add=tuple(words), remove=tuple(w for w in current_words if w not in words))],
-                command="hugepages boot-args", fingerprint=_fingerprint(node),
-                notes=["boot arguments take effect at the next boot; put them in the boot loader "
-                       "(GRUB_CMDLINE_LINUX, or grubby --update-kernel=ALL --args=...)"])
+                command="hugepages boot-args", fingerprint=_fingerprint(node), notes=notes)
     return BootPlan(plan=plan, args=" ".join(words), current=" ".join(current_words),
                     changes=changes, recommendations=recs)

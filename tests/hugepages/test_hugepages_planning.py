@@ -304,3 +304,18 @@ def test_node_without_memory_is_bad_input_with_the_nodes_that_have_some(tmp_path
     assert hp.plan_size(node, 8 << 20, M2).per_node == {0: 4}  # default: only nodes with memory
     with pytest.raises(UsageError, match="no memory"):
         hp.plan_size(node, 8 << 20, M2, [0, 1])
+
+
+def test_boot_args_fell_short_at_boot_and_replace_note(tmp_path):
+    root = synth.build(tmp_path / "r", sockets=2, cores=2, threads=1,
+                       cmdline="root=/dev/sda1 default_hugepagesz=1G hugepagesz=1G hugepages=4 "
+                               "hugepagesz=2M hugepages=512 quiet")
+    node = discover(Root.open(root))  # the pools hold 0 pages: boot allocation fell short
+    bp = hp.plan_boot_args(node, [(G1, 4)], gigantic_above=4 << 20)
+    assert all(c["change"] == "unchanged" for c in bp.changes)
+    assert len(bp.recommendations) == 1 and "fell short" in bp.recommendations[0]
+    assert not any("replace" in n for n in bp.plan.notes)  # same meaning, other order: nothing to do
+    bp = hp.plan_boot_args(node, [(G1, 8)], gigantic_above=4 << 20)
+    assert bp.args == "hugepagesz=2M hugepages=512 hugepagesz=1G hugepages=8 default_hugepagesz=1G"
+    assert any("replace every running hugepage argument" in n for n in bp.plan.notes)
+    assert "fell short" not in " ".join(bp.recommendations) and "at boot" in bp.recommendations[0]
