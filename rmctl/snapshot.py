@@ -65,7 +65,7 @@ MANIFEST: list[str] = [
 ]
 
 #: modules that extend MANIFEST / FACT_PROVIDERS when imported (devices work adds its own)
-MANIFEST_MODULES: list[str] = ["rmctl.discovery.pci_snapshot"]
+MANIFEST_MODULES: list[str] = ["rmctl.discovery.pci_snapshot", "rmctl.discovery.buddyinfo"]
 
 #: callables returning a dict merged into the facts file (NVML facts, ...)
 FACT_PROVIDERS: list[Callable[[], dict]] = []

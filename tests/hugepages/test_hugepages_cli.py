@@ -212,3 +212,25 @@ def test_shortfall_all_or_nothing_restores_every_pool(tmp_path):
     assert [s.status for s in report.steps] == ["applied", "failed"]
     assert report.rolled_back
     assert host.read_text(p0).strip() == "0" and host.read_text(p1).strip() == "0"
+
+
+def test_snapshot_capture_keeps_buddyinfo_so_show_estimates_the_same(run_cli, tmp_path):
+    # hugepages show on a capture must give the machine's "obtainable" numbers
+    # (buddyinfo basis and gigantic size), not a free-memory fallback
+    from rmctl import snapshot
+    from rmctl.discovery import buddyinfo
+    from rmctl.discovery.root import Root
+
+    assert "rmctl.discovery.buddyinfo" in snapshot.MANIFEST_MODULES
+    root = synth.build(tmp_path / "r", sockets=2, cores=2, threads=1)
+    dest = str(tmp_path / "cap.tar.gz")
+    snapshot.capture(Root.open(root), dest)
+    assert set(buddyinfo.GLOBS) <= set(snapshot.MANIFEST)
+    docs = []
+    for r in (root, dest):
+        code, out, err = run_cli("--root", r, "hugepages", "show", "-o", "json")
+        assert code == 0, err
+        doc = json.loads(out)
+        docs.append([(p["page_size"], p["obtainable"], p["obtainable_basis"], p["gigantic"]) for p in doc["pools"]])
+    assert docs[0] == docs[1]
+    assert {b for _, _, b, _ in docs[1]} == {"buddyinfo", "buddyinfo-max-order"}
