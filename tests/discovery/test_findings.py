@@ -264,3 +264,20 @@ def test_isolated_and_nohz_from_sysfs_and_cmdline(tree):
     assert t.isolated_cpus().to_list() == "1-3"
     assert {c.id for c in t.cpus.values() if c.nohz_full} == {6}
     assert "bad_cpulist" not in codes(node)
+
+
+def test_node_memory_not_attributed_is_a_finding():
+    """gpu-node: node0/meminfo 4.3 GiB, proc/meminfo 125.9 GiB (README of the node fixtures)."""
+    from tests.conftest import FIXTURES
+
+    root = Root.open(os.path.join(FIXTURES, "nodes", "gpu-node.tar.gz"))
+    node = discover(root)
+    f = [x for x in node.findings if x.code == "node_memory_mismatch"]
+    assert len(f) == 1 and f[0].severity == "warning"
+    assert "4.3 GiB" in f[0].message and "125.9 GiB" in f[0].message
+    assert node.topology.nodes[0].memory_total < (5 << 30) < node.memory.total  # both kept as read
+
+
+def test_node_memory_matching_meminfo_is_quiet(tmp_path):
+    node = discover(Root.open(synth.build(tmp_path / "n", sockets=2, numa_per_socket=1)))
+    assert not [x for x in node.findings if x.code == "node_memory_mismatch"]
