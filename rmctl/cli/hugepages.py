@@ -257,6 +257,9 @@ def set_(
     requests, sizes = _requests(nm, assignments, node, per_node, overcommit)
     pp = plan_set(nm, requests, overcommit=overcommit, overcommit_sizes=sizes, force=force,
                   gigantic_above=largest_buddy_block(nm, _zones(settings)))
+    if overcommit is not None and (node is not None or per_node is not None):
+        pp.plan.notes.append("nr_overcommit_hugepages is global (the kernel has no per-node file): "
+                             "surplus pages may come from any node the allocating task may use")
     result = _apply_pool_plan(settings, pp, all_or_nothing=all_or_nothing, dry_run=dry_run)
     _finish(settings, fmt(output), "HugepagePools", result[0], result, print_pools)
 

@@ -473,7 +473,12 @@ def mount_request(node: NodeModel, path: str, page_size: int, *, size: str | Non
         raw = _pool_bytes(text, pool, name)
         rounded = raw // page_size * page_size
         if rounded == 0:
-            raise UsageError(f"{name} {text} is less than one {format_size(page_size)} page")
+            hint = None
+            if text.strip().endswith("%"):
+                persistent = max(0, pool.total - pool.surplus)
+                hint = (f"a percentage is of the pool's {_pages(persistent)} at mount time: grow the pool "
+                        f"first (rmctl hugepages set {kernel_size(page_size)}=N) or give a size in bytes")
+            raise UsageError(f"{name} {text} is less than one {format_size(page_size)} page", hint=hint)
         setattr(req, name, rounded)
     if req.size is not None and req.min_size is not None and req.min_size > req.size:
         raise UsageError(f"min_size ({format_size(req.min_size)}) is larger than size ({format_size(req.size)})")

@@ -234,3 +234,30 @@ def test_snapshot_capture_keeps_buddyinfo_so_show_estimates_the_same(run_cli, tm
         docs.append([(p["page_size"], p["obtainable"], p["obtainable_basis"], p["gigantic"]) for p in doc["pools"]])
     assert docs[0] == docs[1]
     assert {b for _, _, b, _ in docs[1]} == {"buddyinfo", "buddyinfo-max-order"}
+
+
+def test_overcommit_with_a_node_says_it_is_global(run_cli, synth_root):
+    code, out, err = run_cli("--root", synth_root, "hugepages", "set", "2M", "--overcommit", "4", "--node", "0",
+                             "--dry-run", "-o", "json")
+    assert code == 0, err
+    plan = json.loads(out)["plan"]
+    [a] = plan["actions"]
+    assert a["path"] == "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_overcommit_hugepages"
+    assert any("global" in n for n in plan["notes"])
+
+
+def test_mount_percent_of_an_empty_pool_hints_why(run_cli, tmp_path, no_host):
+    root = synth.build(tmp_path / "r", sockets=1, cores=2, threads=1)
+    code, out, err = run_cli("--root", root, "hugepages", "mount", "/mnt/h", "--page-size", "2M", "--size", "50%",
+                             "--dry-run")
+    assert code == 2
+    assert "less than one 2Mi page" in err and "pool's 0 pages" in err
+
+
+def test_local_spread_follows_the_node_order_given(run_cli, synth_root):
+    # 15 GiB free per node: 20 x 1G pages from node 1 first
+    code, out, err = run_cli("--root", synth_root, "hugepages", "size", "20Gi", "--page-size", "1G",
+                             "--nodes", "1,0", "--spread", "local", "-o", "json")
+    assert code == 0, err
+    sizing = json.loads(out)["sizing"]
+    assert [(r["node"], r["pages"]) for r in sizing["per_node"]] == [(1, 15), (0, 5)]
