@@ -116,3 +116,32 @@ def test_quick_start_is_two_lines_and_ci_runs_line_two():
     assert "rmctl topology" in lines[0]
     assert "pytest" in lines[1] and "[test]" in lines[1]
     assert lines[1] in _read(".ci/run")
+
+
+def _error_classes():
+    """Return every RmctlError subclass defined in rmctl (imports each module that defines one)."""
+    import importlib
+    import pkgutil
+
+    import rmctl
+    from rmctl.errors import RmctlError
+
+    for m in pkgutil.walk_packages(rmctl.__path__, "rmctl."):
+        if m.name.startswith("rmctl.cli") or m.name.endswith("__main__"):
+            continue
+        importlib.import_module(m.name)
+    seen, todo = [], [RmctlError]
+    while todo:
+        c = todo.pop()
+        seen.append(c)
+        todo += c.__subclasses__()
+    return seen
+
+
+def test_readme_error_code_table_is_complete():
+    """Every error `code` rmctl can put in an Error document is in README's table with its exit."""
+    readme = _read("README.md")
+    table = dict(re.findall(r"^\| `([a-z_]+)` \| (\d+) \|", readme, re.M))
+    codes = {c.code: int(c.exit_code) for c in _error_classes()}
+    codes.update({"usage": 2, "internal_error": 1, "interrupted": 130})  # rmctl/cli/errors.py
+    assert {k: int(v) for k, v in table.items()} == codes
