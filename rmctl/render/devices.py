@@ -8,6 +8,8 @@ kind ``Device`` with ``device``.
 
 from __future__ import annotations
 
+import re
+
 from rmctl.model.record import asdict
 
 from rmctl.model.node import Finding, NodeModel
@@ -90,9 +92,33 @@ def detail_text(dev) -> str:
 LIST_COLUMNS = ("address", "kind", "name", "driver", "numa", "local CPUs", "link", "detail")
 
 
-def list_rows(devices) -> list[tuple[str, ...]]:
-    """Return the list table's cells, one tuple per device, in LIST_COLUMNS order (plain text)."""
-    return [(str(d.address), d.kind, d.name, d.driver or "-",
+# corporate words that say nothing about the device, cut from vendor names in a narrow table
+_VENDOR_TAIL = re.compile(r"(,? (Inc\b|Corporation|Corp\b|Co\.?,? Ltd|Technologies|Limited|Ltd\b|GmbH|"
+                          r"Semiconductor|Electronics|and subsidiaries)).*$")
+
+
+def short_vendor(name: str) -> str:
+    """Return a vendor name as people say it: "Intel Corporation" -> "Intel",
+    "Advanced Micro Devices, Inc. [AMD]" -> "AMD" (pci.ids' own short form in brackets)."""
+    m = re.search(r"\[([^\]]+)\]\s*$", name)
+    if m:
+        return m.group(1)
+    return _VENDOR_TAIL.sub("", name).strip() or name
+
+
+def short_name(dev) -> str:
+    """Return the device's name with its vendor shortened (:func:`short_vendor`), for narrow tables."""
+    if (dev.gpu is None or not dev.gpu.product_name) and dev.vendor_name:
+        return dev.name.replace(dev.vendor_name, short_vendor(dev.vendor_name), 1)
+    return dev.name
+
+
+def list_rows(devices, *, short: bool = False) -> list[tuple[str, ...]]:
+    """Return the list table's cells, one tuple per device, in LIST_COLUMNS order (plain text).
+
+    ``short``: vendor names shortened (a narrow terminal).
+    """
+    return [(str(d.address), d.kind, short_name(d) if short else d.name, d.driver or "-",
              "-" if d.numa_node is None else str(d.numa_node),
              "-" if d.local_cpus is None else (d.local_cpus.to_list() or "-"),
              link_text(d), detail_text(d)) for d in devices]
@@ -141,12 +167,15 @@ def print_devices(con, devices, node: NodeModel, *, verbose: int = 0) -> None:
         return
     rows = list_rows(devices)
     cols = narrow_columns(rows, con.width)
+    if cols != LIST_COLUMNS:
+        rows = list_rows(devices, short=True)
     idx = [LIST_COLUMNS.index(c) for c in cols]
     t = Table(box=None, pad_edge=False, header_style="bold")
     for col in cols:
         t.add_column(col, justify="right" if col == "numa" else "left",
                      no_wrap=col in ("address", "kind", "driver", "numa", "local CPUs"),
-                     overflow="fold", min_width=16 if col == "name" else None, ratio=1 if col in ("name", "detail") else None)
+                     overflow="fold", min_width=16 if col == "name" else None,
+                     ratio={"name": 3, "detail": 2}.get(col))
     for r in rows:
         t.add_row(*(escape(r[i]) for i in idx))
     con.print(t)

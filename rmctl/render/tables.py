@@ -215,8 +215,10 @@ def _add_devices(root: Tree, numa_branch: dict, node: NodeModel) -> None:
         if d.kind == "bridge":
             continue
         parent = numa_branch.get(d.numa_node, root)
+        # under the machine the NUMA node is unknown: the local CPUs are the locality left
+        near = f" [dim]local CPUs {d.local_cpus.to_list()}[/dim]" if parent is root and d.local_cpus else ""
         parent.add(f"[blue]PCI {d.address}[/blue] {d.kind}: {escape(d.name)}"
-                   + (f" [dim]({escape(d.driver)})[/dim]" if d.driver else ""))
+                   + (f" [dim]({escape(d.driver)})[/dim]" if d.driver else "") + near)
 
 
 def _mixed_capacity(t) -> bool:
