@@ -67,6 +67,8 @@ def list_devices(
     Names come from pci.ids when the root has one (or the snapshot recorded
     them), else hex ids.  GPU detail (product, memory, UUID, compute
     capability, MIG) comes from NVML on the live machine (rmctl[nvidia]).
+    On a narrow terminal the table leaves out the link column, then local
+    CPUs (or numa), and says so; devices show and -o json have everything.
 
     Example: rmctl devices list --kind gpu --numa 0 -o json
     """
