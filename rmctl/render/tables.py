@@ -148,15 +148,20 @@ def print_topology(con, node: NodeModel, *, verbose: int = 0) -> None:
         c = _section("Caches", ("cache", "left"), ("size", "right"), ("instances", "right"),
                      ("total", "right"), ("CPUs per instance", "right"))
         for row in caches:
-            inst = [k for k in t.caches if k.cpus and (k.level, k.type, k.size_bytes)
+            inst = [k for k in t.caches if k.cpus and k.cpus_known and (k.level, k.type, k.size_bytes)
                     == (row["level"], row["type"], row["size_bytes"])]
             widths = sorted({len(k.cpus) for k in inst})
-            total = row["size_bytes"] * row["instances"] if row["size_bytes"] is not None else None
+            # instances is None where sharing is unknown (s390 L3/L4 from proc/cpuinfo)
+            known = row["size_bytes"] is not None and row["instances"] is not None
+            total = row["size_bytes"] * row["instances"] if known else None
             c.add_row(f"L{row['level']}{_CACHE_SUFFIX.get(row['type'], ' ' + row['type'])}",
-                      human_size(row["size_bytes"]), str(row["instances"]), human_size(total),
-                      "/".join(str(w) for w in widths))
+                      human_size(row["size_bytes"]),
+                      "?" if row["instances"] is None else str(row["instances"]), human_size(total),
+                      "/".join(str(w) for w in widths) or "?")
         con.print()
         con.print(c)
+        if any(row["instances"] is None for row in caches):
+            con.print("[dim]?: which CPUs share it is not in sysfs (known from proc/cpuinfo only)[/dim]")
     if node.hugepages:
         h = _section("Hugepage pools", ("page size", "right"), ("total", "right"), ("free", "right"),
                      ("reserved", "right"), ("surplus", "right"), ("per node (total/free)", "left"))
@@ -199,7 +204,8 @@ def print_findings(con, node: NodeModel, *, verbose: int = 0) -> None:
 
 def _last_level_caches(node: NodeModel):
     """Return the highest-level unified (or data) cache instances: the tree's L3 level."""
-    caches = [c for c in node.topology.caches if c.cpus and c.type in ("unified", "data")]
+    # a cache whose sharing the kernel does not give (s390 L3/L4) cannot be a tree level
+    caches = [c for c in node.topology.caches if c.cpus and c.cpus_known and c.type in ("unified", "data")]
     top = max((c.level for c in caches), default=0)
     # L1/L2 are per core on most machines: a tree level for them only repeats the cores.
     if top < 3:
