@@ -124,6 +124,8 @@ def test_topology_tree_shows_devices_under_their_node(tmp_path, run_cli):
     assert n0 < line_of("PCI 0000:17:00.0") < n1 < line_of("PCI 0000:3b:00.0")
     nvme = lines[line_of("PCI 0000:5d:00.0")]  # numa -1: under the machine
     assert nvme.startswith(("├── PCI", "└── PCI"))
+    assert nvme.endswith("local CPUs 2-3")  # the locality left when the node is unknown
+    assert "local CPUs" not in lines[line_of("PCI 0000:17:00.0")]  # under its node: the node says it
     assert not [l for l in lines if "0000:00:00.0" in l]  # bridges are left out
 
 

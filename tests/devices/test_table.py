@@ -108,3 +108,45 @@ def test_no_devices_says_so(tmp_path, run_cli):
     base = synth.build(tmp_path, devices=[Device("0000:00:00.0", cls="0x060000")])
     code, out, _ = run_cli("--root", base, "devices", "list", "--kind", "gpu", env={"COLUMNS": "80"})
     assert code == 0 and out.strip() == "no PCI devices match"
+
+
+def _show(run_cli, root, address, columns=80):
+    code, out, err = run_cli("--root", root, "devices", "show", address, env={"COLUMNS": str(columns), "TERM": "dumb"})
+    assert code == 0, err
+    assert max(len(line) for line in out.splitlines()) <= columns
+    return out
+
+
+def _value(out, key):
+    line = next(line for line in out.splitlines() if line.lstrip().startswith(key + " "))
+    return line.lstrip()[len(key):].strip()
+
+
+def test_show_gpu_from_the_h200_capture(run_cli):
+    out = _show(run_cli, H200_CAPTURE, "00:06.0")
+    assert _value(out, "Name") == "NVIDIA H200"
+    assert _value(out, "NUMA node") == "unknown (the kernel says -1); its local CPUs cover node 0"
+    assert _value(out, "GPU memory") == "140.4Gi (150754820096 bytes)"
+    assert _value(out, "Compute capability") == "9.0" and _value(out, "Link") == "Gen5 x16"
+    # attributes with their DRA types: CEL compares a version with semver(), not as text
+    assert _value(out, "rmctl.io/computeCapability").split() == ["version", "9.0.0"]
+    assert _value(out, "rmctl.io/migMode").split() == ["bool", "false"]
+    assert _value(out, "rmctl.io/memory").split() == ["capacity", "150754820096"]
+
+
+def test_show_sriov_pf_and_nvme(tmp_path, run_cli):
+    root = _with_names(tmp_path)
+    pf = _show(run_cli, root, "0000:3b:00.0")
+    assert _value(pf, "Name") == "Mellanox Technologies MT28908 Family [ConnectX-6]"
+    assert _value(pf, "SR-IOV") == "PF: 2 of 8 VFs enabled (0000:3b:00.2, 0000:3b:00.3)"
+    assert _value(pf, "Interface ens1f0") == "MAC 0c:42:a1:00:00:01, 100000 Mb/s, MTU 9000, up"
+    assert _value(pf, "Link") == "Gen4 x16 (now Gen4 x8)"
+    assert _value(pf, "NUMA node") == "1"
+    assert _value(pf, "rmctl.io/sriovTotalVFs").split() == ["int", "8"]
+    vf = _show(run_cli, root, "0000:3b:00.2")
+    assert _value(vf, "SR-IOV") == "VF of 0000:3b:00.0"
+    nvme = _show(run_cli, root, "c1:00.0")
+    assert _value(nvme, "NVMe nvme0") == "SAMSUNG MZQL21T9HCJR-00A07 (firmware GDC5902Q)"
+    assert _value(nvme, "namespace nvme0n1") == "1.7Ti"
+    assert _value(nvme, "Subsystem") == "0x144d:0x0000  Samsung Electronics Co Ltd"
+    assert "S64GNE0R" not in nvme  # the serial number is never read
