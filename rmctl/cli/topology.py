@@ -31,7 +31,9 @@ def topology(
 
     The summary follows lscpu (CPUs online and offline, packages, cores,
     threads per core, NUMA nodes, caches, hugepage pools, isolated CPUs);
-    -v adds the findings met while reading.  --tree follows lstopo.
+    -v adds the findings met while reading.  --tree follows lstopo; on
+    machines with more than 32 cores it shows each run of like cores as one
+    line (-v shows each core).
 
     Example: rmctl --root node.tar.gz topology --tree
     """
