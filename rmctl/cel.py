@@ -182,15 +182,41 @@ def _fn_is_quantity(s):
         return celtypes.BoolType(False)
 
 
+def normalize_semver(text: str) -> str:
+    """Return ``text`` as semver() with normalize=true reads it (library/semverlib.go normalizeAndParse).
+
+    Drops a leading "v", strips leading zeros, fills a missing minor/patch
+    with 0 ("v1.2" -> "1.2.0"); a short version cannot carry -pre or +build.
+    """
+    s = text[1:] if text.startswith("v") else text
+    parts = s.split(".", 2)
+    for i, p in enumerate(parts):
+        if len(p) > 1:
+            p = p.lstrip("0")
+            if not p or not p[0].isdigit():
+                p = "0" + p
+            parts[i] = p
+    if len(parts) < 3:
+        if any(c in parts[-1] for c in "+-"):
+            raise ValueError(f"invalid semver {text!r}: short version cannot contain PreRelease/Build meta data")
+        parts += ["0"] * (3 - len(parts))
+    return ".".join(parts)
+
+
 def _fn_semver(s, normalize=None):
     try:
-        return Semver.parse(str(s))
+        text = str(s)
+        return Semver.parse(normalize_semver(text) if normalize else text)
     except ValueError as e:
         return _err(str(e))
 
 
 def _fn_is_semver(s, normalize=None):
-    return celtypes.BoolType(bool(_SEMVER.match(str(s))))
+    try:
+        text = str(s)
+        return celtypes.BoolType(bool(_SEMVER.match(normalize_semver(text) if normalize else text)))
+    except ValueError:
+        return celtypes.BoolType(False)
 
 
 def _operand(x, like):
@@ -278,6 +304,127 @@ def _version_part(name):
     return f
 
 
+# -- cel-go ext.Strings (v2) and the Kubernetes regex and list libraries ------
+# DRA compiles selectors in the Kubernetes base environment
+# (k8s.io/apiserver/pkg/cel/environment/base.go: ext.Strings, library.Regex,
+# library.Lists ...), so selectors written for a cluster may use these.
+
+def _s(x):
+    return isinstance(x, str)
+
+
+def _strfn(name, check, fn):
+    def f(*args):
+        if not check(*args):
+            return _err(f"no such overload: {name}({', '.join(type(a).__name__ for a in args)})")
+        try:
+            return fn(*args)
+        except (IndexError, ValueError) as e:
+            return _err(f"{name}: {e}")
+    return f
+
+
+def _substring(s, start, end=None):
+    end = len(s) if end is None else int(end)
+    if not 0 <= int(start) <= end <= len(s):
+        raise IndexError(f"index out of range: {start}, {end} (size {len(s)})")
+    return celtypes.StringType(s[int(start):end])
+
+
+def _char_at(s, i):
+    if not 0 <= int(i) <= len(s):
+        raise IndexError(f"index out of range: {i}")
+    return celtypes.StringType(s[int(i):int(i) + 1])
+
+
+def _index_of(x, sub, start=0):
+    if isinstance(x, list):  # library.Lists indexOf
+        for i, v in enumerate(x):
+            if v == sub:
+                return celtypes.IntType(i)
+        return celtypes.IntType(-1)
+    if not 0 <= int(start) <= len(x):
+        raise IndexError(f"index out of range: {start}")
+    return celtypes.IntType(x.find(sub, int(start)))
+
+
+def _last_index_of(x, sub, end=None):
+    if isinstance(x, list):
+        for i in range(len(x) - 1, -1, -1):
+            if x[i] == sub:
+                return celtypes.IntType(i)
+        return celtypes.IntType(-1)
+    return celtypes.IntType(x.rfind(sub, 0, len(x) if end is None else int(end) + len(sub)))
+
+
+def _split(s, sep, limit=None):
+    if limit is not None and int(limit) == 0:
+        return celtypes.ListType([])
+    parts = s.split(sep, int(limit) - 1) if limit is not None and int(limit) > 0 else s.split(sep)
+    return celtypes.ListType([celtypes.StringType(p) for p in parts])
+
+
+def _replace(s, old, new, n=None):
+    return celtypes.StringType(s.replace(old, new) if n is None or int(n) < 0 else s.replace(old, new, int(n)))
+
+
+def _join(lst, sep=""):
+    return celtypes.StringType(str(sep).join(str(x) for x in lst))
+
+
+def _find(s, pattern):
+    m = re.search(pattern, s)
+    return celtypes.StringType(m.group(0) if m else "")
+
+
+def _find_all(s, pattern, limit=None):
+    found = [celtypes.StringType(m.group(0)) for m in re.finditer(pattern, s)]
+    return celtypes.ListType(found if limit is None or int(limit) < 0 else found[:int(limit)])
+
+
+def _is_list(x, *rest):
+    return isinstance(x, list)
+
+
+def _list_sum(lst):
+    total = 0
+    for v in lst:
+        total = total + v
+    return total if lst else celtypes.IntType(0)
+
+
+def _list_max(lst):
+    if not lst:
+        raise ValueError("max of an empty list")
+    return max(lst)
+
+
+def _is_sorted(lst):
+    return celtypes.BoolType(all(a <= b for a, b in zip(lst, lst[1:])))
+
+
+STRING_FUNCTIONS = {
+    "charAt": _strfn("charAt", lambda s, i: _s(s), _char_at),
+    "indexOf": _strfn("indexOf", lambda x, sub, *r: _s(x) and _s(sub) or isinstance(x, list), _index_of),
+    "lastIndexOf": _strfn("lastIndexOf", lambda x, sub, *r: _s(x) and _s(sub) or isinstance(x, list), _last_index_of),
+    "lowerAscii": _strfn("lowerAscii", _s, lambda s: celtypes.StringType(
+        "".join(c.lower() if c.isascii() else c for c in s))),
+    "upperAscii": _strfn("upperAscii", _s, lambda s: celtypes.StringType(
+        "".join(c.upper() if c.isascii() else c for c in s))),
+    "replace": _strfn("replace", lambda s, a, b, *r: _s(s) and _s(a) and _s(b), _replace),
+    "split": _strfn("split", lambda s, sep, *r: _s(s) and _s(sep), _split),
+    "substring": _strfn("substring", lambda s, *r: _s(s), _substring),
+    "trim": _strfn("trim", _s, lambda s: celtypes.StringType(s.strip())),
+    "reverse": _strfn("reverse", _s, lambda s: celtypes.StringType(s[::-1])),
+    "join": _strfn("join", _is_list, _join),
+    "find": _strfn("find", lambda s, p: _s(s) and _s(p), _find),
+    "findAll": _strfn("findAll", lambda s, p, *r: _s(s) and _s(p), _find_all),
+    "sum": _strfn("sum", _is_list, _list_sum),
+    "max": _strfn("max", _is_list, _list_max),
+    "isSorted": _strfn("isSorted", _is_list, _is_sorted),
+}
+
+
 FUNCTIONS = {
     "quantity": _fn_quantity, "isQuantity": _fn_is_quantity,
     "semver": _fn_semver, "isSemver": _fn_is_semver,
@@ -285,7 +432,12 @@ FUNCTIONS = {
     "add": _fn_add, "sub": _fn_sub, "asInteger": _fn_as_integer, "isInteger": _fn_is_integer,
     "asApproximateFloat": _fn_as_float, "sign": _fn_sign,
     "major": _version_part("major"), "minor": _version_part("minor"), "patch": _version_part("patch"),
+    **STRING_FUNCTIONS,
 }
+
+#: Names celpy evaluates itself: macros and the standard functions
+#: (celpy.evaluation: member_dot_arg / ident_arg macros, base_functions).
+_MACROS = frozenset({"has", "dyn", "all", "exists", "exists_one", "map", "filter", "reduce", "min"})
 
 
 # --------------------------------------------------------------------------
@@ -452,7 +604,84 @@ def compile_selector(source: str, where: str = "") -> Selector:
         ) from None
     except Exception as e:  # lark errors that celpy does not wrap
         raise CelError(f"{where}: CEL error in {source!r}: {e}", details={"expression": source}) from None
+    _check_functions(ast, source, where)
     return Selector(source, env.program(ast, functions=FUNCTIONS), where)
+
+
+def _check_literal(tree, name: str, source: str, where: str) -> None:
+    """Raise CelError when quantity("...")/semver("...") is given a constant it can never parse.
+
+    The Kubernetes libraries would fail on every device at run time; a
+    constant is known when the class loads, so it is refused there, with
+    its position.
+    """
+    import ast as pyast
+
+    args = tree.children[1].children if len(tree.children) > 1 else []
+    if not args or len(args) > (2 if name == "semver" else 1):
+        return
+    tokens = list(args[0].scan_values(lambda v: True))
+    if len(tokens) != 1 or getattr(tokens[0], "type", "") != "STRING_LIT":
+        return  # not a plain string constant: only known per device
+    tok = tokens[0]
+    try:
+        text = pyast.literal_eval(str(tok))
+    except Exception:
+        return
+    if not isinstance(text, str):
+        return
+    try:
+        if name == "quantity":
+            parse_quantity(text)
+        elif len(args) == 1:
+            Semver.parse(text)
+        else:
+            return
+    except ValueError as e:
+        line, col = getattr(tok, "line", None), getattr(tok, "column", None)
+        msg = f"invalid {name} {text!r} at {line}:{col} (line:column of the expression): {e}"
+        raise CelError(f"{where}: {msg}" if where else msg,
+                       hint=("quantities look like 16Gi, 16G, 500m, 1e3" if name == "quantity"
+                             else 'versions look like 1.2.3; semver("v1.2", true) normalizes'),
+                       details={"line": line, "column": col, "expression": source}) from None
+
+
+def _known_functions() -> frozenset:
+    from celpy.evaluation import base_functions
+
+    return frozenset(FUNCTIONS) | frozenset(k for k in base_functions if k[:1].isalpha()) | _MACROS
+
+
+def _check_functions(ast, source: str, where: str) -> None:
+    """Raise CelError for a call to a function CEL does not define here (cel-go: a compile error).
+
+    celpy resolves names only when evaluating, which would turn a typo
+    such as ``lowerAcsii()`` into an error on every device instead of a
+    bad selector; DRA's type-checker refuses it when the class is created.
+    """
+    import difflib
+
+    known = _known_functions()
+    for tree in ast.iter_subtrees():
+        if tree.data == "member_dot_arg":
+            tok = tree.children[1]
+        elif tree.data == "ident_arg":
+            tok = tree.children[0]
+        else:
+            continue
+        name = str(tok)
+        if name in known:
+            if tree.data == "ident_arg" and name in ("quantity", "semver"):
+                _check_literal(tree, name, source, where)
+            continue
+        line, col = getattr(tok, "line", None), getattr(tok, "column", None)
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        msg = f"undeclared function {name!r} at {line}:{col} (line:column of the expression) in {source!r}"
+        raise CelError(f"{where}: {msg}" if where else msg,
+                       hint=(f"did you mean {close[0]!r}? " if close else "")
+                       + "functions: the CEL standard ones, Kubernetes quantity/semver/regex/lists and cel-go's strings",
+                       details={"line": line, "column": col, "expression": source})
+
 
 
 _NO_MEMBER = re.compile(r"no such member in mapping: '([^']+)'")
@@ -462,6 +691,13 @@ _TREE = re.compile(r"tree='([^']*)'")
 
 def describe_eval_error(e: Exception) -> str:
     """Return a one-line reason for a CEL runtime error (celpy nests and reprs them)."""
+    try:
+        return _describe(e)
+    except Exception:  # never let the description of an error become one
+        return str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+
+
+def _describe(e: Exception) -> str:
     text = str(e)
     trees = _TREE.findall(text)
     m = _NO_MEMBER.search(text)
@@ -472,7 +708,23 @@ def describe_eval_error(e: Exception) -> str:
     if m:
         where = f" ({trees[0]})" if trees else ""
         return f"no such key: {m.group(1)!r}{where}"
+    m = _NO_OVERLOAD.search(text)
+    if m:
+        op = m.group(1) or m.group(2)
+        op = _OPERATORS.get(op, op)
+        types = ", ".join(t.rsplit(".", 1)[-1] for t in _TYPE_NAME.findall(m.group(3)))
+        msg = f"no such overload: {op} applied to ({types})"
+        if "Semver" in types or "Quantity" in types:
+            msg += "; compare versions and quantities with compareTo, isGreaterThan or isLessThan"
+        return msg
     args = getattr(e, "args", ())
-    if args and isinstance(args[0], str):
-        return args[0]
-    return text.splitlines()[0] if text else type(e).__name__
+    out = args[0] if args and isinstance(args[0], str) else (text.splitlines()[0] if text else type(e).__name__)
+    # celpy appends its whole activation to "undeclared reference" errors
+    return out.split(" (in activation", 1)[0]
+
+
+_NO_OVERLOAD = re.compile(r"found no matching overload for (?:Token\('RULE', '([a-z_]+)'\)|(\S+)) applied to '\(([^)]*)\)'")
+_TYPE_NAME = re.compile(r"<class '([^']+)'>")
+_OPERATORS = {"relation_lt": "<", "relation_le": "<=", "relation_gt": ">", "relation_ge": ">=",
+              "relation_eq": "==", "relation_ne": "!=", "addition_add": "+", "addition_sub": "-",
+              "multiplication_mul": "*", "multiplication_div": "/", "multiplication_mod": "%"}

@@ -52,7 +52,7 @@ def same_request(rec: dict, req) -> bool:
     return rec.get("kind") == REQUEST_KIND and rec.get("request") == request_data(req)
 
 
-def reserve_request(node, state: dict, name: str, req, classes: dict):
+def reserve_request(node, state: dict, name: str, req, classes: dict, *, max_numa_nodes: int | None = None):
     """Evaluate ``req`` against ``state`` and, when it fits, add reservation ``name`` to it.
 
     Returns ``(evaluation, record)``; ``record`` is None when the request
@@ -67,7 +67,8 @@ def reserve_request(node, state: dict, name: str, req, classes: dict):
     if name in state["reservations"]:
         raise ConflictError(f"a reservation named {name!r} already exists",
                             hint=f"release it first (rmctl request release {name}) or pick another name")
-    ev = evaluate(node, req, classes, reserved=reserved_from_state(state))
+    kw = {} if max_numa_nodes is None else {"max_numa_nodes": max_numa_nodes}
+    ev = evaluate(node, req, classes, reserved=reserved_from_state(state), **kw)
     if not ev.fits:
         return ev, None
     rec = new_reservation(

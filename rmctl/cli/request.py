@@ -21,6 +21,10 @@ from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import DryRun, Format, Output, fmt
 
 RequestFile = Annotated[str, typer.Argument(metavar="FILE", help="ResourceRequest YAML file ('-' for stdin).")]
+MaxNuma = Annotated[int, typer.Option(
+    "--max-allowable-numa-nodes", metavar="N", min=8, max=12,
+    help="The kubelet's Topology Manager option: nodes with more NUMA nodes are refused "
+         "under any policy but none (hints cover every NUMA mask, 2^N). 8 to 12.")]
 Roots = Annotated[Optional[List[str]], typer.Option(
     "--root", metavar="PATH",
     help="Node to evaluate on: a snapshot tarball or directory (repeat for several; default: the global --root).")]
@@ -88,6 +92,7 @@ def evaluate_request(
         "--reserve", metavar="NAME",
         help="Reserve the result under NAME (CPUs and devices in the state file; hugepage pages recorded).")] = None,
     dry_run: DryRun = False,
+    max_numa_nodes: MaxNuma = 8,
     output: Output = Format.table,
 ):
     """Evaluate a ResourceRequest: fits or not, NUMA nodes, CPUs, hugepages and devices chosen.
@@ -108,8 +113,9 @@ def evaluate_request(
     if reserve is not None:
         from rmctl.cli import request_ledger
 
-        return request_ledger.reserve(settings, reserve, req, classes, nodes[0], dry_run=dry_run, output=output)
-    evs = [evaluate(n, req, classes, reserved=_reserved(settings, n)) for n in nodes]
+        return request_ledger.reserve(settings, reserve, req, classes, nodes[0], dry_run=dry_run, output=output,
+                                      max_numa_nodes=max_numa_nodes)
+    evs = [evaluate(n, req, classes, reserved=_reserved(settings, n), max_numa_nodes=max_numa_nodes) for n in nodes]
     if len(evs) == 1:
         ev = evs[0]
         if fmt(output) != "table":
@@ -142,6 +148,7 @@ def explain_request(
     file: RequestFile,
     root: Roots = None,
     class_dir: ClassDir = None,
+    max_numa_nodes: MaxNuma = 8,
     output: Output = Format.table,
 ):
     """Explain a request: every selector on every device (true/false/error), why each resource fits or not.
@@ -156,7 +163,7 @@ def explain_request(
     settings = ctx.obj
     req, classes = _load(file, class_dir)
     nodes = _nodes(settings, root)
-    evs = [evaluate(n, req, classes, reserved=_reserved(settings, n)) for n in nodes]
+    evs = [evaluate(n, req, classes, reserved=_reserved(settings, n), max_numa_nodes=max_numa_nodes) for n in nodes]
     if fmt(output) != "table":
         from rmctl.cli.output import emit
 

@@ -43,7 +43,7 @@ def reserved(settings, exclude: str | None = None):
     return reserved_from_state(state, exclude)
 
 
-def reserve(settings, name: str, req, classes, node, *, dry_run: bool, output):
+def reserve(settings, name: str, req, classes, node, *, dry_run: bool, output, max_numa_nodes: int = 8):
     """Evaluate under the lock and record the result as reservation ``name``; exit 4 when it does not fit."""
     import sys
 
@@ -60,7 +60,7 @@ def reserve(settings, name: str, req, classes, node, *, dry_run: bool, output):
     ev = None
     with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, command=f"request evaluate --reserve {name}") as txn:
         # the same evaluation and record as a profile's spec.requests (rmctl.request_reservations)
-        ev, rec = reserve_request(node, txn.state, name, req, classes)
+        ev, rec = reserve_request(node, txn.state, name, req, classes, max_numa_nodes=max_numa_nodes)
         if rec is not None:
             txn.summary = summary(name, rec)
     f = fmt(output)

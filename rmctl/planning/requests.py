@@ -143,6 +143,7 @@ class Evaluation:
     matches: dict[str, list[DeviceMatch]] = field(default_factory=dict)  #: "req" or "req/alt" -> per device
     reasons: list[str] = field(default_factory=list)
     hints_for_typos: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  #: what was left out of the evaluation, and why
 
     @property
     def device_addresses(self) -> list[str]:
@@ -161,6 +162,7 @@ class Evaluation:
             "topology": None if self.admission is None else self.admission.to_data(),
             "resources": [r.to_data() for r in self.resources],
             "reasons": list(self.reasons),
+            "notes": list(self.notes),
         }
         if explain:
             d["selectors"] = {k: [m.to_data() for m in v] for k, v in self.matches.items()}
@@ -284,12 +286,20 @@ def _attr_value(view: DeviceView, qualified: str):
 # Evaluation
 # --------------------------------------------------------------------------
 
-def evaluate(node, request, classes: dict, *, reserved: Reserved | None = None) -> Evaluation:
-    """Return the Evaluation of ``request`` on ``node`` (a NodeModel with devices discovered)."""
+def evaluate(node, request, classes: dict, *, reserved: Reserved | None = None,
+             max_numa_nodes: int = tm.MAX_ALLOWABLE_NUMA_NODES) -> Evaluation:
+    """Return the Evaluation of ``request`` on ``node`` (a NodeModel with devices discovered).
+
+    ``max_numa_nodes`` is the kubelet's max-allowable-numa-nodes: on a node
+    with more NUMA nodes a policy other than none does not fit (the
+    Topology Manager refuses the machine), and under none no NUMA hints
+    are enumerated (2^n masks).
+    """
     reserved = reserved or Reserved()
     views = device_views(node)
     matches: dict[str, list[DeviceMatch]] = {}
     candidates: dict[tuple[int, int], list[DeviceMatch]] = {}
+    every: dict[tuple[int, int], list[DeviceMatch]] = {}
     for i, dreq in enumerate(request.devices):
         for j, ch in enumerate(dreq.choices):
             cls = classes.get(ch.class_name) or request.classes.get(ch.class_name)
@@ -297,12 +307,13 @@ def evaluate(node, request, classes: dict, *, reserved: Reserved | None = None) 
             key = dreq.name if not dreq.first_available else f"{dreq.name}/{ch.name}"
             matches[key] = ms
             candidates[(i, j)] = [m for m in ms if m.matches]
+            every[(i, j)] = ms
 
     combos = itertools.islice(itertools.product(*[range(len(d.choices)) for d in request.devices]),
                               MAX_COMBINATIONS)
     first: Evaluation | None = None
     for combo in combos:
-        ev = _evaluate_combo(node, request, views, candidates, combo, reserved)
+        ev = _evaluate_combo(node, request, views, candidates, combo, reserved, max_numa_nodes, every)
         if ev.fits:
             first = ev
             break
@@ -315,10 +326,19 @@ def evaluate(node, request, classes: dict, *, reserved: Reserved | None = None) 
     return first
 
 
-def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved) -> Evaluation:
+def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
+                    max_numa_nodes: int = tm.MAX_ALLOWABLE_NUMA_NODES, every=None) -> Evaluation:
     by_addr = {v.address: v for v in views}
     nodes = _node_ids(node)
     ev = Evaluation(request=request.name, policy=request.policy, fits=False)
+    refused = tm.too_many_numa_nodes(request.policy, nodes, max_numa_nodes)
+    if refused:
+        ev.reasons = [f"topology: {refused}"]
+        return ev
+    if len(nodes) > max_numa_nodes:  # policy none: no merge, so no 2^n hint enumeration either
+        ev.notes.append(f"NUMA hints not computed: {len(nodes)} NUMA nodes, more than "
+                        f"max-allowable-numa-nodes {max_numa_nodes} (policy none does not use them)")
+    capacity_hints = tm.capacity_hints if len(nodes) <= max_numa_nodes else (lambda *a, **k: None)
     providers: list[dict] = []
     results: list[ResourceResult] = []
     free = _free_cpus(node, reserved)
@@ -334,7 +354,7 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved)
                                           "(the kubelet's SMT alignment error)", []))
             providers.append({"cpu": []})
         else:
-            hints = tm.capacity_hints(
+            hints = capacity_hints(
                 nodes, request.cpus,
                 available=lambda n: sum(1 for c in usable if _cpu_node(node, c) == n),
                 capacity=lambda n: len(node.topology.cpus_in(node=n)) if node.topology.nodes else len(free))
@@ -355,13 +375,14 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved)
                                           None))
             providers.append({"memory": None if ok else []})
         else:
-            hints = tm.capacity_hints(nodes, request.memory, available=lambda n: caps[n][1],
+            hints = capacity_hints(nodes, request.memory, available=lambda n: caps[n][1],
                                       capacity=lambda n: caps[n][0])
             total = sum(c[1] for c in caps.values())
-            ok = bool(hints)
+            ok = total >= request.memory  # the all-nodes mask: a hint exists iff this holds
             results.append(ResourceResult("memory", format_size(request.memory), ok,
-                                          "free per node: " + ", ".join(f"node {n} {format_size(caps[n][1])}" for n in nodes)
-                                          + ("" if ok else f"; {format_size(total)} in all"), hints))
+                                          "free per node: " + _per_node({n: caps[n][1] for n in nodes}, format_size)
+                                          + ("" if ok else f"; {format_size(total)} in all, {format_size(request.memory)} wanted"),
+                                          hints))
             providers.append({"memory": hints})
     for size, amount in sorted(request.hugepages.items()):
         pages = amount // size
@@ -369,12 +390,12 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved)
         have = {n: ((_pool(node, n, size).free if _pool(node, n, size) else 0) - reserved.hugepages.get((size, n), 0))
                 for n in nodes}
         cap = {n: (_pool(node, n, size).total if _pool(node, n, size) else 0) for n in nodes}
-        hints = tm.capacity_hints(nodes, pages, available=lambda n: max(0, have[n]), capacity=lambda n: cap[n])
-        ok = bool(hints)
+        hints = capacity_hints(nodes, pages, available=lambda n: max(0, have[n]), capacity=lambda n: cap[n])
+        ok = sum(max(0, have[n]) for n in nodes) >= pages
         if not any(_pool(node, n, size) for n in nodes):
             reason = f"the kernel offers no {format_size(size)} pages on this node"
         else:
-            reason = "free pages per node: " + ", ".join(f"node {n} {max(0, have[n])}" for n in nodes) \
+            reason = "free pages per node: " + _per_node({n: max(0, have[n]) for n in nodes}, str) \
                 + ("" if ok else f"; {pages} wanted (size the pools with 'rmctl hugepages set')")
         results.append(ResourceResult(name, f"{pages} x {format_size(size)}", ok, reason, hints))
         providers.append({name: hints})
@@ -388,7 +409,7 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved)
         if dreq.first_available:
             want += f" (alternative {ch.name})"
         if not cands:
-            results.append(ResourceResult(rname, want, False, _no_match_reason(candidates, i, combo[i], ch), []))
+            results.append(ResourceResult(rname, want, False, _no_match_reason((every or {}).get((i, combo[i]), []), ch), []))
             providers.append({rname: []})
             continue
         if ch.all and len(free_c) < len(cands):
@@ -411,9 +432,9 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved)
             def avail(n, pool=free_c):
                 return sum(1 for m in pool if not by_addr[m.address].nodes or n in by_addr[m.address].nodes)
 
-            hints = tm.capacity_hints(nodes, need, available=avail, capacity=lambda n: avail(n, cands))
+            hints = capacity_hints(nodes, need, available=avail, capacity=lambda n: avail(n, cands))
             # A mask counts a device once even when it is local to several of its nodes.
-            hints = [h for h in hints
+            hints = None if hints is None else [h for h in hints
                      if sum(1 for m in free_c if not by_addr[m.address].nodes
                             or set(by_addr[m.address].nodes) & set(tm.bits(h.mask))) >= need]
         results.append(ResourceResult(rname, want, True,
@@ -446,7 +467,8 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved)
         if alloc is None:
             ev.reasons = ["devices: no choice of devices satisfies the constraints"
                           + (f" on NUMA node(s) {_fmt_nodes(affinity)}" if strict else "")
-                          + ": " + "; ".join(f"matchAttribute {c.attribute}" for c in request.constraints)]
+                          + ": " + "; ".join(_constraint_detail(c, request, candidates, combo, by_addr)
+                                             for c in request.constraints)]
             _mark(results, "device/", False, ev.reasons[0])
             return ev
         ev.devices = alloc
@@ -502,6 +524,28 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved)
     return ev
 
 
+def _per_node(values: dict[int, int], show, limit: int = 4) -> str:
+    """Return "node 0 6Gi, node 1 2Gi", or a range with the best node past ``limit`` nodes (80 columns)."""
+    if len(values) <= limit:
+        return ", ".join(f"node {n} {show(v)}" for n, v in values.items())
+    best = max(values, key=lambda n: (values[n], -n))
+    return (f"{show(min(values.values()))} to {show(values[best])} on each of {len(values)} nodes "
+            f"(most on node {best})")
+
+
+def _constraint_detail(c, request, candidates, combo, by_addr) -> str:
+    """Return "matchAttribute X" plus the free candidates that lack X (DRA: they can never satisfy it)."""
+    names = set(c.requests) or {d.name for d in request.devices}
+    lacking = sorted({m.address for i, d in enumerate(request.devices) if d.name in names
+                      for m in candidates[(i, combo[i])]
+                      if m.reserved_by is None and _attr_value(by_addr[m.address], c.attribute) is None})
+    text = f"matchAttribute {c.attribute}"
+    if lacking:
+        shown = ", ".join(lacking[:3]) + (f" and {len(lacking) - 3} more" if len(lacking) > 3 else "")
+        text += f" ({shown} {'has' if len(lacking) == 1 else 'have'} no such attribute)"
+    return text
+
+
 def _mark(results: list[ResourceResult], prefix: str, fits: bool, reason: str) -> None:
     for r in results:
         if r.resource.startswith(prefix):
@@ -547,9 +591,48 @@ def _policy_detail(policy: str, results: list[ResourceResult]) -> list[str]:
     return out
 
 
-def _no_match_reason(candidates, i: int, j: int, ch) -> str:
-    return (f"no device matches class {ch.class_name!r}" + (" and the request's selectors" if ch.selectors else "")
-            + " (see 'rmctl request explain')")
+def _no_match_reason(matches: list[DeviceMatch], ch) -> str:
+    """Return why no device matches: the first selector that no remaining device passes (S1, S2... as explain numbers them)."""
+    head = f"no device matches class {ch.class_name!r}" + (" and the request's selectors" if ch.selectors else "")
+    if not matches:
+        return head + ": this node has no PCI devices"
+    culprit = failing_selector(matches)
+    if culprit is None:
+        return head + " (see 'rmctl request explain')"
+    return head + ": " + culprit + " (see 'rmctl request explain')"
+
+
+def failing_selector(matches: list[DeviceMatch]) -> str | None:
+    """Return which selector leaves no device, as a sentence, or None when some device matches.
+
+    Selectors are ANDed in order (class first, then the request's, as DRA
+    does); the culprit is the first one that none of the devices passing
+    the earlier ones passes.  Evaluation errors on those devices are
+    summarised (the usual cause: an attribute name some devices lack).
+    """
+    if not matches or any(m.matches for m in matches):
+        return None
+    alive = list(matches)
+    for k in range(len(matches[0].selectors)):
+        passed = [m for m in alive if m.selectors[k].value]
+        if passed:
+            alive = passed
+            continue
+        sel = alive[0].selectors[k]
+        among = f"all {len(alive)} device(s)" if k == 0 else f"the {len(alive)} device(s) passing S1" + (
+            f"-S{k}" if k > 1 else "")
+        if len(alive) <= 3:
+            among += " (" + ", ".join(m.address for m in alive) + ")"
+        text = f"S{k + 1} ({sel.source}) is not true on {among}: {sel.cel}"
+        errors: dict[str, int] = {}
+        for m in alive:
+            e = m.selectors[k].error
+            if e:
+                errors[e] = errors.get(e, 0) + 1
+        if errors:
+            text += "; " + "; ".join(f"error on {n}: {e}" for e, n in errors.items())
+        return text
+    return None
 
 
 def _allocate_devices(request, candidates, combo, by_addr, affinity: list[int], strict: bool) -> dict[str, list[str]] | None:
@@ -621,6 +704,19 @@ def _allocate_devices(request, candidates, combo, by_addr, affinity: list[int], 
 # Explain helpers
 # --------------------------------------------------------------------------
 
+#: Names rmctl publishes for some devices only, when the kernel or NVML
+#: reports them (rmctl/model/pci.py build_attributes; docs/devices.md): a
+#: selector naming one is not a typo when no device here has it.
+PUBLISHED_ATTRIBUTES = frozenset(
+    ["resource.kubernetes.io/" + n for n in ("pciBusID", "pcieRoot", "numaNode")]
+    + ["rmctl.io/" + n for n in (
+        "numa", "vendor", "device", "class", "kind", "driver", "vendorName", "deviceName", "virtio",
+        "iommuGroup", "sriovRole", "sriovTotalVFs", "physfn", "pcieGeneration", "pcieWidth", "rdma",
+        "linkLayer", "interface", "model", "productName", "uuid", "computeCapability", "migMode",
+        "driverVersion")])
+PUBLISHED_CAPACITY = frozenset("rmctl.io/" + n for n in ("memory", "speed", "storage"))
+
+
 def typo_hints(request, classes: dict, views: list[DeviceView]) -> list[str]:
     """Return hints for attribute/capacity names that no device has (difflib close matches)."""
     import difflib
@@ -651,7 +747,10 @@ def typo_hints(request, classes: dict, views: list[DeviceView]) -> list[str]:
         close = difflib.get_close_matches(q, sorted(pool), n=3, cutoff=0.6)
         other = have_cap if kind == "attributes" else have_attr
         msg = f"{where}: no device has {kind[:-1] if kind.endswith('s') else kind} {q!r}"
-        if q in other:
+        if q in (PUBLISHED_ATTRIBUTES if kind == "attributes" else PUBLISHED_CAPACITY):
+            msg = (f"{where}: no device on this node has {kind[:-1] if kind.endswith('s') else kind} {q!r} "
+                   "(not a typo: rmctl publishes it only for devices that report it)")
+        elif q in other:
             msg += f"; it is a{'n attribute' if kind == 'capacity' else ' capacity'}: use device.{'attributes' if kind == 'capacity' else 'capacity'}[{dom!r}].{name}"
         elif close:
             msg += "; did you mean " + " or ".join(repr(c) for c in close) + "?"

@@ -23,6 +23,30 @@ from typing import Callable, Iterable
 
 POLICIES = ("none", "best-effort", "restricted", "single-numa-node")
 
+#: The kubelet's default for the max-allowable-numa-nodes policy option
+#: (topology_manager.go defaultMaxAllowableNUMANodes, KEP-4622): hints are
+#: enumerated over every NUMA mask (2^n), so larger machines are refused
+#: unless the option is raised; policy none is never refused.
+MAX_ALLOWABLE_NUMA_NODES = 8
+#: How far rmctl lets the option be raised: every mask is enumerated per
+#: resource, and past this the evaluation would take minutes, not seconds.
+MAX_ALLOWABLE_NUMA_NODES_LIMIT = 12
+
+
+def too_many_numa_nodes(policy: str, nodes: list[int], limit: int = MAX_ALLOWABLE_NUMA_NODES) -> str | None:
+    """Return why the Topology Manager refuses this node under ``policy``, or None when it does not.
+
+    The kubelet fails to start with "unsupported on machines with more
+    than N NUMA Nodes" when a policy other than none is set on a machine
+    with more NUMA nodes than max-allowable-numa-nodes (topology_manager.go NewManager).
+    """
+    if policy == "none" or len(nodes) <= limit:
+        return None
+    return (f"the Topology Manager is unsupported on machines with more than {limit} NUMA nodes "
+            f"(this node has {len(nodes)}; max-allowable-numa-nodes is {limit}, the kubelet default {MAX_ALLOWABLE_NUMA_NODES}): "
+            f"use topologyPolicy none, or raise --max-allowable-numa-nodes "
+            f"(up to {MAX_ALLOWABLE_NUMA_NODES_LIMIT})")
+
 
 # -- bitmask.go ------------------------------------------------------------
 
@@ -195,6 +219,44 @@ class HintMerger:
         return self._compare_masks(current, candidate)  # case 3cc
 
     def merge(self) -> Hint:
+        """Return the best merged hint, as walking every permutation would.
+
+        The kubelet walks the full cross product of the providers' hint
+        lists (policy.go iterateAllProviderTopologyHints), which is
+        (2^n)^k merges for k resources on n NUMA nodes.  ``compare`` is a
+        total order over (mask, preferred) (preferred first; then the
+        narrowest, or for non-preferred ones the count nearest
+        ``best_non_preferred``), so the best merge is the best of the
+        *distinct* merged hints.  Those are built provider by provider from
+        the distinct partial merges, a state being (AND so far, every hint
+        preferred with one equal mask so far, that mask): at most
+        2^(n+1)+1 states, whatever the number of permutations.
+        ``self.states`` counts the partial merges built (tests use it).
+        """
+        default = mask_of(self.nodes)
+        states = {(default, True, None)}
+        self.states = 1
+        for hints in self.hints:
+            nxt = set()
+            for merged, pref, first in states:
+                for h in hints:
+                    m, p, f = merged, pref and h.preferred, first
+                    if h.mask is not None:
+                        m &= h.mask
+                        if f is None:
+                            f = h.mask
+                        elif h.mask != f:
+                            p = False
+                    nxt.add((m, p, f if p else None))
+            self.states += len(nxt)
+            states = nxt
+        best: Hint | None = None
+        for merged, pref, _ in sorted(states, key=lambda s: (s[0], s[1])):
+            best = self.compare(best, Hint(merged, pref))
+        return best if best is not None else Hint(default, False)
+
+    def merge_exhaustive(self) -> Hint:
+        """Return the best merged hint by walking every permutation (policy.go, verbatim; tests only)."""
         default = mask_of(self.nodes)
         best: Hint | None = None
         for perm in _permutations(self.hints):

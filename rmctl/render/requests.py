@@ -48,8 +48,7 @@ def _verdict(fits: bool) -> str:
 def evaluation_renderables(ev, *, explain: bool = False) -> list:
     """Return what to print for one evaluation: verdict, placement, per-resource table."""
     out: list = []
-    head = f"request {_e(ev.request)} on {_e(ev.node)}: {_verdict(ev.fits)} (topologyPolicy {ev.policy})"
-    out.append(head)
+    out.append(f"request {_e(ev.request)}: {_verdict(ev.fits)} (topologyPolicy {ev.policy})\n  node:       {_e(ev.node)}")
     if ev.fits:
         lines = [f"  NUMA nodes: {','.join(map(str, ev.numa_nodes)) or '-'}"]
         if len(ev.cpus):
@@ -64,50 +63,82 @@ def evaluation_renderables(ev, *, explain: bool = False) -> list:
         out.append("\n".join(lines))
     else:
         out.append("\n".join(f"  why: {_e(r)}" for r in ev.reasons) or "  why: -")
-    t = _table()
-    for col in ("RESOURCE", "WANTED", "FITS", "NUMA HINTS", "WHY"):
-        t.add_column(col)
-    for r in ev.resources:
-        if r.hints is None:
-            hints = "any"
-        elif not r.hints:
-            hints = "none"
-        else:
-            hints = " ".join(("*" if h.preferred else "") + "{" + ",".join(map(str, h.nodes())) + "}" for h in r.hints)
-        t.add_row(_e(r.resource), _e(r.wanted), "yes" if r.fits else "[red]no[/red]", hints, _e(r.reason))
-    out.append(t)
+    if ev.resources:
+        t = _table()
+        for col in ("RESOURCE", "WANTED", "FITS", "NUMA HINTS", "WHY"):
+            t.add_column(col)
+        told = set(ev.reasons)
+        for r in ev.resources:
+            # a reason already printed in full as a "why:" line is not repeated in the narrow column
+            why = "see why above" if (r.reason in told or f"{r.resource}: {r.reason}" in told) else _e(r.reason)
+            t.add_row(_e(r.resource), _e(r.wanted), "yes" if r.fits else "[red]no[/red]", hint_text(r.hints), why)
+        out.append(t)
     if ev.admission is not None:
         a = ev.admission
         nodes = "any" if a.hint.mask is None else "{" + ",".join(map(str, a.hint.nodes())) + "}"
         out.append(f"topology manager ({a.policy}): merged {nodes}, "
                    f"{'preferred' if a.hint.preferred else 'not preferred'}, {'admitted' if a.admit else 'rejected'}"
-                   "   (* = preferred hint)")
+                   " (*: preferred hint)")
+    for n in getattr(ev, "notes", []):
+        out.append(_e(f"note: {n}"))
     if explain:
         for key, matches in ev.matches.items():
-            st = _table(f"device request {key}: selectors per device")
-            for col in ("DEVICE", "MATCH", "SELECTOR", "RESULT"):
-                st.add_column(col, overflow="fold")
-            for m in matches:
-                first = True
-                for s in m.selectors:
-                    res = "error: " + _e(s.error) if s.error else ("true" if s.value else "[red]false[/red]")
-                    st.add_row(m.address if first else "",
-                               ("yes" if m.matches else "no") + (f" (reserved by {m.reserved_by})" if m.reserved_by else "")
-                               if first else "", _e(f"{s.source}: {s.cel}"), res)
-                    first = False
-                if not m.selectors:
-                    st.add_row(m.address, "yes", "-", "-")
-            if not matches:
-                st.add_row("(no devices on this node)", "", "", "")
-            out.append(st)
-        for key, matches in ev.matches.items():
-            for m in matches:
-                for s in m.selectors:
-                    if not s.value:
-                        why = f"error: {s.error}" if s.error else "false"
-                        out.append(_e(f"{key}: {m.address}: {s.source}: {why}: {s.cel}"))
+            out.extend(selector_renderables(key, matches))
         for h in ev.hints_for_typos:
             out.append(_e(f"hint: {h}"))
+    return out
+
+
+def hint_text(hints, limit: int = 4) -> str:
+    """Return NUMA hints as "*{0} *{1} {0,1}": preferred ones first, at most ``limit``, then "+N more"."""
+    if hints is None:
+        return "any"
+    if not hints:
+        return "none"
+    ordered = [h for h in hints if h.preferred] + [h for h in hints if not h.preferred]
+    text = " ".join(("*" if h.preferred else "") + "{" + ",".join(map(str, h.nodes())) + "}" for h in ordered[:limit])
+    return text + (f" +{len(ordered) - limit} more" if len(ordered) > limit else "")
+
+
+def selector_renderables(key: str, matches: list) -> list:
+    """Return the explain view of one device request: selectors S1..Sn, one row per device, errors grouped.
+
+    One column per selector keeps the table within 80 columns whatever the
+    length of the CEL text, which is printed once above the table.
+    """
+    from rmctl.planning.requests import failing_selector
+
+    out: list = []
+    n_match = sum(1 for m in matches if m.matches)
+    out.append(f"device request {_e(key)}: {n_match} of {len(matches)} device(s) match")
+    if not matches:
+        out.append("  (no PCI devices on this node)")
+        return out
+    sels = matches[0].selectors
+    out.append("\n".join(f"  S{i + 1}  {_e(s.source)}: {_e(s.cel)}" for i, s in enumerate(sels)) or "  (no selectors)")
+    t = _table()
+    t.add_column("DEVICE", no_wrap=True)
+    t.add_column("MATCH", no_wrap=True)
+    for i in range(len(sels)):
+        t.add_column(f"S{i + 1}", no_wrap=True)
+    for m in matches:
+        cells = []
+        for s in m.selectors:
+            cells.append("[yellow]error[/yellow]" if s.error else ("true" if s.value else "[red]false[/red]"))
+        match = ("yes" if m.matches else "no") + (f" (reserved by {_e(m.reserved_by)})" if m.reserved_by else "")
+        t.add_row(m.address, match, *cells)
+    out.append(t)
+    errors: dict[tuple[int, str], list[str]] = {}
+    for m in matches:
+        for i, s in enumerate(m.selectors):
+            if s.error:
+                errors.setdefault((i, s.error), []).append(m.address)
+    for (i, e), addrs in errors.items():
+        who = ", ".join(addrs) if len(addrs) <= 2 else f"{len(addrs)} devices"
+        out.append(_e(f"  S{i + 1} error on {who}: {e}"))
+    why = failing_selector(matches)
+    if why:
+        out.append(_e(f"  no match: {why}"))
     return out
 
 
