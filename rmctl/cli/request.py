@@ -135,10 +135,10 @@ def evaluate_request(
                                        "fitting_nodes": [e.node for e in evs if e.fits],
                                        "nodes": [e.to_data() for e in evs]}, fmt(output))
     else:
-        from rmctl.render.requests import evaluations_table
+        from rmctl.render.requests import evaluations_renderables
 
         _print(settings, [f"request {req.name}: fits on {sum(e.fits for e in evs)} of {len(evs)} node(s)",
-                          evaluations_table(evs)])
+                          *evaluations_renderables(evs)])
     raise typer.Exit(int(ExitCode.OK if any_fits else ExitCode.UNSATISFIABLE))
 
 

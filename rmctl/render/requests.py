@@ -142,13 +142,40 @@ def selector_renderables(key: str, matches: list) -> list:
     return out
 
 
+def node_label(path: str, others: list[str]) -> str:
+    """Return a short name for a --root: its file name without the archive suffix, when that is unique."""
+    import os
+
+    def short(p):
+        base = os.path.basename(str(p).rstrip("/")) or str(p)
+        for suffix in (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar"):
+            if base.endswith(suffix):
+                return base[: -len(suffix)]
+        return base
+
+    mine = short(path)
+    return mine if sum(1 for o in others if short(o) == mine) <= 1 else str(path)
+
+
 def evaluations_table(evs: list):
-    """Return the capacity-planning table: one row per node."""
+    """Return the capacity-planning table: one row per node (short node names; reasons printed below it)."""
     t = _table()
-    for col in ("NODE", "FITS", "NUMA", "CPUS", "DEVICES", "WHY NOT"):
-        t.add_column(col)
+    for col in ("NODE", "FITS", "NUMA", "CPUS", "DEVICES"):
+        t.add_column(col, overflow="fold")
+    roots = [ev.node for ev in evs]
     for ev in evs:
-        t.add_row(ev.node, "yes" if ev.fits else "[red]no[/red]",
+        t.add_row(_e(node_label(ev.node, roots)), "yes" if ev.fits else "[red]no[/red]",
                   ",".join(map(str, ev.numa_nodes)) or "-", ev.cpus.to_list() or "-",
-                  ", ".join(ev.device_addresses) or "-", _e("; ".join(ev.reasons)) if not ev.fits else "")
+                  ", ".join(ev.device_addresses) or "-")
     return t
+
+
+def evaluations_renderables(evs: list) -> list:
+    """Return the table across nodes, then why each node that does not fit does not (full width)."""
+    roots = [ev.node for ev in evs]
+    out: list = [evaluations_table(evs)]
+    for ev in evs:
+        if not ev.fits:
+            out.append(_e(f"why not on {node_label(ev.node, roots)}:"))
+            out.append("\n".join(_e(f"  - {r}") for r in ev.reasons) or "  - ?")
+    return out

@@ -227,3 +227,14 @@ def test_hint_column_is_short_on_8_nodes():
     hints = [Hint(m, bin(m).count("1") == 1) for m in tm.iterate_masks(list(range(8)))]
     text = hint_text(hints)
     assert text.startswith("*{0} *{1} *{2} *{3}") and text.endswith("+251 more")
+
+
+def test_multi_root_table_short_names_and_reasons_below(run_cli, tmp_path):
+    p = _req(tmp_path, "  topologyPolicy: best-effort\n  cpus: {count: 2}\n  devices:\n  - {name: gpu, class: gpu}\n")
+    code, out, _ = run_cli("request", "evaluate", p, "--root", H200, "--root", FIXTURE_64, env={"COLUMNS": "80"})
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "request r: fits on 1 of 2 node(s)"
+    assert max(len(x) for x in lines) <= 80
+    assert lines[2].split()[:2] == ["h200-vm-capture", "yes"] and "0000:00:06.0" in lines[2]
+    assert lines[3].split()[:2] == ["hwloc-256ia64-64n2s2c", "no"]
+    assert lines[4] == "why not on hwloc-256ia64-64n2s2c:" and "more than 8 NUMA" in " ".join(lines[5:])
