@@ -144,6 +144,7 @@ class Evaluation:
     reasons: list[str] = field(default_factory=list)
     hints_for_typos: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  #: what was left out of the evaluation, and why
+    no_match: dict[str, str] = field(default_factory=dict)  #: matches key -> the selector no device passes
 
     @property
     def device_addresses(self) -> list[str]:
@@ -321,6 +322,7 @@ def evaluate(node, request, classes: dict, *, reserved: Reserved | None = None,
             first = ev
     assert first is not None
     first.matches = matches
+    first.no_match = {k: why for k, ms in matches.items() if (why := failing_selector(ms))}
     first.node = node.source.root
     first.hints_for_typos = typo_hints(request, classes, views)
     return first

@@ -83,7 +83,7 @@ def evaluation_renderables(ev, *, explain: bool = False) -> list:
         out.append(_e(f"note: {n}"))
     if explain:
         for key, matches in ev.matches.items():
-            out.extend(selector_renderables(key, matches))
+            out.extend(selector_renderables(key, matches, getattr(ev, "no_match", {}).get(key)))
         for h in ev.hints_for_typos:
             out.append(_e(f"hint: {h}"))
     return out
@@ -100,14 +100,12 @@ def hint_text(hints, limit: int = 4) -> str:
     return text + (f" +{len(ordered) - limit} more" if len(ordered) > limit else "")
 
 
-def selector_renderables(key: str, matches: list) -> list:
+def selector_renderables(key: str, matches: list, why: str | None = None) -> list:
     """Return the explain view of one device request: selectors S1..Sn, one row per device, errors grouped.
 
     One column per selector keeps the table within 80 columns whatever the
     length of the CEL text, which is printed once above the table.
     """
-    from rmctl.planning.requests import failing_selector
-
     out: list = []
     n_match = sum(1 for m in matches if m.matches)
     out.append(f"device request {_e(key)}: {n_match} of {len(matches)} device(s) match")
@@ -136,7 +134,6 @@ def selector_renderables(key: str, matches: list) -> list:
     for (i, e), addrs in errors.items():
         who = ", ".join(addrs) if len(addrs) <= 2 else f"{len(addrs)} devices"
         out.append(_e(f"  S{i + 1} error on {who}: {e}"))
-    why = failing_selector(matches)
     if why:
         out.append(_e(f"  no match: {why}"))
     return out
