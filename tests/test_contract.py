@@ -152,7 +152,7 @@ CPU_KEY = re.compile(r"(^|_)cpus$|^cpulist$|CPUs$")
 #: keys whose string value is a count, not a set (NFD labels)
 NOT_CPU_KEYS = {"rmctl-cpus-online"}
 #: keys that differ between two runs of the same command (times, ages, temp names)
-VOLATILE = {"created", "created_unix", "captured", "capture_time", "age", "age_seconds", "time", "started"}
+VOLATILE = {"created", "created_unix", "captured", "captured_at", "capture_time", "age", "age_seconds", "time", "started"}
 
 
 def _leaf_commands():
