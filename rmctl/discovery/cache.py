@@ -24,9 +24,9 @@ import re
 
 from rmctl.cpuset import CpuSet
 from rmctl.discovery import paths
+from rmctl.discovery.cpu import read_cpumask_or_list
 from rmctl.discovery.parse import parse_cache_size, parse_cache_type, parse_cpuinfo_s390_caches
 from rmctl.discovery.root import Root
-from rmctl.errors import ParseError
 from rmctl.model.node import Finding
 from rmctl.model.topology import Cache
 
@@ -51,19 +51,8 @@ def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cac
         for idx in names:
             if cpu in covered.get(idx, CpuSet()):
                 continue
-            shared_text = root.read(paths.cpu_cache(cpu, idx, "shared_cpu_list"))
-            shared: CpuSet | None = None
-            if shared_text is not None:
-                try:
-                    shared = CpuSet.parse(shared_text)
-                except ParseError:
-                    shared = None
-            if shared is None:
-                mask = root.read(paths.cpu_cache(cpu, idx, "shared_cpu_map"))
-                try:
-                    shared = CpuSet.parse_mask(mask) if mask is not None else None
-                except ParseError:
-                    shared = None
+            shared = read_cpumask_or_list(root, paths.cpu_cache(cpu, idx, "shared_cpu_list"),
+                                          paths.cpu_cache(cpu, idx, "shared_cpu_map"), findings)
             if shared is None:
                 if not root.exists(paths.cpu_cache(cpu, idx, "level")):
                     continue  # cpu N has fewer indexes than the first one

@@ -13,7 +13,7 @@ import re
 
 from rmctl.cpuset import CpuSet
 from rmctl.discovery import paths
-from rmctl.discovery.cpu import read_cpulist
+from rmctl.discovery.cpu import read_cpumask_or_list
 from rmctl.discovery.parse import parse_distance, parse_meminfo
 from rmctl.discovery.root import Root
 from rmctl.errors import ParseError
@@ -54,15 +54,8 @@ def read_nodes(root: Root, online: CpuSet, findings: list[Finding]) -> dict[int,
     nodes: dict[int, RawNode] = {}
     for nid in ids:
         n = RawNode(nid)
-        cpus = read_cpulist(root, paths.node_file(nid, "cpulist"), findings)
-        if cpus is None:
-            mask = root.read(paths.node_file(nid, "cpumap"))
-            try:
-                cpus = CpuSet.parse_mask(mask) if mask is not None else CpuSet()
-            except ParseError:
-                findings.append(Finding("bad_cpumap", f"node{nid}/cpumap does not parse",
-                                        paths.node_file(nid, "cpumap")))
-                cpus = CpuSet()
+        cpus = read_cpumask_or_list(root, paths.node_file(nid, "cpulist"),
+                                    paths.node_file(nid, "cpumap"), findings) or CpuSet()
         extra = cpus - online
         if extra:
             findings.append(Finding("node_lists_absent_cpus",

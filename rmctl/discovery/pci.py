@@ -15,9 +15,8 @@ import dataclasses
 import os
 import re
 
-from rmctl.cpuset import CpuSet
 from rmctl.discovery import paths
-from rmctl.errors import ParseError
+from rmctl.discovery.cpu import read_cpumask_or_list
 from rmctl.model.node import Finding
 from rmctl.model.pci import (
     GpuInfo, PciAddress, PciDevice, PciLink, Sriov, build_attributes, class_kind, virtio_type,
@@ -134,16 +133,7 @@ def read_device(root, name: str, addr: PciAddress, findings: list[Finding]) -> P
         return None
     entries = root.listdir(rel)
     numa = root.read_int(f"{rel}/numa_node")
-    local = None
-    text = root.read_strip(f"{rel}/local_cpulist")
-    try:
-        if text is not None:
-            local = CpuSet.parse(text)
-        else:
-            mask = root.read_strip(f"{rel}/local_cpus")
-            local = CpuSet.parse_mask(mask) if mask else None
-    except ParseError:
-        findings.append(Finding("pci_bad_local_cpus", f"PCI {addr}: local CPUs do not parse", rel))
+    local = read_cpumask_or_list(root, f"{rel}/local_cpulist", f"{rel}/local_cpus", findings)
     group = _link_name(root, f"{rel}/iommu_group") if "iommu_group" in entries else None
     real = root.realpath(rel)
     pcie_root, root_port, parent = hierarchy(real)
