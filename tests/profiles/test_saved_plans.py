@@ -11,32 +11,8 @@ import os
 import pytest
 
 from tests import synth
-from tests.conftest import require_root
 
-GLOBAL = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
-POOL = "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"
-
-
-def _read(path):
-    with open(path) as f:
-        return f.read().strip()
-
-
-def _write(path, value):
-    with open(path, "w") as f:
-        f.write(str(value))
-
-
-@pytest.fixture
-def pools(machine_lock):
-    require_root()
-    before = {p: _read(p) for p in (POOL, GLOBAL)}
-    try:
-        yield before
-    finally:
-        _write(POOL, before[POOL])
-        _write(GLOBAL, before[GLOBAL])
-        assert {p: _read(p) for p in (POOL, GLOBAL)} == before
+from tests.profiles.conftest import GLOBAL, POOL, read_sysfs as _read, write_sysfs as _write  # noqa: F401
 
 
 def _save(tmp_path, out, name="plan.json"):
