@@ -1,7 +1,7 @@
 """The import direction of rmctl, checked by parsing every module with ast.
 
     cli -> provision -> reservations/snapshot/exports -> ledger -> discovery | render | planning | execute
-        -> profile/resources -> cel -> model -> cpuset/units -> errors
+        -> profile/resources -> resources.cel -> model -> cpuset/units -> errors
 
 A module may import a module of a LOWER layer, or one of its own group
 (the prefix it matched below).  Imports inside functions count too: a lazy
@@ -30,7 +30,7 @@ LAYERS = {
     "rmctl.cpuset": 1,
     "rmctl.units": 1,
     "rmctl.model": 2,           # frozen dataclasses, no I/O
-    "rmctl.cel": 3,             # CEL compiler (DRA's dialect)
+    "rmctl.resources.cel": 3,   # CEL compiler (DRA's dialect), below the resource classes that use it
     "rmctl.resources": 4,       # parsed input: YAML schemas of classes, requests, profiles
     "rmctl.profile": 4,
     "rmctl.discovery": 5,       # reads the machine; these four may not import each other

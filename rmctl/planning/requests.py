@@ -55,7 +55,7 @@ class DeviceView:
 
     def activation(self) -> dict:
         if self._activation is None:
-            from rmctl.cel import device_activation
+            from rmctl.resources.cel import device_activation
 
             self._activation = device_activation(self.driver, self.attributes, self.capacity)
         return self._activation

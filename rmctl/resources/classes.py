@@ -52,7 +52,7 @@ class ClassSelector:
 
     cel: str
     where: str  #: "file:line:col" of the cel string
-    compiled: Any = None  #: rmctl.cel.Selector
+    compiled: Any = None  #: rmctl.resources.cel.Selector
 
 
 @dataclass
@@ -74,7 +74,7 @@ class ResourceClass:
 
 def parse_selectors(rd: Reader, spec: dict, key: str, path: str) -> list[ClassSelector]:
     """Return the compiled selectors of ``spec[key]`` (a list of ``{cel: ...}``)."""
-    from rmctl.cel import compile_selector
+    from rmctl.resources.cel import compile_selector
 
     raw = rd.seq(spec[key], path, spec, key)
     out = []
@@ -117,7 +117,7 @@ def class_from_document(doc, filename: str, index: int = 0) -> ResourceClass:
 
 def builtin_classes() -> dict[str, ResourceClass]:
     """Return the built-in classes (gpu, nic, rdma, nvme, accel), compiled."""
-    from rmctl.cel import compile_selector
+    from rmctl.resources.cel import compile_selector
 
     out = {}
     for name, (desc, sels) in BUILTIN_CLASSES.items():

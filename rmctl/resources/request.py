@@ -111,7 +111,7 @@ class ResourceRequest:
 
 
 def _quantity_bytes(rd: Reader, value, path: str, parent, key) -> int:
-    from rmctl.cel import parse_quantity
+    from rmctl.resources.cel import parse_quantity
 
     if isinstance(value, bool):
         rd.fail(pos(parent, key), path, "expected a size such as 16Gi")

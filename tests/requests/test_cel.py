@@ -2,7 +2,7 @@
 
 import pytest
 
-from rmctl.cel import CelError, Quantity, compile_selector, device_activation, parse_quantity
+from rmctl.resources.cel import CelError, Quantity, compile_selector, device_activation, parse_quantity
 
 GPU = device_activation(
     "nvidia",

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from rmctl.cel import CelError
+from rmctl.resources.cel import CelError
 from rmctl.resources.classes import builtin_classes, load_classes
 from rmctl.resources.request import check_classes, load_request
 from rmctl.resources.yamlio import InputError

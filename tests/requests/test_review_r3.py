@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from rmctl.cel import CelError, compile_selector, device_activation
+from rmctl.resources.cel import CelError, compile_selector, device_activation
 from rmctl.planning import topology_manager as tm
 from rmctl.planning.topology_manager import Hint, HintMerger, mask_of
 from tests import synth

@@ -1,0 +1,89 @@
+"""Kubernetes quantities as CEL values (k8s.io/apimachinery/pkg/api/resource, library/quantity.go).
+
+Exact arithmetic: ``1Gi`` is 1073741824 and ``1G`` is 1000000000 and the two
+never compare equal.  Standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from rmctl.errors import UsageError
+
+INT64_MAX = (1 << 63) - 1
+INT64_MIN = -(1 << 63)
+
+
+class CelError(UsageError):
+    """A selector does not compile; ``line``/``column`` are 1-based in the expression."""
+
+    code = "cel_error"
+
+
+
+# apimachinery/pkg/api/resource/suffix.go: binary suffixes are powers of 2,
+# decimal ones powers of 10; "e"/"E" introduce a decimal exponent.
+_BINARY = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40, "Pi": 1 << 50, "Ei": 1 << 60}
+_DECIMAL = {"n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "": 1,
+            "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+_QUANTITY = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])|([eE][+-]?\d+))?$")
+
+
+def parse_quantity(text: str) -> Fraction:
+    """Return the exact value of a Kubernetes quantity string (``16Gi``, ``1.5G``, ``100m``, ``1e3``)."""
+    m = _QUANTITY.match(str(text).strip()) if isinstance(text, str) else None
+    if not m or str(text).strip() != text:
+        raise ValueError(f"quantities must match the regular expression "
+                         f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}")
+    sign, num, suffix, exp = m.groups()
+    value = Fraction(num)
+    if exp:
+        value *= Fraction(10) ** int(exp[1:])
+    elif suffix in _BINARY:
+        value *= _BINARY[suffix]
+    else:
+        value *= _DECIMAL[suffix or ""]
+    return -value if sign == "-" else value
+
+
+def _format_quantity(v: Fraction) -> str:
+    """Return a canonical-ish string (binary suffix when exact, else plain/decimal)."""
+    if v.denominator == 1:
+        n = v.numerator
+        for suf, f in reversed(list(_BINARY.items())):
+            if n and n % f == 0:
+                return f"{n // f}{suf}"
+        return str(n)
+    for suf in ("m", "u", "n"):
+        scaled = v / _DECIMAL[suf]
+        if scaled.denominator == 1:
+            return f"{scaled.numerator}{suf}"
+    return str(float(v))
+
+
+class Quantity:
+    """An exact Kubernetes quantity as a CEL value (``quantity("16Gi")``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Fraction | int | str):
+        self.value = parse_quantity(value) if isinstance(value, str) else Fraction(value)
+
+    def __eq__(self, other):  # quantity("1Gi") == quantity("1024Mi") is true in k8s CEL
+        if isinstance(other, Quantity):
+            return self.value == other.value
+        return NotImplemented
+
+    def __ne__(self, other):
+        r = self.__eq__(other)
+        return r if r is NotImplemented else not r
+
+    def __hash__(self):
+        return hash(self.value)
+
+    def __repr__(self):
+        return f"quantity({_format_quantity(self.value)!r})"
+
+    def __str__(self):
+        return _format_quantity(self.value)
