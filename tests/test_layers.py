@@ -1,6 +1,6 @@
 """The import direction of rmctl, checked by parsing every module with ast.
 
-    cli -> provision -> reservations/snapshot/exports -> ledger -> discovery | render | planning | execute
+    cli -> ops -> provision -> reservations/snapshot/exports -> ledger -> discovery | render | planning | execute
         -> profile/resources -> resources.cel -> model -> cpuset/units -> errors
 
 A module may import a module of a LOWER layer, or one of its own group
@@ -43,8 +43,9 @@ LAYERS = {
     "rmctl.provision": 8,       # node profiles -> plans, over reservations, ledger and planners
     "rmctl.snapshot": 7,
     "rmctl.exports": 7,
-    "rmctl.cli": 9,             # nothing imports the CLI
-    "rmctl.__main__": 10,       # python -m rmctl
+    "rmctl.ops": 9,             # use cases: plain values in, an Outcome out (no typer, no printing)
+    "rmctl.cli": 10,            # nothing imports the CLI
+    "rmctl.__main__": 11,       # python -m rmctl
 }
 DEFAULT_LAYER = 7
 

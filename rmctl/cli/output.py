@@ -27,3 +27,27 @@ def console(settings, *, stderr: bool = False):
 
 def warn(message: str) -> None:
     sys.stderr.write(f"rmctl: {message}\n")
+
+
+def finish(settings, outcome, fmt: str, table=None) -> None:
+    """Render a use case's Outcome (rmctl.ops.outcome) and end the command with its exit status.
+
+    ``-o json|yaml``: the document (``outcome.kind``, ``outcome.data``);
+    table: ``table(settings, outcome)`` prints it for people.  Then each
+    message on stderr, then ``typer.Exit(outcome.exit_code)`` when it is
+    not 0 (typer is imported only then: the fast path never exits non-zero
+    through here with typer absent).
+    """
+    if fmt != "table":
+        emit(outcome.kind, outcome.data, fmt)
+    elif table is not None:
+        table(settings, outcome)
+    sys.stdout.flush()
+    for m in outcome.messages:
+        sys.stderr.write(m.lines())
+    sys.stderr.flush()
+    code = int(outcome.exit_code)
+    if code:
+        import typer
+
+        raise typer.Exit(code)
