@@ -26,6 +26,7 @@ from typing import Any
 
 from rmctl.cpuset import CpuSet
 from rmctl.errors import UsageError
+from rmctl.model.fingerprint import fingerprint
 from rmctl.model.plan import Action, BootArgs, Plan
 
 PROFILE_PLAN_COMMAND = "apply"
@@ -96,7 +97,7 @@ def plan_profile(profile, node, host, *, state_dir: str) -> ProfilePlan:
     a CPU), and UnsatisfiableError (exit 4) when it does not fit.
     """
     check_node(profile, node)
-    pp = ProfilePlan(profile=profile, fingerprint=node_fingerprint(node))
+    pp = ProfilePlan(profile=profile, fingerprint=fingerprint(node))
     for entry, actions in hugepage_actions(profile, node):
         _add(pp, host, entry, actions)
     for entry, actions in mount_actions(profile, node, host):
@@ -173,17 +174,6 @@ def check_node(profile, node) -> None:
                     raise profile.error(f"{r.field}.{label}", f"CPUs {missing.to_list()} are not online here")
         if r.numa is not None and r.numa not in topo.nodes:
             raise profile.error(f"{r.field}.numa", f"NUMA node {r.numa} does not exist")
-
-
-def node_fingerprint(node) -> str:
-    """Return the node fingerprint plans and the reservations state carry.
-
-    The same digest for both (rmctl.model.fingerprint), so a saved plan and
-    the state agree on what "this node" is.
-    """
-    from rmctl.model.fingerprint import fingerprint
-
-    return fingerprint(node)
 
 
 # -- areas (each built on the area's own planner) ----------------------------
@@ -272,7 +262,7 @@ def cpu_actions(profile, node, state_dir: str) -> list[tuple[str, list[Action]]]
     from rmctl.planning import cpus as planner
 
     lg = L.Ledger(state_dir)
-    fp = R.fingerprint(node)
+    fp = fingerprint(node)
     text = lg.read_text()
     state = L.empty_state(fp) if text is None else L.parse(text, lg.path)
     lg.check_node(state, fp)
@@ -500,7 +490,7 @@ def state_system_cpus(state_dir: str, node) -> str | None:
     if text is None:
         return None
     state = L.parse(text, lg.path)
-    lg.check_node(state, R.fingerprint(node))
+    lg.check_node(state, fingerprint(node))
     cpus = R.system_cpus(state)
     return cpus.to_list() if cpus else None
 

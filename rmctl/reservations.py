@@ -34,15 +34,6 @@ def check_name(name: str) -> str:
     return name
 
 
-# -- the node's identity ----------------------------------------------------------
-
-def fingerprint(node) -> str:
-    """Return the node fingerprint the state records (rmctl.model.fingerprint)."""
-    from rmctl.model.fingerprint import fingerprint as shape_digest
-
-    return shape_digest(node)
-
-
 # -- owners ------------------------------------------------------------------------
 
 def parse_stat_start_time(text: str) -> int | None:

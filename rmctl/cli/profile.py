@@ -338,10 +338,10 @@ def _state_lock(settings, plan, command: str):
 
 
 def _stale_reasons(plan, node, host) -> list[str]:
-    from rmctl.provision import node_fingerprint
+    from rmctl.model.fingerprint import fingerprint
 
     out = []
-    fp = node_fingerprint(node)
+    fp = fingerprint(node)
     if plan.fingerprint and fp != plan.fingerprint:
         out.append(f"node fingerprint {fp} differs from the plan's {plan.fingerprint}")
     for a in plan.actions:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from rmctl.cpuset import CpuSet
 from rmctl.errors import ConflictError, ParseError, UnsatisfiableError, UsageError
 from rmctl.model.hugepage_actions import SetPoolPages, pool_file, pool_name
+from rmctl.model.fingerprint import fingerprint
 from rmctl.model.memory import HugepagePool
 from rmctl.model.node import NodeModel
 from rmctl.model.plan import BootArgs, MakeDir, Mount, Plan, RemoveDir, Unmount, WriteValue
@@ -265,7 +266,7 @@ def plan_set(node: NodeModel, requests: list[tuple[int, dict[int | None, int]]],
             raise UsageError(f"no nr_overcommit_hugepages for {format_size(size)} pages under this root")
         actions.append(WriteValue(path=pool_file(size, None, "nr_overcommit_hugepages"),
                                   value=str(overcommit), expect=str(pool.overcommit)))
-    plan = Plan(actions=actions, command=command, fingerprint=_fingerprint(node),
+    plan = Plan(actions=actions, command=command, fingerprint=fingerprint(node),
                 notes=[f"{pool_name(c.page_size, c.node)}: {c.note}" for c in ordered if c.note])
     if short:
         plan.notes.append("--force: the request exceeds free memory; the kernel will grant what it can")
@@ -587,18 +588,11 @@ def plan_mount(node: NodeModel, req: MountRequest, *, existing: tuple[str, str, 
         state = "absent"
     actions = [MakeDir(path=req.path), Mount(path=req.path, fstype="hugetlbfs", source="hugetlbfs",
                                              options=req.options())]
-    plan = Plan(actions=actions, command="hugepages mount", fingerprint=_fingerprint(node))
+    plan = Plan(actions=actions, command="hugepages mount", fingerprint=fingerprint(node))
     if state == "identical":
         plan.notes.append(f"{req.path} is already mounted with these options: apply reports unchanged")
     return MountPlan(plan, req, state, None if existing is None else
                      {"source": existing[0], "fstype": existing[1], "options": existing[2]})
-
-
-def _fingerprint(node) -> str | None:
-    """Return the node fingerprint a saved plan carries (``rmctl apply -f`` checks it), or None."""
-    from rmctl.model.fingerprint import fingerprint
-
-    return fingerprint(node) if node is not None else None
 
 
 def _show(v, key: str = "") -> str:
@@ -626,7 +620,8 @@ def plan_umount(path: str, *, existing: tuple[str, str, dict] | None, rmdir: boo
     actions: list = [Unmount(path=path)]
     if rmdir:
         actions.append(RemoveDir(path=path))
-    plan = Plan(actions=actions, command="hugepages umount", fingerprint=_fingerprint(node))
+    plan = Plan(actions=actions, command="hugepages umount",
+                fingerprint=fingerprint(node) if node is not None else None)
     if existing is None:
         plan.notes.append(f"nothing is mounted at {path}: apply reports unchanged")
     return MountPlan(plan, None, "not-mounted" if existing is None else "mounted",
@@ -770,6 +765,6 @@ def plan_boot_args(node: NodeModel, requests: list[tuple[int, int | dict[int, in
         notes.append(f"replace every running hugepage argument ({' '.join(current_words)}) with the "
                      "new ones, in their order: each hugepages= applies to the hugepagesz= before it")
     plan = Plan(actions=[BootArgs(add=tuple(words), remove=tuple(w for w in current_words if w not in words))],
-                command="hugepages boot-args", fingerprint=_fingerprint(node), notes=notes)
+                command="hugepages boot-args", fingerprint=fingerprint(node), notes=notes)
     return BootPlan(plan=plan, args=" ".join(words), current=" ".join(current_words),
                     changes=changes, recommendations=recs)

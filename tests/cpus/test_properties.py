@@ -13,6 +13,7 @@ from rmctl import reservations as rsv
 from rmctl.cpuset import CpuSet
 from rmctl.discovery import Root, discover
 from rmctl.errors import RmctlError
+from rmctl.model.fingerprint import fingerprint
 from rmctl.planning.cpus import Constraints, KubeTopology, parse_options
 from tests import synth
 
@@ -62,7 +63,7 @@ def test_any_sequence_keeps_the_invariants(node, seq):
     d = tempfile.mkdtemp(prefix="rmctl-prop-")
     try:
         lg = L.Ledger(d, lock_timeout=5)
-        fp = rsv.fingerprint(node)
+        fp = fingerprint(node)
         kube = KubeTopology.from_topology(node.topology)
         for op in seq:
             try:
