@@ -15,6 +15,7 @@ from typing import Annotated
 
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import DryRun, Format, Output, fmt
+from rmctl.model.fingerprint import fingerprint
 
 cpu_app = typer.Typer(name="cpu", help="Reserve CPUs (the kubelet's static policy), pin processes, make cpusets.",
                       no_args_is_help=True, rich_markup_mode=None)
@@ -202,7 +203,7 @@ def reserve(
         if owner is None:
             raise UsageError(f"no process {owner_pid}")
     ledger = _ledger(settings, f"rmctl cpu reserve {name}")
-    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, command=f"cpu reserve {name}") as txn:
+    with ledger.transaction(fingerprint(node), dry_run=dry_run, command=f"cpu reserve {name}") as txn:
         rec = rsv.reserve(node.topology, txn.state, name, count=count, cpus=explicit, options=opts,
                           constraints=cons, owner=owner, kube=kube)
         txn.summary = f"reserve {name}: CPUs {rec['cpus']}"
@@ -251,14 +252,14 @@ def release(
     output: Output = Format.table,
 ):
     """Release a reservation (and remove its cpuset cgroup)."""
-    from rmctl import cgroups
+    from rmctl.planning import cgroups
     from rmctl import reservations as rsv
 
     settings = ctx.obj
     rsv.check_name(name)
     node = settings.node()
     ledger = _ledger(settings, f"rmctl cpu release {name}")
-    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, host=_host(settings),
+    with ledger.transaction(fingerprint(node), dry_run=dry_run, host=_host(settings),
                             command=f"cpu release {name}") as txn:
         rec = rsv.release(txn.state, name)
         if rec.get("cgroup"):
@@ -304,7 +305,7 @@ def list_(
 
     settings = ctx.obj
     node = settings.node()
-    state = _ledger(settings, "rmctl cpu list").load(rsv.fingerprint(node))
+    state = _ledger(settings, "rmctl cpu list").load(fingerprint(node))
     topo = node.topology
     views = [rsv.reservation_view(state["reservations"][n]) for n in sorted(state["reservations"])]
     cpus = rsv.cpu_states(topo, state)
@@ -395,7 +396,7 @@ def reconcile(
     output: Output = Format.table,
 ):
     """Drop reservations whose owner process is gone; report those holding offline or missing CPUs."""
-    from rmctl import cgroups
+    from rmctl.planning import cgroups
     from rmctl import reservations as rsv
 
     settings = ctx.obj
@@ -404,7 +405,7 @@ def reconcile(
     # Owners are processes of this machine; a snapshot root's are not checked.
     alive = (lambda o: rsv.owner_alive(root, o)) if root.is_live else (lambda o: True)
     ledger = _ledger(settings, "rmctl cpu reconcile")
-    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, host=_host(settings),
+    with ledger.transaction(fingerprint(node), dry_run=dry_run, host=_host(settings),
                             command="cpu reconcile") as txn:
         report = rsv.reconcile(node.topology, txn.state, alive)
         for rec in report["dropped"]:
@@ -465,7 +466,7 @@ def reserve_system(
         raise UsageError("--cpus names no CPU")
     node = settings.node()
     ledger = _ledger(settings, "rmctl cpu reserve-system")
-    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, command="cpu reserve-system") as txn:
+    with ledger.transaction(fingerprint(node), dry_run=dry_run, command="cpu reserve-system") as txn:
         chosen = rsv.reserve_system(node.topology, txn.state, count=count, cpus=explicit)
         txn.summary = f"system CPUs {chosen.to_list()}"
     _done("CpuSystem", {"system_cpus": chosen.to_list(), "dry_run": dry_run}, output, txn, dry_run,
@@ -477,7 +478,7 @@ def _reservation_cpus(settings, node, name: str) -> tuple[dict, str]:
     from rmctl import reservations as rsv
     from rmctl.errors import UsageError
 
-    state = _ledger(settings, "rmctl cpu").load(rsv.fingerprint(node))
+    state = _ledger(settings, "rmctl cpu").load(fingerprint(node))
     rec = state["reservations"].get(rsv.check_name(name))
     if rec is None:
         raise UsageError(f"no reservation named {name!r}", hint="see rmctl cpu list")
@@ -535,7 +536,7 @@ def pin(
     _check_may_signal(settings, pid)
     from rmctl import reservations as rsv
 
-    plan = Plan(actions=[SetAffinity(pid=pid, cpus=target)], fingerprint=rsv.fingerprint(node),
+    plan = Plan(actions=[SetAffinity(pid=pid, cpus=target)], fingerprint=fingerprint(node),
                 command=f"cpu pin {pid}")
     report = None
     if not dry_run:
@@ -623,7 +624,7 @@ def run(
         name = temp_name = f"run-{me}"
         owner = rsv.owner_of(settings.root, me)
         ledger = _ledger(settings, f"rmctl cpu run ({name})")
-        with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, command=f"cpu run {name}") as txn:
+        with ledger.transaction(fingerprint(node), dry_run=dry_run, command=f"cpu run {name}") as txn:
             rec = rsv.reserve(node.topology, txn.state, name, count=count, options=opts, constraints=cons,
                               owner=owner, kube=kube)
             txn.summary = f"reserve {name}: CPUs {rec['cpus']}"
@@ -634,7 +635,7 @@ def run(
     bind = MemBind(nodes=CpuSet.parse(mems).to_list()) if membind else None
     if dry_run:
         plan = Plan(actions=plan_actions + [pin_self] + ([bind] if bind else []),
-                    fingerprint=rsv.fingerprint(node), command="cpu run")
+                    fingerprint=fingerprint(node), command="cpu run")
         if fmt(output) != "table":
             from rmctl.cli.output import emit
 
@@ -683,7 +684,7 @@ def run(
     finally:
         if temp_name is not None:
             ledger = _ledger(settings, f"rmctl cpu run ({temp_name}) release")
-            with ledger.transaction(rsv.fingerprint(node), command=f"cpu release {temp_name}") as txn:
+            with ledger.transaction(fingerprint(node), command=f"cpu release {temp_name}") as txn:
                 txn.state["reservations"].pop(temp_name, None)
                 txn.summary = f"release {temp_name}"
     raise typer.Exit(status)
@@ -712,25 +713,27 @@ def cpuset(
     """
     import os
 
-    from rmctl import cgroups
     from rmctl import reservations as rsv
+    from rmctl.discovery.cgroup import cpuset_hierarchy
     from rmctl.errors import AccessDenied, UsageError
     from rmctl.execute.host import LiveHost
+    from rmctl.model.cgroup import PARTITIONS
+    from rmctl.planning import cgroups
 
     settings = ctx.obj
     rsv.check_name(name)
     if not dry_run:
         settings.require_live("create a cgroup")
     node = settings.node()
-    h = cgroups.detect(settings.root, parent)
-    if partition is not None and partition not in cgroups.PARTITIONS:
+    h = cpuset_hierarchy(settings.root, parent)
+    if partition is not None and partition not in PARTITIONS:
         raise UsageError(f"unknown partition type {partition!r}", hint="use isolated or root")
     if move is not None and settings.root.is_live:
         _check_may_signal(settings, move)
     if not dry_run and not os.access(h.parent_path(), os.W_OK):
         raise AccessDenied(f"cannot create cgroups under {h.parent_path()}", hint="run as root")
     ledger = _ledger(settings, f"rmctl cpu cpuset {name}")
-    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, host=LiveHost() if not dry_run else None,
+    with ledger.transaction(fingerprint(node), dry_run=dry_run, host=LiveHost() if not dry_run else None,
                             command=f"cpu cpuset {name}", rollback=True) as txn:
         rec = txn.state["reservations"].get(name)
         if rec is None:

@@ -19,6 +19,7 @@ evaluations subtract them), and no pool is resized.  Sizing pools is
 from __future__ import annotations
 
 from rmctl.cli.options import fmt
+from rmctl.model.fingerprint import fingerprint
 
 
 def _ledger(settings, command: str):
@@ -39,7 +40,7 @@ def reserved(settings, exclude: str | None = None):
     from rmctl import reservations as rsv
 
     node = settings.node()
-    state = _ledger(settings, "rmctl request").load(rsv.fingerprint(node))
+    state = _ledger(settings, "rmctl request").load(fingerprint(node))
     return reserved_from_state(state, exclude)
 
 
@@ -58,7 +59,7 @@ def reserve(settings, name: str, req, classes, node, *, dry_run: bool, output, m
     # --state-dir of its own; the state is the only thing written, never the root.
     ledger = _ledger(settings, f"rmctl request evaluate --reserve {name}")
     ev = None
-    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, command=f"request evaluate --reserve {name}") as txn:
+    with ledger.transaction(fingerprint(node), dry_run=dry_run, command=f"request evaluate --reserve {name}") as txn:
         # the same evaluation and record as a profile's spec.requests (rmctl.request_reservations)
         ev, rec = reserve_request(node, txn.state, name, req, classes, max_numa_nodes=max_numa_nodes)
         if rec is not None:
@@ -98,13 +99,13 @@ def release(settings, name: str, *, dry_run: bool, output):
     """Release reservation ``name`` (any kind: the same as 'rmctl cpu release')."""
     import sys
 
-    from rmctl import cgroups
+    from rmctl.planning import cgroups
     from rmctl import reservations as rsv
 
     rsv.check_name(name)
     node = settings.node()
     ledger = _ledger(settings, f"rmctl request release {name}")
-    with ledger.transaction(rsv.fingerprint(node), dry_run=dry_run, command=f"request release {name}") as txn:
+    with ledger.transaction(fingerprint(node), dry_run=dry_run, command=f"request release {name}") as txn:
         rec = rsv.release(txn.state, name)
         if rec.get("cgroup"):
             settings.require_live("remove a cgroup")

@@ -10,7 +10,10 @@ import os
 
 import pytest
 
-from rmctl import cgroups
+from rmctl.discovery.cgroup import cpuset_hierarchy
+from rmctl.model.cgroup import CpusetHierarchy
+from rmctl.model.cpu_actions import partition_state
+from rmctl.planning import cgroups
 from rmctl.discovery.root import Root
 from rmctl.errors import DiscoveryError, ExitCode, UsageError
 from rmctl.execute.executor import apply
@@ -50,32 +53,32 @@ def write(base, path, text):
 # -- detection -------------------------------------------------------------------------
 def test_pure_v2_is_v2(tmp_path):
     base = build_v2(tmp_path)
-    h = cgroups.detect(Root.open(base))
+    h = cpuset_hierarchy(Root.open(base))
     assert (h.version, h.mount, h.path("a")) == (2, MOUNT, f"{MOUNT}/rmctl-a")
 
 
 def test_gpu_node_fixture_is_pure_v2():
     """The real pure-v2 GPU host: one cgroup2 mount offering cpuset."""
-    h = cgroups.detect(Root.open(os.path.join(NODE_FIXTURES, "gpu-node.tar.gz")))
+    h = cpuset_hierarchy(Root.open(os.path.join(NODE_FIXTURES, "gpu-node.tar.gz")))
     assert (h.version, h.mount) == (2, "/sys/fs/cgroup")
 
 
 def test_hybrid_picks_v1(tmp_path):
     write(tmp_path, "sys/fs/cgroup/unified/cgroup.controllers", "hugetlb")
     write(tmp_path, "sys/fs/cgroup/cpuset/cpuset.cpus", "0-1")
-    h = cgroups.detect(bare(tmp_path, HYBRID_MOUNTS))
+    h = cpuset_hierarchy(bare(tmp_path, HYBRID_MOUNTS))
     assert (h.version, h.mount) == (1, "/sys/fs/cgroup/cpuset")
 
 
 def test_v2_offering_cpuset_wins_over_v1(tmp_path):
     base = build_v2(tmp_path, v1_cpuset=True)
-    assert cgroups.detect(Root.open(base)).version == 2
+    assert cpuset_hierarchy(Root.open(base)).version == 2
 
 
 def test_v2_without_cpuset_is_a_clear_error(tmp_path):
     base = build_v2(tmp_path, controllers="cpu io memory pids")
     with pytest.raises(DiscoveryError) as e:
-        cgroups.detect(Root.open(base))
+        cpuset_hierarchy(Root.open(base))
     assert e.value.exit_code == ExitCode.DISCOVERY
     assert "cgroup2 at /sys/fs/cgroup does not offer the cpuset controller" in str(e.value)
     assert "cpu io memory pids" in str(e.value)
@@ -84,20 +87,20 @@ def test_v2_without_cpuset_is_a_clear_error(tmp_path):
 
 def test_no_cgroup_mount(tmp_path):
     with pytest.raises(DiscoveryError, match="no cpuset cgroup hierarchy"):
-        cgroups.detect(bare(tmp_path, "proc /proc proc rw 0 0\n"))
+        cpuset_hierarchy(bare(tmp_path, "proc /proc proc rw 0 0\n"))
 
 
 def test_parent_must_exist_and_be_below(tmp_path):
     base = build_v2(tmp_path)
     with pytest.raises(UsageError, match="no cgroup /sys/fs/cgroup/nope"):
-        cgroups.detect(Root.open(base), "nope")
+        cpuset_hierarchy(Root.open(base), "nope")
     with pytest.raises(UsageError, match="bad parent"):
-        cgroups.detect(Root.open(base), "../etc")
+        cpuset_hierarchy(Root.open(base), "../etc")
 
 
 # -- plans ----------------------------------------------------------------------------
 def test_v2_plan_order(tmp_path):
-    h = cgroups.Hierarchy(2, MOUNT)
+    h = CpusetHierarchy(2, MOUNT)
     acts = cgroups.create_actions(h, "a", "2-3", "0", partition="isolated", move_pid=7)
     assert [a.kind for a in acts] == ["cgroup-enable", "mkdir", "write", "write", "cpuset-partition",
                                       "cgroup-attach"]
@@ -107,7 +110,7 @@ def test_v2_plan_order(tmp_path):
 
 
 def test_v2_plan_enables_every_ancestor(tmp_path):
-    h = cgroups.Hierarchy(2, MOUNT, "rmctl.slice/sub")
+    h = CpusetHierarchy(2, MOUNT, "rmctl.slice/sub")
     acts = cgroups.create_actions(h, "a", "2", "0")
     assert [a.path for a in acts if a.kind == "cgroup-enable"] == [
         f"{MOUNT}/cgroup.subtree_control", f"{MOUNT}/rmctl.slice/cgroup.subtree_control",
@@ -116,7 +119,7 @@ def test_v2_plan_enables_every_ancestor(tmp_path):
 
 
 def test_v1_plan_has_no_controller_step_and_no_partition():
-    h = cgroups.Hierarchy(1, "/sys/fs/cgroup/cpuset")
+    h = CpusetHierarchy(1, "/sys/fs/cgroup/cpuset")
     assert [a.kind for a in cgroups.create_actions(h, "a", "1", "0")] == ["mkdir", "write", "write"]
     with pytest.raises(UsageError, match="need cgroup v2"):
         cgroups.create_actions(h, "a", "1", "0", partition="isolated")
@@ -124,11 +127,11 @@ def test_v1_plan_has_no_controller_step_and_no_partition():
 
 def test_unknown_partition_type():
     with pytest.raises(UsageError, match="unknown partition type"):
-        cgroups.create_actions(cgroups.Hierarchy(2, MOUNT), "a", "1", "0", partition="exclusive")
+        cgroups.create_actions(CpusetHierarchy(2, MOUNT), "a", "1", "0", partition="exclusive")
 
 
 def test_plan_round_trips_through_json():
-    acts = cgroups.create_actions(cgroups.Hierarchy(2, MOUNT), "a", "2-3", "0", partition="root", move_pid=9)
+    acts = cgroups.create_actions(CpusetHierarchy(2, MOUNT), "a", "2-3", "0", partition="root", move_pid=9)
     acts += cgroups.remove_actions({"path": f"{MOUNT}/x/rmctl-a", "version": 2, "mount": MOUNT})
     plan = Plan(actions=acts, fingerprint="f" * 64, command="t")
     back = Plan.from_data(json.loads(json.dumps(plan.to_data())))
@@ -139,7 +142,7 @@ def test_plan_round_trips_through_json():
 def test_create_applies_and_is_idempotent(tmp_path):
     base = build_v2(tmp_path, procs=(1, 4242))
     host = CgroupV2Host(base)
-    h = cgroups.detect(Root.open(base))
+    h = cpuset_hierarchy(Root.open(base))
     plan = Plan(actions=cgroups.create_actions(h, "a", "4-5", "0", move_pid=4242))
     report = apply(plan, host)
     assert [s.status for s in report.steps] == [APPLIED] * 5, report.to_data()
@@ -157,7 +160,7 @@ def test_create_applies_and_is_idempotent(tmp_path):
 def test_controller_already_enabled_is_unchanged(tmp_path):
     base = build_v2(tmp_path, subtree="cpuset cpu memory")
     host = CgroupV2Host(base)
-    report = apply(Plan(actions=cgroups.create_actions(cgroups.Hierarchy(2, MOUNT), "a", "1", "0")), host)
+    report = apply(Plan(actions=cgroups.create_actions(CpusetHierarchy(2, MOUNT), "a", "1", "0")), host)
     assert report.steps[0].status == UNCHANGED
     assert read(base, f"{MOUNT}/cgroup.subtree_control") == "cpuset cpu memory"
 
@@ -165,14 +168,14 @@ def test_controller_already_enabled_is_unchanged(tmp_path):
 def test_isolated_partition_valid(tmp_path):
     base = build_v2(tmp_path)
     host = CgroupV2Host(base)
-    acts = cgroups.create_actions(cgroups.Hierarchy(2, MOUNT), "a", "6-7", "0", partition="isolated")
+    acts = cgroups.create_actions(CpusetHierarchy(2, MOUNT), "a", "6-7", "0", partition="isolated")
     report = apply(Plan(actions=acts), host)
     assert all(s.status == APPLIED for s in report.steps), report.to_data()
     assert read(base, f"{MOUNT}/rmctl-a/cpuset.cpus.partition") == "isolated"
     assert read(base, f"{MOUNT}/cpuset.cpus.effective") == "0-5,8-15"
     assert read(base, f"{MOUNT}/cpuset.cpus.isolated") == "6-7"
     # removal gives the CPUs back
-    report = apply(Plan(actions=cgroups.remove_actions(cgroups.record(cgroups.Hierarchy(2, MOUNT), "a", "isolated"))),
+    report = apply(Plan(actions=cgroups.remove_actions(cgroups.record(CpusetHierarchy(2, MOUNT), "a", "isolated"))),
                    host)
     assert report.steps[0].status == APPLIED
     assert read(base, f"{MOUNT}/cpuset.cpus.effective") == "0-15"
@@ -190,7 +193,7 @@ def test_invalid_partition_fails_with_the_kernels_reason(tmp_path):
     base = build_v2(tmp_path)
     host = CgroupV2Host(base)
     _sibling(base, host, "2-5")
-    acts = cgroups.create_actions(cgroups.Hierarchy(2, MOUNT), "a", "4-5", "0", partition="isolated")
+    acts = cgroups.create_actions(CpusetHierarchy(2, MOUNT), "a", "4-5", "0", partition="isolated")
     report = apply(Plan(actions=acts), host)
     step = report.steps[4]
     assert step.status == FAILED
@@ -206,7 +209,7 @@ def test_invalid_partition_under_a_member_parent(tmp_path):
     base = build_v2(tmp_path)
     host = CgroupV2Host(base)
     host.mkdir(f"{MOUNT}/rmctl.slice")
-    h = cgroups.detect(Root.open(base), "rmctl.slice")
+    h = cpuset_hierarchy(Root.open(base), "rmctl.slice")
     report = apply(Plan(actions=cgroups.create_actions(h, "a", "3", "0", partition="root")), host)
     assert report.steps[-1].status == FAILED
     assert report.steps[-1].after == "root invalid (Parent is not a partition root)"
@@ -221,7 +224,7 @@ def test_cpuset_transaction_rolls_back_an_invalid_partition(tmp_path):
     with ledger.transaction("fp") as txn:
         txn.state["reservations"]["a"] = {"name": "a", "cpus": "2-3", "nodes": [0], "cgroup": None}
     before = read(tmp_path / "state", "state.json")
-    h = cgroups.detect(Root.open(base))
+    h = cpuset_hierarchy(Root.open(base))
     with pytest.raises(Exception) as e:
         with ledger.transaction("fp", host=host, rollback=True) as txn:
             txn.before = cgroups.create_actions(h, "a", "2-3", "0", partition="isolated")
@@ -234,7 +237,7 @@ def test_cpuset_transaction_rolls_back_an_invalid_partition(tmp_path):
 def test_remove_moves_processes_to_the_parent_then_removes(tmp_path):
     base = build_v2(tmp_path, procs=(1, 50, 51))
     host = CgroupV2Host(base)
-    h = cgroups.Hierarchy(2, MOUNT)
+    h = CpusetHierarchy(2, MOUNT)
     apply(Plan(actions=cgroups.create_actions(h, "a", "1", "0", move_pid=50)), host)
     host.write_text(f"{MOUNT}/rmctl-a/cgroup.procs", "51")
     # a plain rmdir is refused while processes are inside (EBUSY)
@@ -253,7 +256,7 @@ def test_nested_parent_enables_each_ancestor_and_removal_goes_to_the_root(tmp_pa
     host = CgroupV2Host(base)
     host.write_text(f"{MOUNT}/cgroup.subtree_control", "+memory")
     host.mkdir(f"{MOUNT}/rmctl.slice")
-    h = cgroups.detect(Root.open(base), "rmctl.slice")
+    h = cpuset_hierarchy(Root.open(base), "rmctl.slice")
     report = apply(Plan(actions=cgroups.create_actions(h, "a", "2", "0", move_pid=60)), host)
     assert all(s.status == APPLIED for s in report.steps), report.to_data()
     assert read(base, f"{MOUNT}/cgroup.subtree_control") == "cpuset memory"
@@ -272,7 +275,7 @@ def test_enabling_cpuset_in_a_busy_parent_fails_clearly(tmp_path):
     host = CgroupV2Host(base)
     host.mkdir(f"{MOUNT}/busy")
     host.write_text(f"{MOUNT}/busy/cgroup.procs", "70")
-    h = cgroups.detect(Root.open(base), "busy")
+    h = cpuset_hierarchy(Root.open(base), "busy")
     report = apply(Plan(actions=cgroups.create_actions(h, "a", "2", "0")), host)
     assert [s.status for s in report.steps][:2] == [APPLIED, FAILED]
     assert "Device or resource busy" in report.steps[1].detail
@@ -280,9 +283,9 @@ def test_enabling_cpuset_in_a_busy_parent_fails_clearly(tmp_path):
 
 
 def test_partition_state_parse():
-    assert cgroups.partition_state("isolated\n") == ("isolated", None)
-    assert cgroups.partition_state("member") == ("member", None)
-    assert cgroups.partition_state("root invalid (Parent is not a partition root)") == (
+    assert partition_state("isolated\n") == ("isolated", None)
+    assert partition_state("member") == ("member", None)
+    assert partition_state("root invalid (Parent is not a partition root)") == (
         "root", "Parent is not a partition root")
-    assert cgroups.partition_state("isolated invalid") == ("isolated", "invalid")
-    assert cgroups.partition_state(None) == (None, None)
+    assert partition_state("isolated invalid") == ("isolated", "invalid")
+    assert partition_state(None) == (None, None)
