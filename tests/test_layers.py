@@ -41,7 +41,6 @@ LAYERS = {
     "rmctl.reservations": 7,    # orchestration over the layers below
     "rmctl.journal": 7,
     "rmctl.provision": 8,       # node profiles -> plans, over reservations, ledger and planners
-    "rmctl.snapshot": 7,
     "rmctl.exports": 7,
     "rmctl.ops": 9,             # use cases: plain values in, an Outcome out (no typer, no printing)
     "rmctl.cli": 10,            # nothing imports the CLI

@@ -34,7 +34,7 @@ def capture(
 
     Example: rmctl snapshot capture /tmp/$(hostname).tar.gz
     """
-    from rmctl.snapshot import capture as do_capture
+    from rmctl.discovery.capture import capture as do_capture
 
     summary = do_capture(ctx.obj.root, out, force=force, keep_ids=keep_ids)
     f = fmt(output)

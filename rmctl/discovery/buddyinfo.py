@@ -37,12 +37,6 @@ _SKIP_ZONES = frozenset({"DMA"})
 
 _LINE = re.compile(r"^Node\s+(\d+),\s*zone\s+(\S+)\s+(.*)$")
 
-#: root-relative files ``rmctl snapshot capture`` keeps for this module (named in
-#: rmctl.snapshot.MANIFEST_MODULES), so ``hugepages show --root SNAPSHOT`` gives
-#: the same "obtainable now" estimate and gigantic-page size as on the machine
-GLOBS: list[str] = [paths.PROC_BUDDYINFO]
-
-
 @dataclass(frozen=True)
 class BuddyZone:
     """One line of ``proc/buddyinfo``: ``free[i]`` free blocks of order ``i`` in a zone of a node."""

@@ -1,7 +1,7 @@
 """Every /sys and /proc path rmctl reads, in one place (root-relative).
 
-Discovery never spells a path anywhere else; ``rmctl.snapshot``'s capture
-manifest is derived from these names, so capture and discovery cannot drift.
+Discovery never spells a path anywhere else; the capture manifest
+(:mod:`rmctl.discovery.manifest`) is derived from these names, so capture and discovery cannot drift.
 """
 
 SYS_CPU = "sys/devices/system/cpu"

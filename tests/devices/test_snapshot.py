@@ -6,29 +6,24 @@ import tarfile
 
 import pytest
 
-from rmctl import snapshot
+from rmctl.discovery import capture, manifest
 from rmctl.discovery import paths
 from rmctl.discovery.pci import read_devices
 from rmctl.discovery.root import FACTS_FILE, Root
 from tests.devices.test_nvml import fake_pynvml, gpu_root  # noqa: F401 - fixture
 from tests.devices.test_synth import PCI_IDS, _pf_vf_ib_nvme
 
-from rmctl.discovery import pci_snapshot  # noqa: E402
-
-snapshot.load_extensions()
 
 
-def test_device_module_is_registered():
-    assert "rmctl.discovery.pci_snapshot" in snapshot.MANIFEST_MODULES
-    assert pci_snapshot.device_facts in snapshot.FACT_PROVIDERS
-    assert set(pci_snapshot.GLOBS) <= set(snapshot.MANIFEST)
-    assert not [g for g in snapshot.MANIFEST if g.endswith("/config") or "serial" in g]
+def test_manifest_keeps_no_config_space_or_serials():
+    assert [g for g in manifest.MANIFEST if g.startswith(paths.SYS_PCI_DEVICES)]
+    assert not [g for g in manifest.MANIFEST if g.endswith("/config") or "serial" in g]
 
 
 def _uncovered(root):
     read_devices(root, [])
     # pci.ids is not captured: the names a snapshot needs go to its facts file
-    return sorted({p for p in root.opened if p not in paths.PCI_IDS and not snapshot.covers(p)})
+    return sorted({p for p in root.opened if p not in paths.PCI_IDS and not manifest.covers(p)})
 
 
 @pytest.mark.parametrize("name", ["gpu-node", "dev-vm"])
@@ -60,7 +55,7 @@ def test_round_trip_sriov_rdma_nvme_names(tmp_path):
     with open(os.path.join(base, "usr/share/misc/pci.ids"), "w") as f:
         f.write(PCI_IDS)
     dest = str(tmp_path / "synth.tar.gz")
-    snapshot.capture(Root.open(base), dest)
+    capture.capture(Root.open(base), dest)
     before, after = _same_devices(Root.open(base), dest)
     assert before == after
     assert any(d["device_name"] == "GH100 [H200 SXM 141GB]" for d in after)  # names from the facts file
@@ -75,14 +70,14 @@ def test_round_trip_sriov_rdma_nvme_names(tmp_path):
 @pytest.mark.parametrize("name", ["gpu-node", "dev-vm"])
 def test_round_trip_node_fixtures(name, node_root, tmp_path):
     dest = str(tmp_path / f"{name}.tar.gz")
-    snapshot.capture(Root.open(node_root(name)), dest)
+    capture.capture(Root.open(node_root(name)), dest)
     before, after = _same_devices(Root.open(node_root(name)), dest)
     assert before == after
 
 
 def test_round_trip_live(tmp_path):
     dest = str(tmp_path / "live.tar.gz")
-    snapshot.capture(Root.open("/"), dest)
+    capture.capture(Root.open("/"), dest)
     before, after = _same_devices(Root.open("/"), dest)
     assert before == after
 
@@ -90,7 +85,7 @@ def test_round_trip_live(tmp_path):
 def test_capture_stores_nvml_facts_and_they_read_back(gpu_root, tmp_path, monkeypatch):  # noqa: F811
     monkeypatch.setitem(sys.modules, "pynvml", fake_pynvml())
     dest = str(tmp_path / "gpu.tar.gz")
-    snapshot.capture(gpu_root, dest, keep_ids=True)
+    capture.capture(gpu_root, dest, keep_ids=True)
     with tarfile.open(dest) as tf:
         facts = json.load(tf.extractfile(f"gpu/{FACTS_FILE}"))
     assert facts["nvml"]["gpus"][0]["name"] == "NVIDIA H200"
@@ -106,7 +101,7 @@ def test_capture_drops_gpu_uuid_unless_asked(gpu_root, tmp_path, monkeypatch):  
     # issue #2: no serial numbers, UUIDs or hostnames in a snapshot by default
     monkeypatch.setitem(sys.modules, "pynvml", fake_pynvml())
     dest = str(tmp_path / "gpu.tar.gz")
-    snapshot.capture(gpu_root, dest)
+    capture.capture(gpu_root, dest)
     with tarfile.open(dest) as tf:
         raw = tf.extractfile(f"gpu/{FACTS_FILE}").read().decode()
     facts = json.loads(raw)

@@ -7,7 +7,7 @@ import tarfile
 import pytest
 
 from rmctl.discovery import Root
-from rmctl.snapshot import capture, scrub, scrub_id
+from rmctl.discovery.capture import capture, scrub, scrub_id
 
 # Fields that legitimately differ between two reads of a live machine, or
 # between the live root and its snapshot: provenance and free-memory counters.
@@ -57,10 +57,10 @@ def test_tarball_shape_and_no_identity(tmp_path):
         assert f.read().strip() not in blob
 
 
-def test_fact_providers_merge(tmp_path, monkeypatch):
-    from rmctl import snapshot
+def test_device_facts_merge(tmp_path, monkeypatch):
+    from rmctl.discovery import pci
 
-    monkeypatch.setattr(snapshot, "FACT_PROVIDERS", [lambda: {"nvml": {"gpus": 0}}])
+    monkeypatch.setattr(pci, "snapshot_facts", lambda root: {"nvml": {"gpus": 0}})
     out = str(tmp_path / "f.tar")
     summary = capture(Root.open("/"), out)
     assert summary["facts"]["nvml"] == {"gpus": 0}

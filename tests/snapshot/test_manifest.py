@@ -3,7 +3,7 @@
 import pytest
 
 from rmctl.discovery import Root, discover
-from rmctl.snapshot import MANIFEST, covers, dynamic_paths, matches
+from rmctl.discovery.manifest import MANIFEST, covers, dynamic_paths, matches
 from tests.conftest import fixture_names
 
 

@@ -1,28 +1,23 @@
-"""Snapshot capture: the one manifest of what rmctl reads, and ``capture()``.
+"""Snapshot capture: the files of the manifest, scrubbed, plus a facts file, in one tarball.
 
-``MANIFEST`` is the list of root-relative globs that discovery may read
-(``*`` matches within one path component, ``**`` any number of them).  The
-same list drives ``rmctl snapshot capture``, and a test records every path
-discovery opens on every fixture and on this machine and checks it matches,
-so capture and discovery cannot drift apart.  Other areas extend it by
-appending globs (the devices work adds ``sys/bus/pci/devices/*`` and the
-``sys/class/{net,infiniband,nvme,drm}`` entries): ``MANIFEST.extend([...])``
-in their own module, imported by ``capture`` via ``MANIFEST_MODULES``.
-
-The cgroup cpuset files of the capturing process are not a fixed glob (the
-mount point and the cgroup path vary): ``dynamic_paths(root)`` names them,
-from ``proc/mounts`` and ``proc/self/cgroup`` (see discovery/cgroup.py).
+What is captured is :data:`rmctl.discovery.manifest.MANIFEST` (the files
+discovery reads) and the capturing process's cgroup cpuset files; the facts
+file holds what is not a file (kernel, arch, page size: ``Root.facts``), the
+capture time and rmctl's version, and the device facts (NVML, pci.ids
+names: :func:`rmctl.discovery.pci.snapshot_facts`).  Only the tarball is
+written; the machine is not changed (hwloc-gather-topology, ghw's snapshot
+rules).
 
 Nothing that identifies a machine is captured: no DMI ids, hostname,
-boot_id, machine-id; ``scrub()`` rewrites the few captured files that can
-carry such data (UUIDs in ``proc/cmdline``, other hosts in ``proc/mounts``,
-s390 CPU identification, Arm ``Serial``, hwloc's HostName, cgroup ids).
+boot_id, machine-id (``EXCLUDE``); ``scrub()`` rewrites the few captured
+files that can carry such data (UUIDs in ``proc/cmdline``, other hosts in
+``proc/mounts``, s390 CPU identification, Arm ``Serial``, hwloc's HostName,
+cgroup ids), and unit identities (GPU UUIDs) leave the facts unless asked.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import fnmatch
 import io
 import json
@@ -30,152 +25,14 @@ import os
 import re
 import tarfile
 import tempfile
-from typing import Callable
 
 from rmctl import __version__
 from rmctl.discovery import paths as P
+from rmctl.discovery import pci
+from rmctl.discovery.cgroup import cgroup_cpus_files
+from rmctl.discovery.manifest import EXCLUDE, MANIFEST, dynamic_paths, matches
 from rmctl.discovery.root import FACTS_FILE, HWLOC_NOFILE_INFO, Root
 from rmctl.errors import AccessDenied, ConflictError, UsageError
-
-_CPU = f"{P.SYS_CPU}/cpu*"
-_NODE = f"{P.SYS_NODE}/node*"
-
-#: Root-relative globs of every file discovery reads (built from discovery/paths.py).
-MANIFEST: list[str] = [
-    FACTS_FILE,
-    HWLOC_NOFILE_INFO,
-    P.CPU_ONLINE, P.CPU_PRESENT, P.CPU_POSSIBLE, P.CPU_OFFLINE, P.CPU_ISOLATED, P.CPU_NOHZ_FULL,
-    *P.SYS_CPU_TYPES,
-    f"{_CPU}/online",
-    f"{_CPU}/cpu_capacity",
-    f"{_CPU}/topology/*",
-    f"{_CPU}/cache/index*/*",
-    f"{_CPU}/cpufreq/base_frequency",
-    f"{_CPU}/cpufreq/cpuinfo_max_freq",
-    f"{_CPU}/acpi_cppc/highest_perf",
-    f"{P.SYS_NODE}/has_*",
-    f"{P.SYS_NODE}/online", f"{P.SYS_NODE}/possible",
-    f"{_NODE}/cpulist", f"{_NODE}/cpumap", f"{_NODE}/meminfo", f"{_NODE}/distance",
-    f"{_NODE}/hugepages/hugepages-*/*",
-    f"{P.SYS_HUGEPAGES}/hugepages-*/*",
-    f"{P.SYS_THP}/enabled",
-    P.SYS_CPU_BYTEORDER,
-    P.PROC_MEMINFO, P.PROC_MOUNTS, P.PROC_CMDLINE, P.PROC_CPUINFO,
-    P.PROC_SELF_STATUS, P.PROC_SELF_CGROUP, P.PROC_SELF_CPUSET,
-]
-
-#: modules that extend MANIFEST / FACT_PROVIDERS when imported (devices work adds its own)
-MANIFEST_MODULES: list[str] = ["rmctl.discovery.pci_snapshot", "rmctl.discovery.buddyinfo"]
-
-#: callables returning a dict merged into the facts file (NVML facts, ...)
-FACT_PROVIDERS: list[Callable[[], dict]] = []
-
-#: never captured, whatever a glob says: machine identity (ghw's snapshot rules)
-EXCLUDE: list[str] = [
-    "sys/class/dmi/**", "sys/devices/virtual/dmi/**", "sys/firmware/dmi/**",
-    "proc/sys/kernel/hostname", "proc/sys/kernel/random/**", "etc/machine-id",
-    "**/serial", "**/serial_number", "**/uuid", "**/boot_id", "proc/sysinfo",
-]
-
-
-# -- matching ---------------------------------------------------------------
-
-def _match_parts(pat: list[str], parts: list[str]) -> bool:
-    if not pat:
-        return not parts
-    if pat[0] == "**":
-        return any(_match_parts(pat[1:], parts[i:]) for i in range(len(parts) + 1))
-    return bool(parts) and fnmatch.fnmatchcase(parts[0], pat[0]) and _match_parts(pat[1:], parts[1:])
-
-
-def _part_re(part: str) -> str:
-    """Return the regex of one glob component: ``*`` and ``?`` never cross ``/``."""
-    out, i = [], 0
-    while i < len(part):
-        ch = part[i]
-        if ch == "*":
-            out.append("[^/]*")
-        elif ch == "?":
-            out.append("[^/]")
-        elif ch == "[" and "]" in part[i + 1:]:
-            end = part.index("]", i + 1)
-            out.append("[" + part[i + 1:end].replace("!", "^", 1) + "]")
-            i = end
-        else:
-            out.append(re.escape(ch))
-        i += 1
-    return "".join(out)
-
-
-@functools.lru_cache(maxsize=None)
-def _glob_re(glob: str) -> "re.Pattern[str]":
-    """Return a compiled regex for one manifest glob (``**`` spans any number of components)."""
-    rx = ""
-    for i, part in enumerate(glob.split("/")):
-        if part == "**":
-            rx += "(?:/[^/]+)*" if i else "(?:[^/]+/)*"
-        elif i and not rx.endswith("(?:[^/]+/)*"):
-            rx += "/" + _part_re(part)
-        else:
-            rx += _part_re(part)
-    return re.compile(rx + r"\Z")
-
-
-def matches(rel: str, globs: list[str]) -> bool:
-    """Return True when root-relative file path ``rel`` matches one of ``globs``."""
-    rel = rel.strip("/")
-    return any(_glob_re(g).match(rel) for g in globs)
-
-
-def _prefix_of(pat: list[str], parts: list[str]) -> bool:
-    """Return True when the directory ``parts`` can hold a match of ``pat``."""
-    for i, p in enumerate(parts):
-        if i >= len(pat):
-            return False
-        if pat[i] == "**":
-            return True
-        if not fnmatch.fnmatchcase(p, pat[i]):
-            return False
-    return True
-
-
-_extensions_loaded: list[str] = []
-
-
-def load_extensions() -> None:
-    """Import MANIFEST_MODULES once; merge each one's ``GLOBS`` and ``FACT_PROVIDERS`` here.
-
-    The modules only declare (a discovery module may not import this
-    orchestration module: tests/test_layers.py); this module pulls.
-    """
-    import importlib
-
-    for m in MANIFEST_MODULES:
-        if m in _extensions_loaded:
-            continue
-        mod = importlib.import_module(m)
-        MANIFEST.extend(g for g in getattr(mod, "GLOBS", ()) if g not in MANIFEST)
-        FACT_PROVIDERS.extend(p for p in getattr(mod, "FACT_PROVIDERS", ()) if p not in FACT_PROVIDERS)
-        _extensions_loaded.append(m)
-
-
-def covers(rel: str, globs: list[str] | None = None, extra: list[str] = ()) -> bool:
-    """Return True when the manifest allows reading ``rel`` (a file, or a listed ``dir/``)."""
-    if globs is None:
-        load_extensions()
-    globs = list(MANIFEST if globs is None else globs) + list(extra)
-    if rel.endswith("/") or rel == "":
-        parts = [p for p in rel.strip("/").split("/") if p]
-        return any(_prefix_of(g.split("/"), parts) for g in globs)
-    return matches(rel, globs)
-
-
-def dynamic_paths(root: Root) -> list[str]:
-    """Return the cgroup cpuset files discovery reads for this root's process."""
-    from rmctl.discovery.cgroup import cgroup_cpus_files
-
-    return cgroup_cpus_files(root.read(P.PROC_MOUNTS), root.read(P.PROC_SELF_CGROUP),
-                             root.read(P.PROC_SELF_CPUSET))
 
 
 # -- scrubbing ----------------------------------------------------------------
@@ -247,11 +104,10 @@ def _expand(root: Root, pat: list[str], rel: str, out: set[str]) -> None:
             _expand(root, rest, f"{rel}/{n}" if rel else n, out)
 
 
-def manifest_files(root: Root, globs: list[str] | None = None) -> list[str]:
+def manifest_files(root: Root, globs: tuple[str, ...] | list[str] = MANIFEST) -> list[str]:
     """Return the root-relative files under ``root`` the manifest names, sorted."""
-    load_extensions()
     out: set[str] = set()
-    for g in (MANIFEST if globs is None else globs):
+    for g in globs:
         _expand(root, g.split("/"), "", out)
     return sorted(p for p in out if not matches(p, EXCLUDE))
 
@@ -277,15 +133,12 @@ def facts(root: Root, *, keep_ids: bool = False) -> dict:
     Unit identities (GPU UUIDs) are dropped unless ``keep_ids``: a snapshot
     is shared for capacity planning and bug reports, where they only leak.
     """
-    load_extensions()
     f = dict(root.facts())
     f.update({
         "captured_at": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
         "rmctl_version": __version__,
     })
-    for provider in FACT_PROVIDERS:
-        # a provider marked ``takes_root`` is given the root being captured (device facts)
-        f.update((provider(root) if getattr(provider, "takes_root", False) else provider()) or {})
+    f.update(pci.snapshot_facts(root))
     f["identities_kept"] = keep_ids
     return f if keep_ids else scrub_identity(f)
 
@@ -359,8 +212,6 @@ def capture(root: Root, dest: str, *, force: bool = False, keep_ids: bool = Fals
     for rel in files:
         add_path(rel)
     # cgroup files: stored under scrubbed cgroup paths, matching scrubbed proc/self/cgroup.
-    from rmctl.discovery.cgroup import cgroup_cpus_files
-
     cgroup_dst = cgroup_cpus_files(
         scrub(P.PROC_MOUNTS, (root.read(P.PROC_MOUNTS) or "").encode()).decode(),
         scrub_id(root.read(P.PROC_SELF_CGROUP) or ""), scrub_id(root.read(P.PROC_SELF_CPUSET) or ""))
