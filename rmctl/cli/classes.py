@@ -20,16 +20,11 @@ ClassDir = Annotated[Optional[str], typer.Option(
     help="Directory of ResourceClass YAML files (default /etc/rmctl/classes; built-ins always load).")]
 
 
-def load(class_dir: str | None):
-    """Return the classes (built-ins + directory); a named directory must exist."""
-    from rmctl.resources.classes import DEFAULT_CLASS_DIR, load_classes
-
-    return load_classes(class_dir or DEFAULT_CLASS_DIR, strict_dir=class_dir is not None)
-
-
 def _complete_class(incomplete: str):
     try:
         import os
+
+        from rmctl.ops.classes import load
 
         return [n for n in load(os.environ.get("RMCTL_CLASS_DIR")) if n.startswith(incomplete)]
     except Exception:
@@ -51,16 +46,17 @@ def list_classes(ctx: typer.Context, class_dir: ClassDir = None, output: Output 
 
     Example: rmctl class list --class-dir ./classes
     """
-    classes = sorted(load(class_dir).values(), key=lambda c: c.name)
-    if fmt(output) != "table":
-        from rmctl.cli.output import emit
+    from rmctl.cli.output import finish
+    from rmctl.ops.classes import list_classes as list_op
 
-        emit("ResourceClassList", {"classes": [c.to_data() for c in classes]}, fmt(output))
-        return
+    finish(ctx.obj, list_op(class_dir), fmt(output), table=_list_table)
+
+
+def _list_table(settings, outcome) -> None:
     from rmctl.cli.output import console
     from rmctl.render.requests import class_table
 
-    console(ctx.obj).print(class_table(classes))
+    console(settings).print(class_table(list(outcome.view)))
 
 
 @handle_errors
@@ -68,22 +64,18 @@ def show_class(ctx: typer.Context,
                name: Annotated[str, typer.Argument(help="Class name.", autocompletion=_complete_class)],
                class_dir: ClassDir = None, output: Output = Format.table):
     """Show one class: where it comes from and its selectors."""
-    from rmctl.resources.classes import unknown_class
+    from rmctl.cli.output import finish
+    from rmctl.ops.classes import show_class as show_op
 
-    classes = load(class_dir)
-    if name not in classes:
-        raise unknown_class(name, classes, "class")
-    c = classes[name]
-    if fmt(output) != "table":
-        from rmctl.cli.output import emit
+    finish(ctx.obj, show_op(name, class_dir), fmt(output), table=_detail_table)
 
-        emit("ResourceClass", {"class": c.to_data()}, fmt(output))
-        return
+
+def _detail_table(settings, outcome) -> None:
     from rmctl.cli.output import console
     from rmctl.render.requests import class_detail
 
-    con = console(ctx.obj)
-    for r in class_detail(c):
+    con = console(settings)
+    for r in class_detail(outcome.view):
         con.print(r, markup=False)
 
 
@@ -96,29 +88,16 @@ def validate_classes(ctx: typer.Context,
 
     Example: rmctl class validate classes/*.yaml
     """
-    from rmctl.resources.classes import DEFAULT_CLASS_DIR, class_files, load_file
+    from rmctl.cli.output import finish
+    from rmctl.ops.classes import validate_classes as validate_op
 
-    paths = list(files or []) or class_files(class_dir or DEFAULT_CLASS_DIR)
-    if not files and class_dir:
-        load(class_dir)  # a named directory must exist
-    checked = []
-    for p in paths:
-        found = load_file(p)
-        if not found and files:
-            # a file named on the command line that holds no class is a mistake, not "all valid"
-            from rmctl.resources.yamlio import InputError
+    finish(ctx.obj, validate_op(list(files or []), class_dir), fmt(output), table=_validation_lines)
 
-            raise InputError(f"{p}: no ResourceClass document",
-                             hint="a class file holds apiVersion, kind: ResourceClass, metadata and spec")
-        for c in found:
-            checked.append({"file": p, "name": c.name, "selectors": len(c.selectors)})
-    if fmt(output) != "table":
-        from rmctl.cli.output import emit
 
-        emit("ResourceClassValidation", {"valid": True, "classes": checked}, fmt(output))
-        return
+def _validation_lines(settings, outcome) -> None:
     import sys
 
+    checked = outcome.data["classes"]
     for c in checked:
         sys.stdout.write(f"{c['file']}: class {c['name']}: ok ({c['selectors']} selector(s))\n")
     if not checked:

@@ -72,31 +72,19 @@ def list_devices(
 
     Example: rmctl devices list --kind gpu --numa 0 -o json
     """
-    settings = ctx.obj
-    node = settings.node(devices=True)
-    devices = list(node.devices)
-    if kind:
-        wanted = {k.value for k in kind}
-        devices = [d for d in devices if d.kind in wanted]
-    if numa is not None:
-        nodes = node.topology.nodes
-        if nodes and numa not in nodes:
-            from rmctl.errors import UsageError
+    from rmctl.cli.output import finish
+    from rmctl.ops.devices import list_devices as list_op
 
-            raise UsageError(f"NUMA node {numa} does not exist on {settings.root_spec}",
-                             hint="nodes: " + ",".join(str(n) for n in nodes))
-        devices = [d for d in devices if numa in d.local_nodes(nodes)]
-    f = fmt(output)
+    finish(ctx.obj, list_op(ctx.obj.root, kinds=[k.value for k in kind or ()], numa=numa), fmt(output),
+           table=_devices_table)
+
+
+def _devices_table(settings, outcome) -> None:
+    from rmctl.cli.output import console
     from rmctl.render import devices as render
 
-    if f != "table":
-        from rmctl.cli.output import emit
-
-        emit("DeviceList", render.list_data(node, devices), f)
-        return
-    from rmctl.cli.output import console
-
-    render.print_devices(console(settings), devices, node, verbose=settings.verbose)
+    node, devices = outcome.view
+    render.print_devices(console(settings), list(devices), node, verbose=settings.verbose)
 
 
 @handle_errors
@@ -111,30 +99,15 @@ def show_device(
 
     Example: rmctl devices show 0000:3b:00.0 -o json
     """
-    settings = ctx.obj
-    from rmctl.errors import UsageError
-    from rmctl.model.pci import PciAddress
+    from rmctl.cli.output import finish
+    from rmctl.ops.devices import show_device as show_op
 
-    addr = PciAddress.parse(address)
-    node = settings.node(devices=True)
-    dev = next((d for d in node.devices if d.address == addr), None)
-    if dev is None:
-        import difflib
+    finish(ctx.obj, show_op(ctx.obj.root, address), fmt(output), table=_device_table)
 
-        known = [str(d.address) for d in node.devices]
-        close = difflib.get_close_matches(str(addr), known, n=3, cutoff=0.6)
-        hint = ("did you mean " + ", ".join(close) + "?") if close else \
-            ("'rmctl devices list' shows the addresses" if known else "this root has no PCI devices")
-        raise UsageError(f"no PCI device {addr} on {settings.root_spec}", hint=hint,
-                         details={"address": str(addr), "close_matches": close})
-    f = fmt(output)
+
+def _device_table(settings, outcome) -> None:
+    from rmctl.cli.output import console
     from rmctl.render import devices as render
 
-    if f != "table":
-        from rmctl.cli.output import emit
-
-        emit("Device", render.show_data(node, dev), f)
-        return
-    from rmctl.cli.output import console
-
+    node, dev = outcome.view
     render.print_device(console(settings), dev, node, verbose=settings.verbose)

@@ -35,40 +35,6 @@ def register(root_app) -> None:
     root_app.add_typer(app, name="export")
 
 
-def _profile(settings, path: str | None):
-    import json
-
-    from rmctl import journal
-    from rmctl.profile import load_profile, parse_profile
-
-    if path:
-        return load_profile(path)
-    raw = journal.last_profile(settings.state_dir)
-    if raw is None:
-        return None
-    return parse_profile(json.dumps(raw), "<last applied profile>")
-
-
-def _system_cpus(settings, profile) -> str | None:
-    """Return the system-reserved CPUs: the CPU state's, else the profile's explicit list."""
-    try:
-        from rmctl.provision import state_system_cpus
-    except ImportError:  # pragma: no cover
-        state_system_cpus = None
-    if state_system_cpus is not None:
-        cpus = state_system_cpus(settings.state_dir, settings.node())
-        if cpus:
-            return cpus
-    if profile is not None and profile.system_reserved_cpus:
-        return profile.system_reserved_cpus
-    if profile is not None and profile.system_reserved_count:
-        from rmctl.errors import ConflictError
-
-        raise ConflictError("the profile asks for a count of system CPUs but none are reserved yet",
-                            hint="apply the profile first (`rmctl apply -f PROFILE`), then export")
-    return None
-
-
 def _print_object(obj: dict, f: str) -> None:
     import json
 
@@ -80,15 +46,18 @@ def _print_object(obj: dict, f: str) -> None:
         sys.stdout.write(yaml.safe_dump(obj, sort_keys=False, default_flow_style=False))
 
 
+def _print_bare(settings, outcome, f: str) -> None:
+    """Print the Kubernetes object of ``outcome`` as it is (no rmctl envelope)."""
+    _print_object(outcome.data, f)
+
+
 @app.command("kubelet-config", help="A KubeletConfiguration fragment: static CPU manager, topology and memory manager.")
 @handle_errors
 def kubelet_config_cmd(ctx: typer.Context, file: ProfileOpt = None, output: Output = Format.yaml):
-    from rmctl.exports.kubelet import kubelet_config
+    from rmctl.ops.export import kubelet_config
 
     settings = ctx.obj
-    profile = _profile(settings, file)
-    node = settings.node()
-    _print_object(kubelet_config(node, system_cpus=_system_cpus(settings, profile), profile=profile), fmt(output))
+    _print_bare(settings, kubelet_config(settings.root, settings.state_dir, profile_path=file), fmt(output))
 
 
 @app.command("resourceslice", help="A resource.k8s.io/v1 ResourceSlice of this node's devices.")
@@ -101,37 +70,21 @@ def resourceslice_cmd(
 ):
     import os
 
-    from rmctl.exports.resourceslice import resource_slice
+    from rmctl.ops.export import resourceslice
 
+    # A name given with --node-name or NODE_NAME is taken as is and must
+    # already be valid; the default is the host name, lower-cased.
     settings = ctx.obj
-    node = settings.node(devices=True)
-    # Host names may carry capitals; the kubelet lower-cases them for the node
-    # name (pkg/util/node.GetHostname), so the default does too.  A name given
-    # with --node-name or NODE_NAME is taken as is and must already be valid.
-    name = node_name or os.environ.get("NODE_NAME")
-    if not name:
-        import re
-
-        guess = (os.uname().nodename if settings.root.is_live
-                 else os.path.basename(settings.root_spec.rstrip("/")).split(".")[0])
-        name = re.sub(r"[^0-9a-z.-]+", "-", guess.lower()).strip("-.") or "node"
-    _print_object(resource_slice(node, node_name=name, driver=driver), fmt(output))
+    outcome = resourceslice(settings.root, node_name=node_name or os.environ.get("NODE_NAME"), driver=driver)
+    _print_bare(settings, outcome, fmt(output))
 
 
 @app.command("nfd", help="A Node Feature Discovery local feature file (features.d).")
 @handle_errors
 def nfd_cmd(ctx: typer.Context, file: ProfileOpt = None, output: Output = Format.table):
-    from rmctl.exports.nfd import feature_file, features
+    from rmctl.cli.output import finish
+    from rmctl.ops.export import nfd
 
     settings = ctx.obj
-    profile = _profile(settings, file)
-    node = settings.node(devices=True)
-    feats = features(node, system_cpus=_system_cpus(settings, profile),
-                     profile_name=profile.name if profile is not None else None)
-    f = fmt(output)
-    if f == "table":
-        sys.stdout.write(feature_file(feats))
-    else:
-        from rmctl.cli.output import emit
-
-        emit("NodeFeatures", {"features": feats}, f)
+    finish(settings, nfd(settings.root, settings.state_dir, profile_path=file), fmt(output),
+           table=lambda _settings, outcome: sys.stdout.write(outcome.view))

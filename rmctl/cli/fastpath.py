@@ -7,8 +7,9 @@ same code as the typer command without importing typer.  Anything not
 recognised here (another option, ``--help``, a value starting with ``-``,
 a malformed value) returns None and falls through to typer, which then
 handles it, errors included, exactly as before.  Both paths share
-:func:`emit_topology` and :func:`rmctl.cli.errors.report_exception`, and a
-test checks that they print the same bytes.
+:func:`rmctl.ops.topology.show` (rendered by :func:`rmctl.cli.output.finish`)
+and :func:`rmctl.cli.errors.report_exception`, and a test checks that they
+print the same bytes.
 """
 
 from __future__ import annotations
@@ -90,11 +91,11 @@ def parse(argv: list[str], environ) -> tuple[Settings, str] | None:
 
 
 def emit_topology(settings: Settings, fmt: str, *, tree: bool = False) -> None:
-    """Print the Topology document (json or yaml); the typer command calls this too."""
-    from rmctl.cli.output import emit
-    from rmctl.render.topology import topology_data
+    """Print the Topology document (json or yaml)."""
+    from rmctl.cli.output import finish
+    from rmctl.ops.topology import show
 
-    emit("Topology", topology_data(settings.node(devices=tree)), fmt)
+    finish(settings, show(settings.root, devices=tree), fmt)
 
 
 def run(argv: list[str], environ) -> int | None:

@@ -25,6 +25,16 @@ def console(settings, *, stderr: bool = False):
                    highlight=False, soft_wrap=False, force_terminal=color if color else None)
 
 
+def print_renderables(settings, renderables) -> None:
+    """Print rich renderables (tables, trees) and plain strings on stdout, one after another."""
+    con = console(settings)
+    for r in renderables:
+        if isinstance(r, str):
+            con.print(r, highlight=False)
+        else:
+            con.print(r)
+
+
 def warn(message: str) -> None:
     sys.stderr.write(f"rmctl: {message}\n")
 

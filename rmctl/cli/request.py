@@ -16,7 +16,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from rmctl.cli.classes import ClassDir, load
+from rmctl.cli.classes import ClassDir
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import DryRun, Format, Output, fmt
 
@@ -39,49 +39,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(sub, name="request")
 
 
-def _load(file: str, class_dir: str | None):
-    from rmctl.resources.request import check_classes, load_request
-
-    classes = load(class_dir)
-    req = load_request(file)
-    merged = dict(classes)
-    merged.update(req.classes)
-    check_classes(req, merged)
-    return req, merged
-
-
-def _nodes(settings, roots: list[str] | None):
-    """Return [(NodeModel, is_global)] for the roots asked (default: the global root)."""
-    if not roots:
-        return [settings.node(devices=True)]
-    from rmctl.discovery import discover
-    from rmctl.discovery.root import Root
-
-    return [discover(Root.open(r), devices=True) for r in roots]
-
-
-def _reserved(settings, node):
-    """Return what existing reservations hold (from the ledger); nothing for a snapshot root."""
-    from rmctl.planning.requests import Reserved
-
-    if not node.source.live:
-        return Reserved()
-    from rmctl.cli import request_ledger
-
-    return request_ledger.reserved(settings)
-
-
-def _print(settings, renderables) -> None:
-    from rmctl.cli.output import console
-
-    con = console(settings)
-    for r in renderables:
-        if isinstance(r, str):
-            con.print(r, highlight=False)
-        else:
-            con.print(r)
-
-
 @handle_errors
 def evaluate_request(
     ctx: typer.Context,
@@ -101,45 +58,38 @@ def evaluate_request(
 
     Example: rmctl request evaluate train.yaml --root a.tar.gz --root b.tar.gz
     """
-    from rmctl.errors import ExitCode, UsageError
-    from rmctl.planning.requests import evaluate
+    from rmctl.errors import UsageError
 
     settings = ctx.obj
-    req, classes = _load(file, class_dir)
     if reserve is not None and root and len(root) > 1:
         raise UsageError("--reserve takes one node, not several --root",
                          hint="evaluate across nodes first, then reserve on the one chosen")
-    nodes = _nodes(settings, root)
     if reserve is not None:
         from rmctl.cli import request_ledger
+        from rmctl.ops.requests import discover_roots, load_request
 
-        return request_ledger.reserve(settings, reserve, req, classes, nodes[0], dry_run=dry_run, output=output,
+        req, classes = load_request(file, class_dir)
+        node = discover_roots(settings.root, root or ())[0]
+        return request_ledger.reserve(settings, reserve, req, classes, node, dry_run=dry_run, output=output,
                                       max_numa_nodes=max_numa_nodes)
-    evs = [evaluate(n, req, classes, reserved=_reserved(settings, n), max_numa_nodes=max_numa_nodes) for n in nodes]
+    from rmctl.cli.output import finish
+    from rmctl.ops.requests import evaluate_request as evaluate_op
+
+    finish(settings, evaluate_op(settings.root, file, roots=root or (), class_dir=class_dir,
+                                 state_dir=settings.state_dir, lock_timeout=settings.lock_timeout,
+                                 max_numa_nodes=max_numa_nodes), fmt(output), table=_evaluations_table)
+
+
+def _evaluations_table(settings, outcome) -> None:
+    from rmctl.cli.output import print_renderables
+    from rmctl.render.requests import evaluation_renderables, evaluations_renderables
+
+    evs = outcome.view
     if len(evs) == 1:
-        ev = evs[0]
-        if fmt(output) != "table":
-            from rmctl.cli.output import emit
-
-            emit("RequestEvaluation", ev.to_data(), fmt(output))
-        else:
-            from rmctl.render.requests import evaluation_renderables
-
-            _print(settings, evaluation_renderables(ev))
-        raise typer.Exit(int(ExitCode.OK if ev.fits else ExitCode.UNSATISFIABLE))
-    any_fits = any(e.fits for e in evs)
-    if fmt(output) != "table":
-        from rmctl.cli.output import emit
-
-        emit("RequestEvaluationList", {"request": req.name, "fits": any_fits,
-                                       "fitting_nodes": [e.node for e in evs if e.fits],
-                                       "nodes": [e.to_data() for e in evs]}, fmt(output))
-    else:
-        from rmctl.render.requests import evaluations_renderables
-
-        _print(settings, [f"request {req.name}: fits on {sum(e.fits for e in evs)} of {len(evs)} node(s)",
-                          *evaluations_renderables(evs)])
-    raise typer.Exit(int(ExitCode.OK if any_fits else ExitCode.UNSATISFIABLE))
+        print_renderables(settings, evaluation_renderables(evs[0]))
+        return
+    print_renderables(settings, [f"request {outcome.data['request']}: fits on {sum(e.fits for e in evs)} "
+                                 f"of {len(evs)} node(s)", *evaluations_renderables(evs)])
 
 
 @handle_errors
@@ -157,27 +107,21 @@ def explain_request(
 
     Example: rmctl request explain train.yaml --class-dir ./classes
     """
-    from rmctl.errors import ExitCode
-    from rmctl.planning.requests import evaluate
+    from rmctl.cli.output import finish
+    from rmctl.ops.requests import explain_request as explain_op
 
     settings = ctx.obj
-    req, classes = _load(file, class_dir)
-    nodes = _nodes(settings, root)
-    evs = [evaluate(n, req, classes, reserved=_reserved(settings, n), max_numa_nodes=max_numa_nodes) for n in nodes]
-    if fmt(output) != "table":
-        from rmctl.cli.output import emit
+    finish(settings, explain_op(settings.root, file, roots=root or (), class_dir=class_dir,
+                                state_dir=settings.state_dir, lock_timeout=settings.lock_timeout,
+                                max_numa_nodes=max_numa_nodes), fmt(output), table=_explanations_table)
 
-        if len(evs) == 1:
-            emit("RequestExplanation", evs[0].to_data(explain=True), fmt(output))
-        else:
-            emit("RequestExplanationList", {"request": req.name, "fits": any(e.fits for e in evs),
-                                            "nodes": [e.to_data(explain=True) for e in evs]}, fmt(output))
-    else:
-        from rmctl.render.requests import evaluation_renderables
 
-        for ev in evs:
-            _print(settings, evaluation_renderables(ev, explain=True))
-    raise typer.Exit(int(ExitCode.OK if any(e.fits for e in evs) else ExitCode.UNSATISFIABLE))
+def _explanations_table(settings, outcome) -> None:
+    from rmctl.cli.output import print_renderables
+    from rmctl.render.requests import evaluation_renderables
+
+    for ev in outcome.view:
+        print_renderables(settings, evaluation_renderables(ev, explain=True))
 
 
 @handle_errors

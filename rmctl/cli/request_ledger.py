@@ -28,22 +28,6 @@ def _ledger(settings, command: str):
     return Ledger(settings.state_dir, lock_timeout=settings.lock_timeout, command=command)
 
 
-def reserved_from_state(state: dict, exclude: str | None = None):
-    """Return a planning.requests.Reserved of what the state's reservations (and system CPUs) hold."""
-    from rmctl.request_reservations import reserved_from_state as held
-
-    return held(state, exclude)
-
-
-def reserved(settings, exclude: str | None = None):
-    """Return what existing reservations hold on this machine (read without the lock)."""
-    from rmctl import reservations as rsv
-
-    node = settings.node()
-    state = _ledger(settings, "rmctl request").load(fingerprint(node))
-    return reserved_from_state(state, exclude)
-
-
 def reserve(settings, name: str, req, classes, node, *, dry_run: bool, output, max_numa_nodes: int = 8):
     """Evaluate under the lock and record the result as reservation ``name``; exit 4 when it does not fit."""
     import sys
@@ -76,10 +60,10 @@ def reserve(settings, name: str, req, classes, node, *, dry_run: bool, output, m
 
         emit("RequestReservation", data, f)
     else:
-        from rmctl.cli.request import _print
+        from rmctl.cli.output import print_renderables
         from rmctl.render.requests import evaluation_renderables
 
-        _print(settings, evaluation_renderables(ev))
+        print_renderables(settings, evaluation_renderables(ev))
         if ev.fits:
             verb = "would reserve" if dry_run else "reserved"
             sys.stdout.write(f"{verb} {name}: CPUs {ev.cpus.to_list() or '-'}, "

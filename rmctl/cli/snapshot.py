@@ -34,16 +34,15 @@ def capture(
 
     Example: rmctl snapshot capture /tmp/$(hostname).tar.gz
     """
-    from rmctl.discovery.capture import capture as do_capture
+    from rmctl.cli.output import finish
+    from rmctl.ops.snapshot import capture as capture_snapshot
 
-    summary = do_capture(ctx.obj.root, out, force=force, keep_ids=keep_ids)
-    f = fmt(output)
-    if f != "table":
-        from rmctl.cli.output import emit
+    finish(ctx.obj, capture_snapshot(ctx.obj.root, out, force=force, keep_ids=keep_ids), fmt(output),
+           table=_summary_line)
 
-        emit("Snapshot", summary, f)
-        return
+
+def _summary_line(settings, outcome) -> None:
     import sys
 
-    sys.stdout.write(f"wrote {summary['path']}: {summary['files']} files, {summary['links']} links "
-                     f"(top folder {summary['top']}/)\n")
+    s = outcome.data
+    sys.stdout.write(f"wrote {s['path']}: {s['files']} files, {s['links']} links (top folder {s['top']}/)\n")

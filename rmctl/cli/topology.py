@@ -1,8 +1,9 @@
 """`rmctl topology`: the node model for people (summary, --tree) and scripts (-o json|yaml).
 
 ``-o json|yaml`` without ``--tree`` is usually served by the fast path
-(:mod:`rmctl.cli.fastpath`) before typer is imported; both call
-:func:`rmctl.cli.fastpath.emit_topology`.
+(:mod:`rmctl.cli.fastpath`) before typer is imported; both call the one use
+case (:func:`rmctl.ops.topology.show`) and render its Outcome with
+:func:`rmctl.cli.output.finish`.
 """
 
 from __future__ import annotations
@@ -39,18 +40,22 @@ def topology(
     """
     settings = ctx.obj
     settings.verbose += verbose
-    f = fmt(output)
-    if f != "table":
-        from rmctl.cli.fastpath import emit_topology
+    from rmctl.cli.output import finish
+    from rmctl.ops.topology import show
 
-        emit_topology(settings, f, tree=tree)
-        return
-    node = settings.node(devices=tree)
+    finish(settings, show(settings.root, devices=tree), fmt(output),
+           table=_table_tree if tree else _table_summary)
+
+
+def _table_summary(settings, outcome) -> None:
     from rmctl.cli.output import console
     from rmctl.render import tables
 
-    con = console(settings)
-    if tree:
-        con.print(tables.topology_tree(node, verbose=settings.verbose))
-    else:
-        tables.print_topology(con, node, verbose=settings.verbose)
+    tables.print_topology(console(settings), outcome.view, verbose=settings.verbose)
+
+
+def _table_tree(settings, outcome) -> None:
+    from rmctl.cli.output import console
+    from rmctl.render import tables
+
+    console(settings).print(tables.topology_tree(outcome.view, verbose=settings.verbose))

@@ -108,12 +108,12 @@ def test_live_fast_path_matches_typer_apart_from_volatile_counters():
 
 @pytest.mark.parametrize("exc,code", [(KeyboardInterrupt, 130), (ValueError, 1)])
 def test_interrupt_and_internal_error_both_paths(root, monkeypatch, exc, code):
-    import rmctl.discovery
+    import rmctl.ops.topology
 
     def boom(*a, **k):
         raise exc("boom")
 
-    monkeypatch.setattr(rmctl.discovery, "discover", boom)
+    monkeypatch.setattr(rmctl.ops.topology, "discover", boom)
     argv = ["--root", root, "topology", "-o", "json"]
     fast, slow = run_main(argv), run_typer(argv)
     assert fast == slow

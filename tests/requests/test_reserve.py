@@ -3,7 +3,7 @@
 import json
 
 from rmctl.cpuset import CpuSet
-from rmctl.cli.request_ledger import reserved_from_state
+from rmctl.request_reservations import reserved_from_state
 from rmctl.discovery import Root, discover
 from rmctl.ledger import empty_state, new_reservation
 from rmctl.planning.requests import evaluate

@@ -1,0 +1,16 @@
+"""``rmctl snapshot capture``: the manifest's files of a root, plus its facts, in one tarball."""
+
+from __future__ import annotations
+
+from rmctl.discovery.capture import capture as capture_root
+from rmctl.discovery.root import Root
+from rmctl.ops.outcome import Outcome
+
+
+def capture(root: Root, out: str, *, force: bool = False, keep_ids: bool = False) -> Outcome:
+    """Write the snapshot of ``root`` to ``out``; return the Snapshot document (path, top, files, links, facts).
+
+    Only ``out`` is written.  ConflictError (exit 5) when it exists and not
+    ``force``; UsageError (2) for a name without a tar suffix.
+    """
+    return Outcome(kind="Snapshot", data=capture_root(root, out, force=force, keep_ids=keep_ids))
