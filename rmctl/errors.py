@@ -114,6 +114,22 @@ class StateError(ConflictError):
     code = "state_invalid"
 
 
+class KubeletCheckpointError(StateError):
+    """A kubelet checkpoint (cpu_manager_state, ...) is corrupt: bad JSON, types or checksum.
+
+    rmctl only reads these files; it never repairs them (the kubelet's own
+    remedy is to drain the node and delete the file).
+    """
+
+    code = "kubelet_checkpoint_corrupt"
+
+
+class KubeletCheckpointVersionError(KubeletCheckpointError):
+    """A kubelet checkpoint has a layout this rmctl does not know (a newer kubelet)."""
+
+    code = "kubelet_checkpoint_version"
+
+
 class AccessDenied(RmctlError):
     """The caller may not do this (not root, read-only path)."""
 

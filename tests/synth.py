@@ -175,3 +175,130 @@ def build(base, *, sockets: int = 1, cores: int = 4, threads: int = 2, numa_per_
             os.makedirs(drv, exist_ok=True)
             os.symlink(f"../../../bus/pci/drivers/{dev.driver}", os.path.join(base, dd, "driver"))
     return base
+
+
+# -- the kubelet's checkpoints ------------------------------------------------
+
+def write_kubelet(base, *, kubelet_root: str = "var/lib/kubelet", cpu: dict | None = None,
+                  memory: dict | None = None, devices: dict | None = None, dra: dict | None = None) -> dict:
+    """Write the kubelet's checkpoints under ``base``, each with its real checksum; return their paths.
+
+    cpu: {"policy", "default" (cpulist), "entries": {uid: {container: cpulist}}}
+    memory: {"policy", "machine": {node: {resource: (total, systemReserved, allocatable, reserved, free)}},
+             "assignments": {node: n}, "entries": {uid: {container: [(nodes, resource, size)]}}}
+    devices: {"entries": [(uid, container, resource, {node: [ids]})], "registered": {resource: [ids]}}
+    dra: {"claims": [(claim uid, name, namespace, [pod uids], [(driver, pool, device)])]}
+    The checksums come from rmctl's encoder, which tests/kubelet checks
+    against the kubelet's own samples.
+    """
+    from rmctl.discovery.kubelet import cpu_manager, device_manager, memory_manager
+    from rmctl.discovery.kubelet import dra as dra_mod
+
+    base = os.fspath(base)
+    kr = kubelet_root.strip("/")
+    out = {}
+    if cpu is not None:
+        go = {"PolicyName": cpu.get("policy", "static"), "DefaultCPUSet": cpu["default"],
+              "Entries": {u: dict(c) for u, c in cpu.get("entries", {}).items()}, "Checksum": 0}
+        out["cpu"] = f"{kr}/cpu_manager_state"
+        _w(base, out["cpu"], cpu_manager.dump("v2", go))
+    if memory is not None:
+        machine = {}
+        for node, tables in memory.get("machine", {}).items():
+            machine[node] = {
+                "NumberOfAssignments": memory.get("assignments", {}).get(node, 0),
+                "MemoryMap": {r: dict(zip(("TotalMemSize", "SystemReserved", "Allocatable", "Reserved", "Free"), t))
+                              for r, t in tables.items()},
+                "Cells": [node]}
+        entries = {u: {c: [{"NUMAAffinity": list(n), "Type": r, "Size": s} for n, r, s in blocks]
+                       for c, blocks in cs.items()} for u, cs in memory.get("entries", {}).items()}
+        go = {"PolicyName": memory.get("policy", "Static"), "MachineState": machine, "Entries": entries,
+              "Checksum": 0}
+        out["memory"] = f"{kr}/memory_manager_state"
+        _w(base, out["memory"], memory_manager.dump("v1", go))
+    if devices is not None:
+        entries = [{"PodUID": u, "ContainerName": c, "ResourceName": r,
+                    "DeviceIDs": {int(n): list(ids) for n, ids in per_node.items()}, "AllocResp": None}
+                   for u, c, r, per_node in devices.get("entries", ())]
+        go = {"Data": {"PodDeviceEntries": entries or None,
+                       "RegisteredDevices": {r: list(ids) for r, ids in devices.get("registered", {}).items()}},
+              "Checksum": 0, "BootID": ""}
+        out["devices"] = "var/lib/kubelet/device-plugins/kubelet_internal_checkpoint"
+        _w(base, out["devices"], device_manager.dump("v2", go))
+    if dra is not None:
+        claims = []
+        for uid, name, ns, pods, devs in dra.get("claims", ()):
+            by_driver: dict = {}
+            for driver, pool, dev in devs:
+                by_driver.setdefault(driver, {"Devices": []})["Devices"].append(
+                    {"PoolName": pool, "DeviceName": dev, "RequestNames": ["req"], "CDIDeviceIDs": None})
+            claims.append({"ClaimUID": uid, "ClaimName": name, "Namespace": ns,
+                           "PodUIDs": {p: {} for p in pods}, "DriverState": by_driver})
+        out["dra"] = f"{kr}/dra_manager_state"
+        _w(base, out["dra"], dra_mod.dump({"Kind": dra_mod.KIND, "APIVersion": dra_mod.API_VERSION,
+                                           "Entries": claims}))
+    return out
+
+
+#: the acceptance scenario of issue #16: static CPU policy with two
+#: Guaranteed pods, the Memory Manager's Static policy, a device-plugin GPU
+POD_WEB = "6f1c1f9e-2c4b-4d5e-9a1b-0d3e5f7a9c11"
+POD_SOLVER = "a2b3c4d5-e6f7-4a8b-9c0d-1e2f3a4b5c6d"
+GPU_ID = "GPU-3b7d2f6e-91a4-4c1e-8f2a-5d6c7b8a9e01"
+GPU_ADDRESS = "0000:3b:00.0"
+_GiB = 1 << 30
+
+
+def kubelet_scenario(base) -> dict:
+    """Build a 2-socket, 16-CPU node with a GPU on node 0 and a kubelet holding parts of it.
+
+    CPUs (x86 numbering, 4 cores x 2 threads per socket): node 0 is 0-3,8-11,
+    node 1 is 4-7,12-15.  reservedSystemCPUs 0,8 (core 0).  Pod default/web-0
+    container app: CPUs 1-2,9-10, 1 GiB memory and 512 MiB of 2 MiB pages on
+    node 0, the GPU.  Pod batch/solver: worker 4-5,12-13 with 2 GiB on node 1,
+    sidecar 6,14.  The shared pool is 0,3,7-8,11,15.  Returns what the
+    kubelet holds and what the PodResources API should say.
+    """
+    root = build(base, sockets=2, cores=4, threads=2, numa_per_socket=1,
+                 hugepages={"sizes": [2048], "per_node": {(0, 2048): 512}},
+                 devices=[Device(address=GPU_ADDRESS, numa_node=0, driver="nvidia")])
+    node_mem = 16 << 30
+    hp0 = 512 * (2 << 20)
+    machine = {
+        0: {"memory": (node_mem, _GiB, node_mem - _GiB - hp0, _GiB, node_mem - 2 * _GiB - hp0),
+            "hugepages-2Mi": (hp0, 0, hp0, hp0 // 2, hp0 // 2)},
+        1: {"memory": (node_mem, _GiB, node_mem - _GiB, 2 * _GiB, node_mem - 3 * _GiB),
+            "hugepages-2Mi": (0, 0, 0, 0, 0)},
+    }
+    paths = write_kubelet(
+        root,
+        cpu={"policy": "static", "default": "0,3,7-8,11,15",
+             "entries": {POD_WEB: {"app": "1-2,9-10"}, POD_SOLVER: {"worker": "4-5,12-13", "sidecar": "6,14"}}},
+        memory={"policy": "Static", "machine": machine, "assignments": {0: 2, 1: 1},
+                "entries": {POD_WEB: {"app": [((0,), "memory", _GiB), ((0,), "hugepages-2Mi", hp0 // 2)]},
+                            POD_SOLVER: {"worker": [((1,), "memory", 2 * _GiB)]}}},
+        devices={"entries": [(POD_WEB, "app", "nvidia.com/gpu", {0: [GPU_ID]})],
+                 "registered": {"nvidia.com/gpu": [GPU_ID]}},
+    )
+    api = {
+        "pods": [
+            {"namespace": "default", "name": "web-0", "containers": [
+                {"name": "app", "cpu_ids": [1, 2, 9, 10],
+                 "devices": [{"resource_name": "nvidia.com/gpu", "device_ids": [GPU_ID], "nodes": [0]}],
+                 "memory": [{"memory_type": "memory", "size": _GiB, "nodes": [0]},
+                            {"memory_type": "hugepages-2Mi", "size": hp0 // 2, "nodes": [0]}]}]},
+            {"namespace": "batch", "name": "solver", "containers": [
+                {"name": "worker", "cpu_ids": [4, 5, 12, 13],
+                 "memory": [{"memory_type": "memory", "size": 2 * _GiB, "nodes": [1]}]},
+                {"name": "sidecar", "cpu_ids": [6, 14]}]},
+            {"namespace": "kube-system", "name": "coredns", "containers": [{"name": "coredns"}]},
+        ],
+        "allocatable": {"cpu_ids": [c for c in range(16) if c not in (0, 8)],
+                        "devices": [{"resource_name": "nvidia.com/gpu", "device_ids": [GPU_ID], "nodes": [0]}],
+                        "memory": [{"memory_type": "memory", "size": node_mem - _GiB - hp0, "nodes": [0]},
+                                   {"memory_type": "memory", "size": node_mem - _GiB, "nodes": [1]},
+                                   {"memory_type": "hugepages-2Mi", "size": hp0, "nodes": [0]}]},
+    }
+    return {"root": root, "paths": paths, "api": api, "reserved": "0,8",
+            "exclusive": "1-2,4-6,9-10,12-14", "shared": "0,3,7-8,11,15",
+            "names": {POD_WEB: ("default", "web-0"), POD_SOLVER: ("batch", "solver")}}

@@ -111,3 +111,27 @@ PROC = "proc"
 def proc_pid_file(pid: int, name: str) -> str:
     """Return proc/PID/NAME (stat, status, comm, cmdline, task)."""
     return f"proc/{int(pid)}/{name}"
+
+
+# -- the kubelet's records (rmctl.discovery.kubelet) ------------------------
+#: the kubelet's --root-dir default (cmd/kubelet/app/options/options.go)
+KUBELET_ROOT = "var/lib/kubelet"
+#: file names inside the kubelet's root, from the kubelet's source:
+#: cm/cpumanager/cpu_manager.go cpuManagerStateFileName,
+#: cm/memorymanager/memory_manager.go memoryManagerStateFileName,
+#: cm/dra/manager.go draManagerStateFileName, kubelet.go getPodResourcesDir
+#: (pod-resources/kubelet.sock)
+KUBELET_CPU_STATE = "cpu_manager_state"
+KUBELET_MEMORY_STATE = "memory_manager_state"
+KUBELET_DRA_STATE = "dra_manager_state"
+KUBELET_PODRESOURCES_SOCKET = "pod-resources/kubelet.sock"
+#: the device manager's checkpoint is NOT under --root-dir: its directory is
+#: the device plugin API's fixed DevicePluginPath
+#: (k8s.io/kubelet/pkg/apis/deviceplugin/v1beta1/constants.go), and
+#: cm/devicemanager/manager.go names the file kubeletDeviceManagerCheckpoint
+KUBELET_DEVICE_CHECKPOINT = "var/lib/kubelet/device-plugins/kubelet_internal_checkpoint"
+
+
+def kubelet_file(kubelet_root: str, name: str) -> str:
+    """Return a file of the kubelet's root directory, root-relative."""
+    return f"{kubelet_root.strip('/')}/{name}"

@@ -1,0 +1,119 @@
+"""The device manager's checkpoint, ``/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint``.
+
+Layouts, from pkg/kubelet/cm/devicemanager/checkpoint/checkpoint.go and
+checkpointv1.go (Go field names are the JSON keys):
+
+- v2 (kubelet 1.20 on): ``{"Data": {"PodDeviceEntries": [{"PodUID",
+  "ContainerName", "ResourceName", "DeviceIDs": {"<NUMA id>": [ids]},
+  "AllocResp": base64}], "RegisteredDevices": {resource: [ids]}},
+  "Checksum": N}``, plus ``BootID`` in the newest kubelets (outside the
+  checksum).  The checksum is FNV-32a of spew's ``%#v`` of the Data value
+  (``checkpoint.checkpointData``); it is always checked (no 0 exemption).
+- v1 (kubelet <= 1.19): ``DeviceIDs`` a plain list (no NUMA), checksummed
+  under the v2 type names.
+
+``AllocResp`` is the device plugin's Allocate answer (a protobuf
+ContainerAllocateResponse: environment, mounts, device nodes); rmctl keeps
+only its size.  NUMA id -1 means the plugin reported no topology.
+"""
+
+from __future__ import annotations
+
+from rmctl.discovery.kubelet import files, gotypes as g
+from rmctl.discovery.root import Root
+from rmctl.errors import KubeletCheckpointVersionError
+from rmctl.model.kubelet import VERIFIED, Checkpoint, DeviceAllocation, DeviceManagerState
+
+_STR = g.GoString()
+_SUM = g.GoInt("checksum.Checksum", 32, False)
+_REGISTERED = g.GoMap(_STR, g.GoSlice(_STR))
+
+
+def _entry(ids: g.GoType) -> g.GoStruct:
+    return g.GoStruct("checkpoint.PodDevicesEntry", [
+        ("PodUID", "PodUID", _STR), ("ContainerName", "ContainerName", _STR),
+        ("ResourceName", "ResourceName", _STR), ("DeviceIDs", "DeviceIDs", ids),
+        ("AllocResp", "AllocResp", g.GoBytes())])
+
+
+DATA_V2 = g.GoStruct("checkpoint.checkpointData", [
+    ("PodDeviceEntries", "PodDeviceEntries",
+     g.GoSlice(_entry(g.GoMap(g.GoInt("int64", 64, True), g.GoSlice(_STR), name="checkpoint.DevicesPerNUMA")))),
+    ("RegisteredDevices", "RegisteredDevices", _REGISTERED)])
+DATA_V1 = g.GoStruct("checkpoint.checkpointData", [
+    ("PodDeviceEntries", "PodDeviceEntries", g.GoSlice(_entry(g.GoSlice(_STR)))),
+    ("RegisteredDevices", "RegisteredDevices", _REGISTERED)])
+OUTER_V2 = g.GoStruct("checkpoint.Data", [("Data", "Data", DATA_V2), ("Checksum", "Checksum", _SUM),
+                                          ("BootID", "BootID", _STR)], omitempty=("BootID",))
+OUTER_V1 = g.GoStruct("checkpoint.DataV1", [("Data", "Data", DATA_V1), ("Checksum", "Checksum", _SUM)])
+
+KNOWN_KEYS = ("Data", "Checksum", "BootID")
+
+
+def read(root: Root, kubelet_root: str) -> DeviceManagerState | None:
+    """Return the device manager's state, or None without a checkpoint.
+
+    The fixed DevicePluginPath first (the kubelet ignores --root-dir for
+    it), then ``<kubelet_root>/device-plugins/`` (distributions that move it).
+    """
+    from rmctl.discovery import paths as P
+
+    for rel in dict.fromkeys((P.KUBELET_DEVICE_CHECKPOINT,
+                              P.kubelet_file(kubelet_root, "device-plugins/kubelet_internal_checkpoint"))):
+        text = files.read_text(root, rel)
+        if text is not None:
+            return parse(rel, text)
+    return None
+
+
+def parse(rel: str, text: str) -> DeviceManagerState:
+    """Return the state in a ``kubelet_internal_checkpoint`` text."""
+    fmt, go = load(rel, text)
+    return _state(rel, fmt, go)
+
+
+def load(rel: str, text: str) -> tuple[str, dict]:
+    """Return (layout, Go value) of a checked checkpoint text."""
+    value = files.parse_json(rel, text)
+    unknown = [k for k, _ in value if not any(k.lower() == kk.lower() for kk in KNOWN_KEYS)]
+    if unknown:
+        raise KubeletCheckpointVersionError(
+            f"kubelet checkpoint {rel} has a layout rmctl does not know (keys {', '.join(map(repr, unknown[:5]))})",
+            hint="a newer kubelet wrote it: use an rmctl that reads it, or inspect it by hand")
+    errors = []
+    for fmt, outer_t, data_t in (("v2", OUTER_V2, DATA_V2), ("v1", OUTER_V1, DATA_V1)):
+        try:
+            go = files.decode(rel, outer_t, value)
+        except files.KubeletCheckpointError as e:
+            errors.append(e)
+            continue
+        if g.spew_hash(data_t, go["Data"], pointer=False) != go["Checksum"]:
+            errors.append(files.corrupt(rel, f"checksum {go['Checksum']} does not match its content"))
+            continue
+        return fmt, go
+    raise next((e for e in errors if "checksum" in e.message), errors[0])
+
+
+def dump(fmt: str, go: dict) -> str:
+    """Return the checkpoint text of a Go value in layout ``fmt``, checksum recomputed."""
+    outer_t, data_t = (OUTER_V2, DATA_V2) if fmt == "v2" else (OUTER_V1, DATA_V1)
+    return g.marshal(outer_t, dict(go, Checksum=g.spew_hash(data_t, go["Data"], pointer=False)))
+
+
+def _state(rel: str, fmt: str, go: dict) -> DeviceManagerState:
+    allocations = []
+    for e in go["Data"]["PodDeviceEntries"] or ():
+        ids = e["DeviceIDs"]
+        devices: tuple[tuple[int, tuple[str, ...]], ...]
+        if fmt == "v1":
+            devices = ((-1, tuple(ids or ())),)
+        else:
+            devices = tuple((node, tuple(ids[node] or ())) for node in sorted(ids or {}))
+        allocations.append(DeviceAllocation(pod_uid=e["PodUID"], container=e["ContainerName"],
+                                            resource=e["ResourceName"], devices=devices))
+    reg = go["Data"]["RegisteredDevices"] or {}
+    registered = tuple((r, tuple(reg[r] or ())) for r in sorted(reg, key=g.go_string_key))
+    allocations.sort(key=lambda a: (a.pod_uid, a.container, a.resource))
+    cp = Checkpoint(path=rel, format=fmt, checksum=go["Checksum"], checksum_status=VERIFIED,
+                    detail="")
+    return DeviceManagerState(checkpoint=cp, allocations=tuple(allocations), registered=registered)

@@ -1,0 +1,113 @@
+"""Reading one kubelet checkpoint file under a Root: bounded, no surprises.
+
+The files are the kubelet's on the live node, but anyone's in a snapshot or
+a directory root: the final component must be a regular file (a FIFO would
+block, a device would stream), links must stay inside the root, and the
+size is capped before parsing.  Nothing here ever writes.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+from rmctl.discovery.kubelet import gotypes
+from rmctl.discovery.root import Root
+from rmctl.errors import AccessDenied, KubeletCheckpointError
+
+#: the largest checkpoint rmctl reads.  A node with 250 pods holds a few
+#: hundred KiB (the device checkpoint, with the plugins' Allocate answers,
+#: is the largest); 32 MiB is far past any real one and small enough to parse.
+MAX_CHECKPOINT_BYTES = 32 << 20
+
+#: the kubelet's remedy for a checkpoint it cannot read (its own error text)
+DELETE_HINT = ("the kubelet will refuse to start on it too: drain the node, stop the kubelet, "
+               "delete {path} and start the kubelet (rmctl never changes the kubelet's files)")
+
+
+def corrupt(rel: str, why: str) -> KubeletCheckpointError:
+    """Return the error for a checkpoint that is not what its layout says."""
+    return KubeletCheckpointError(f"kubelet checkpoint {rel} is corrupt: {why}",
+                                  hint=DELETE_HINT.format(path="/" + rel.lstrip("/")))
+
+
+def read_text(root: Root, rel: str) -> str | None:
+    """Return a checkpoint's text, or None when it does not exist.
+
+    Refused (corrupt): links leaving the root, anything but a regular file,
+    more than MAX_CHECKPOINT_BYTES.  Unreadable: AccessDenied.  Invalid
+    UTF-8 becomes U+FFFD, as Go's JSON decoder does inside strings.
+    """
+    if root.opened is not None:
+        root.opened.append(rel)
+    full = root.path(rel)
+    if not os.path.lexists(full):
+        return None
+    real = root.realpath(rel)
+    if real is None:
+        raise corrupt(rel, "it is a link that leaves the root")
+    try:
+        fd = os.open(root.path(real) if real else root.base,
+                     os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None  # a dangling link: no checkpoint
+    except PermissionError:
+        raise AccessDenied(f"cannot read the kubelet checkpoint {rel}",
+                           hint="run as root (the kubelet's files are root's, mode 0600 or 0644)") from None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise corrupt(rel, "it is a symbolic link") from None
+        raise corrupt(rel, e.strerror or str(e)) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise corrupt(rel, "it is not a regular file")
+        if st.st_size > MAX_CHECKPOINT_BYTES:
+            raise corrupt(rel, f"{st.st_size} bytes, more than the {MAX_CHECKPOINT_BYTES >> 20} MiB rmctl reads")
+        chunks, size = [], 0
+        while size <= MAX_CHECKPOINT_BYTES:
+            b = os.read(fd, 1 << 20)
+            if not b:
+                break
+            chunks.append(b)
+            size += len(b)
+        if size > MAX_CHECKPOINT_BYTES:
+            raise corrupt(rel, f"more than the {MAX_CHECKPOINT_BYTES >> 20} MiB rmctl reads")
+    except OSError as e:
+        raise corrupt(rel, e.strerror or str(e)) from None
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def parse_json(rel: str, text: str) -> gotypes.Json:
+    """Return the checkpoint's JSON (objects as pair lists); corrupt when it is not JSON."""
+    try:
+        value = gotypes.loads(text)
+    except RecursionError:
+        raise corrupt(rel, "JSON nested too deeply") from None
+    except ValueError as e:
+        raise corrupt(rel, f"not valid JSON ({_short(str(e))})") from None
+    if not gotypes.is_object(value):
+        raise corrupt(rel, "not a JSON object")
+    return value
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def decode(rel: str, t: gotypes.GoType, value: gotypes.Json, init: dict | None = None):
+    """Return ``value`` decoded into Go type ``t`` (starting from ``init``); corrupt on a type error."""
+    import copy
+
+    start = t.zero()
+    if init:
+        start.update(copy.deepcopy(init))  # maps are filled in place: never share them
+    try:
+        return t.decode(value, start, "")
+    except gotypes.GoDecodeError as e:
+        raise corrupt(rel, _short(str(e))) from None
+    except RecursionError:
+        raise corrupt(rel, "JSON nested too deeply") from None
