@@ -155,7 +155,8 @@ def _split_suffix(dest: str) -> tuple[str, str]:
                      hint="e.g. rmctl snapshot capture node1.tar.gz")
 
 
-def capture(root: Root, dest: str, *, force: bool = False, keep_ids: bool = False) -> dict:
+def capture(root: Root, dest: str, *, force: bool = False, keep_ids: bool = False,
+            kubelet_root: str | None = None) -> dict:
     """Write a snapshot tarball of ``root`` to ``dest``; return a summary dict.
 
     The tarball has one top folder (the file name without its suffix);
@@ -164,7 +165,13 @@ def capture(root: Root, dest: str, *, force: bool = False, keep_ids: bool = Fals
     is written to a temporary file beside ``dest`` and renamed, so a failed
     capture leaves nothing behind.  Refuses to overwrite unless ``force``.
     GPU UUIDs and other unit identities stay out unless ``keep_ids``.
+    The kubelet's checkpoints under ``kubelet_root`` (default
+    /var/lib/kubelet) are added with pod and device identities scrubbed
+    (discovery/kubelet/capture.py), as they are with ``keep_ids``.
     """
+    from rmctl.discovery import kubelet
+    from rmctl.discovery.kubelet import capture as kubelet_capture
+
     top, comp = _split_suffix(dest)
     if not top or top.startswith("."):
         raise UsageError(f"snapshot name {dest!r} has no base name")
@@ -173,7 +180,9 @@ def capture(root: Root, dest: str, *, force: bool = False, keep_ids: bool = Fals
     parent = os.path.dirname(os.path.abspath(dest))
     if not os.path.isdir(parent):
         raise UsageError(f"directory {parent} does not exist")
-    files = manifest_files(root)
+    kubelet_rel = kubelet.kubelet_rel(kubelet_root)
+    kubelet_files = set(P.kubelet_checkpoints()) | set(P.kubelet_checkpoints(kubelet_rel))
+    files = [f for f in manifest_files(root) if f not in kubelet_files]
     cgroup_src = dynamic_paths(root)
     now = int(datetime.datetime.now().timestamp())
     members: dict[str, tuple[str, bytes | str]] = {}  # rel -> ("file", data) | ("link", target)
@@ -218,7 +227,12 @@ def capture(root: Root, dest: str, *, force: bool = False, keep_ids: bool = Fals
     for src, dst in zip(cgroup_src, cgroup_dst):
         if os.path.isfile(root.path(src)):
             add_path(src, dst)
+    k_members, k_facts = kubelet_capture.capture(root, kubelet_rel, keep_ids=keep_ids)
+    for rel, data in k_members.items():
+        members[rel] = ("file", data)
     f = facts(root, keep_ids=keep_ids)
+    if k_members or k_facts.get("left_out"):
+        f["kubelet"] = k_facts
     members[FACTS_FILE] = ("file", (json.dumps(f, indent=2, sort_keys=True) + "\n").encode())
 
     fd, tmp = tempfile.mkstemp(prefix=".rmctl-capture-", dir=parent)

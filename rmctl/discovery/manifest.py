@@ -71,6 +71,9 @@ MANIFEST: tuple[str, ...] = (
     f"{_DEV}/nvme/*/nvme*/size",
     f"{_DEV}/virtio*/block/*/size",  # a file, so that the block device's directory is kept
     f"{_DEV}/drm/*/dev",  # likewise for card0, renderD128
+    # the kubelet's checkpoints at its default root (discovery/kubelet/); capture
+    # stores them scrubbed by discovery/kubelet/capture.py, never as they are
+    *P.kubelet_checkpoints(),
 )
 
 #: never captured, whatever a glob says: machine identity (ghw's snapshot rules)

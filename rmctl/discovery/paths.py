@@ -135,3 +135,11 @@ KUBELET_DEVICE_CHECKPOINT = "var/lib/kubelet/device-plugins/kubelet_internal_che
 def kubelet_file(kubelet_root: str, name: str) -> str:
     """Return a file of the kubelet's root directory, root-relative."""
     return f"{kubelet_root.strip('/')}/{name}"
+
+
+def kubelet_checkpoints(kubelet_root: str = KUBELET_ROOT) -> tuple[str, ...]:
+    """Return the root-relative paths of the kubelet's checkpoints rmctl reads (capture manifest)."""
+    return tuple(dict.fromkeys((
+        kubelet_file(kubelet_root, KUBELET_CPU_STATE), kubelet_file(kubelet_root, KUBELET_MEMORY_STATE),
+        kubelet_file(kubelet_root, KUBELET_DRA_STATE), KUBELET_DEVICE_CHECKPOINT,
+        kubelet_file(kubelet_root, "device-plugins/kubelet_internal_checkpoint"))))

@@ -88,3 +88,33 @@ def test_a_corrupt_checkpoint_is_left_out_and_said_so(tmp_path):
     assert facts["left_out"][0]["path"] == "var/lib/kubelet/memory_manager_state"
     members, facts = capture.capture(Root.open(root), "var/lib/kubelet", keep_ids=True)
     assert "var/lib/kubelet/memory_manager_state" in members and "kept as it is" in facts["left_out"][0]["reason"]
+
+
+def test_snapshot_capture_includes_the_scrubbed_checkpoints(tmp_path):
+    from rmctl.discovery.capture import capture as snapshot_capture
+
+    sc = synth.kubelet_scenario(tmp_path / "node")
+    out = str(tmp_path / "node7.tar.gz")
+    summary = snapshot_capture(Root.open(sc["root"]), out)
+    assert summary["facts"]["kubelet"]["identities_kept"] is False
+    snap = Root.open(out)
+    st = kubelet.read(snap)
+    assert st.cpu.exclusive_cpus().to_list() == sc["exclusive"]
+    assert st.devices.allocations[0].nodes() == (0,)
+    import tarfile
+
+    with tarfile.open(out) as tf:
+        blob = b"".join(tf.extractfile(m).read() for m in tf.getmembers() if m.isfile())
+    assert synth.POD_WEB.encode() not in blob and synth.GPU_ID[4:].encode() not in blob
+
+
+def test_snapshot_remembers_another_kubelet_root(tmp_path):
+    from rmctl.discovery.capture import capture as snapshot_capture
+
+    root = synth.build(tmp_path / "n")
+    synth.write_kubelet(root, kubelet_root="data/kubelet", cpu={"default": "0-7"})
+    out = str(tmp_path / "n.tar")
+    snapshot_capture(Root.open(root), out, kubelet_root="/data/kubelet")
+    snap = Root.open(out)
+    assert snap.facts()["kubelet"]["root"] == "/data/kubelet"
+    assert kubelet.read(snap).cpu.default_cpus.to_list() == "0-7"

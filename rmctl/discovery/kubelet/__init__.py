@@ -39,6 +39,10 @@ def read(root: Root, kubelet_root: str | None = None, *, api: bool = False,
     """Return the kubelet's state under ``root``; ``api`` also asks the live PodResources API."""
     from rmctl.discovery.kubelet import cpu_manager, device_manager, dra, memory_manager
 
+    if kubelet_root is None and not root.is_live:
+        # a snapshot says where its kubelet's root was (discovery/kubelet/capture.py facts)
+        k = root.facts().get("kubelet")
+        kubelet_root = k.get("root") if isinstance(k, dict) and isinstance(k.get("root"), str) else None
     rel = kubelet_rel(kubelet_root)
     state = KubeletState(
         root=rel,

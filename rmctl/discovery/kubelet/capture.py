@@ -36,10 +36,8 @@ _LONG_HEX = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{16,}(?![0-9a-fA-F])")
 
 
 def globs(kubelet_root: str) -> tuple[str, ...]:
-    """Return the root-relative checkpoint paths of a kubelet root (for the capture manifest)."""
-    return (P.kubelet_file(kubelet_root, P.KUBELET_CPU_STATE), P.kubelet_file(kubelet_root, P.KUBELET_MEMORY_STATE),
-            P.kubelet_file(kubelet_root, P.KUBELET_DRA_STATE), P.KUBELET_DEVICE_CHECKPOINT,
-            P.kubelet_file(kubelet_root, "device-plugins/kubelet_internal_checkpoint"))
+    """Return the root-relative checkpoint paths of a kubelet root."""
+    return P.kubelet_checkpoints(kubelet_root)
 
 
 class Pseudonyms:
@@ -152,7 +150,7 @@ def capture(root: Root, kubelet_root: str, *, keep_ids: bool = False) -> tuple[d
     ps = Pseudonyms()
     members: dict[str, bytes] = {}
     left_out: list[dict] = []
-    for rel in dict.fromkeys(globs(kubelet_root)):
+    for rel in globs(kubelet_root):
         try:
             text = files.read_text(root, rel)
         except (KubeletCheckpointError, AccessDenied) as e:

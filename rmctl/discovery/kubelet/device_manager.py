@@ -58,8 +58,7 @@ def read(root: Root, kubelet_root: str) -> DeviceManagerState | None:
     """
     from rmctl.discovery import paths as P
 
-    for rel in dict.fromkeys((P.KUBELET_DEVICE_CHECKPOINT,
-                              P.kubelet_file(kubelet_root, "device-plugins/kubelet_internal_checkpoint"))):
+    for rel in (r for r in P.kubelet_checkpoints(kubelet_root) if r.endswith("/kubelet_internal_checkpoint")):
         text = files.read_text(root, rel)
         if text is not None:
             return parse(rel, text)
