@@ -168,3 +168,189 @@ def test_group_of_examples():
     assert layer_of("rmctl.model.newthing") == LAYERS["rmctl.model"]
     assert layer_of("rmctl.newmodule") == DEFAULT_LAYER
     assert group_of("rmctl.cpusetx") == "rmctl.cpusetx"
+
+
+def test_no_import_cycles():
+    """No two rmctl modules import each other, directly or around a loop (lazy imports included)."""
+    cycles = import_cycles(import_graph())
+    assert not cycles, "import cycles (break them by moving the shared piece down a layer):\n  " + \
+        "\n  ".join(" -> ".join(c + [c[0]]) for c in cycles)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Return module -> the rmctl modules it imports (a package's submodule counts as the submodule)."""
+    names = {m for m, _ in ALL}
+    graph: dict[str, set[str]] = {}
+    for m, p in ALL:
+        deps = set()
+        for t, _ in imports_of(m, p):
+            while t and t not in names:
+                t = t.rpartition(".")[0]
+            if t and t != m:
+                deps.add(t)
+        graph[m] = deps
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Return the strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_import_cycles_finds_a_loop():
+    # the detector itself: a loop of three is one component, a chain none
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
+
+
+# -- the CLI only parses, calls one use case and renders ------------------------------
+#
+# A command module (rmctl/cli/<group>.py) imports, from the rest of rmctl,
+# the use cases (rmctl.ops), the renderers (rmctl.render), the error types
+# and the version; nothing that reads the machine (discovery), builds plans
+# (planning), changes the machine (execute) or keeps state.  It never picks
+# an exit status: the use case's Outcome carries it and cli.output.finish
+# (or the error boundary, cli.errors) ends the process with it.
+
+#: what a CLI module may import from rmctl
+CLI_MAY_IMPORT = ("rmctl.cli", "rmctl.ops", "rmctl.render", "rmctl.errors")
+
+#: (CLI module, rmctl module) -> why the CLI needs it
+CLI_EXCEPTIONS = {
+    ("rmctl.cli.context", "rmctl.discovery.root"):
+        "Settings.root turns the --root option into a Root once per process (Root.open)",
+    ("rmctl.cli.context", "rmctl.discovery"):
+        "Settings.node, for the commands not yet on use cases (CLI_KNOWN)",
+    ("rmctl.cli.application", "rmctl"): "--version prints rmctl.__version__",
+}
+
+#: the boundary: where an exit status becomes the process's (errors -> status, Outcome -> status, main)
+EXIT_BOUNDARY = {"rmctl.cli", "rmctl.cli.application", "rmctl.cli.errors", "rmctl.cli.output", "rmctl.cli.fastpath"}
+
+#: CLI modules not yet reduced to parse/call/render, each to be emptied by its owner (then removed here)
+CLI_KNOWN = {
+    "rmctl.cli.cpu": "h10a: cpu use cases",
+    "rmctl.cli.profile": "h10a: profile use cases",
+    "rmctl.cli.request_ledger": "h10a: request reserve/release use cases",
+    "rmctl.cli.hugepages": "h10b: hugepages use cases",
+}
+
+CLI = [(m, p) for m, p in ALL if m == "rmctl.cli" or m.startswith("rmctl.cli.")]
+
+
+@pytest.mark.parametrize("module,path", CLI, ids=[m for m, _ in CLI])
+def test_cli_imports_only_use_cases_and_renderers(module, path):
+    if module in CLI_KNOWN:
+        pytest.skip(f"not yet on use cases: {CLI_KNOWN[module]}")
+    bad = [f"{path}:{line}: imports {t}" for t, line in imports_of(module, path)
+           if (t == "rmctl" or t.startswith("rmctl.")) and (module, t) not in CLI_EXCEPTIONS
+           and not any(t == a or t.startswith(a + ".") for a in CLI_MAY_IMPORT)]
+    assert not bad, ("a CLI module calls a use case (rmctl.ops) instead of discovery, planning, execute or "
+                     "state (see CLI_MAY_IMPORT in tests/test_layers.py):\n  " + "\n  ".join(bad))
+
+
+def _exit_decisions(tree: ast.AST) -> list[tuple[int, str]]:
+    """Return (line, what) for every exit-status decision in a module's syntax tree."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Name, ast.Attribute)) and (getattr(node, "id", None) == "ExitCode"
+                                                           or getattr(node, "attr", None) == "ExitCode"):
+            out.append((node.lineno, "ExitCode"))
+        elif isinstance(node, ast.Call):
+            f = node.func
+            name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if name in ("Exit", "exit", "_exit") and node.args and not (
+                    isinstance(node.args[0], ast.Constant) and node.args[0].value == 0):
+                out.append((node.lineno, f"{name}({ast.unparse(node.args[0])})"))
+    return out
+
+
+@pytest.mark.parametrize("module,path", CLI, ids=[m for m, _ in CLI])
+def test_cli_makes_no_exit_decisions(module, path):
+    if module in EXIT_BOUNDARY:
+        return
+    if module in CLI_KNOWN:
+        pytest.skip(f"not yet on use cases: {CLI_KNOWN[module]}")
+    with open(path, encoding="utf-8") as f:
+        found = _exit_decisions(ast.parse(f.read(), path))
+    assert not found, (f"{module} decides an exit status (the use case's Outcome does; "
+                       "cli.output.finish ends the command):\n  " + "\n  ".join(f"{path}:{n}: {w}" for n, w in found))
+
+
+def test_machine_read_detector():
+    tree = ast.parse("open('/x')\nos.listdir(d)\nRoot.open(spec)\nos.open(os.devnull, 1)\np = 'sys/bus/pci'\n")
+    assert [w for _, w in _machine_reads(tree)] == ["open()", "os.listdir()", "'sys/bus/pci'"]
+
+
+def test_exit_decision_detector():
+    tree = ast.parse("import sys, typer\nraise typer.Exit(4)\nraise typer.Exit(0)\nsys.exit(code)\nx = ExitCode.OK\n")
+    assert [w for _, w in _exit_decisions(tree)] == ["Exit(4)", "exit(code)", "ExitCode"]
+
+
+_MACHINE_FILES = ("sys/", "/sys/", "proc/", "/proc/", "dev/", "/dev/")
+_FILE_CALLS = {"open", "listdir", "scandir", "stat", "lstat", "readlink", "read_text", "read_bytes", "iterdir"}
+
+
+def _machine_reads(tree: ast.AST) -> list[tuple[int, str]]:
+    """Return (line, what) for every path under /sys, /proc or /dev and every file read in a module."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith(_MACHINE_FILES):
+            out.append((node.lineno, repr(node.value)))
+        elif isinstance(node, ast.Call):
+            f = node.func
+            # open(...), os.listdir(...), path.read_text(): not Root.open (a Root reads through discovery)
+            is_file_call = (isinstance(f, ast.Name) and f.id in _FILE_CALLS) or (
+                isinstance(f, ast.Attribute) and f.attr in _FILE_CALLS
+                and not (isinstance(f.value, ast.Name) and f.value.id == "Root"))
+            to_devnull = bool(node.args) and ast.unparse(node.args[0]) == "os.devnull"
+            if is_file_call and not to_devnull:
+                out.append((node.lineno, f"{ast.unparse(f)}()"))
+    return out
+
+
+@pytest.mark.parametrize("module,path", CLI, ids=[m for m, _ in CLI])
+def test_cli_reads_no_machine_files(module, path):
+    if module in CLI_KNOWN:
+        pytest.skip(f"not yet on use cases: {CLI_KNOWN[module]}")
+    with open(path, encoding="utf-8") as f:
+        found = _machine_reads(ast.parse(f.read(), path))
+    assert not found, (f"{module} reads files itself (discovery reads under a Root; the state package "
+                       "reads the state dir):\n  " + "\n  ".join(f"{path}:{n}: {w}" for n, w in found))
+
+
+def test_known_cli_modules_exist():
+    # an entry outlives its module only by mistake
+    names = {m for m, _ in CLI}
+    assert not [m for m in CLI_KNOWN if m not in names]
+    assert not [m for m, _ in CLI_EXCEPTIONS if m not in names]

@@ -20,15 +20,10 @@ ClassDir = Annotated[Optional[str], typer.Option(
     help="Directory of ResourceClass YAML files (default /etc/rmctl/classes; built-ins always load).")]
 
 
-def _complete_class(incomplete: str):
-    try:
-        import os
+def _complete_class(ctx: typer.Context, incomplete: str) -> List[str]:
+    from rmctl.cli.complete import complete_classes
 
-        from rmctl.ops.classes import load
-
-        return [n for n in load(os.environ.get("RMCTL_CLASS_DIR")) if n.startswith(incomplete)]
-    except Exception:
-        return []
+    return complete_classes(ctx, incomplete)
 
 
 def register(app: typer.Typer) -> None:

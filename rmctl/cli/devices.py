@@ -27,19 +27,11 @@ class Kind(str, enum.Enum):
     other = "other"
 
 
-def _complete_address(incomplete: str):
-    """Shell completion: the PCI addresses of the root in RMCTL_ROOT (or this machine)."""
-    try:
-        import os
+def _complete_address(ctx: typer.Context, incomplete: str) -> List[str]:
+    """Shell completion: the PCI addresses of the root on the command line (or RMCTL_ROOT, or /)."""
+    from rmctl.cli.complete import complete_pci_addresses
 
-        from rmctl.discovery.root import Root
-
-        root = Root.open(os.environ.get("RMCTL_ROOT") or "/")
-        from rmctl.discovery import paths
-
-        return [n for n in root.listdir(paths.SYS_PCI_DEVICES) if n.startswith(incomplete)]
-    except Exception:
-        return []
+    return complete_pci_addresses(ctx, incomplete)
 
 
 def register(app: typer.Typer) -> None:
