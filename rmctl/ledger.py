@@ -307,22 +307,7 @@ class Ledger:
 
 
 def raise_for_report(report) -> None:
-    """Raise the error of the first failed or stale step of an ApplyReport."""
-    from rmctl.errors import StalePlanError
-    from rmctl.model.plan import FAILED, STALE
+    """Raise the error of the first failed or stale step of an ApplyReport (rmctl.execute.status)."""
+    from rmctl.execute.status import raise_for_report as raise_it
 
-    for step in report.steps:
-        if step.status == STALE:
-            raise StalePlanError(f"{step.action.describe()}: {step.detail}",
-                                 hint="another process changed it; run the command again")
-        if step.status == FAILED:
-            msg = f"{step.action.describe()} failed: {step.detail}"
-            explain = getattr(step.action, "explain", None)
-            why = explain(step.after) if explain is not None and step.detail.startswith("read back") else None
-            if why:
-                undone = " (the steps before it were undone)" if report.rolled_back else ""
-                raise ApplyError(f"{step.action.describe()} failed: {why}{undone}",
-                                 hint=getattr(step.action, "failure_hint", None))
-            if "permission denied" in step.detail.lower() or "not permitted" in step.detail.lower():
-                raise AccessDenied(msg, hint="run as root")
-            raise ApplyError(msg)
+    raise_it(report)

@@ -208,14 +208,6 @@ def hugepage_actions(profile, node) -> list[tuple[str, list[Action]]]:
             for a in pp.plan.actions]
 
 
-def _dir_state(host, path: str) -> str:
-    if not host.exists(path):
-        return "absent"
-    if not host.isdir(path):
-        return "notdir"
-    return "nonempty" if host.listdir(path) else "empty"
-
-
 def mount_actions(profile, node, host) -> list[tuple[str, list[Action]]]:
     """Return (field, actions) per mount entry, from the hugepage mount planner."""
     if not profile.mounts:
@@ -231,7 +223,7 @@ def mount_actions(profile, node, host) -> list[tuple[str, list[Action]]]:
                                 nr_inodes=o.get("nr_inodes"),
                                 uid=int(o["uid"]) if "uid" in o else None,
                                 gid=int(o["gid"]) if "gid" in o else None, mode=o.get("mode"))
-            mp = plan_mount(node, req, existing=host.mount_at(m.path), dir_state=_dir_state(host, m.path))
+            mp = plan_mount(node, req, existing=host.mount_at(m.path), dir_state=host.dir_state(m.path))
         except RmctlError as e:
             raise _located(profile, m.field, e) from None
         out.append((m.field, list(mp.plan.actions)))

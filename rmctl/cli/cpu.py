@@ -272,9 +272,9 @@ def release(
 
 
 def _host(settings):
-    from rmctl.execute.host import Host, LiveHost
+    from rmctl.ops.hosts import state_host
 
-    return LiveHost() if settings.root.is_live else Host("/")
+    return state_host(settings.root)
 
 
 def _done(kind, data, output, txn, dry_run, line):
@@ -733,7 +733,7 @@ def cpuset(
     if not dry_run and not os.access(h.parent_path(), os.W_OK):
         raise AccessDenied(f"cannot create cgroups under {h.parent_path()}", hint="run as root")
     ledger = _ledger(settings, f"rmctl cpu cpuset {name}")
-    with ledger.transaction(fingerprint(node), dry_run=dry_run, host=LiveHost() if not dry_run else None,
+    with ledger.transaction(fingerprint(node), dry_run=dry_run, host=_host(settings),
                             command=f"cpu cpuset {name}", rollback=True) as txn:
         rec = txn.state["reservations"].get(name)
         if rec is None:

@@ -4,10 +4,8 @@ Every command discovers, calls one planner (rmctl.planning.hugepages),
 then prints the plan (``--dry-run``) or hands it to the executor; nothing
 here writes to the machine by itself.
 
-Test seam: ``host_factory`` (module attribute, None by default) is the
-Host that apply uses; None means LiveHost, this machine.  Tests set it
-to a host that grants fewer pages than asked (a kernel shortfall cannot
-be forced safely) or that records calls.  Nothing else sets it.
+The Host a plan is applied on is rmctl.ops.hosts' (one policy for every
+command; its ``host_factory`` is the tests' seam).
 """
 
 from __future__ import annotations
@@ -18,9 +16,6 @@ import typer
 
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import DryRun, Format, Output, fmt
-
-#: returns the Host apply acts on; None: rmctl.execute.host.LiveHost (see module doc)
-host_factory = None
 
 hugepages_app = typer.Typer(
     name="hugepages", no_args_is_help=True, rich_markup_mode=None,
@@ -33,12 +28,10 @@ def register(app) -> None:
     app.add_typer(hugepages_app, name="hugepages")
 
 
-def _host():
-    if host_factory is not None:
-        return host_factory()
-    from rmctl.execute.host import LiveHost
+def _host(settings):
+    from rmctl.ops.hosts import host_for
 
-    return LiveHost()
+    return host_for(settings.root)
 
 
 def _zones(settings):
@@ -144,9 +137,9 @@ def _int(v):
 
 def _apply_pool_plan(settings, pp, *, all_or_nothing: bool, dry_run: bool):
     """Apply (or, dry run, only describe) a PoolPlan; return (document body, exit code, error, hint)."""
-    from rmctl.errors import AccessDenied
+    from rmctl.errors import AccessDenied, ExitCode
+    from rmctl.execute.status import error_of, exit_status
     from rmctl.model.hugepage_actions import SetPoolPages, shortfall_of
-    from rmctl.model.plan import APPLIED, FAILED, STALE, UNCHANGED
     from rmctl.units import format_size, parse_page_size_dirname
 
     data = pp.to_data()
@@ -157,7 +150,7 @@ def _apply_pool_plan(settings, pp, *, all_or_nothing: bool, dry_run: bool):
         data.update(status="planned", exit_code=0)
         return data, 0, None, None
     settings.require_live("change hugepage pools")
-    host = _host()
+    host = _host(settings)
     for a in pp.plan.actions:  # non-root: refuse before the first write, naming the file
         if not host.can_write(a.path):
             raise AccessDenied(f"cannot write {a.path}: permission denied",
@@ -195,25 +188,17 @@ def _apply_pool_plan(settings, pp, *, all_or_nothing: bool, dry_run: bool):
         {"page_size": parse_page_size_dirname(s.action.path.split("/")[-2]), "path": s.action.path,
          "value": s.action.value, "previous": s.before, "status": s.status}
         for s in report.steps if not isinstance(s.action, SetPoolPages)]
-    bad = [s for s in report.steps if s.status not in (APPLIED, UNCHANGED) and shortfall_of(s) is None]
-    stale = [s for s in bad if s.status == STALE]
-    failed = [s for s in bad if s.status == FAILED]
-    if stale:
-        code, message = 5, f"{stale[0].action.path} changed since planning: {stale[0].detail}"
-        hint = "run the command again"
-    elif failed:
-        perm = [s for s in failed if "permission denied" in s.detail]
-        code = 6 if perm else 1
-        message = f"{failed[0].action.describe()} failed: {failed[0].detail}"
-    elif short:
-        code = 4
+    code = int(exit_status(report))
+    err = error_of(report)
+    if code == ExitCode.UNSATISFIABLE and short:
         message = "shortfall: " + "; ".join(
             f"{format_size(p['page_size'])} pages on {'all nodes' if p['node'] is None else 'node ' + str(p['node'])}: "
             f"requested {p['requested']}, achieved {p['achieved']}" for p in short)
         if report.rolled_back:
             message += "; every pool touched was restored (--all-or-nothing)"
-        hint = ("memory is fragmented: retry later, drop caches and compact "
-                "(echo 1 > /proc/sys/vm/compact_memory), or allocate at boot (rmctl hugepages boot-args)")
+        hint = err.hint if err is not None else None
+    elif err is not None:
+        message, hint = err.message, err.hint
     data["status"] = {0: "ok", 4: "shortfall", 5: "stale"}.get(code, "failed")
     data["exit_code"] = code
     return data, code, message, hint
@@ -312,36 +297,22 @@ def _existing_mount(settings, path: str):
     return found
 
 
-def _dir_state(settings, path: str) -> str:
-    rel = path.lstrip("/")
-    root = settings.root
-    if not root.exists(rel):
-        return "absent"
-    if not root.isdir(rel):
-        return "notdir"
-    return "nonempty" if root.listdir(rel) else "empty"
-
-
 def _apply_plan(settings, plan, what: str):
     """Apply a mount/umount plan on the live machine; return (report, exit code, message)."""
     import os
 
     from rmctl.errors import AccessDenied
     from rmctl.execute.executor import apply
-    from rmctl.model.plan import FAILED, STALE
+    from rmctl.execute.status import error_of, exit_status
 
     settings.require_live(what)
-    host = _host()
+    host = _host(settings)
     if getattr(host, "live", False) and os.geteuid() != 0:
         raise AccessDenied(f"cannot {what}: mount(2) needs root (CAP_SYS_ADMIN)",
                            hint="run as root (sudo rmctl hugepages ...)")
     report = apply(plan, host)
-    bad = [s for s in report.steps if s.status in (FAILED, STALE)]
-    if not bad:
-        return report, 0, None
-    s = bad[0]
-    code = 5 if s.status == STALE else (6 if "permission denied" in s.detail else 1)
-    return report, code, f"{s.action.describe()}: {s.detail}"
+    err = error_of(report)
+    return report, int(exit_status(report)), (err.message if err is not None else None)
 
 
 def _mount_doc(mp, report, dry_run: bool, command: str) -> dict:
@@ -392,7 +363,7 @@ def mount(
     req = mount_request(nm, path, ps, size=size, min_size=min_size, nr_inodes=nr_inodes,
                         uid=uid, gid=gid, mode=mode)
     p = mount_path(path)
-    mp = plan_mount(nm, req, existing=_existing_mount(settings, p), dir_state=_dir_state(settings, p))
+    mp = plan_mount(nm, req, existing=_existing_mount(settings, p), dir_state=_host(settings).dir_state(p))
     report, code, message = (None, 0, None)
     if not (dry_run or fstab):
         report, code, message = _apply_plan(settings, mp.plan, f"mount hugetlbfs ({format_size(ps)}) at {p}")

@@ -41,11 +41,9 @@ def register(app) -> None:
 # -- helpers --------------------------------------------------------------------
 
 def _host(settings):
-    from rmctl.execute.host import Host, LiveHost
+    from rmctl.ops.hosts import host_for
 
-    if settings.root.is_live:
-        return LiveHost()
-    return Host(settings.root.base)  # reads only: plans for a snapshot never act
+    return host_for(settings.root)  # on a snapshot: reads only, plans for it never act
 
 
 def _plan_profile(settings, path: str):
@@ -117,21 +115,9 @@ def _print_plan(settings, pp) -> None:
 
 
 def _exit_for(report) -> int:
-    from rmctl.errors import ExitCode
-    from rmctl.model.plan import FAILED, STALE
+    from rmctl.execute.status import exit_status
 
-    statuses = {s.status for s in report.steps}
-    if STALE in statuses:
-        return int(ExitCode.CONFLICT)
-    if FAILED in statuses:
-        try:
-            from rmctl.model.hugepage_actions import shortfall_of
-        except ImportError:  # pragma: no cover
-            shortfall_of = None
-        if shortfall_of and any(shortfall_of(s) is not None for s in report.steps):
-            return int(ExitCode.UNSATISFIABLE)
-        return int(ExitCode.FAILED)
-    return int(ExitCode.OK)
+    return int(exit_status(report))
 
 
 def _report_data(report, exit_code: int, extra: dict | None = None, plan=None) -> dict:

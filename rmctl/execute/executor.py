@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 
-from rmctl.errors import AccessDenied, RmctlError
+from rmctl.errors import RmctlError, StalePlanError
 from rmctl.model.plan import (APPLIED, FAILED, NOT_RUN, STALE, UNCHANGED, ApplyReport, Plan,
                               StepResult)
 
@@ -42,7 +42,7 @@ def apply(plan: Plan, host, *, rollback: bool = False, continue_on=None, sleep=t
         try:
             before = action.current(host)
         except RmctlError as e:
-            report.steps.append(StepResult(action, FAILED, str(e)))
+            report.steps.append(StepResult(action, FAILED, str(e), error=e))
             stopped = True
             continue
         if action.done(before):
@@ -53,8 +53,9 @@ def apply(plan: Plan, host, *, rollback: bool = False, continue_on=None, sleep=t
             continue
         exp = action.expected()
         if exp is not None and before != exp:
-            report.steps.append(StepResult(
-                action, STALE, f"changed since planning: plan saw {exp!r}, now {before!r}", before))
+            detail = f"changed since planning: plan saw {exp!r}, now {before!r}"
+            report.steps.append(StepResult(action, STALE, detail, before, error=StalePlanError(
+                detail, hint="another process changed it; run the command again")))
             stopped = True
             continue
         try:
@@ -68,18 +69,15 @@ def apply(plan: Plan, host, *, rollback: bool = False, continue_on=None, sleep=t
                 action.perform(host)
                 after = action.current(host)
                 retries -= 1
-        except AccessDenied as e:
-            report.steps.append(StepResult(action, FAILED, f"{e} (permission denied)", before))
-            stopped = True
-            continue
-        except RmctlError as e:
-            report.steps.append(StepResult(action, FAILED, str(e), before))
+        except RmctlError as e:  # AccessDenied keeps its class (exit 6): rmctl.execute.status
+            report.steps.append(StepResult(action, FAILED, str(e), before, error=e))
             stopped = True
             continue
         if action.done(after):
             report.steps.append(StepResult(action, APPLIED, "", before, after))
         else:
-            step = StepResult(action, FAILED, f"read back {after!r}", before, after)
+            step = StepResult(action, FAILED, f"read back {after!r}", before, after,
+                              error=action.readback_error(after))
             report.steps.append(step)
             stopped = not (continue_on is not None and continue_on(step))
     if stopped and rollback:
@@ -101,10 +99,11 @@ def rollback_steps(report: ApplyReport, host) -> list[StepResult]:
         try:
             undo.perform(host)
             after = undo.current(host)
-            out.append(StepResult(undo, APPLIED if undo.done(after) else FAILED, "rollback",
-                                  step.after, after))
+            ok = undo.done(after)
+            out.append(StepResult(undo, APPLIED if ok else FAILED, "rollback", step.after, after,
+                                  error=None if ok else undo.readback_error(after)))
         except RmctlError as e:
-            out.append(StepResult(undo, FAILED, f"rollback: {e}"))
+            out.append(StepResult(undo, FAILED, f"rollback: {e}", error=e))
     return out
 
 

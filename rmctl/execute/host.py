@@ -78,6 +78,14 @@ class Host:
         except OSError:
             return []
 
+    def dir_state(self, path: str) -> str:
+        """Return what is at ``path`` for a mount point: absent, notdir, empty or nonempty."""
+        if not self.exists(path):
+            return "absent"
+        if not self.isdir(path):
+            return "notdir"
+        return "nonempty" if self.listdir(path) else "empty"
+
     def mkdir(self, path: str, mode: int = 0o755) -> None:
         try:
             os.makedirs(self.real(path), mode=mode, exist_ok=True)

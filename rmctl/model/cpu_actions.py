@@ -85,6 +85,15 @@ class SetPartition(WriteValue):
     def done(self, current):
         return current is not None and current.split()[:1] == [self.value] and "invalid" not in current
 
+    def readback_error(self, after):
+        """Return the failure in the kernel's words (invalid partition, or no partitions here)."""
+        why = self.explain(after)
+        if why is None:
+            return super().readback_error(after)
+        from rmctl.errors import ApplyError
+
+        return ApplyError(why, hint=self.failure_hint)
+
     def explain(self, after) -> str | None:
         """Return the failure in words, from the read-back ``after`` (None: nothing to add)."""
         kind, reason = partition_state(after)

@@ -79,6 +79,18 @@ class SetPoolPages(WriteValue):
             return nr
         return str(max(0, total - surplus))
 
+    def readback_error(self, after):
+        """Return UnsatisfiableError (exit 4) when the kernel granted fewer pages: a shortfall."""
+        got, want = _int(after), _int(self.value)
+        if got is not None and want is not None and got < want:
+            from rmctl.errors import UnsatisfiableError
+
+            return UnsatisfiableError(
+                f"shortfall: the kernel granted {got} of {want} pages",
+                hint="memory is fragmented: retry later, drop caches and compact "
+                     "(echo 1 > /proc/sys/vm/compact_memory), or allocate at boot (rmctl hugepages boot-args)")
+        return super().readback_error(after)
+
     def undo(self, previous):
         if previous is None:
             return None
@@ -105,10 +117,7 @@ def shortfall_of(step) -> int | None:
     A shortfall is a SetPoolPages step that failed its read-back with a
     number below the request (not an error writing the file).
     """
-    if not isinstance(step.action, SetPoolPages) or step.status != "failed":
+    if not isinstance(step.action, SetPoolPages) or step.status != "failed" or step.error is None \
+            or step.error.code != "unsatisfiable":
         return None
-    try:
-        got = int(str(step.after).strip())
-    except (TypeError, ValueError):
-        return None
-    return got if got < int(step.action.value) else None
+    return _int(step.after)

@@ -17,7 +17,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Protocol
 
-from rmctl.errors import UsageError
+from rmctl.errors import ApplyError, ExitCode, RmctlError, UsageError
 
 PLAN_SCHEMA = "rmctl.io/v1alpha1"
 
@@ -83,6 +83,14 @@ class Action:
     def undo(self, previous: Any) -> "Action | None":
         """Return the action restoring ``previous`` (the value before perform), or None."""
         return None
+
+    def readback_error(self, after: Any) -> RmctlError:
+        """Return the error of a step that acted but read back ``after``, short of its target.
+
+        The executor stores it on the step; subclasses say what it means
+        (a hugepage shortfall, an invalid cpuset partition).
+        """
+        return ApplyError(f"read back {after!r}")
 
     def describe(self) -> str:
         raise NotImplementedError
@@ -494,13 +502,25 @@ class Plan:
 
 @dataclass
 class StepResult:
-    """What happened to one action."""
+    """What happened to one action.
+
+    ``error``: for a failed or stale step, the RmctlError that stopped it
+    (its class, ``code`` and ``exit_code`` decide the command's exit status:
+    rmctl.execute.status); None otherwise.  ``detail`` is the same in words,
+    for reports and journals.
+    """
 
     action: Action
     status: str  #: applied | unchanged | failed | not-run | stale
     detail: str = ""
     before: Any = None
     after: Any = None
+    error: RmctlError | None = None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """Return the exit status this step alone would give (OK unless it failed or was stale)."""
+        return self.error.exit_code if self.error is not None else ExitCode.OK
 
     def to_data(self) -> dict:
         return {"action": self.action.to_data(), "status": self.status, "detail": self.detail,

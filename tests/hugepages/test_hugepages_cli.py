@@ -7,6 +7,7 @@ import os
 import pytest
 
 from rmctl.cli import hugepages as cli_hp
+from rmctl.ops import hosts as ops_hosts
 from rmctl.execute.host import RootHost
 from rmctl.planning import hugepages as hp
 from tests import synth
@@ -43,7 +44,7 @@ def no_host(monkeypatch):
         calls.append(1)
         raise AssertionError("a Host was requested")
 
-    monkeypatch.setattr(cli_hp, "host_factory", factory)
+    monkeypatch.setattr(ops_hosts, "host_factory", factory)
     return calls
 
 

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from rmctl.cli import hugepages as cli_hp
+from rmctl.ops import hosts as ops_hosts
 from rmctl.discovery.parse import parse_meminfo, parse_mounts
 from rmctl.execute.host import LiveHost
 from tests.conftest import REPO, require_root
@@ -73,7 +73,7 @@ def machine(machine_lock, monkeypatch):
     try:
         yield saved
     finally:
-        monkeypatch.setattr(cli_hp, "host_factory", None)
+        monkeypatch.setattr(ops_hosts, "host_factory", None)
         for path in sorted(set(hugetlbfs_mounts()) - mounts, reverse=True):
             subprocess.run(["umount", path], check=False)
         for p, v in saved.items():
@@ -142,7 +142,7 @@ def test_dry_run_changes_nothing(machine, run_cli):
 
 
 def test_larger_than_free_memory_refused(machine, run_cli, monkeypatch):
-    monkeypatch.setattr(cli_hp, "host_factory", lambda: pytest.fail("refusal must come before any host"))
+    monkeypatch.setattr(ops_hosts, "host_factory", lambda: pytest.fail("refusal must come before any host"))
     too_many = (meminfo()["MemTotal"] // (2 << 20)) * 2
     code, out, err = run_cli("hugepages", "set", f"2M={too_many}", "-o", "json")
     assert code == 4, err
@@ -166,7 +166,7 @@ class GrantsFewer(LiveHost):
 
 
 def test_shortfall_exits_4_with_achieved(machine, run_cli, monkeypatch):
-    monkeypatch.setattr(cli_hp, "host_factory", lambda: GrantsFewer({N0_2M: 3}))
+    monkeypatch.setattr(ops_hosts, "host_factory", lambda: GrantsFewer({N0_2M: 3}))
     code, out, err = run_cli("hugepages", "set", "2M=8", "--node", "0", "-o", "json")
     assert code == 4, err
     doc = json.loads(out)
@@ -178,7 +178,7 @@ def test_shortfall_exits_4_with_achieved(machine, run_cli, monkeypatch):
 
 
 def test_shortfall_all_or_nothing_restores_every_pool(machine, run_cli, monkeypatch):
-    monkeypatch.setattr(cli_hp, "host_factory", lambda: GrantsFewer({P1G: 0}))
+    monkeypatch.setattr(ops_hosts, "host_factory", lambda: GrantsFewer({P1G: 0}))
     code, out, err = run_cli("hugepages", "set", "2M=8", "1G=1", "--all-or-nothing", "-o", "json")
     assert code == 4, err
     doc = json.loads(out)
@@ -198,7 +198,7 @@ def test_not_writable_exit_6_before_any_write(machine, run_cli, monkeypatch):
         def write_text(self, path, value):
             raise AssertionError("written")
 
-    monkeypatch.setattr(cli_hp, "host_factory", ReadOnly)
+    monkeypatch.setattr(ops_hosts, "host_factory", ReadOnly)
     code, out, err = run_cli("hugepages", "set", "2M=4", "--node", "0")
     assert code == 6 and N0_2M in err
 
