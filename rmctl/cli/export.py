@@ -43,7 +43,9 @@ def _print_object(obj: dict, f: str) -> None:
     else:
         import yaml
 
-        sys.stdout.write(yaml.safe_dump(obj, sort_keys=False, default_flow_style=False))
+        # through JSON: plain dicts and lists only (the model's mappings are FrozenDicts)
+        plain = json.loads(json.dumps(obj))
+        sys.stdout.write(yaml.safe_dump(plain, sort_keys=False, default_flow_style=False))
 
 
 def _print_bare(settings, outcome, f: str) -> None:

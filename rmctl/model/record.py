@@ -16,7 +16,26 @@ annotated ``ClassVar[...]`` is not a field, as in dataclasses.
 
 from __future__ import annotations
 
+# Type checkers see ``record`` as a dataclass-like decorator (PEP 681), so
+# they know each record's __init__ and that its fields are read-only; at
+# run time nothing is imported (``typing`` alone costs ~2 ms on the start-up
+# path) and the decorator below is a no-op.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    from typing_extensions import dataclass_transform
+
+    _T = TypeVar("_T")
+else:
+    def dataclass_transform(**_kw):
+        return lambda f: f
+
 _MISSING = object()
+
+#: annotations of the fields ``record`` freezes (see ``frozen``)
+_CONTAINERS = ("dict[", "Mapping[", "tuple[", "FrozenDict[")
 
 
 class FrozenInstanceError(AttributeError):
@@ -30,9 +49,42 @@ class _Factory:
         self.factory = factory
 
 
-def field(*, default_factory):
+def field(*, default_factory: Callable[[], _T]) -> _T:
     """Return a default made fresh for each instance (``field(default_factory=dict)``)."""
-    return _Factory(default_factory)
+    return _Factory(default_factory)  # type: ignore[return-value]  # record() swaps it for the value
+
+
+class FrozenDict(dict):
+    """A dict that cannot change once made: the model's mappings (``Topology.cpus``, ``options``).
+
+    A ``dict`` subclass, so JSON, ``isinstance(x, dict)`` and lookups work
+    as before; every method that would change it raises TypeError.  Pickles
+    and copies as itself; hashable when its values are.
+    """
+
+    __slots__ = ()
+
+    def _read_only(self, *_args, **_kw):
+        raise TypeError(f"{type(self).__name__} is read-only: build a new one")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self):
+        return (type(self), (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
+
+
+def frozen(value):
+    """Return ``value`` as the model keeps it: a dict as a FrozenDict, a list or set as a tuple."""
+    t = type(value)
+    if t is dict:
+        return FrozenDict(value)
+    if t is list:
+        return tuple(value)
+    return value
 
 
 def _frozen_setattr(self, name, value):
@@ -43,7 +95,8 @@ def _frozen_delattr(self, name):
     raise FrozenInstanceError(f"cannot delete field {name!r} of {type(self).__name__}")
 
 
-def record(cls):
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def record(cls: type[_T]) -> type[_T]:
     """Turn an annotated class into a frozen value type; return the class."""
     names: list[str] = []
     defaults: dict[str, object] = {}
@@ -55,22 +108,28 @@ def record(cls):
                 names.append(name)
             if name in klass.__dict__:
                 defaults[name] = klass.__dict__[name]
-    params, body, env = [], [], {"_set": object.__setattr__, "_MISSING": _MISSING}
+    annotations: dict[str, str] = {}
+    for klass in reversed(cls.__mro__[:-1]):
+        annotations.update({n: str(a) for n, a in klass.__dict__.get("__annotations__", {}).items()})
+    params, body, env = [], [], {"_set": object.__setattr__, "_MISSING": _MISSING, "_frozen": frozen}
     for name in names:
         d = defaults.get(name, _MISSING)
+        # a container field is frozen as it is set: mappings become FrozenDicts,
+        # lists given for a tuple field tuples (no caller can change the model after)
+        value = f"_frozen({name})" if annotations[name].startswith(_CONTAINERS) else name
         if isinstance(d, _Factory):
             env[f"_f_{name}"] = d.factory
             params.append(f"{name}=_MISSING")
-            body.append(f"  _set(self, {name!r}, _f_{name}() if {name} is _MISSING else {name})")
+            body.append(f"  _set(self, {name!r}, _frozen(_f_{name}()) if {name} is _MISSING else {value})")
         elif d is not _MISSING:
             env[f"_d_{name}"] = d
             params.append(f"{name}=_d_{name}")
-            body.append(f"  _set(self, {name!r}, {name})")
+            body.append(f"  _set(self, {name!r}, {value})")
         else:
             if any(p.endswith(("=_MISSING",)) or "=_d_" in p for p in params):
                 raise TypeError(f"{cls.__name__}: field {name!r} without a default follows one with a default")
             params.append(name)
-            body.append(f"  _set(self, {name!r}, {name})")
+            body.append(f"  _set(self, {name!r}, {value})")
     src = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "  pass") + "\n"
     exec(src, env)  # one small exec per class, as dataclasses does (it does four)
     for name in names:
@@ -92,14 +151,15 @@ def record(cls):
     def __repr__(self):
         return f"{type(self).__name__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in fields) + ")"
 
-    cls.__init__ = env["__init__"]
-    cls.__init__.__qualname__ = f"{cls.__qualname__}.__init__"
-    cls.__eq__ = __eq__
-    cls.__hash__ = __hash__
-    cls.__repr__ = __repr__
-    cls.__setattr__ = _frozen_setattr
-    cls.__delattr__ = _frozen_delattr
-    cls.__record_fields__ = fields
+    c: Any = cls  # the methods are made here, not declared: the checker sees dataclass_transform's
+    c.__init__ = env["__init__"]
+    c.__init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    c.__eq__ = __eq__
+    c.__hash__ = __hash__
+    c.__repr__ = __repr__
+    c.__setattr__ = _frozen_setattr
+    c.__delattr__ = _frozen_delattr
+    c.__record_fields__ = fields
     return cls
 
 
