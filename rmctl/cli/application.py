@@ -75,7 +75,7 @@ app = typer.Typer(
 
 #: command modules, each with register(app); order is the order in --help
 COMMAND_MODULES = (
-    "topology", "snapshot", "cpu", "hugepages", "devices", "classes", "request", "profile", "export",
+    "topology", "snapshot", "cpu", "hugepages", "devices", "classes", "request", "profile", "export", "kubelet",
 )
 
 
@@ -92,6 +92,10 @@ def main_callback(
                                       help="Machine to read: / (live), a directory with sys/ and proc/, or a snapshot tarball.")] = "/",
     state_dir: Annotated[str, typer.Option("--state-dir", envvar="RMCTL_STATE_DIR", metavar="DIR",
                                            help="Where reservations and journals are kept.")] = DEFAULT_STATE_DIR,
+    kubelet_root: Annotated[Optional[str], typer.Option(
+        "--kubelet-root", envvar="RMCTL_KUBELET_ROOT", metavar="DIR",
+        help="The kubelet's --root-dir, where its checkpoints are [default: /var/lib/kubelet, "
+             "or what a snapshot recorded].")] = None,
     lock_timeout: Annotated[float, typer.Option("--lock-timeout", metavar="SECONDS", min=0,
                                                 help="How long to wait for the state lock.")] = 10.0,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Show findings and detail (repeat for more).")] = 0,
@@ -102,7 +106,8 @@ def main_callback(
 ):
     """Resource management for one Linux node."""
     ctx.obj = Settings(root_spec=root, state_dir=state_dir, lock_timeout=lock_timeout,
-                       verbose=verbose, debug=debug, color=False if no_color else None)
+                       verbose=verbose, debug=debug, color=False if no_color else None,
+                       kubelet_root=kubelet_root)
 
 
 for _name in COMMAND_MODULES:

@@ -19,8 +19,10 @@ class Settings:
 
     def __init__(self, root_spec: str = "/", state_dir: str = DEFAULT_STATE_DIR,
                  lock_timeout: float = 10.0, verbose: int = 0, debug: bool = False,
-                 color: bool | None = None):
+                 color: bool | None = None, kubelet_root: str | None = None):
         self.root_spec = root_spec
+        #: the kubelet's --root-dir (None: /var/lib/kubelet, or what a snapshot's facts say)
+        self.kubelet_root = kubelet_root
         self._state_dir = state_dir
         self.lock_timeout = lock_timeout
         self.verbose = verbose
@@ -98,4 +100,5 @@ def settings_from_env() -> Settings:
     return Settings(
         root_spec=os.environ.get("RMCTL_ROOT") or "/",
         state_dir=os.environ.get("RMCTL_STATE_DIR") or DEFAULT_STATE_DIR,
+        kubelet_root=os.environ.get("RMCTL_KUBELET_ROOT") or None,
     )

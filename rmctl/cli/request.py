@@ -77,7 +77,8 @@ def evaluate_request(
 
     finish(settings, evaluate_op(settings.root, file, roots=root or (), class_dir=class_dir,
                                  state_dir=settings.state_dir, lock_timeout=settings.lock_timeout,
-                                 max_numa_nodes=max_numa_nodes), fmt(output), table=_evaluations_table)
+                                 max_numa_nodes=max_numa_nodes, kubelet_root=settings.kubelet_root),
+           fmt(output), table=_evaluations_table)
 
 
 def _evaluations_table(settings, outcome) -> None:
@@ -113,7 +114,8 @@ def explain_request(
     settings = ctx.obj
     finish(settings, explain_op(settings.root, file, roots=root or (), class_dir=class_dir,
                                 state_dir=settings.state_dir, lock_timeout=settings.lock_timeout,
-                                max_numa_nodes=max_numa_nodes), fmt(output), table=_explanations_table)
+                                max_numa_nodes=max_numa_nodes, kubelet_root=settings.kubelet_root),
+           fmt(output), table=_explanations_table)
 
 
 def _explanations_table(settings, outcome) -> None:

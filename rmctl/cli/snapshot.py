@@ -23,21 +23,24 @@ def capture(
     out: Annotated[str, typer.Argument(metavar="OUT.tar.gz",
                                        help="Tarball to write (.tar, .tar.gz, .tar.bz2, .tar.xz).")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite OUT if it exists.")] = False,
-    keep_ids: Annotated[bool, typer.Option("--keep-ids", help="Keep unit identities (GPU UUIDs) in the facts file, for a snapshot that stays private.")] = False,
+    keep_ids: Annotated[bool, typer.Option("--keep-ids", help="Keep unit identities (GPU UUIDs in the facts, pod UIDs and device IDs in the kubelet's checkpoints), for a snapshot that stays private.")] = False,
     output: Output = Format.table,
 ):
     """Write the files rmctl reads (the capture manifest) plus a facts file to OUT.
 
     Only OUT is written; the machine is not changed.  No serial numbers,
-    UUIDs or hostnames are captured (GPU UUIDs only with --keep-ids).  Exit 5
-    when OUT exists (without --force).
+    UUIDs or hostnames are captured (GPU UUIDs only with --keep-ids).  The
+    kubelet's checkpoints (under --kubelet-root) are kept with pod UIDs and
+    device UUIDs replaced by stand-ins, unless --keep-ids.  Exit 5 when OUT
+    exists (without --force).
 
     Example: rmctl snapshot capture /tmp/$(hostname).tar.gz
     """
     from rmctl.cli.output import finish
     from rmctl.ops.snapshot import capture as capture_snapshot
 
-    finish(ctx.obj, capture_snapshot(ctx.obj.root, out, force=force, keep_ids=keep_ids), fmt(output),
+    finish(ctx.obj, capture_snapshot(ctx.obj.root, out, force=force, keep_ids=keep_ids,
+                                     kubelet_root=ctx.obj.kubelet_root), fmt(output),
            table=_summary_line)
 
 

@@ -423,8 +423,10 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
             continue
         if len(free_c) < need:
             held = len(cands) - len(free_c)
+            holders = "; ".join(f"{m.address} by {m.reserved_by}" for m in cands if m.reserved_by)
             results.append(ResourceResult(rname, want, False,
-                                          f"{len(cands)} device(s) match, {held} already reserved, {need} wanted", []))
+                                          f"{len(cands)} device(s) match, {held} already reserved ({holders}), "
+                                          f"{need} wanted", []))
             providers.append({rname: []})
             continue
         topo = [by_addr[m.address].nodes for m in cands]
