@@ -145,6 +145,7 @@ CASES = {
                                  bad=["--root", "/nonexistent-root", "export", "resourceslice"], bad_code=3),
     "export nfd": dict(ok=["export", "nfd", "-f", "{export_profile}"],
                        bad=["export", "nfd", "-f", "{tmp}/missing.yaml"], bad_code=2),
+    "kubelet show": dict(ok=["kubelet", "show"], bad=["kubelet", "show", "--pod", "a/b/c"], bad_code=2),
 }
 
 # A CPU set is any string under one of these keys (canonical: CpuSet.parse(v).to_list() == v).
