@@ -49,12 +49,48 @@ def scrub_id(text: str) -> str:
     return _LONG_HEX.sub(lambda m: "0" * 8, text)
 
 
+_STANDARD_MOUNTS = {"/", "/boot", "/boot/efi", "/home", "/var", "/var/lib", "/usr", "/tmp", "/opt", "/srv"}
+
+
+def _scrub_block_mount(line: str) -> str:
+    f = line.split()
+    if f[1] not in _STANDARD_MOUNTS:
+        f[1] = "/scrubbed"
+    return " ".join(f)
+
+
+def _scrub_routes(rel: str, text: str) -> str:
+    """Keep the default routes only, gateways zeroed: which interface, not which network."""
+    lines = text.splitlines()
+    if rel == "proc/net/route":
+        out = lines[:1]
+        for ln in lines[1:]:
+            f = ln.split()
+            if len(f) >= 8 and f[1] == "00000000" and f[7] == "00000000":
+                f[2] = "00000000"
+                out.append("\t".join(f))
+    else:
+        out = []
+        for ln in lines:
+            f = ln.split()
+            if len(f) >= 10 and set(f[0]) == {"0"} and f[1] == "00":
+                f[4] = "0" * 32
+                out.append(" ".join(f))
+    return "\n".join(out) + "\n"
+
+
 def scrub(rel: str, data: bytes) -> bytes:
     """Return a captured file's content without machine identity."""
     text = data.decode("utf-8", "replace")
     if rel == P.PROC_MOUNTS:
         keep = [ln for ln in text.splitlines() if len(ln.split()) > 2 and ln.split()[2] in _KEEP_MOUNTS]
+        # block-device mounts tell which disk holds a filesystem (export resourceslice never
+        # publishes it); their mount points may name people or customers: standard ones only
+        keep += [_scrub_block_mount(ln) for ln in text.splitlines()
+                 if len(ln.split()) > 2 and ln.split()[0].startswith("/dev/") and ln.split()[2] not in _KEEP_MOUNTS]
         text = "\n".join(keep) + "\n"
+    elif rel in ("proc/net/route", "proc/net/ipv6_route"):
+        text = _scrub_routes(rel, text)
     elif rel == P.PROC_SELF_STATUS:
         keep = [ln for ln in text.splitlines() if ln.split(":", 1)[0] in _KEEP_STATUS]
         text = "\n".join(keep) + "\n"

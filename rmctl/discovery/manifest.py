@@ -25,6 +25,7 @@ import functools
 import re
 
 from rmctl.discovery import paths as P
+from rmctl.discovery.inuse import GLOBS as _INUSE_GLOBS
 from rmctl.discovery.root import FACTS_FILE, HWLOC_NOFILE_INFO, Root
 
 _CPU = f"{P.SYS_CPU}/cpu*"
@@ -71,6 +72,9 @@ MANIFEST: tuple[str, ...] = (
     f"{_DEV}/nvme/*/nvme*/size",
     f"{_DEV}/virtio*/block/*/size",  # a file, so that the block device's directory is kept
     f"{_DEV}/drm/*/dev",  # likewise for card0, renderD128
+    # what the node uses itself: mounts' and swap's disks, the default route's NIC
+    # (discovery/inuse.py; capture keeps default routes only and standard mount points)
+    *_INUSE_GLOBS,
     # the kubelet's checkpoints at its default root (discovery/kubelet/); capture
     # stores them scrubbed by discovery/kubelet/capture.py, never as they are
     *P.kubelet_checkpoints(),

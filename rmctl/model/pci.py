@@ -25,6 +25,9 @@ from rmctl.errors import ParseError
 DRA_DOMAIN = "resource.kubernetes.io"
 #: rmctl's own attribute domain
 RMCTL_DOMAIN = "rmctl.io"
+#: the DRA driver name rmctl publishes devices under by default (``export resourceslice --driver``);
+#: ``device.driver`` in CEL, offline and in the cluster.  The kernel driver is ``rmctl.io/driver``.
+RMCTL_DRIVER = "rmctl.io"
 
 #: the kinds rmctl sorts PCI functions into (a contract: issue #5)
 KINDS = ("gpu", "nic", "rdma", "accel", "nvme", "storage", "bridge", "other")
@@ -118,6 +121,11 @@ def dra_problems(attributes: dict, capacity: dict) -> list[str]:
     if len(attributes) + len(capacity) > DRA_MAX_PER_DEVICE:
         out.append(f"{len(attributes) + len(capacity)} attributes and capacities (DRA allows {DRA_MAX_PER_DEVICE})")
     return out
+
+
+def dra_device_name(address: str) -> str:
+    """Return the DNS-label DRA device name of a PCI address (``0000:3b:00.0`` -> ``pci-0000-3b-00-0``)."""
+    return "pci-" + re.sub(r"[^0-9a-z]+", "-", str(address).lower()).strip("-")
 
 
 def fit_value(text: str) -> str:
@@ -373,12 +381,47 @@ class NvmeController:
 
 
 @dataclass(frozen=True)
+class MigDeviceInfo:
+    """One MIG device of a GPU, as NVML describes it (GPU instance profile and placement).
+
+    ``profile`` is NVML/go-nvlib's profile name (``1g.18gb``); ``gi_profile_id``
+    the GPU instance profile id; ``placement_start``/``placement_size`` its
+    memory slices; the counts are the GPU instance profile's engine counts.
+    """
+
+    uuid: str | None = None
+    profile: str | None = None
+    gi_profile_id: int | None = None
+    placement_start: int | None = None
+    placement_size: int | None = None
+    memory_bytes: int | None = None
+    multiprocessors: int | None = None
+    copy_engines: int | None = None
+    decoders: int | None = None
+    encoders: int | None = None
+    jpeg_engines: int | None = None
+    ofa_engines: int | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        return {"uuid": self.uuid, "profile": self.profile, "gi_profile_id": self.gi_profile_id,
+                "placement_start": self.placement_start, "placement_size": self.placement_size,
+                "memory_bytes": self.memory_bytes, "multiprocessors": self.multiprocessors,
+                "copy_engines": self.copy_engines, "decoders": self.decoders, "encoders": self.encoders,
+                "jpeg_engines": self.jpeg_engines, "ofa_engines": self.ofa_engines}
+
+
+@dataclass(frozen=True)
 class GpuInfo:
     """What NVML says of a GPU (live), or what a snapshot's facts file recorded.
 
     ``source`` is "nvml" (asked now) or "facts" (the snapshot's rmctl-facts.json).
     ``mig_mode`` is (current, pending) with 1 = enabled, None when the GPU
-    has no MIG.
+    has no MIG.  ``brand`` and ``architecture`` are go-nvlib's names of
+    NVML's enums ("Nvidia", "Hopper"), as NVIDIA's DRA driver publishes
+    them; ``minor`` is the /dev/nvidiaN number; ``addressing_mode`` is
+    "None", "HMM", "ATS" or "" (NVML: not supported).  ``derived`` names
+    facts that were not asked of NVML but derived (architecture from the
+    compute capability), ``missing`` the facts the record lacks.
     """
 
     source: str
@@ -390,6 +433,13 @@ class GpuInfo:
     driver_version: str | None = None
     cuda_driver_version: int | None = None
     index: int | None = None
+    brand: str | None = None
+    architecture: str | None = None
+    minor: int | None = None
+    addressing_mode: str | None = None
+    mig_devices: tuple[MigDeviceInfo, ...] = ()
+    derived: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
 
     def to_data(self) -> dict[str, Any]:
         return {"source": self.source, "index": self.index, "product_name": self.product_name,
@@ -397,7 +447,11 @@ class GpuInfo:
                 "compute_capability": self.compute_capability,
                 "mig_mode": None if self.mig_mode is None else
                 {"current": bool(self.mig_mode[0]), "pending": bool(self.mig_mode[1])},
-                "driver_version": self.driver_version, "cuda_driver_version": self.cuda_driver_version}
+                "driver_version": self.driver_version, "cuda_driver_version": self.cuda_driver_version,
+                "brand": self.brand, "architecture": self.architecture, "minor": self.minor,
+                "addressing_mode": self.addressing_mode,
+                "mig_devices": [m.to_data() for m in self.mig_devices],
+                "derived": list(self.derived), "missing": list(self.missing)}
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rmctl.cpuset import CpuSet
+from rmctl.model.pci import RMCTL_DRIVER as DRIVER  # the default DRA driver name (device.driver)
 from rmctl.planning import topology_manager as tm
 from rmctl.units import format_size
 
@@ -51,6 +52,7 @@ class DeviceView:
     capacity: dict[str, Any]
     kind: str = ""
     name: str = ""
+    dra_name: str = ""  #: the device's name in its driver's ResourceSlice (pci-0000-3b-00-0, gpu-0)
     _activation: dict | None = None
 
     def activation(self) -> dict:
@@ -61,8 +63,21 @@ class DeviceView:
         return self._activation
 
 
-def device_views(node) -> list[DeviceView]:
-    """Return the node's devices as DeviceViews (PciDevice attributes/capacity, DRA names)."""
+def device_views(node, driver: str = DRIVER) -> list[DeviceView]:
+    """Return the node's devices as DeviceViews, as DRA drivers would publish them.
+
+    ``device.driver`` is the DRA driver name a device is published under,
+    the same offline and in ``export resourceslice``: ``driver`` (rmctl's,
+    ``rmctl.io`` by default) for every PCI function, whose kernel driver
+    stays the attribute ``rmctl.io/driver``.  A GPU with NVML facts is also
+    seen as NVIDIA's DRA driver publishes it (driver ``gpu.nvidia.com``,
+    :mod:`rmctl.model.nvidia`), so NVIDIA's DeviceClass and claims written
+    for it evaluate unchanged.  Both views of a GPU carry its PCI address,
+    and allocation is per address: one GPU is never handed out twice.
+    """
+    from rmctl.model.nvidia import nvidia_devices
+    from rmctl.model.pci import dra_device_name
+
     out = []
     for d in node.devices:
         attrs = dict(getattr(d, "attributes", {}) or {})
@@ -72,8 +87,12 @@ def device_views(node) -> list[DeviceView]:
         else:
             nn = getattr(d, "numa_node", None)
             nodes = (nn,) if nn is not None and nn >= 0 else ()
-        out.append(DeviceView(str(d.address), getattr(d, "driver", None) or "", nodes, attrs, caps,
-                              getattr(d, "kind", "") or "", getattr(d, "name", "") or ""))
+        out.append(DeviceView(str(d.address), driver, nodes, attrs, caps,
+                              getattr(d, "kind", "") or "", getattr(d, "name", "") or "",
+                              dra_device_name(str(d.address))))
+        for nv in nvidia_devices(d):
+            out.append(DeviceView(nv.address, nv.driver, nodes, nv.attributes, nv.capacity,
+                                  getattr(d, "kind", "") or "", getattr(d, "name", "") or "", nv.name))
     return out
 
 
@@ -99,14 +118,16 @@ class DeviceMatch:
     address: str
     selectors: list[SelectorResult]
     reserved_by: str | None = None
+    driver: str = DRIVER  #: the DRA driver of the view (rmctl's, or gpu.nvidia.com for NVIDIA's view)
+    device: str = ""  #: the view's device name under that driver (gpu-0 for NVIDIA's)
 
     @property
     def matches(self) -> bool:
         return all(s.value for s in self.selectors)
 
     def to_data(self) -> dict:
-        return {"address": self.address, "matches": self.matches, "reserved_by": self.reserved_by,
-                "selectors": [s.to_data() for s in self.selectors]}
+        return {"address": self.address, "driver": self.driver, "device": self.device, "matches": self.matches,
+                "reserved_by": self.reserved_by, "selectors": [s.to_data() for s in self.selectors]}
 
 
 @dataclass
@@ -271,7 +292,7 @@ def select_devices(views: list[DeviceView], choice, cls, reserved: Reserved) -> 
         for s in choice.selectors:
             o = s.compiled.evaluate(act)
             results.append(SelectorResult(f"request {choice.name}", s.cel, o.value, o.error))
-        out.append(DeviceMatch(v.address, results, reserved.devices.get(v.address)))
+        out.append(DeviceMatch(v.address, results, reserved.devices.get(v.address), v.driver, v.dra_name))
     return out
 
 
@@ -288,7 +309,7 @@ def _attr_value(view: DeviceView, qualified: str):
 # --------------------------------------------------------------------------
 
 def evaluate(node, request, classes: dict, *, reserved: Reserved | None = None,
-             max_numa_nodes: int = tm.MAX_ALLOWABLE_NUMA_NODES) -> Evaluation:
+             max_numa_nodes: int = tm.MAX_ALLOWABLE_NUMA_NODES, driver: str = DRIVER) -> Evaluation:
     """Return the Evaluation of ``request`` on ``node`` (a NodeModel with devices discovered).
 
     ``max_numa_nodes`` is the kubelet's max-allowable-numa-nodes: on a node
@@ -297,7 +318,7 @@ def evaluate(node, request, classes: dict, *, reserved: Reserved | None = None,
     are enumerated (2^n masks).
     """
     reserved = reserved or Reserved()
-    views = device_views(node)
+    views = device_views(node, driver)
     matches: dict[str, list[DeviceMatch]] = {}
     candidates: dict[tuple[int, int], list[DeviceMatch]] = {}
     every: dict[tuple[int, int], list[DeviceMatch]] = {}
@@ -403,7 +424,8 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
         providers.append({name: hints})
     for i, dreq in enumerate(request.devices):
         ch = dreq.choices[combo[i]]
-        cands = [m for m in candidates[(i, combo[i])]]
+        # a PCI function counts once, whichever of its views matched (rmctl's, NVIDIA's)
+        cands = list({m.address: m for m in reversed(candidates[(i, combo[i])])}.values())[::-1]
         free_c = [m for m in cands if m.reserved_by is None]
         need = len(cands) if ch.all else ch.count
         rname = f"device/{dreq.name}"
@@ -655,7 +677,8 @@ def _allocate_devices(request, candidates, combo, by_addr, affinity: list[int], 
     lists = []
     for i, dreq in enumerate(request.devices):
         ch = dreq.choices[combo[i]]
-        cands = [m.address for m in candidates[(i, combo[i])] if m.reserved_by is None]
+        # one address once, whichever of its views (rmctl's, NVIDIA's) matched
+        cands = list(dict.fromkeys(m.address for m in candidates[(i, combo[i])] if m.reserved_by is None))
         if strict:
             cands = [a for a in cands if aligned(a)]
         cands.sort(key=lambda a: (not aligned(a), a))

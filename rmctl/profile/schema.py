@@ -24,7 +24,14 @@ from pods: exported as the kubelet's reservedMemory); mounts take the
 hugetlbfs options ``size``, ``minSize``, ``nrInodes``, ``uid``, ``gid``,
 ``mode``; ``spec.kubelet`` sets what ``export kubelet-config`` cannot learn
 from the node (topologyManagerPolicy, topologyManagerScope,
-systemReservedMemory, kubeReservedMemory, evictionHardMemory).
+topologyManagerPolicyOptions, cpuManagerPolicy, cpuManagerPolicyOptions,
+memoryManagerPolicy, systemReservedMemory, kubeReservedMemory,
+evictionHardMemory, evictionHard).  Policy options are the kubelet's
+``map[string]string`` (booleans may be written as YAML booleans); their
+names, values and the pairs the kubelet refuses together are checked here
+(kubernetes pkg/kubelet/cm/cpumanager/policy_options.go,
+pkg/kubelet/cm/topologymanager/policy_options.go); whether the chosen
+kubelet version has an option is checked by ``export kubelet-config``.
 ``spec.requests`` reserves what a ResourceRequest (issue 6) evaluates to,
 exactly as ``rmctl request evaluate FILE --reserve NAME`` does; the request
 itself is validated when the profile is planned (rmctl.provision).
@@ -49,6 +56,25 @@ PROFILE_KIND = "NodeProfile"
 #: topologyManagerPolicy values (kubelet KubeletConfiguration, k8s 1.27+)
 TOPOLOGY_POLICIES = ("none", "best-effort", "restricted", "single-numa-node")
 TOPOLOGY_SCOPES = ("container", "pod")
+CPU_POLICIES = ("none", "static")
+MEMORY_POLICIES = ("None", "Static")
+#: cpuManagerPolicyOptions names (pkg/kubelet/cm/cpumanager/policy_options.go), each a boolean
+CPU_POLICY_OPTIONS = ("full-pcpus-only", "distribute-cpus-across-numa", "align-by-socket",
+                      "distribute-cpus-across-cores", "strict-cpu-reservation", "prefer-align-cpus-by-uncorecache")
+#: pairs NewStaticPolicyOptions refuses together (same file)
+CPU_OPTION_CONFLICTS = (("full-pcpus-only", "distribute-cpus-across-cores"),
+                        ("distribute-cpus-across-numa", "distribute-cpus-across-cores"),
+                        ("prefer-align-cpus-by-uncorecache", "distribute-cpus-across-cores"),
+                        ("prefer-align-cpus-by-uncorecache", "distribute-cpus-across-numa"))
+#: topologyManagerPolicyOptions names and value kinds (pkg/kubelet/cm/topologymanager/policy_options.go)
+TOPOLOGY_POLICY_OPTIONS = {"prefer-closest-numa-nodes": "bool", "max-allowable-numa-nodes": "int"}
+#: the strings Go's strconv.ParseBool accepts (the kubelet parses option values with it)
+GO_BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
+            "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
+#: eviction signals the kubelet knows on Linux (pkg/kubelet/eviction/api/types.go)
+EVICTION_SIGNALS = ("memory.available", "allocatableMemory.available", "nodefs.available", "nodefs.inodesFree",
+                    "imagefs.available", "imagefs.inodesFree", "containerfs.available", "containerfs.inodesFree",
+                    "pid.available")
 #: constraint keys of a reservation, as `rmctl cpu reserve` spells its options
 RESERVATION_KEYS = ("name", "count", "cpus", "numa", "socket", "near", "from", "options", "ownerPid")
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")
@@ -117,6 +143,14 @@ class KubeletSpec:
     kube_reserved_memory: int = 0
     #: the kubelet's default hard eviction threshold is memory.available<100Mi
     eviction_hard_memory: int = 100 << 20
+    #: None: static when CPUs are reserved, else none (export kubelet-config decides)
+    cpu_manager_policy: str | None = None
+    cpu_manager_policy_options: tuple[tuple[str, str], ...] = ()  #: (name, value) as the kubelet reads them
+    topology_manager_policy_options: tuple[tuple[str, str], ...] = ()
+    memory_manager_policy: str = "Static"
+    eviction_hard: tuple[tuple[str, str], ...] = ()  #: other signals (memory.available is eviction_hard_memory)
+    #: which keys the profile set (export kubelet-config says which values came from the profile)
+    given: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -455,23 +489,108 @@ class _Validator:
 
     def kubelet(self, value) -> KubeletSpec:
         p = "spec.kubelet"
-        m = self.mapping(value, p, ("topologyManagerPolicy", "topologyManagerScope", "systemReservedMemory",
-                                    "kubeReservedMemory", "evictionHardMemory"))
-        kw: dict[str, Any] = {}
-        if "topologyManagerPolicy" in m:
-            if m["topologyManagerPolicy"] not in TOPOLOGY_POLICIES:
-                raise self.err(f"{p}.topologyManagerPolicy", f"must be one of {', '.join(TOPOLOGY_POLICIES)}")
-            kw["topology_manager_policy"] = m["topologyManagerPolicy"]
-        if "topologyManagerScope" in m:
-            if m["topologyManagerScope"] not in TOPOLOGY_SCOPES:
-                raise self.err(f"{p}.topologyManagerScope", f"must be one of {', '.join(TOPOLOGY_SCOPES)}")
-            kw["topology_manager_scope"] = m["topologyManagerScope"]
+        m = self.mapping(value, p, ("topologyManagerPolicy", "topologyManagerScope", "topologyManagerPolicyOptions",
+                                    "cpuManagerPolicy", "cpuManagerPolicyOptions", "memoryManagerPolicy",
+                                    "systemReservedMemory", "kubeReservedMemory", "evictionHardMemory",
+                                    "evictionHard"))
+        kw: dict[str, Any] = {"given": tuple(m)}
+        for key, attr, allowed in (("topologyManagerPolicy", "topology_manager_policy", TOPOLOGY_POLICIES),
+                                   ("topologyManagerScope", "topology_manager_scope", TOPOLOGY_SCOPES),
+                                   ("cpuManagerPolicy", "cpu_manager_policy", CPU_POLICIES),
+                                   ("memoryManagerPolicy", "memory_manager_policy", MEMORY_POLICIES)):
+            if key in m:
+                if m[key] not in allowed:
+                    raise self.err(f"{p}.{key}", f"must be one of {', '.join(allowed)}, not {m[key]!r}")
+                kw[attr] = m[key]
         for key, attr in (("systemReservedMemory", "system_reserved_memory"),
                           ("kubeReservedMemory", "kube_reserved_memory"),
                           ("evictionHardMemory", "eviction_hard_memory")):
             if key in m:
                 kw[attr] = self.size(m[key], f"{p}.{key}")
+        if m.get("cpuManagerPolicyOptions") is not None:
+            kw["cpu_manager_policy_options"] = self.cpu_options(m["cpuManagerPolicyOptions"],
+                                                                f"{p}.cpuManagerPolicyOptions")
+            if kw.get("cpu_manager_policy") == "none" and kw["cpu_manager_policy_options"]:
+                raise self.err(f"{p}.cpuManagerPolicyOptions", "the none policy takes no options",
+                               hint="the kubelet refuses them (cpumanager NewNonePolicy); drop the options "
+                                    "or set cpuManagerPolicy: static")
+        if m.get("topologyManagerPolicyOptions") is not None:
+            kw["topology_manager_policy_options"] = self.topology_options(
+                m["topologyManagerPolicyOptions"], f"{p}.topologyManagerPolicyOptions")
+        if m.get("evictionHard") is not None:
+            ev = self.eviction(m["evictionHard"], f"{p}.evictionHard", "evictionHardMemory" in m)
+            from rmctl.units import parse_size
+
+            for k, v in ev:
+                if k == "memory.available":  # one place for it: the Memory Manager sums it
+                    kw["eviction_hard_memory"] = parse_size(v, what="size")
+            kw["eviction_hard"] = tuple((k, v) for k, v in ev if k != "memory.available")
         return KubeletSpec(**kw)
+
+    def option_value(self, value, path: str) -> str:
+        """Return an option value as the kubelet's map[string]string holds it (YAML true -> "true")."""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int) or isinstance(value, str):
+            return str(value)
+        raise self.err(path, f"must be a string, boolean or integer, not {_typename(value)}")
+
+    def cpu_options(self, value, path: str) -> tuple[tuple[str, str], ...]:
+        m = self.mapping(value, path, CPU_POLICY_OPTIONS)
+        out = []
+        for k, v in m.items():
+            sv = self.option_value(v, f"{path}.{k}")
+            if sv not in GO_BOOLS:
+                raise self.err(f"{path}.{k}", f"{sv!r} is not a boolean the kubelet parses",
+                               hint="true or false (Go strconv.ParseBool)")
+            out.append((k, sv))
+        on = {k for k, v in out if GO_BOOLS[v]}
+        for a, b in CPU_OPTION_CONFLICTS:
+            if a in on and b in on:
+                raise self.err(path, f"{a} and {b} cannot be used together",
+                               hint="the kubelet refuses the pair (cpumanager NewStaticPolicyOptions)")
+        return tuple(sorted(out))
+
+    def topology_options(self, value, path: str) -> tuple[tuple[str, str], ...]:
+        m = self.mapping(value, path, tuple(TOPOLOGY_POLICY_OPTIONS))
+        out = []
+        for k, v in m.items():
+            sv = self.option_value(v, f"{path}.{k}")
+            if TOPOLOGY_POLICY_OPTIONS[k] == "bool" and sv not in GO_BOOLS:
+                raise self.err(f"{path}.{k}", f"{sv!r} is not a boolean the kubelet parses",
+                               hint="true or false (Go strconv.ParseBool)")
+            if TOPOLOGY_POLICY_OPTIONS[k] == "int" and not re.fullmatch(r"[+-]?[0-9]+", sv):
+                raise self.err(f"{path}.{k}", f"{sv!r} is not an integer (Go strconv.Atoi)")
+            out.append((k, sv))
+        return tuple(sorted(out))
+
+    def eviction(self, value, path: str, memory_given: bool) -> tuple[tuple[str, str], ...]:
+        from rmctl.units import parse_size
+
+        m = self.mapping(value, path, EVICTION_SIGNALS)
+        out = []
+        for k, v in m.items():
+            sv = self.string(v, f"{path}.{k}").strip()
+            if sv.endswith("%"):
+                try:
+                    pct = float(sv[:-1])
+                except ValueError:
+                    raise self.err(f"{path}.{k}", f"{sv!r} is not a percentage") from None
+                if not 0 <= pct <= 100:
+                    raise self.err(f"{path}.{k}", f"{sv!r}: a percentage between 0% and 100%")
+                if k == "memory.available":
+                    raise self.err(f"{path}.{k}", "give memory.available as a size (evictionHardMemory)",
+                                   hint="the Memory Manager's reservedMemory must add up to it exactly, "
+                                        "so rmctl needs it in bytes")
+            else:
+                try:
+                    parse_size(sv, what="size")
+                except ParseError as e:
+                    raise self.err(f"{path}.{k}", str(e)) from None
+            if k == "memory.available" and memory_given:
+                raise self.err(f"{path}.{k}", "also given as spec.kubelet.evictionHardMemory; give it once")
+            out.append((k, sv))
+        return tuple(sorted(out))
 
 
 def _typename(v) -> str:

@@ -124,19 +124,27 @@ def selector_renderables(key: str, matches: list, why: str | None = None) -> lis
         for s in m.selectors:
             cells.append("[yellow]error[/yellow]" if s.error else ("true" if s.value else "[red]false[/red]"))
         match = ("yes" if m.matches else "no") + (f" (reserved by {_e(m.reserved_by)})" if m.reserved_by else "")
-        t.add_row(m.address, match, *cells)
+        t.add_row(_device_label(m), match, *cells)
     out.append(t)
     errors: dict[tuple[int, str], list[str]] = {}
     for m in matches:
         for i, s in enumerate(m.selectors):
             if s.error:
-                errors.setdefault((i, s.error), []).append(m.address)
+                errors.setdefault((i, s.error), []).append(_device_label(m))
     for (i, e), addrs in errors.items():
         who = ", ".join(addrs) if len(addrs) <= 2 else f"{len(addrs)} devices"
         out.append(_e(f"  S{i + 1} error on {who}: {e}"))
     if why:
         out.append(_e(f"  no match: {why}"))
     return out
+
+
+def _device_label(m) -> str:
+    """Return the DEVICE cell: the PCI address; another driver's view adds its name (``0000:00:06.0 gpu-0``)."""
+    from rmctl.model.pci import RMCTL_DRIVER
+
+    driver = getattr(m, "driver", RMCTL_DRIVER)
+    return m.address if driver == RMCTL_DRIVER or not getattr(m, "device", "") else f"{m.address} {m.device}"
 
 
 def node_label(path: str, others: list[str]) -> str:

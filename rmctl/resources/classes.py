@@ -30,19 +30,23 @@ DEFAULT_CLASS_DIR = "/etc/rmctl/classes"
 BUILTIN = "<built-in>"
 
 # Built-in classes select on rmctl's own ``rmctl.io/kind`` attribute, which
-# discovery derives from the PCI class code (rmctl/discovery/pci.py).
+# discovery derives from the PCI class code (rmctl/discovery/pci.py).  They
+# do not name a driver: ``device.driver`` is the DRA driver a device is
+# published under (``rmctl.io``, or ``export resourceslice --driver``), the
+# same offline and in the cluster.  Each selector first checks that the
+# device has rmctl's attribute ("kind" in ...): another driver's devices
+# (NVIDIA's gpu.nvidia.com view of a GPU) then simply do not match, where
+# an unguarded lookup is a CEL runtime error, which in a cluster fails the
+# whole allocation (k8s.io/dynamic-resource-allocation structured allocator).
+_KIND = '"kind" in device.attributes["rmctl.io"] && device.attributes["rmctl.io"].kind == '
 BUILTIN_CLASSES: dict[str, tuple[str, list[str]]] = {
-    "gpu": ("GPUs and other display/3D controllers (PCI class 0x03)",
-            ['device.attributes["rmctl.io"].kind == "gpu"']),
-    "nic": ("Ethernet network functions (PCI class 0x0200)",
-            ['device.attributes["rmctl.io"].kind == "nic"']),
+    "gpu": ("GPUs and other display/3D controllers (PCI class 0x03)", [_KIND + '"gpu"']),
+    "nic": ("Ethernet network functions (PCI class 0x0200)", [_KIND + '"nic"']),
     "rdma": ("RDMA-capable network functions: InfiniBand (0x0207) or RoCE NICs",
-             ['device.attributes["rmctl.io"].kind == "rdma" || '
+             ['(' + _KIND + '"rdma") || '
               '("rdma" in device.attributes["rmctl.io"] && device.attributes["rmctl.io"].rdma == true)']),
-    "nvme": ("NVMe controllers (PCI class 0x010802)",
-             ['device.attributes["rmctl.io"].kind == "nvme"']),
-    "accel": ("Processing accelerators (PCI class 0x12) and co-processors (0x0b40)",
-              ['device.attributes["rmctl.io"].kind == "accel"']),
+    "nvme": ("NVMe controllers (PCI class 0x010802)", [_KIND + '"nvme"']),
+    "accel": ("Processing accelerators (PCI class 0x12) and co-processors (0x0b40)", [_KIND + '"accel"']),
 }
 
 
