@@ -71,6 +71,9 @@ def output_format_in(argv: list[str]) -> str | None:
 def exit_code_for(e: BaseException, argv: list[str]) -> int:
     """Report an exception that escaped every command handler; return its exit code."""
     fmt = output_format_in(argv)
+    words = argv[:argv.index("--")] if "--" in argv else argv
+    if any(a in NO_ERROR_DOCUMENT for a in words):
+        fmt = None
     return report_exception(e, fmt if fmt in ("json", "yaml") else None, "--debug" in argv)
 
 
@@ -80,6 +83,8 @@ def report_usage_error(e, argv: list[str]) -> int:
     fmt = fmt if fmt in ("json", "yaml") else None
     ctx = getattr(e, "ctx", None)
     path = ctx.command_path if ctx is not None else "rmctl"
+    if _no_document(path):
+        fmt = None
     hint = f"see '{path} --help'"
     code = int(getattr(e, "exit_code", ExitCode.USAGE) or ExitCode.USAGE)
     if code == 1 and type(e).__name__ == "ClickException":
@@ -88,17 +93,22 @@ def report_usage_error(e, argv: list[str]) -> int:
     return code
 
 
-def handle_errors(fn):
+def handle_errors(fn=None, *, document: bool = True):
     """Wrap a command: RmctlError -> message + exit code; Ctrl-C -> 130; never a traceback.
 
     ``functools.wraps`` keeps the signature so typer still sees the options.
+    ``document=False`` (the exports): never an error document on stdout,
+    whatever ``-o`` says, so ``rmctl export ... > file`` cannot write one.
+    Used bare (``@handle_errors``) or called (``@handle_errors(document=False)``).
     """
+    if fn is None:
+        return functools.partial(handle_errors, document=document)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         import typer
 
-        fmt = kwargs.get("output")
+        fmt = kwargs.get("output") if document else None
         fmt = getattr(fmt, "value", fmt)
         try:
             return fn(*args, **kwargs)
@@ -110,6 +120,16 @@ def handle_errors(fn):
             raise typer.Exit(report_exception(e, fmt, debug)) from None
 
     return wrapper
+
+
+#: command groups that print foreign documents (Kubernetes objects, feature files): no error document
+NO_ERROR_DOCUMENT = ("export",)
+
+
+def _no_document(path: str) -> bool:
+    """Return True when the command path (``rmctl export nfd``) belongs to NO_ERROR_DOCUMENT."""
+    parts = path.split()
+    return len(parts) > 1 and parts[1] in NO_ERROR_DOCUMENT
 
 
 def _ctx():

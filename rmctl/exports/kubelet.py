@@ -56,12 +56,13 @@ DEFAULT_EVICTION_HARD = {"memory.available": "100Mi", "nodefs.available": "10%",
                          "imagefs.available": "15%", "imagefs.inodesFree": "5%"}
 
 #: where a value came from, in the order the output comment lists them
-SOURCES = ("profile", "state", "plan", "node", "default")
+SOURCES = ("profile", "state", "plan", "node", "rmctl", "default")
 SOURCE_TEXT = {
     "profile": "the profile",
     "state": "rmctl's state on this node (what was applied)",
     "plan": "the node, as applying the profile would choose (not applied yet)",
     "node": "the node",
+    "rmctl": "rmctl's defaults (the profile's spec.kubelet sets them)",
     "default": "the kubelet's defaults",
 }
 
@@ -147,7 +148,7 @@ def kubelet_config(node, *, profile=None, cpus: CpuFacts | None = None,
                             f"({V.NEWEST[0]}.{V.NEWEST[1]}); those are used")
 
     def from_profile(key: str) -> str:
-        return "profile" if key in given else "default"
+        return "profile" if key in given else "rmctl"
 
     # 1. CPUs: reservedSystemCPUs and the CPU Manager
     online = node.topology.online_cpus()

@@ -7,6 +7,18 @@ out), ``#`` comments, and names without a namespace get the default one,
 ``feature.node.kubernetes.io/``.  Values become label values, so they are
 at most 63 characters of ``[A-Za-z0-9._-]``: cpulists are written with
 ``_`` for ``,`` (``0-1_4``).
+
+Expiry: a ``# +expiry-time=<RFC 3339>`` comment line makes nfd-worker drop
+the file's features after that time (customization-guide.md, "Feature
+files": the directive applies to the lines after it), so the labels go
+away when the DaemonSet that rewrites the file stops.
+
+``node_feature()`` is the same features as NFD's ``NodeFeature`` object
+(``nfd.k8s-sigs.io/v1alpha1``; deployment/helm/node-feature-discovery/
+crds/nfd-api-crds.yaml): ``spec.labels`` are the labels to create, and
+``spec.features.attributes["rmctl.features"]`` the raw values for
+NodeFeatureRules; the ``nfd.node.kubernetes.io/node-name`` label tells
+nfd-master which node the object is for.
 """
 
 from __future__ import annotations
@@ -59,7 +71,38 @@ def features(node, *, system_cpus: str | None = None, profile_name: str | None =
     return {PREFIX + k: v for k, v in sorted(f.items())}
 
 
-def feature_file(feats: dict[str, str], *, header: str = "written by rmctl export nfd") -> str:
-    """Return the text of a local feature file."""
-    lines = [f"# {header}"] + [f"{k}={v}" for k, v in feats.items()]
+NAMESPACE = "feature.node.kubernetes.io/"
+NFD_API = "nfd.k8s-sigs.io/v1alpha1"
+NODE_NAME_LABEL = "nfd.node.kubernetes.io/node-name"
+FEATURE_SET = "rmctl.features"
+
+
+def expiry_text(when) -> str:
+    """Return a datetime as the RFC 3339 UTC text NFD parses (``2026-01-02T03:04:05Z``)."""
+    import datetime
+
+    return when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def feature_file(feats: dict[str, str], *, header: str = "written by rmctl export nfd",
+                 expires=None) -> str:
+    """Return the text of a local feature file; ``expires`` (a datetime) adds the expiry directive."""
+    lines = [f"# {header}"]
+    if expires is not None:
+        lines.append(f"# +expiry-time={expiry_text(expires)}")
+    lines += [f"{k}={v}" for k, v in feats.items()]
     return "\n".join(lines) + "\n"
+
+
+def node_feature(feats: dict[str, str], *, node_name: str, namespace: str = "node-feature-discovery") -> dict:
+    """Return the features as NFD's NodeFeature object for ``node_name``."""
+    safe = re.sub(r"[^0-9a-z.-]+", "-", node_name.lower()).strip("-.") or "node"
+    return {
+        "apiVersion": NFD_API, "kind": "NodeFeature",
+        "metadata": {"name": f"rmctl-{safe}"[:253], "namespace": namespace,
+                     "labels": {NODE_NAME_LABEL: node_name}},
+        "spec": {
+            "features": {"attributes": {FEATURE_SET: {"elements": dict(feats)}}},
+            "labels": {NAMESPACE + k: v for k, v in feats.items()},
+        },
+    }

@@ -65,6 +65,33 @@ def fake_pynvml(*, init_error=None, bus_id=BUS_ID, fail=(), mig_supported=True, 
     m.nvmlDeviceGetMemoryInfo = call("nvmlDeviceGetMemoryInfo", types.SimpleNamespace(total=150754820096))
     m.nvmlDeviceGetCudaComputeCapability = call("nvmlDeviceGetCudaComputeCapability", (9, 0))
     m.nvmlDeviceGetMigMode = mig
+    # what NVIDIA's DRA driver publishes: brand (NVML_BRAND_NVIDIA), architecture (HOPPER), minor, addressing
+    m.nvmlDeviceGetBrand = call("nvmlDeviceGetBrand", 14)
+    m.nvmlDeviceGetArchitecture = call("nvmlDeviceGetArchitecture", 9)
+    m.nvmlDeviceGetMinorNumber = call("nvmlDeviceGetMinorNumber", 0)
+    m.nvmlDeviceGetAddressingMode = call("nvmlDeviceGetAddressingMode", types.SimpleNamespace(value=0))
+
+    class NVMLError_NotFound(NVMLError):  # noqa: N801
+        pass
+
+    def mig_handle(h, i):
+        calls.append("nvmlDeviceGetMigDeviceHandleByIndex")
+        if i != 0:
+            raise NVMLError_NotFound("Not Found")
+        return "mig0"
+    m.nvmlDeviceGetMaxMigDeviceCount = call("nvmlDeviceGetMaxMigDeviceCount", 7)
+    m.nvmlDeviceGetMigDeviceHandleByIndex = mig_handle
+    m.nvmlDeviceGetGpuInstanceId = call("nvmlDeviceGetGpuInstanceId", 1)
+    m.nvmlDeviceGetGpuInstanceById = call("nvmlDeviceGetGpuInstanceById", "gi1")
+    m.nvmlGpuInstanceGetInfo = call("nvmlGpuInstanceGetInfo", types.SimpleNamespace(
+        profileId=19, placement=types.SimpleNamespace(start=6, size=1)))
+
+    def gi_profile(h, pid):
+        if pid != 0:  # NVML_GPU_INSTANCE_PROFILE_1_SLICE = 0 has id 19 on an H200
+            raise NVMLError_NotSupported("Not Supported")
+        return types.SimpleNamespace(id=19, memorySizeMB=17920, multiprocessorCount=16, copyEngineCount=1,
+                                     decoderCount=1, encoderCount=0, jpegCount=1, ofaCount=0, sliceCount=1)
+    m.nvmlDeviceGetGpuInstanceProfileInfo = gi_profile
     m.calls = calls
     return m
 
