@@ -276,7 +276,6 @@ CLI_KNOWN = {
     "rmctl.cli.cpu": "h10a: cpu use cases",
     "rmctl.cli.profile": "h10a: profile use cases",
     "rmctl.cli.request_ledger": "h10a: request reserve/release use cases",
-    "rmctl.cli.hugepages": "h10b: hugepages use cases",
 }
 
 CLI = [(m, p) for m, p in ALL if m == "rmctl.cli" or m.startswith("rmctl.cli.")]

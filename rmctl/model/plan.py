@@ -470,14 +470,23 @@ def options_match(wanted: str, have: dict[str, str]) -> bool:
     return True
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
-    """Ordered actions with the node fingerprint they were planned on."""
+    """Ordered actions with the node fingerprint they were planned on.
 
-    actions: list[Action] = field(default_factory=list)
+    Made once by a planner and never changed: what is printed (dry run),
+    saved and applied is the same object.  ``actions`` and ``notes`` are
+    tuples whatever sequence they were given as.
+    """
+
+    actions: tuple[Action, ...] = ()
     fingerprint: str | None = None
     command: str = ""
-    notes: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "actions", tuple(self.actions))
+        object.__setattr__(self, "notes", tuple(self.notes))
 
     def to_data(self) -> dict:
         return {

@@ -194,8 +194,11 @@ class PoolPlan:
 def plan_set(node: NodeModel, requests: list[tuple[int, dict[int | None, int]]], *,
              overcommit: int | None = None, overcommit_sizes: list[int] | None = None,
              force: bool = False, gigantic_above: int | None = None,
-             command: str = "hugepages set") -> PoolPlan:
+             command: str = "hugepages set", nodes_named: bool = False) -> PoolPlan:
     """Return the plan setting pool sizes: ``requests`` is [(page_size, {node or None: pages})].
+
+    ``nodes_named``: the caller asked for node pools (``--node``,
+    ``--per-node``), so an overcommit gets the note that it is global.
 
     Raises UsageError for unknown sizes or nodes and for overcommit of
     gigantic pages, UnsatisfiableError when the pages to add do not fit the
@@ -266,10 +269,13 @@ def plan_set(node: NodeModel, requests: list[tuple[int, dict[int | None, int]]],
             raise UsageError(f"no nr_overcommit_hugepages for {format_size(size)} pages under this root")
         actions.append(WriteValue(path=pool_file(size, None, "nr_overcommit_hugepages"),
                                   value=str(overcommit), expect=str(pool.overcommit)))
-    plan = Plan(actions=actions, command=command, fingerprint=fingerprint(node),
-                notes=[f"{pool_name(c.page_size, c.node)}: {c.note}" for c in ordered if c.note])
+    notes = [f"{pool_name(c.page_size, c.node)}: {c.note}" for c in ordered if c.note]
     if short:
-        plan.notes.append("--force: the request exceeds free memory; the kernel will grant what it can")
+        notes.append("--force: the request exceeds free memory; the kernel will grant what it can")
+    if overcommit is not None and (nodes_named or any(c.node is not None for c in changes)):
+        notes.append("nr_overcommit_hugepages is global (the kernel has no per-node file): "
+                     "surplus pages may come from any node the allocating task may use")
+    plan = Plan(actions=actions, command=command, fingerprint=fingerprint(node), notes=notes)
     return PoolPlan(plan=plan, pools=ordered, needs=needs, forced=bool(short))
 
 
@@ -588,9 +594,9 @@ def plan_mount(node: NodeModel, req: MountRequest, *, existing: tuple[str, str, 
         state = "absent"
     actions = [MakeDir(path=req.path), Mount(path=req.path, fstype="hugetlbfs", source="hugetlbfs",
                                              options=req.options())]
-    plan = Plan(actions=actions, command="hugepages mount", fingerprint=fingerprint(node))
-    if state == "identical":
-        plan.notes.append(f"{req.path} is already mounted with these options: apply reports unchanged")
+    notes = [f"{req.path} is already mounted with these options: apply reports unchanged"] \
+        if state == "identical" else []
+    plan = Plan(actions=actions, command="hugepages mount", fingerprint=fingerprint(node), notes=notes)
     return MountPlan(plan, req, state, None if existing is None else
                      {"source": existing[0], "fstype": existing[1], "options": existing[2]})
 
@@ -620,10 +626,9 @@ def plan_umount(path: str, *, existing: tuple[str, str, dict] | None, rmdir: boo
     actions: list = [Unmount(path=path)]
     if rmdir:
         actions.append(RemoveDir(path=path))
+    notes = [f"nothing is mounted at {path}: apply reports unchanged"] if existing is None else []
     plan = Plan(actions=actions, command="hugepages umount",
-                fingerprint=fingerprint(node) if node is not None else None)
-    if existing is None:
-        plan.notes.append(f"nothing is mounted at {path}: apply reports unchanged")
+                fingerprint=fingerprint(node) if node is not None else None, notes=notes)
     return MountPlan(plan, None, "not-mounted" if existing is None else "mounted",
                      None if existing is None else
                      {"source": existing[0], "fstype": existing[1], "options": existing[2]})

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from rmctl.cli import hugepages as cli_hp
+from rmctl.ops import hugepages as ops_hp
 from rmctl.ops import hosts as ops_hosts
 from rmctl.execute.host import RootHost
 from rmctl.planning import hugepages as hp
@@ -197,7 +197,7 @@ def test_shortfall_keeps_going_without_all_or_nothing(tmp_path):
     root, pp = _pool_plan(tmp_path)
     p0, p1 = (a.path for a in pp.plan.actions)
     host = CappedRootHost(root, {p0: 3})
-    report = cli_hp._run_pools(pp.plan, host, all_or_nothing=False)
+    report = ops_hp.run_pool_plan(pp.plan, host, all_or_nothing=False)
     assert [s.status for s in report.steps] == ["failed", "applied"]
     assert host.read_text(p0).strip() == "3" and host.read_text(p1).strip() == "8"
     from rmctl.model.hugepage_actions import shortfall_of
@@ -209,7 +209,7 @@ def test_shortfall_all_or_nothing_restores_every_pool(tmp_path):
     root, pp = _pool_plan(tmp_path)
     p0, p1 = (a.path for a in pp.plan.actions)
     host = CappedRootHost(root, {p1: 5})
-    report = cli_hp._run_pools(pp.plan, host, all_or_nothing=True)
+    report = ops_hp.run_pool_plan(pp.plan, host, all_or_nothing=True)
     assert [s.status for s in report.steps] == ["applied", "failed"]
     assert report.rolled_back
     assert host.read_text(p0).strip() == "0" and host.read_text(p1).strip() == "0"
