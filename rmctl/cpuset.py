@@ -4,8 +4,22 @@ Parses and prints the kernel's list syntax (``0-3,8,10-11``; see
 Documentation/admin-guide/cgroup-v2.rst "cpuset.cpus" and
 lib/bitmap.c:bitmap_parselist, which also accepts the ``0-31:2/4`` group
 form) and the kernel's hex masks (``cpumap`` files: comma-separated 32-bit
-words, most significant first, any width: 4096-bit masks on ia64, 8192+ CPUs
-on large x86).  Printing is canonical: ascending, merged ranges, no spaces.
+words, most significant first; lib/bitmap.c:bitmap_parse).  Printing is
+canonical: ascending, merged ranges, no spaces.
+
+Both parsers run in time linear in their input and refuse, while parsing,
+what no kernel can write (docs/security.md, "Limits"):
+
+* a CPU number above MAX_CPU (NR_CPUS is at most 8192 on any Linux
+  architecture: x86-64 with CPUMASK_OFFSTACK/MAXSMP, arch/x86/Kconfig
+  NR_CPUS_RANGE_END and NR_CPUS_DEFAULT; powerpc "range 2 8192",
+  arch/powerpc/platforms/Kconfig.cputype; arm64 4096, arch/arm64/Kconfig);
+* a cpulist naming more than MAX_LIST_IDS CPUs counting repeats (the kernel
+  never repeats one; "0-8191,0-8191" is the most a person would write), or
+  with more parts than that;
+* a mask of more than MAX_MASK_WORDS 32-bit words (a kernel prints
+  nr_cpu_ids bits: at most 8192, 256 words), or a single unpunctuated word
+  of more than MAX_CPUS bits.
 """
 
 from __future__ import annotations
@@ -15,24 +29,52 @@ from collections.abc import Iterable, Iterator
 
 from rmctl.errors import ParseError
 
-# A CPU number larger than this is junk, not a machine: the kernel's
-# NR_CPUS maximum is 8192 on x86 (CONFIG_MAXSMP), 16384 elsewhere at most.
-MAX_CPU = 1 << 16
+#: the most CPUs a Linux kernel can have (NR_CPUS maximum, see above)
+MAX_CPUS = 8192
+#: the highest CPU number accepted anywhere (sets, lists, masks)
+MAX_CPU = MAX_CPUS - 1
+#: the most CPU numbers one cpulist may name, counting repeats (work bound)
+MAX_LIST_IDS = 2 * MAX_CPUS
+#: the most 32-bit words in a hex mask
+MAX_MASK_WORDS = MAX_CPUS // 32
 
-_RANGE = re.compile(r"^(\d+)(?:-(\d+)(?::(\d+)/(\d+))?)?$")
+# Numbers are at most 9 digits: a longer one is out of range anyway, and
+# int() of thousands of digits is slow (and limited by sys.int_info).
+_RANGE = re.compile(r"(\d{1,9})(?:-(\d{1,9})(?::(\d{1,9})/(\d{1,9}))?)?\Z")
+_HEX = re.compile(r"[0-9a-f]*\Z")
+
+
+def _snip(text: str, limit: int = 64) -> str:
+    """Return ``repr(text)``, cut to ``limit`` characters with the full length noted."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 class CpuSet:
     """An immutable, hashable set of CPU ids with set algebra."""
 
-    __slots__ = ("_cpus",)
+    __slots__ = ("_cpus", "_sorted")
 
     def __init__(self, cpus: Iterable[int] = ()):
-        s = frozenset(int(c) for c in cpus)
-        for c in s:
-            if c < 0 or c > MAX_CPU:
-                raise ParseError(f"CPU number out of range: {c}")
+        if isinstance(cpus, CpuSet):
+            self._cpus = cpus._cpus
+            self._sorted = cpus._sorted
+            return
+        s = frozenset(map(int, cpus))
+        if s and (min(s) < 0 or max(s) > MAX_CPU):
+            bad = min(s) if min(s) < 0 else max(s)
+            raise ParseError(f"CPU number out of range: {bad} (0-{MAX_CPU})")
         self._cpus = s
+        self._sorted: tuple[int, ...] | None = None
+
+    @classmethod
+    def _of(cls, s: frozenset[int]) -> "CpuSet":
+        """Return a CpuSet over ``s``, already checked (set algebra of valid sets)."""
+        obj = object.__new__(cls)
+        obj._cpus = s
+        obj._sorted = None
+        return obj
 
     # -- constructors ----------------------------------------------------
     @classmethod
@@ -41,32 +83,43 @@ class CpuSet:
 
         Whitespace and NUL bytes around the list are ignored (sysfs files end
         in a newline, some in a NUL).  An empty string is the empty set.
+        Work is linear in the text and bounded by MAX_LIST_IDS.
         """
         text = text.replace("\0", "").strip()
         if not text:
-            return cls()
+            return EMPTY
+        if text.count(",") >= MAX_LIST_IDS:
+            raise ParseError(f"bad cpulist {_snip(text)}: more than {MAX_LIST_IDS} parts")
         cpus: set[int] = set()
+        budget = MAX_LIST_IDS
         for part in text.split(","):
             part = part.strip()
             m = _RANGE.match(part)
             if not m:
                 raise ParseError(
-                    f"bad cpulist {text!r}: {part!r} is not a CPU number or range",
+                    f"bad cpulist {_snip(text)}: {_snip(part, 32)} is not a CPU number or range",
                 )
             lo = int(m.group(1))
             hi = int(m.group(2)) if m.group(2) is not None else lo
             if hi < lo:
-                raise ParseError(f"bad cpulist {text!r}: range {part!r} runs backwards")
+                raise ParseError(f"bad cpulist {_snip(text)}: range {part!r} runs backwards")
             if hi > MAX_CPU:
-                raise ParseError(f"bad cpulist {text!r}: CPU {hi} is out of range")
+                raise ParseError(f"bad cpulist {_snip(text)}: CPU {hi} is out of range (0-{MAX_CPU})")
+            budget -= hi - lo + 1
+            if budget < 0:
+                raise ParseError(f"bad cpulist {_snip(text)}: names more than {MAX_LIST_IDS} CPUs "
+                                 "counting repeats")
             if m.group(3) is not None:
                 used, group = int(m.group(3)), int(m.group(4))
                 if group == 0 or used == 0 or used > group:
-                    raise ParseError(f"bad cpulist {text!r}: bad group {used}/{group}")
-                cpus.update(c for c in range(lo, hi + 1) if (c - lo) % group < used)
+                    raise ParseError(f"bad cpulist {_snip(text)}: bad group {used}/{group}")
+                for start in range(lo, hi + 1, group):
+                    cpus.update(range(start, min(start + used, hi + 1)))
+            elif hi == lo:
+                cpus.add(lo)
             else:
                 cpus.update(range(lo, hi + 1))
-        return cls(cpus)
+        return cls._of(frozenset(cpus))
 
     @classmethod
     def parse_mask(cls, text: str) -> "CpuSet":
@@ -74,39 +127,52 @@ class CpuSet:
 
         Words are 32-bit, most significant first; empty words mean zero
         (hwloc writes ``0xfc000000,,,0x0``); an optional ``0x`` per word.
+        A mask without commas may be one long word (``ffffffffff``).  Work is
+        linear in the text: at most 32 steps per word, MAX_MASK_WORDS words.
         """
         text = text.replace("\0", "").strip()
         if not text:
-            return cls()
-        words = text.split(",")
+            return EMPTY
+        if text.count(",") >= MAX_MASK_WORDS:
+            raise ParseError(f"bad CPU mask {_snip(text)}: more than {MAX_MASK_WORDS} 32-bit words")
+        words = [w.strip().lower() for w in text.split(",")]
+        words = [w[2:] if w.startswith("0x") else w for w in words]
+        if len(words) == 1:
+            w = words[0]
+            if len(w) > MAX_CPUS // 4:
+                raise ParseError(f"bad CPU mask {_snip(text)}: wider than {MAX_CPUS} bits")
+            # One long word: cut it into 32-bit words from the right.
+            words = [w[max(0, i - 8):i] for i in range(len(w), 0, -8)][::-1] or [""]
         cpus: list[int] = []
-        for i, word in enumerate(reversed(words)):
-            w = word.strip().lower()
-            if w.startswith("0x"):
-                w = w[2:]
-            if not w:
-                continue
-            if len(w) > 8 and len(words) > 1 or not re.fullmatch(r"[0-9a-f]+", w):
-                raise ParseError(f"bad CPU mask {text!r}: word {word!r}")
-            value = int(w, 16)
-            base = 32 * i
-            bit = 0
-            while value:
-                if value & 1:
-                    cpus.append(base + bit)
-                value >>= 1
-                bit += 1
-        return cls(cpus)
+        base = 0
+        for word in reversed(words):
+            if len(word) > 8 or not _HEX.match(word):
+                raise ParseError(f"bad CPU mask {_snip(text)}: word {_snip(word, 16)}")
+            if word:
+                value = int(word, 16)
+                while value:
+                    low = value & -value
+                    cpus.append(base + low.bit_length() - 1)
+                    value ^= low
+            base += 32
+        if cpus and cpus[-1] > MAX_CPU:
+            raise ParseError(f"bad CPU mask {_snip(text)}: CPU {cpus[-1]} is out of range (0-{MAX_CPU})")
+        return cls._of(frozenset(cpus))
 
     # -- printing --------------------------------------------------------
     def ranges(self) -> list[tuple[int, int]]:
         """Return the set as sorted, merged (first, last) ranges."""
         out: list[tuple[int, int]] = []
-        for c in sorted(self._cpus):
-            if out and out[-1][1] == c - 1:
-                out[-1] = (out[-1][0], c)
-            else:
-                out.append((c, c))
+        first = last = -2
+        for c in self._order():
+            if c == last + 1:
+                last = c
+                continue
+            if last >= 0:
+                out.append((first, last))
+            first = last = c
+        if last >= 0:
+            out.append((first, last))
         return out
 
     def to_list(self) -> str:
@@ -115,15 +181,10 @@ class CpuSet:
 
     def to_mask(self, min_words: int = 1) -> str:
         """Return the kernel hex mask: 32-bit words, most significant first."""
-        value = 0
+        top = self._order()[-1] if self._cpus else -1
+        words = [0] * max(min_words, top // 32 + 1)
         for c in self._cpus:
-            value |= 1 << c
-        words = []
-        while value:
-            words.append(value & 0xFFFFFFFF)
-            value >>= 32
-        while len(words) < min_words:
-            words.append(0)
+            words[c >> 5] |= 1 << (c & 31)
         return ",".join(f"{w:08x}" for w in reversed(words))
 
     def __str__(self) -> str:
@@ -134,7 +195,7 @@ class CpuSet:
 
     # -- set protocol ----------------------------------------------------
     def __iter__(self) -> Iterator[int]:
-        return iter(sorted(self._cpus))
+        return iter(self._order())
 
     def __len__(self) -> int:
         return len(self._cpus)
@@ -154,16 +215,16 @@ class CpuSet:
         return hash(self._cpus)
 
     def __or__(self, other: "CpuSet") -> "CpuSet":
-        return CpuSet(self._cpus | other._cpus)
+        return CpuSet._of(self._cpus | other._cpus)
 
     def __and__(self, other: "CpuSet") -> "CpuSet":
-        return CpuSet(self._cpus & other._cpus)
+        return CpuSet._of(self._cpus & other._cpus)
 
     def __sub__(self, other: "CpuSet") -> "CpuSet":
-        return CpuSet(self._cpus - other._cpus)
+        return CpuSet._of(self._cpus - other._cpus)
 
     def __xor__(self, other: "CpuSet") -> "CpuSet":
-        return CpuSet(self._cpus ^ other._cpus)
+        return CpuSet._of(self._cpus ^ other._cpus)
 
     union = __or__
     intersection = __and__
@@ -178,12 +239,21 @@ class CpuSet:
     def isdisjoint(self, other: "CpuSet") -> bool:
         return self._cpus.isdisjoint(other._cpus)
 
+    def _order(self) -> tuple[int, ...]:
+        # Sorted once per set: sets are immutable, and discovery and the
+        # renderers iterate the same big sets (node, package, online) often.
+        if self._sorted is None:
+            self._sorted = tuple(sorted(self._cpus))
+        return self._sorted
+
     def sorted(self) -> list[int]:
         """Return the CPU ids in ascending order."""
-        return sorted(self._cpus)
+        return list(self._order())
 
     def first(self) -> int:
         """Return the lowest CPU id; ValueError when empty."""
+        if self._sorted is not None and self._sorted:
+            return self._sorted[0]
         return min(self._cpus)
 
     def frozenset(self) -> frozenset[int]:

@@ -15,17 +15,56 @@ import os
 from dataclasses import dataclass, field
 
 
+_made: set[str] = set()  # directories known to exist (4096-CPU trees write ~130,000 files)
+
+
 def _w(base: str, rel: str, text: str) -> None:
     p = os.path.join(base, rel)
-    os.makedirs(os.path.dirname(p), exist_ok=True)
-    with open(p, "w") as f:
-        f.write(text)
+    d = os.path.dirname(p)
+    if d not in _made:
+        os.makedirs(d, exist_ok=True)
+        _made.add(d)
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+#: x86 flags of a recent server part (trimmed): what lscpu and arch inference read
+_X86_FLAGS = ("fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr "
+              "sse sse2 ht syscall nx pdpe1gb rdtscp lm constant_tsc rep_good nopl xtopology nonstop_tsc "
+              "cpuid aperfmperf pni pclmulqdq monitor ssse3 fma cx16 sse4_1 sse4_2 x2apic movbe popcnt aes "
+              "xsave avx f16c rdrand lahf_lm abm 3dnowprefetch cpb hw_pstate ssbd ibrs ibpb stibp vmmcall "
+              "fsgsbase bmi1 avx2 smep bmi2 erms invpcid rdt_a avx512f avx512dq rdseed adx smap clflushopt "
+              "clwb sha_ni xsaveopt xsavec xgetbv1 xsaves")
+
+
+def cpuinfo_x86(cpus: list[tuple[int, int, int, int]]) -> str:
+    """Return an x86 ``proc/cpuinfo`` with one block per (cpu, package, core, siblings) row."""
+    blocks = []
+    for cpu, pkg, core, nsib in cpus:
+        blocks.append(
+            f"processor\t: {cpu}\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n"
+            f"model name\t: Synthetic 4096-thread test part\nstepping\t: 1\ncpu MHz\t\t: 2400.000\n"
+            f"cache size\t: 1024 KB\nphysical id\t: {pkg}\nsiblings\t: {nsib}\ncore id\t\t: {core}\n"
+            f"cpu cores\t: {max(nsib // 2, 1)}\napicid\t\t: {cpu}\nfpu\t\t: yes\ncpuid level\t: 16\n"
+            f"wp\t\t: yes\nflags\t\t: {_X86_FLAGS}\nbogomips\t: 4800.00\nclflush size\t: 64\n"
+            "cache_alignment\t: 64\naddress sizes\t: 52 bits physical, 57 bits virtual\n"
+            "power management: ts ttp tm hwpstate\n\n")
+    return "".join(blocks)
 
 
 def _cpulist(cpus) -> str:
     from rmctl.cpuset import CpuSet
 
     return CpuSet(cpus).to_list()
+
+
+def _cpumask(cpus, width: int) -> str:
+    from rmctl.cpuset import CpuSet
+
+    return CpuSet(cpus).to_mask(min_words=(width + 31) // 32)
 
 
 @dataclass
@@ -48,8 +87,16 @@ def build(base, *, sockets: int = 1, cores: int = 4, threads: int = 2, numa_per_
           l3_per_socket: int = 1, numbering: str = "linux", node_memory: int = 16 << 30,
           offline=(), hugepages: dict | None = None, devices: list[Device] = (),
           cmdline: str = "BOOT_IMAGE=/vmlinuz root=/dev/sda1", isolated: str = "",
-          present_extra: int = 0) -> str:
-    """Write a tree under ``base`` and return its path (usable as ``--root``)."""
+          present_extra: int = 0, lscpu: bool = False) -> str:
+    """Write a tree under ``base`` and return its path (usable as ``--root``).
+
+    ``lscpu=True`` adds what ``lscpu --sysroot`` needs besides the cpulists
+    rmctl reads: an x86 ``proc/cpuinfo`` (one block per online CPU, from
+    which rmctl then infers the architecture: the tree has no facts file),
+    ``cpu/kernel_max`` and the hex-mask twin of every cpulist
+    (``thread_siblings``, ``core_siblings``, ``shared_cpu_map``, node
+    ``cpumap``), as a kernel writes both.
+    """
     base = os.fspath(base)
     ncores = sockets * cores
     ncpus = ncores * threads
@@ -66,6 +113,9 @@ def build(base, *, sockets: int = 1, cores: int = 4, threads: int = 2, numa_per_
     _w(base, f"{sysc}/online", _cpulist(online) + "\n")
     _w(base, f"{sysc}/offline", _cpulist(sorted(offline)) + "\n")
     _w(base, f"{sysc}/isolated", isolated + "\n")
+    width = ncpus + present_extra  # masks are nr_cpu_ids bits wide
+    if lscpu:
+        _w(base, f"{sysc}/kernel_max", f"{max(width, 64) - 1}\n")
     nodes = sockets * numa_per_socket
     cores_per_node = cores // numa_per_socket
     node_cpus: dict[int, list[int]] = {n: [] for n in range(nodes)}
@@ -100,6 +150,11 @@ def build(base, *, sockets: int = 1, cores: int = 4, threads: int = 2, numa_per_
             _w(base, f"{d}/topology/core_cpus_list", _cpulist(on_sib) + "\n")
             _w(base, f"{d}/topology/core_siblings_list", _cpulist([x for x in pkg_cpus[s] if x not in offline]) + "\n")
             _w(base, f"{d}/topology/package_cpus_list", _cpulist([x for x in pkg_cpus[s] if x not in offline]) + "\n")
+            if lscpu:
+                pk_on = [x for x in pkg_cpus[s] if x not in offline]
+                for name, members in (("thread_siblings", on_sib), ("core_cpus", on_sib),
+                                      ("core_siblings", pk_on), ("package_cpus", pk_on)):
+                    _w(base, f"{d}/topology/{name}", _cpumask(members, width) + "\n")
             for idx, (lvl, typ, size, shared) in enumerate([
                 (1, "Data", "32K", on_sib), (1, "Instruction", "32K", on_sib),
                 (2, "Unified", "1024K", on_sib),
@@ -110,6 +165,8 @@ def build(base, *, sockets: int = 1, cores: int = 4, threads: int = 2, numa_per_
                 _w(base, f"{cd}/type", f"{typ}\n")
                 _w(base, f"{cd}/size", f"{size}\n")
                 _w(base, f"{cd}/shared_cpu_list", _cpulist(shared) + "\n")
+                if lscpu:
+                    _w(base, f"{cd}/shared_cpu_map", _cpumask(shared, width) + "\n")
                 if lvl == 3:
                     _w(base, f"{cd}/id", f"{l3}\n")
     hp = hugepages or {}
@@ -117,6 +174,8 @@ def build(base, *, sockets: int = 1, cores: int = 4, threads: int = 2, numa_per_
     for n in range(nodes):
         nd = f"sys/devices/system/node/node{n}"
         _w(base, f"{nd}/cpulist", _cpulist([c for c in node_cpus[n] if c not in offline]) + "\n")
+        if lscpu:
+            _w(base, f"{nd}/cpumap", _cpumask([c for c in node_cpus[n] if c not in offline], width) + "\n")
         dist = " ".join("10" if m == n else ("11" if m // numa_per_socket == n // numa_per_socket else "21")
                         for m in range(nodes))
         _w(base, f"{nd}/distance", dist + "\n")
@@ -144,6 +203,14 @@ def build(base, *, sockets: int = 1, cores: int = 4, threads: int = 2, numa_per_
                              "HugePages_Total:       0\nHugePages_Free:        0\nHugePages_Rsvd:        0\n"
                              "HugePages_Surp:        0\nHugepagesize:       2048 kB\nHugetlb:               0 kB\n")
     _w(base, "proc/cmdline", cmdline + "\n")
+    if lscpu:
+        rows = []
+        for g in range(ncores):
+            s_, c_ = divmod(g, cores)
+            for t in range(threads):
+                if cpu_of[(g, t)] not in offline:
+                    rows.append((cpu_of[(g, t)], s_, c_, cores * threads))
+        _w(base, "proc/cpuinfo", cpuinfo_x86(sorted(rows)))
     _w(base, "proc/mounts", "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n"
                             "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n")
     _w(base, "proc/buddyinfo", "".join(f"Node {n}, zone   Normal " + " ".join(["100"] * 11) + "\n" for n in range(nodes)))

@@ -12,7 +12,7 @@ from rmctl.discovery.cache import cpuinfo_caches, read_caches
 from rmctl.discovery.cpu import group_cores, group_packages, read_core_types, read_cpulist, read_cpus
 from rmctl.discovery.memory import read_meminfo, read_mounts, read_pools, read_thp
 from rmctl.discovery.numa import read_nodes
-from rmctl.discovery.parse import cmdline_cpulist, parse_cmdline, parse_cpuinfo_arch
+from rmctl.discovery.parse import cmdline_cpulist, cpuinfo_head, parse_cmdline, parse_cpuinfo_arch
 from rmctl.discovery.root import Root
 from rmctl.model.node import Finding, NodeModel, Source
 from rmctl.model.topology import Core, Cpu, NumaNode, Package, Topology
@@ -142,7 +142,7 @@ def infer_arch(root: Root, cpuinfo: str | None, findings: list[Finding]) -> str 
                                 paths.PROC_CPUINFO, "info"))
         return None
     byteorder = None
-    if re.search(r"^cpu\s*:\s*(POWER|PPC|ppc)", cpuinfo, re.M):
+    if re.search(r"^cpu\s*:\s*(POWER|PPC|ppc)", cpuinfo_head(cpuinfo), re.M):
         byteorder = root.read_strip(paths.SYS_CPU_BYTEORDER)
     arch = parse_cpuinfo_arch(cpuinfo, byteorder)
     findings.append(Finding("arch_inferred",

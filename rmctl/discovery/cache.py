@@ -34,14 +34,23 @@ _INDEX = re.compile(r"^index(\d+)$")
 
 
 def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cache]:
-    """Return every cache instance serving an online CPU."""
+    """Return every cache instance serving an online CPU.
+
+    Linear in CPUs: each instance's ``shared_cpu_list`` is read and
+    intersected once, on the first CPU it serves; the CPUs it covers go
+    into a plain set per index name, so a later CPU of the same instance
+    costs one membership test (no per-CPU set rebuild).
+    """
     seen: dict[tuple[str, CpuSet], Cache] = {}
-    covered: dict[str, CpuSet] = {}  # index name -> CPUs already served
+    covered: dict[str, set[int]] = {}  # index name -> CPUs already served
     index_names: list[str] | None = None
     no_size_reported = False
     kinds: dict[str, tuple[int | None, str | None]] = {}  # index name -> (level, type)
     shapes: dict[tuple[str, int | None], tuple[int | None, int | None]] = {}  # (index, size) -> (line, ways)
+    online_cpus = online.frozenset()
     for cpu in online:
+        if index_names is not None and all(cpu in covered.get(idx, ()) for idx in index_names):
+            continue  # every cache of this CPU is known from a sibling: no listing, no stat
         if index_names is None or not root.isdir(paths.cpu_cache_dir(cpu)):
             names = [n for n in root.listdir(paths.cpu_cache_dir(cpu)) if _INDEX.match(n)]
         else:
@@ -49,7 +58,8 @@ def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cac
         if index_names is None and names:
             index_names = names
         for idx in names:
-            if cpu in covered.get(idx, CpuSet()):
+            done = covered.setdefault(idx, set())
+            if cpu in done:
                 continue
             shared = read_cpumask_or_list(root, paths.cpu_cache(cpu, idx, "shared_cpu_list"),
                                           paths.cpu_cache(cpu, idx, "shared_cpu_map"), findings)
@@ -57,8 +67,11 @@ def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cac
                 if not root.exists(paths.cpu_cache(cpu, idx, "level")):
                     continue  # cpu N has fewer indexes than the first one
                 shared = CpuSet([cpu])
-            shared = (shared & online) | CpuSet([cpu])
-            covered[idx] = covered.get(idx, CpuSet()) | shared
+            members = shared.frozenset() & online_cpus
+            if cpu not in members:
+                members = members | {cpu}
+            shared = CpuSet._of(members)
+            done.update(members)
             if idx not in kinds:
                 kinds[idx] = (root.read_int(paths.cpu_cache(cpu, idx, "level")),
                               parse_cache_type(root.read(paths.cpu_cache(cpu, idx, "type")) or ""))

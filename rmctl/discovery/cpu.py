@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from rmctl.cpuset import CpuSet
+from rmctl.cpuset import MAX_CPU, CpuSet
 from rmctl.discovery import paths
 from rmctl.discovery.root import Root
 from rmctl.errors import ParseError
@@ -47,40 +47,66 @@ class RawCpu:
         self.core_type: str | None = None
 
 
-def read_cpulist(root: Root, rel: str, findings: list[Finding]) -> CpuSet | None:
-    """Return the cpulist in ``rel``, None when missing; garbage becomes a finding."""
+def read_cpulist(root: Root, rel: str, findings: list[Finding],
+                 memo: dict[str, CpuSet] | None = None) -> CpuSet | None:
+    """Return the cpulist in ``rel``, None when missing; garbage becomes a finding.
+
+    ``memo`` maps file texts already parsed to their sets: files that many
+    CPUs share the content of (``core_siblings_list`` of every CPU of a
+    package) then cost one parse, not one per CPU.
+    """
     text = root.read(rel)
     if text is None:
         return None
+    if memo is not None and text in memo:
+        return memo[text]
     try:
-        return CpuSet.parse(text)
+        s = CpuSet.parse(text)
     except ParseError as e:
         findings.append(Finding("bad_cpulist", f"{rel}: {e}", rel))
         return None
+    if memo is not None:
+        memo[text] = s
+    return s
 
 
-def read_cpumask_or_list(root: Root, list_rel: str, mask_rel: str, findings: list[Finding]) -> CpuSet | None:
+def read_cpumask_or_list(root: Root, list_rel: str, mask_rel: str, findings: list[Finding],
+                         memo: dict[str, CpuSet] | None = None) -> CpuSet | None:
     """Return the CPUs of a ``*_list`` file, else of its hex-mask twin, else None.
 
     Kernels before 2.6.26 have only the mask files (``thread_siblings``,
     ``core_siblings``): the 16em64t-4s2c2t-offlines snapshot is one.
     """
-    s = read_cpulist(root, list_rel, findings)
+    s = read_cpulist(root, list_rel, findings, memo)
     if s is not None:
         return s
     text = root.read(mask_rel)
     if text is None:
         return None
+    key = "mask:" + text
+    if memo is not None and key in memo:
+        return memo[key]
     try:
-        return CpuSet.parse_mask(text)
+        s = CpuSet.parse_mask(text)
     except ParseError as e:
         findings.append(Finding("bad_cpumask", f"{mask_rel}: {e}", mask_rel))
         return None
+    if memo is not None:
+        memo[key] = s
+    return s
 
 
 def read_cpus(root: Root, findings: list[Finding]) -> dict[int, RawCpu]:
     """Return every present CPU with its online flag and topology ids."""
     dirs = sorted(int(m.group(1)) for n in root.listdir(paths.SYS_CPU) if (m := _CPU_DIR.match(n)))
+    if dirs and dirs[-1] > MAX_CPU:
+        # No kernel numbers a CPU past NR_CPUS (rmctl.cpuset.MAX_CPU): a
+        # snapshot with such a directory is damaged or forged.
+        bogus = [d for d in dirs if d > MAX_CPU]
+        dirs = dirs[:len(dirs) - len(bogus)]
+        findings.append(Finding("cpu_dir_out_of_range",
+                                f"{len(bogus)} cpuN directories past CPU {MAX_CPU} ignored (cpu{bogus[0]})",
+                                f"{paths.SYS_CPU}/cpu{bogus[0]}"))
     present = read_cpulist(root, paths.CPU_PRESENT, findings)
     if present is None:
         if dirs:
@@ -116,7 +142,8 @@ def read_cpus(root: Root, findings: list[Finding]) -> dict[int, RawCpu]:
         holes = CpuSet(range(present.sorted()[-1] + 1)) - present
         findings.append(Finding("cpu_id_holes", f"CPU numbers {holes} are not present (holes)",
                                 paths.CPU_PRESENT, "info"))
-    missing_dirs = [c for c in present if c not in set(dirs)] if dirs else []
+    dir_set = set(dirs)
+    missing_dirs = [c for c in present if c not in dir_set] if dirs else []
     if missing_dirs:
         findings.append(Finding("cpu_dir_missing",
                                 f"present CPUs without a cpuN directory: {CpuSet(missing_dirs)}",
@@ -129,6 +156,10 @@ def read_cpus(root: Root, findings: list[Finding]) -> dict[int, RawCpu]:
     if not cpus:
         findings.append(Finding("no_cpus", "no CPUs found under sys/devices/system/cpu", paths.SYS_CPU))
     online_set = CpuSet(c.id for c in cpus.values() if c.online)
+    # package CPUs by file text: every CPU of a package has the same
+    # core_siblings_list, parsed and intersected once (linear in CPUs)
+    pk_memo: dict[str, CpuSet] = {}
+    pk_online: dict[CpuSet, CpuSet] = {}
     # Optional attributes exist for every CPU or for none (die_id: 5.2+,
     # cluster_id: 5.16+, cpu_capacity: Arm/RISC-V and x86 6.x): probe the
     # first online CPU and skip the rest when it lacks them, to stay far
@@ -166,10 +197,12 @@ def read_cpus(root: Root, findings: list[Finding]) -> dict[int, RawCpu]:
             c.siblings = sib
         if c.package_id is None:
             pk = read_cpumask_or_list(root, paths.cpu_topology(c.id, "core_siblings_list"),
-                                      paths.cpu_topology(c.id, "core_siblings"), findings)
+                                      paths.cpu_topology(c.id, "core_siblings"), findings, pk_memo)
             if pk is None:
-                pk = read_cpulist(root, paths.cpu_topology(c.id, "package_cpus_list"), findings)
-            c.package_cpus = (pk & online_set) if pk is not None else None
+                pk = read_cpulist(root, paths.cpu_topology(c.id, "package_cpus_list"), findings, pk_memo)
+            if pk is not None and pk not in pk_online:
+                pk_online[pk] = pk & online_set
+            c.package_cpus = pk_online[pk] if pk is not None else None
         c.capacity = optional(c.id, "cpu_capacity", paths.cpu_capacity(c.id))
     _siblings_from_core_ids(cpus, findings)
     unknown_pk = [c.id for c in cpus.values() if c.online and c.package_id is None]
@@ -212,13 +245,16 @@ def _id(v: int | None) -> int | None:
 
 def group_cores(cpus: dict[int, RawCpu]) -> dict[int, CpuSet]:
     """Return {core key: online threads}; the key is the lowest thread's CPU id."""
-    cores: dict[int, CpuSet] = {}
+    # Each distinct siblings set is merged once: the threads of a core share
+    # one CpuSet object (read_cpus fills it in), so this is linear in CPUs.
+    merged: dict[int, set[int]] = {}
+    done: set[CpuSet] = set()
     for c in cpus.values():
-        if not c.online or c.siblings is None:
+        if not c.online or c.siblings is None or c.siblings in done:
             continue
-        key = c.siblings.first()
-        cores[key] = cores.get(key, CpuSet()) | c.siblings
-    return cores
+        done.add(c.siblings)
+        merged.setdefault(c.siblings.first(), set()).update(c.siblings.frozenset())
+    return {key: CpuSet._of(frozenset(m)) for key, m in merged.items()}
 
 
 def group_packages(cpus: dict[int, RawCpu]) -> dict[int, tuple[int | None, CpuSet]]:

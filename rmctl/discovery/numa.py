@@ -35,9 +35,15 @@ class RawNode:
         self.hugepages: tuple[HugepagePool, ...] = ()
 
 
+#: the most NUMA nodes a kernel can have: MAX_NUMNODES = 1 << NODES_SHIFT,
+#: and NODES_SHIFT is at most 10 (x86-64 MAXSMP, arm64, ia64; arch/*/Kconfig)
+MAX_NODES = 1 << 10
+
+
 def node_ids(root: Root) -> list[int]:
-    """Return the NUMA node ids under the root, ascending."""
-    return sorted(int(m.group(1)) for n in root.listdir(paths.SYS_NODE) if (m := _NODE_DIR.match(n)))
+    """Return the NUMA node ids under the root, ascending (ids past MAX_NODES are not nodes)."""
+    return sorted(i for n in root.listdir(paths.SYS_NODE)
+                  if (m := _NODE_DIR.match(n)) and (i := int(m.group(1))) < MAX_NODES)
 
 
 def read_nodes(root: Root, online: CpuSet, findings: list[Finding]) -> dict[int, RawNode]:

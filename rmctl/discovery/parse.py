@@ -39,7 +39,9 @@ def parse_meminfo(text: str) -> dict[str, int]:
 def parse_cache_size(text: str) -> int | None:
     """Parse a cache ``size`` attribute (``32K``, ``5118K``, ``1M``) into bytes."""
     t = text.strip()
-    m = re.fullmatch(r"(\d+)\s*([KMG]?)i?B?", t, re.I)
+    # at most 12 digits (a 1 PiB cache in bytes has 16; sysfs prints KiB):
+    # int() of an unbounded digit string is slow and raises past 4,300 digits
+    m = re.fullmatch(r"([0-9]{1,12})\s*([KMG]?)i?B?", t, re.I)
     if not m:
         return None
     mult = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[m.group(2).upper()]
@@ -131,12 +133,51 @@ def parse_cpuinfo_arch(text: str, byteorder: str | None = None) -> str | None:
     s390x; ``cpu : POWER...``/``PPC...`` ppc64, or ppc64le when
     ``sys/kernel/cpu_byteorder`` says little.  A 32-bit kernel on a 64-bit
     x86 CPU reads as x86_64: the caller records the guess as a finding.
+    Blocks are read until one decides (the first, but on old 32-bit Arm).
     """
     kv: dict[str, str] = {}
-    for line in text.splitlines():
-        k, sep, v = line.partition(":")
-        if sep:
-            kv.setdefault(k.strip().lower(), v.strip())
+    for block in cpuinfo_blocks(text):
+        for line in block.splitlines():
+            k, sep, v = line.partition(":")
+            if sep:
+                kv.setdefault(k.strip().lower(), v.strip())
+        arch = _arch_of(kv, byteorder)
+        if arch is not None:
+            return arch
+    return None
+
+
+def cpuinfo_blocks(text: str):
+    """Yield the blank-line separated blocks of ``proc/cpuinfo``, first to last, lazily.
+
+    What rmctl needs is in the first block on every architecture the
+    fixtures cover (x86, Arm64, POWER, RISC-V, ia64: each CPU's block;
+    s390: the summary with ``vendor_id``, ``features`` and ``cacheN``):
+    callers stop there, so a 4,096-CPU file (about 4 MB) is not split
+    into lines.  Old 32-bit Arm kernels print ``CPU architecture`` after
+    the per-CPU blocks: the later blocks are read only then.
+    """
+    start = 0
+    n = len(text)
+    while start < n:
+        while start < n and text[start] == "\n":
+            start += 1
+        if start >= n:
+            return
+        end = text.find("\n\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end + 1]
+        start = end + 2
+
+
+def cpuinfo_head(text: str) -> str:
+    """Return the first block of ``proc/cpuinfo`` ("" when empty)."""
+    return next(iter(cpuinfo_blocks(text)), "")
+
+
+def _arch_of(kv: dict[str, str], byteorder: str | None) -> str | None:
     if kv.get("arch", "").upper() == "IA-64":
         return "ia64"
     if kv.get("vendor_id") == "IBM/S390":
@@ -167,20 +208,22 @@ def parse_cpuinfo_s390_caches(text: str) -> list[dict]:
     private L1/L2 caches; L3/L4 exist only here, without the CPUs sharing them.
     """
     out = []
-    for line in text.splitlines():
+    # the cacheN lines belong to the summary, the first block
+    # (arch/s390/kernel/processor.c: show_cpu_summary calls show_cacheinfo)
+    for line in cpuinfo_head(text).splitlines():
         m = _S390_CACHE.match(line.strip())
         if not m:
             continue
         kv = dict(p.split("=", 1) for p in m.group(2).split() if "=" in p)
-        try:
-            level = int(kv["level"])
-        except (KeyError, ValueError):
+        if not re.fullmatch(r"[0-9]{1,3}", kv.get("level", "")):
             continue
+        level = int(kv["level"])
         ctype = parse_cache_type(kv.get("type", ""))
         if ctype is None:
             continue
         def _int(k: str) -> int | None:
-            return int(kv[k]) if kv.get(k, "").isdigit() else None
+            # ASCII digits, bounded: str.isdigit() accepts "²", which int() refuses
+            return int(kv[k]) if re.fullmatch(r"[0-9]{1,9}", kv.get(k, "")) else None
         out.append({"level": level, "type": ctype, "scope": kv.get("scope"),
                     "size_bytes": parse_cache_size(kv.get("size", "")),
                     "line_size": _int("line_size"), "ways": _int("associativity")})
