@@ -27,7 +27,6 @@ constraint left too few CPUs and the closest fit.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -483,13 +482,80 @@ def _stddev(xs: list[int]) -> float:
     return _round3(s)
 
 
+#: The most NUMA node combinations (and remainder subsets) one
+#: distribute-cpus-across-numa allocation may examine.  The kubelet tries
+#: every combination of k nodes (C(64, 16) is 4.9e14 on the 64-node ia64
+#: fixture); rmctl examines one combination per distinct sequence of free
+#: CPU counts (see _distinct_combinations), which is a handful on a machine
+#: whose nodes are alike, and stops with UnsatisfiableError past this many
+#: (about a second of work) rather than run for minutes (docs/security.md, "Limits").
+MAX_NUMA_COMBINATIONS = 20_000
+
+
+class _Budget:
+    """Counts the combinations examined; raises past MAX_NUMA_COMBINATIONS."""
+
+    def __init__(self, count: int, limit: int):
+        self.used = 0
+        self.limit = limit
+        self.count = count
+
+    def spend(self) -> None:
+        self.used += 1
+        if self.used > self.limit:
+            raise UnsatisfiableError(
+                f"{DISTRIBUTE_CPUS_ACROSS_NUMA}: more than {self.limit} NUMA node combinations to weigh "
+                f"for {self.count} CPUs (free CPU counts differ on too many nodes)",
+                hint="narrow the request with --numa or --socket, or drop the option to allocate packed",
+                details={"constraint": DISTRIBUTE_CPUS_ACROSS_NUMA, "requested": self.count,
+                         "combinations_budget": self.limit})
+
+
+def _distinct_combinations(items: list[int], keys: list, k: int, budget: _Budget):
+    """Yield the k-combinations of ``items`` that differ in their sequence of ``keys``.
+
+    Each distinct key sequence comes once, as its lexicographically first
+    combination, and in itertools.combinations order.  Combinations with the
+    same key sequence are equivalent to the kubelet's search (the keys hold
+    everything its balance, remainder and socket tests read: the free CPU
+    count of each node, and its sockets under align-by-socket), and it keeps
+    the first of equal scores, so it would pick that representative too.
+    Pruning: at each position a key already tried there is skipped, since a
+    later node with the same key can only reach a subset of what the earlier
+    one reaches.
+    """
+    n = len(items)
+    if k < 0 or k > n:
+        return
+    combo: list[int] = []
+
+    def walk(start: int, depth: int):
+        if depth == k:
+            budget.spend()
+            yield list(combo)
+            return
+        tried = set()
+        for i in range(start, n - (k - depth) + 1):
+            if keys[i] in tried:
+                continue
+            tried.add(keys[i])
+            combo.append(items[i])
+            yield from walk(i + 1, depth + 1)
+            combo.pop()
+
+    yield from walk(0, 0)
+
+
 def take_distributed(topo: KubeTopology, available: Iterable[int], count: int, group: int = 1, *,
-                     spread: bool = False, align_by_socket: bool = False) -> CpuSet:
+                     spread: bool = False, align_by_socket: bool = False,
+                     max_combinations: int = MAX_NUMA_COMBINATIONS) -> CpuSet:
     """takeByTopologyNUMADistributed (KEP-2902): spread ``count`` CPUs evenly over NUMA nodes.
 
     ``group`` is the CPU group size (1, or CPUs per core with full-pcpus-only).
     Falls back to the packed algorithm when ``count`` is not a multiple of
-    ``group`` or no combination of NUMA nodes balances.
+    ``group`` or no combination of NUMA nodes balances.  Picks what the
+    kubelet picks, examining only one combination per equivalence class
+    (_distinct_combinations), at most ``max_combinations`` in all.
     """
     available = set(available)
     if count % group != 0:
@@ -501,31 +567,37 @@ def take_distributed(topo: KubeTopology, available: Iterable[int], count: int, g
         raise _not_enough(count, len(available))
     numas = acc.sort_nodes()
     lo, hi = acc.range_nodes_needed(group)
+    budget = _Budget(count, max_combinations)
 
     def free_in(n: int) -> int:
         return len(topo.by_node[n] & acc.avail)
+
+    free = {n: free_in(n) for n in numas}  # fixed while searching
+    if align_by_socket:
+        keys: list = [(free[n], frozenset(topo.sockets_of_nodes([n]))) for n in numas]
+    else:
+        keys = [free[n] for n in numas]
 
     for k in range(lo, hi + 1):
         best_balance = math.inf
         best_remainder: list[int] | None = None
         best_combo: list[int] | None = None
         best_in_one_socket = False
-        for combo in itertools.combinations(numas, k):
+        for combo in _distinct_combinations(numas, keys, k, budget):
             if best_balance == 0 and (not align_by_socket or best_in_one_socket):
                 break
-            combo = list(combo)
             # Enough CPUs overall, and enough whole groups.
-            if sum(free_in(n) for n in combo) < count:
+            if sum(free[n] for n in combo) < count:
                 continue
-            if sum(free_in(n) // group for n in combo) * group < count:
+            if sum(free[n] // group for n in combo) * group < count:
                 continue
             distribution = (count // len(combo) // group) * group
             if align_by_socket:
                 for n in combo:
-                    distribution = min(distribution, free_in(n) // group * group)
-            if any(free_in(n) < distribution for n in combo):
+                    distribution = min(distribution, free[n] // group * group)
+            if any(free[n] < distribution for n in combo):
                 continue
-            after = {n: free_in(n) for n in numas}
+            after = dict(free)
             for n in combo:
                 after[n] -= distribution
             remainder = count - distribution * len(combo)
@@ -535,8 +607,9 @@ def take_distributed(topo: KubeTopology, available: Iterable[int], count: int, g
             if remainder == 0:
                 best_local = _stddev(list(after.values()))
             sub_k = len(remainder_combo)
+            remainder_keys = [after[n] for n in remainder_combo]
             while remainder > 0 and sub_k >= 1:
-                for subset in itertools.combinations(remainder_combo, sub_k):
+                for subset in _distinct_combinations(remainder_combo, remainder_keys, sub_k, budget):
                     left = remainder
                     local = dict(after)
                     # Leftovers smaller than a group cannot be handed out.
