@@ -150,6 +150,9 @@ class CpuSet:
                 raise ParseError(f"bad CPU mask {_snip(text)}: word {_snip(word, 16)}")
             if word:
                 value = int(word, 16)
+                if value == 0xFFFFFFFF:  # the usual word of a full mask
+                    cpus.extend(range(base, base + 32))
+                    value = 0
                 while value:
                     low = value & -value
                     cpus.append(base + low.bit_length() - 1)
