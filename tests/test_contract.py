@@ -146,6 +146,8 @@ CASES = {
     "export nfd": dict(ok=["export", "nfd", "-f", "{export_profile}"],
                        bad=["export", "nfd", "-f", "{tmp}/missing.yaml"], bad_code=2),
     "kubelet show": dict(ok=["kubelet", "show"], bad=["kubelet", "show", "--pod", "a/b/c"], bad_code=2),
+    "kubelet check": dict(ok=["kubelet", "check"], ok_codes=(0, 4),
+                          bad=["kubelet", "check", "--config", "{tmp}/missing.yaml"], bad_code=2),
 }
 
 # A CPU set is any string under one of these keys (canonical: CpuSet.parse(v).to_list() == v).

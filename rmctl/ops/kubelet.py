@@ -64,3 +64,70 @@ def show(root: Root, kubelet_root: str | None = None, *, api: bool = True, socke
         messages.append(note(f"{len(unresolved)} device(s) of the kubelet are not tied to a PCI device "
                              f"({', '.join(sorted({d.resource for d in unresolved}))}): their IDs are shown as is"))
     return Outcome(kind="KubeletState", data=data, messages=tuple(messages))
+
+
+def _config(root: Root, kubelet_rel: str, path: str | None) -> tuple[dict | None, str | None]:
+    """Return (the config's resource-manager fields, where they came from)."""
+    from rmctl.discovery.kubelet import config as kconfig
+
+    if path is not None:
+        rel = path.strip().lstrip("/")
+        cfg = kconfig.read(root, rel)
+        if cfg is None:
+            raise UsageError(f"no kubelet config at {path} under {root.spec}",
+                             hint="the file the kubelet's --config names (kubeadm: /var/lib/kubelet/config.yaml)")
+        return cfg, "/" + rel
+    rel = f"{kubelet_rel}/config.yaml"
+    cfg = kconfig.read(root, rel)
+    if cfg is not None:
+        return cfg, "/" + rel
+    if not root.is_live:
+        k = root.facts().get("kubelet")
+        if isinstance(k, dict) and isinstance(k.get("config"), dict):
+            return kconfig.extract(k["config"]), "snapshot facts"
+    return None, None
+
+
+def check(root: Root, kubelet_root: str | None = None, *, config: str | None = None, state_dir: str | None = None,
+          lock_timeout: float = 10.0) -> Outcome:
+    """Return the KubeletCheck document: each check with what to change; exit 4 when any fails.
+
+    Compared: the CPU Manager checkpoint with the online CPUs and the
+    config's policy; reservedSystemCPUs with isolcpus=/nohz_full= and the
+    shared pool; rmctl's reservations and system CPUs (``state_dir``, live
+    root only) with the kubelet's pods and reserved CPUs; the Memory
+    Manager's hugepages with the kernel's pools.  Read-only.
+    """
+    from rmctl.errors import ExitCode
+    from rmctl.planning.kubelet_check import check as run_checks
+
+    state = kubelet.read(root, kubelet_root)
+    node = discover(root)
+    cfg, cfg_from = _config(root, state.root, config)
+    reservations: dict = {}
+    system = None
+    messages: list[Message] = []
+    if state_dir is not None and root.is_live:
+        from rmctl.ledger import Ledger
+        from rmctl.model.fingerprint import fingerprint
+        from rmctl.reservations import holder_of, system_cpus
+
+        ledger_state = Ledger(state_dir, lock_timeout=lock_timeout, command="rmctl kubelet check").load(
+            fingerprint(node))
+        by_name: dict[str, list[int]] = {}
+        for cpu, name in holder_of(ledger_state).items():
+            by_name.setdefault(name, []).append(cpu)
+        from rmctl.cpuset import CpuSet
+
+        reservations = {n: CpuSet(c) for n, c in by_name.items()}
+        system = system_cpus(ledger_state) or None
+    elif not root.is_live:
+        messages.append(note("rmctl's reservations are this machine's: not compared on a snapshot"))
+    if not state.present():
+        messages.append(note(f"no kubelet checkpoint under /{state.root}: only the config and the kernel compared"))
+    findings = run_checks(node, state, cfg, reservations=reservations, system_cpus=system)
+    ok = all(f.ok for f in findings)
+    data = {"kubelet_root": "/" + state.root, "config": cfg_from, "ok": ok,
+            "findings": [{"check": f.check, "ok": f.ok, "message": f.message, "fix": f.fix or None} for f in findings]}
+    return Outcome(kind="KubeletCheck", data=data, exit_code=ExitCode.OK if ok else ExitCode.UNSATISFIABLE,
+                   messages=tuple(messages))

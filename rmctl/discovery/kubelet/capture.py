@@ -13,6 +13,8 @@ snapshot holds no identity of the cluster's objects:
 - the device plugins' Allocate answers (``AllocResp``: environment,
   mounts, device nodes) and the device checkpoint's ``BootID`` are dropped.
 
+The kubelet config's resource-manager fields (reservedSystemCPUs, policies,
+reservedMemory...) go in the facts file, never the config file itself.
 Container names, resource names, PCI addresses, CPU sets, sizes and NUMA
 nodes are kept: they are what the snapshot is for.  Pod names never were in
 the checkpoints (they come from the live PodResources API only).  Each
@@ -170,6 +172,17 @@ def capture(root: Root, kubelet_root: str, *, keep_ids: bool = False) -> tuple[d
         except KubeletCheckpointError as e:
             left_out.append({"path": rel, "reason": e.message})
     facts = {"root": "/" + kubelet_root.strip("/"), "files": sorted(members), "identities_kept": keep_ids}
+    # the config's resource-manager fields only (never the whole file: it names TLS files, URL headers)
+    from rmctl.discovery.kubelet import config as kconfig
+    from rmctl.errors import UsageError
+
+    try:
+        cfg = kconfig.read(root, f"{kubelet_root.strip('/')}/config.yaml")
+    except UsageError as e:
+        cfg = None
+        left_out.append({"path": f"{kubelet_root.strip('/')}/config.yaml", "reason": e.message})
+    if cfg:
+        facts["config"] = cfg
     if left_out:
         facts["left_out"] = left_out
     return members, facts

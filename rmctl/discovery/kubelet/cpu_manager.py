@@ -28,11 +28,11 @@ from __future__ import annotations
 import re
 
 from rmctl.cpuset import CpuSet
-from rmctl.discovery.kubelet import files, gotypes as g
+from rmctl.discovery.kubelet import files
+from rmctl.discovery.kubelet import gotypes as g
 from rmctl.discovery.root import Root
 from rmctl.errors import KubeletCheckpointVersionError, ParseError
-from rmctl.model.kubelet import (NOT_VERIFIED, UNCHECKED_ZERO, VERIFIED, Checkpoint, CpuAssignment,
-                                 CpuManagerState)
+from rmctl.model.kubelet import NOT_VERIFIED, UNCHECKED_ZERO, VERIFIED, Checkpoint, CpuAssignment, CpuManagerState
 
 #: k8s.io/utils/cpuset Parse accepts "N" and "N-M" joined by commas; the
 #: kubelet writes only that (cpuset.String()), nothing else is read here

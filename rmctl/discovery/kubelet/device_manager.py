@@ -19,7 +19,8 @@ only its size.  NUMA id -1 means the plugin reported no topology.
 
 from __future__ import annotations
 
-from rmctl.discovery.kubelet import files, gotypes as g
+from rmctl.discovery.kubelet import files
+from rmctl.discovery.kubelet import gotypes as g
 from rmctl.discovery.root import Root
 from rmctl.errors import KubeletCheckpointVersionError
 from rmctl.model.kubelet import VERIFIED, Checkpoint, DeviceAllocation, DeviceManagerState

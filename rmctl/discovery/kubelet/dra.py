@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import zlib
 
-from rmctl.discovery.kubelet import files, gotypes as g
+from rmctl.discovery.kubelet import files
+from rmctl.discovery.kubelet import gotypes as g
 from rmctl.discovery.root import Root
 from rmctl.errors import KubeletCheckpointVersionError
 from rmctl.model.kubelet import VERIFIED, Checkpoint, DraClaim, DraDevice, DraManagerState

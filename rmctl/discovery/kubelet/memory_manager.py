@@ -19,11 +19,19 @@ as the kubelet's v1 reader does.
 
 from __future__ import annotations
 
-from rmctl.discovery.kubelet import files, gotypes as g
+from rmctl.discovery.kubelet import files
+from rmctl.discovery.kubelet import gotypes as g
 from rmctl.discovery.root import Root
 from rmctl.errors import KubeletCheckpointVersionError
-from rmctl.model.kubelet import (UNCHECKED_ZERO, VERIFIED, Checkpoint, MemoryBlock, MemoryManagerState,
-                                 MemoryTable, NumaMemoryState)
+from rmctl.model.kubelet import (
+    UNCHECKED_ZERO,
+    VERIFIED,
+    Checkpoint,
+    MemoryBlock,
+    MemoryManagerState,
+    MemoryTable,
+    NumaMemoryState,
+)
 
 _STR = g.GoString()
 _RES = g.GoString("v1.ResourceName")

@@ -16,8 +16,15 @@ import stat
 
 from rmctl.cpuset import CpuSet
 from rmctl.errors import ParseError
-from rmctl.model.kubelet import (ApiAllocatable, ApiClaimDevice, ApiContainer, ApiDevices, ApiMemory, ApiPod,
-                                 PodResourcesView)
+from rmctl.model.kubelet import (
+    ApiAllocatable,
+    ApiClaimDevice,
+    ApiContainer,
+    ApiDevices,
+    ApiMemory,
+    ApiPod,
+    PodResourcesView,
+)
 
 #: the kubelet's own limit on a PodResources message (pkg/kubelet/apis/podresources
 #: DefaultMaxMsgSize, 16 MiB); a larger answer is refused, not read
