@@ -58,7 +58,7 @@ def device_holdings(node: NodeModel, state: KubeletState) -> list[DeviceHolding]
         return []
     devices = list(node.devices)
     by_address = {d.address: d for d in devices}
-    by_uuid = {d.gpu.uuid.lower(): d for d in devices if getattr(d, "gpu", None) and d.gpu.uuid}
+    by_uuid = {d.gpu.uuid.lower(): d for d in devices if d.gpu is not None and d.gpu.uuid}
     out: list[DeviceHolding] = []
     for a in state.devices.allocations:
         for n, ids in a.devices:
@@ -79,7 +79,7 @@ def device_holdings(node: NodeModel, state: KubeletState) -> list[DeviceHolding]
             continue
         vendor = _vendor_of(h.resource)
         cands = [d for d in devices if vendor is not None and d.vendor == vendor and d.kind in ("gpu", "accel")
-                 and h.node in d.local_nodes(node.topology.nodes)]
+                 and h.node in d.local_nodes(dict(node.topology.nodes))]
         same = [x for x in out if x.address is None and x.node == h.node and x.resource == h.resource]
         if len(cands) == 1 and len(same) == 1 and cands[0].address not in taken:
             out[i] = _tie(h, cands[0].address, "only-one-on-node")
