@@ -95,12 +95,11 @@ def assemble(root: Root, *, devices: bool = False) -> NodeModel:
     extra = {"thp": read_thp(root)}
     devs: tuple = ()
     if devices:
-        try:
-            from rmctl.discovery.pci import read_devices  # added by the devices work
-        except ImportError:  # pragma: no cover - until devices land
-            read_devices = None
-        if read_devices is not None:
-            devs = tuple(read_devices(root, findings))
+        # lazily: device discovery imports dataclasses and pci.ids parsing, which
+        # the topology fast path (no devices) must not pay for (tests/test_imports.py)
+        from rmctl.discovery.pci import read_devices
+
+        devs = tuple(read_devices(root, findings))
     if root.nul_paths:
         findings.append(Finding("nul_bytes", f"NUL bytes stripped from {len(root.nul_paths)} file(s): "
                                 + ", ".join(sorted(set(root.nul_paths))[:5]), root.nul_paths[0], "info"))

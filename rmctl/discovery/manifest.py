@@ -25,6 +25,7 @@ import functools
 import re
 
 from rmctl.discovery import paths as P
+from rmctl.discovery.cgroup import cgroup_cpus_files
 from rmctl.discovery.inuse import GLOBS as _INUSE_GLOBS
 from rmctl.discovery.root import FACTS_FILE, HWLOC_NOFILE_INFO, Root
 
@@ -160,7 +161,5 @@ def covers(rel: str, globs: tuple[str, ...] | list[str] = MANIFEST, extra: list[
 
 def dynamic_paths(root: Root) -> list[str]:
     """Return the cgroup cpuset files discovery reads for this root's process."""
-    from rmctl.discovery.cgroup import cgroup_cpus_files
-
     return cgroup_cpus_files(root.read(P.PROC_MOUNTS), root.read(P.PROC_SELF_CGROUP),
                              root.read(P.PROC_SELF_CPUSET))

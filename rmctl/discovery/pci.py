@@ -17,6 +17,8 @@ import re
 
 from rmctl.discovery import paths
 from rmctl.discovery.cpu import read_cpumask_or_list
+from rmctl.discovery.netdev import read_net, read_rdma
+from rmctl.discovery.nvme import read_nvme
 from rmctl.model.node import Finding
 from rmctl.model.pci import (
     GpuInfo, PciAddress, PciDevice, PciLink, Sriov, build_attributes, class_kind, virtio_type,
@@ -148,18 +150,12 @@ def read_device(root, name: str, addr: PciAddress, findings: list[Finding]) -> P
     for sub in subdirs:
         sub_entries = entries if sub == rel else root.listdir(sub)
         if "net" in sub_entries:
-            from rmctl.discovery.netdev import read_net
-
             net += read_net(root, sub)
         if sub != rel and "block" in sub_entries:
             block += tuple(root.listdir(f"{sub}/block"))
     if "infiniband" in entries:
-        from rmctl.discovery.netdev import read_rdma
-
         rdma = read_rdma(root, rel)
     if "nvme" in entries:
-        from rmctl.discovery.nvme import read_nvme
-
         nvme = read_nvme(root, rel)
     drm = tuple(root.listdir(f"{rel}/drm")) if "drm" in entries else ()
     return PciDevice(

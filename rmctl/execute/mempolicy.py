@@ -11,6 +11,7 @@ import ctypes
 import os
 import platform
 
+from rmctl.cpuset import CpuSet
 from rmctl.model.cpu_actions import MPOL_DEFAULT
 
 _SYSCALLS = {  # (get_mempolicy, set_mempolicy) per architecture (unistd tables)
@@ -26,8 +27,6 @@ def _libc():
 
 def get_mempolicy() -> tuple[int, str]:
     """Return (mode, nodelist) of the calling thread's memory policy."""
-    from rmctl.cpuset import CpuSet
-
     nr = _SYSCALLS.get(platform.machine())
     if nr is None:
         raise OSError(f"no get_mempolicy syscall number for {platform.machine()}")
@@ -44,8 +43,6 @@ def get_mempolicy() -> tuple[int, str]:
 
 def set_mempolicy(mode: int, nodes: str) -> None:
     """Set the calling thread's memory policy (inherited by children it spawns)."""
-    from rmctl.cpuset import CpuSet
-
     nr = _SYSCALLS.get(platform.machine())
     if nr is None:
         raise OSError(f"no set_mempolicy syscall number for {platform.machine()}")

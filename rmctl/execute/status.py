@@ -13,7 +13,7 @@ matches text.
 
 from __future__ import annotations
 
-from rmctl.errors import ExitCode, RmctlError, UnsatisfiableError
+from rmctl.errors import ApplyError, ExitCode, RmctlError, UnsatisfiableError
 from rmctl.model.plan import FAILED, STALE, ApplyReport, StepResult
 
 
@@ -45,8 +45,6 @@ def error_of(report: ApplyReport) -> RmctlError | None:
         return None
     err = step.error
     if err is None:  # a step built by hand without an error: still a failure (exit 1)
-        from rmctl.errors import ApplyError
-
         err = ApplyError(step.detail)
     what = step.action.describe()
     if step.status == STALE:

@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rmctl.errors import ApplyError
 from rmctl.model.plan import Action, WriteValue
 
 
@@ -90,8 +91,6 @@ class SetPartition(WriteValue):
         why = self.explain(after)
         if why is None:
             return super().readback_error(after)
-        from rmctl.errors import ApplyError
-
         return ApplyError(why, hint=self.failure_hint)
 
     def explain(self, after) -> str | None:
@@ -154,8 +153,6 @@ class RemoveCgroup(Action):
         return not current
 
     def perform(self, host):
-        from rmctl.errors import ApplyError
-
         dest = self.to or os.path.join(os.path.dirname(self.path), "cgroup.procs")
         for _ in range(3):
             pids = (host.read_text(os.path.join(self.path, "cgroup.procs")) or "").split()
@@ -206,8 +203,6 @@ class MemBind(Action):
         return current == ("default" if not self.nodes else f"{MPOL_BIND}:{self.nodes}")
 
     def perform(self, host):
-        from rmctl.errors import ApplyError
-
         try:
             host.set_mempolicy(MPOL_BIND if self.nodes else MPOL_DEFAULT, self.nodes)
         except OSError as e:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rmctl.errors import UnsatisfiableError
 from rmctl.model.plan import WriteValue
 from rmctl.units import format_size, page_size_dirname
 
@@ -83,8 +84,6 @@ class SetPoolPages(WriteValue):
         """Return UnsatisfiableError (exit 4) when the kernel granted fewer pages: a shortfall."""
         got, want = _int(after), _int(self.value)
         if got is not None and want is not None and got < want:
-            from rmctl.errors import UnsatisfiableError
-
             return UnsatisfiableError(
                 f"shortfall: the kernel granted {got} of {want} pages",
                 hint="memory is fragmented: retry later, drop caches and compact "

@@ -17,7 +17,9 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Protocol
 
+from rmctl.cpuset import CpuSet
 from rmctl.errors import ApplyError, ExitCode, RmctlError, UsageError
+from rmctl.units import parse_size
 
 PLAN_SCHEMA = "rmctl.io/v1alpha1"
 
@@ -158,8 +160,6 @@ class WriteValue(Action):
         if current is None:
             return False
         if self.compare == "cpulist":
-            from rmctl.cpuset import CpuSet
-
             try:
                 return CpuSet.parse(current) == CpuSet.parse(self.value)
             except Exception:
@@ -339,8 +339,6 @@ class SetAffinity(Action):
         return " ".join(f"{tid}:{cpus}" for tid, cpus in sorted(threads.items()))
 
     def done(self, current):
-        from rmctl.cpuset import CpuSet
-
         if not current:
             return False
         want = CpuSet.parse(self.cpus).to_list()
@@ -453,8 +451,6 @@ def options_match(wanted: str, have: dict[str, str]) -> bool:
     Sizes are compared in bytes (the kernel prints ``pagesize=2M``,
     ``size=1073741824``... depending on version).
     """
-    from rmctl.units import parse_size
-
     for item in filter(None, wanted.split(",")):
         k, _, v = item.partition("=")
         if k not in have:

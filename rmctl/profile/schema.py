@@ -48,7 +48,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from rmctl.cpuset import CpuSet
 from rmctl.errors import ParseError, UsageError
+from rmctl.units import parse_size
 
 PROFILE_API_VERSION = "rmctl.io/v1alpha1"
 PROFILE_KIND = "NodeProfile"
@@ -302,8 +304,6 @@ class _Validator:
         return str(value)
 
     def cpulist(self, value, path: str) -> str:
-        from rmctl.cpuset import CpuSet
-
         text = self.string(value, path)
         try:
             cs = CpuSet.parse(text)
@@ -314,8 +314,6 @@ class _Validator:
         return cs.to_list()
 
     def size(self, value, path: str) -> int:
-        from rmctl.units import parse_size
-
         try:
             return parse_size(value if isinstance(value, (int, str)) and not isinstance(value, bool)
                               else str(value), what="size")
@@ -519,8 +517,6 @@ class _Validator:
                 m["topologyManagerPolicyOptions"], f"{p}.topologyManagerPolicyOptions")
         if m.get("evictionHard") is not None:
             ev = self.eviction(m["evictionHard"], f"{p}.evictionHard", "evictionHardMemory" in m)
-            from rmctl.units import parse_size
-
             for k, v in ev:
                 if k == "memory.available":  # one place for it: the Memory Manager sums it
                     kw["eviction_hard_memory"] = parse_size(v, what="size")
@@ -565,8 +561,6 @@ class _Validator:
         return tuple(sorted(out))
 
     def eviction(self, value, path: str, memory_given: bool) -> tuple[tuple[str, str], ...]:
-        from rmctl.units import parse_size
-
         m = self.mapping(value, path, EVICTION_SIGNALS)
         out = []
         for k, v in m.items():

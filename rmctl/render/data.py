@@ -10,6 +10,9 @@ Errors are ``kind: Error`` with ``error: {code, message, hint}`` and
 from __future__ import annotations
 
 import json
+
+from rmctl.cpuset import CpuSet
+
 TYPE_CHECKING = False  # the typing module costs ~2 ms on the fast path; type checkers see True
 if TYPE_CHECKING:
     from typing import Any
@@ -35,8 +38,6 @@ def error_document(code: str, message: str, hint: str | None, exit_code: int,
 
 
 def _default(o: Any):
-    from rmctl.cpuset import CpuSet
-
     if isinstance(o, CpuSet):
         return o.to_list()
     if isinstance(o, (set, frozenset, tuple)):

@@ -13,6 +13,8 @@ import re
 from rmctl.model.record import asdict
 
 from rmctl.model.node import Finding, NodeModel
+from rmctl.model.pci import attribute_type
+from rmctl.units import format_size
 
 #: finding codes that belong to device discovery
 FINDING_PREFIXES = ("pci_", "nvml_", "net_", "nvme_")
@@ -57,8 +59,6 @@ def link_text(dev) -> str:
 
 def detail_text(dev) -> str:
     """Return a short per-kind summary: interfaces, RDMA ports, NVMe, GPU memory, SR-IOV."""
-    from rmctl.units import format_size
-
     bits: list[str] = []
     if dev.gpu is not None:
         g = dev.gpu
@@ -213,8 +213,6 @@ def print_device(con, dev, node: NodeModel, *, verbose: int = 0) -> None:
     """Print everything known about one device as key/value rows, then the attribute map."""
     from rich.table import Table
 
-    from rmctl.units import format_size
-
     s = Table(show_header=False, box=None, pad_edge=False)
     s.add_column(style="bold")
     s.add_column()
@@ -285,8 +283,6 @@ def print_device(con, dev, node: NodeModel, *, verbose: int = 0) -> None:
     for k, v in rows:
         s.add_row(escape(k), escape(v))
     con.print(s)
-    from rmctl.model.pci import attribute_type
-
     a = Table(title="Attributes (DRA types; capacity in bytes or bit/s)", title_justify="left", box=None,
               pad_edge=False, header_style="bold")
     a.add_column("name", no_wrap=True)

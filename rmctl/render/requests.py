@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rmctl.model.pci import RMCTL_DRIVER
 from rmctl.units import format_size
 
 
@@ -141,8 +142,6 @@ def selector_renderables(key: str, matches: list, why: str | None = None) -> lis
 
 def _device_label(m) -> str:
     """Return the DEVICE cell: the PCI address; another driver's view adds its name (``0000:00:06.0 gpu-0``)."""
-    from rmctl.model.pci import RMCTL_DRIVER
-
     driver = getattr(m, "driver", RMCTL_DRIVER)
     return m.address if driver == RMCTL_DRIVER or not getattr(m, "device", "") else f"{m.address} {m.device}"
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from rmctl.resources.classes import ClassSelector, ResourceClass, _check_header, class_from_document, parse_selectors
 from rmctl.resources.yamlio import InputError, Reader, item_pos, pos, read_documents
+from rmctl.units import parse_size
 
 POLICIES = ("none", "best-effort", "restricted", "single-numa-node")
 ALLOCATION_MODES = ("ExactCount", "All")
@@ -129,8 +130,6 @@ def _quantity_bytes(rd: Reader, value, path: str, parent, key) -> int:
 
 
 def _page_size(rd: Reader, key, parent, path: str) -> int:
-    from rmctl.units import parse_size
-
     try:
         return parse_size(str(key), what="hugepage size")
     except Exception:
