@@ -1,6 +1,6 @@
 """The import direction of rmctl, checked by parsing every module with ast.
 
-    cli -> ops -> provision -> reservations/snapshot/exports -> ledger -> discovery | render | planning | execute
+    cli -> ops -> exports -> state -> discovery | render | planning | execute
         -> profile/resources -> resources.cel -> model -> cpuset/units -> errors
 
 A module may import a module of a LOWER layer, or one of its own group
@@ -37,10 +37,7 @@ LAYERS = {
     "rmctl.render": 5,          # pure: model -> data/tables
     "rmctl.planning": 5,        # pure: (model, request) -> Plan
     "rmctl.execute": 5,         # the only code that changes the machine
-    "rmctl.ledger": 6,          # the reservations state file
-    "rmctl.reservations": 7,    # orchestration over the layers below
-    "rmctl.journal": 7,
-    "rmctl.provision": 8,       # node profiles -> plans, over reservations, ledger and planners
+    "rmctl.state": 6,           # the state dir: reservations file (typed records), journals
     "rmctl.exports": 7,
     "rmctl.ops": 9,             # use cases: plain values in, an Outcome out (no typer, no printing)
     "rmctl.cli": 10,            # nothing imports the CLI
@@ -51,8 +48,6 @@ DEFAULT_LAYER = 7
 #: imports across groups of the same layer that are allowed, and why
 SIDEWAYS = {
     ("rmctl.execute", "rmctl.discovery.parse"): "Host.mount_at parses /proc/mounts with the pure parser",
-    ("rmctl.request_reservations", "rmctl.reservations"):
-        "request reservations (request --reserve, profile spec.requests) use the CPU pools' names and sets",
 }
 
 #: known violations in existing code, each to be fixed by its owner (then removed here)
@@ -273,9 +268,6 @@ EXIT_BOUNDARY = {"rmctl.cli", "rmctl.cli.application", "rmctl.cli.errors", "rmct
 
 #: CLI modules not yet reduced to parse/call/render, each to be emptied by its owner (then removed here)
 CLI_KNOWN = {
-    "rmctl.cli.cpu": "h10a: cpu use cases",
-    "rmctl.cli.profile": "h10a: profile use cases",
-    "rmctl.cli.request_ledger": "h10a: request reserve/release use cases",
 }
 
 CLI = [(m, p) for m, p in ALL if m == "rmctl.cli" or m.startswith("rmctl.cli.")]

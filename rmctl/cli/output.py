@@ -48,7 +48,9 @@ def finish(settings, outcome, fmt: str, table=None) -> None:
     not 0 (typer is imported only then: the fast path never exits non-zero
     through here with typer absent).
     """
-    if fmt != "table":
+    if not outcome.kind:
+        pass  # nothing of rmctl's own to print
+    elif fmt != "table":
         emit(outcome.kind, outcome.data, fmt)
     elif table is not None:
         table(settings, outcome)
@@ -61,3 +63,16 @@ def finish(settings, outcome, fmt: str, table=None) -> None:
         import typer
 
         raise typer.Exit(code)
+
+
+def print_text(settings, outcome) -> None:
+    """Print an Outcome whose view is rmctl.ops.outcome.Text: its lines, then its plan (a dry run's)."""
+    text = outcome.view
+    for line in text.lines:
+        sys.stdout.write(line + "\n")
+    if text.plan is not None:
+        from rmctl.render.plan import plan_text
+
+        sys.stdout.write(plan_text(text.plan))
+    for line in text.after:
+        sys.stdout.write(line + "\n")

@@ -58,20 +58,12 @@ def evaluate_request(
 
     Example: rmctl request evaluate train.yaml --root a.tar.gz --root b.tar.gz
     """
-    from rmctl.errors import UsageError
-
     settings = ctx.obj
-    if reserve is not None and root and len(root) > 1:
-        raise UsageError("--reserve takes one node, not several --root",
-                         hint="evaluate across nodes first, then reserve on the one chosen")
     if reserve is not None:
         from rmctl.cli import request_ledger
-        from rmctl.ops.requests import discover_roots, load_request
 
-        req, classes = load_request(file, class_dir)
-        node = discover_roots(settings.root, root or ())[0]
-        return request_ledger.reserve(settings, reserve, req, classes, node, dry_run=dry_run, output=output,
-                                      max_numa_nodes=max_numa_nodes)
+        return request_ledger.reserve(settings, reserve, file, roots=root, class_dir=class_dir, dry_run=dry_run,
+                                      output=output, max_numa_nodes=max_numa_nodes)
     from rmctl.cli.output import finish
     from rmctl.ops.requests import evaluate_request as evaluate_op
 

@@ -20,7 +20,6 @@ import json
 import os
 import re
 
-from rmctl import journal
 from rmctl.discovery import discover
 from rmctl.discovery.root import Root
 from rmctl.errors import UsageError
@@ -28,7 +27,8 @@ from rmctl.model.node import NodeModel
 from rmctl.ops.outcome import Outcome, warning
 from rmctl.profile import load_profile, parse_profile
 from rmctl.profile.schema import NodeProfile
-from rmctl.provision import state_system_cpus
+from rmctl.state import journal
+from rmctl.state.ledger import Ledger
 
 
 def profile_in_effect(state_dir: str, path: str | None) -> NodeProfile | None:
@@ -43,42 +43,42 @@ def profile_in_effect(state_dir: str, path: str | None) -> NodeProfile | None:
 
 def system_cpus(node: NodeModel, state_dir: str, profile: NodeProfile | None) -> str | None:
     """Return the system-reserved CPUs (NFD): the CPU state's, else the profile's explicit list, else None."""
-    cpus = state_system_cpus(state_dir, node)
+    from rmctl.model.fingerprint import fingerprint
+
+    cpus = Ledger(state_dir).load(fingerprint(node)).system_cpus
     if cpus:
-        return cpus
+        return cpus.to_list()
     if profile is not None and profile.system_reserved_cpus:
         return profile.system_reserved_cpus
     return None
 
 
-def cpu_facts(node: NodeModel, state_dir: str, profile: NodeProfile | None):
+def cpu_facts(root: Root, node: NodeModel, state_dir: str, profile: NodeProfile | None):
     """Return the CPUs the kubelet must keep from pods (system CPUs, reservations) and their source.
 
     "state": what rmctl's state holds; "plan": the profile is not (fully)
     applied, so what applying it would choose on this node (the same
     planner, nothing written).
     """
-    from rmctl import ledger as L
-    from rmctl.cpuset import CpuSet
     from rmctl.exports.kubelet import CpuFacts
+    from rmctl.state.ledger import parse
 
-    lg = L.Ledger(state_dir)
+    lg = Ledger(state_dir)
     text = lg.read_text()
     final, source = text, "state"
     if profile is not None:
-        from rmctl.provision import cpu_actions
+        from rmctl.ops.profile_plan import cpu_actions
 
-        steps = cpu_actions(profile, node, state_dir)
+        steps = cpu_actions(profile, node, root, state_dir)
         if steps:
             final = steps[-1][1][-1].content
             if final != text:
                 source = "plan"
     if final is None:
         return CpuFacts()
-    state = L.parse(final, lg.path)
-    held = {name: CpuSet.parse(rec.get("cpus") or "") for name, rec in state.get("reservations", {}).items()
-            if rec.get("cpus")}
-    return CpuFacts(system=CpuSet.parse(state.get("system_cpus") or ""), held=held, source=source)
+    state = parse(final, lg.path)
+    held = {name: rec.cpus for name, rec in state.reservations.items() if rec.cpus}
+    return CpuFacts(system=state.system_cpus, held=held, source=source)
 
 
 def kubelet_config(root: Root, state_dir: str, *, profile_path: str | None = None,
@@ -90,7 +90,7 @@ def kubelet_config(root: Root, state_dir: str, *, profile_path: str | None = Non
     version = parse_version(kubelet_version)
     profile = profile_in_effect(state_dir, profile_path)
     node = discover(root)
-    ex = fragment(node, profile=profile, cpus=cpu_facts(node, state_dir, profile), version=version)
+    ex = fragment(node, profile=profile, cpus=cpu_facts(root, node, state_dir, profile), version=version)
     return Outcome(kind="KubeletConfiguration", data=ex.config, view=ex.comment(),
                    messages=tuple(warning(w) for w in ex.warnings))
 

@@ -52,7 +52,9 @@ class Outcome:
     changed after the Outcome is made).  ``exit_code``: the process's exit
     status.  ``messages``: stderr lines printed after the document.
     ``view``: whatever the table renderer needs beyond ``data`` (a plan, an
-    evaluation, a report); never serialised.
+    evaluation, a report; :class:`Text` for lines); never serialised.  An
+    empty ``kind``: no document at all (``cpu run``: the command's output
+    is the child's own).
     """
 
     kind: str
@@ -70,6 +72,16 @@ class Outcome:
         from rmctl.model.record import replace
 
         return replace(self, messages=self.messages + tuple(messages))
+
+
+@record
+class Text:
+    """A view for commands whose table output is lines: ``lines``, then ``plan`` (a dry run's) as text,
+    then ``after``."""
+
+    lines: tuple[str, ...] = ()
+    plan: Any = None
+    after: tuple[str, ...] = ()
 
 
 def error(text: str, hint: str | None = None) -> Message:

@@ -18,15 +18,15 @@ from collections.abc import Sequence
 from rmctl.discovery import discover
 from rmctl.discovery.root import Root
 from rmctl.errors import ExitCode
-from rmctl.ledger import Ledger
 from rmctl.model.fingerprint import fingerprint
 from rmctl.model.node import NodeModel
 from rmctl.ops.classes import load as load_classes
 from rmctl.ops.outcome import Outcome, note
 from rmctl.planning.requests import Evaluation, Reserved, evaluate
-from rmctl.request_reservations import reserved_from_state
 from rmctl.resources.classes import ResourceClass
 from rmctl.resources.request import ResourceRequest, check_classes, load_request as read_request
+from rmctl.state.ledger import Ledger
+from rmctl.state.requests import reserved_from_state
 
 
 def load_request(file: str, class_dir: str | None) -> tuple[ResourceRequest, dict[str, ResourceClass]]:

@@ -10,6 +10,7 @@ import os
 
 import pytest
 
+from rmctl.cpuset import CpuSet
 from rmctl.discovery.cgroup import cpuset_hierarchy
 from rmctl.model.cgroup import CpusetHierarchy
 from rmctl.model.cpu_actions import partition_state
@@ -17,7 +18,9 @@ from rmctl.planning import cgroups
 from rmctl.discovery.root import Root
 from rmctl.errors import DiscoveryError, ExitCode, UsageError
 from rmctl.execute.executor import apply
-from rmctl.ledger import Ledger, raise_for_report
+from rmctl.execute.status import raise_for_report
+from rmctl.state.ledger import Change, Ledger
+from rmctl.state.records import CgroupRef, Reservation
 from rmctl.model.plan import APPLIED, FAILED, UNCHANGED, Plan
 from tests.conftest import NODE_FIXTURES
 from tests.cpus.cgroupfs import MOUNT, NOT_EXCLUSIVE, CgroupV2Host, build_v2
@@ -221,14 +224,17 @@ def test_cpuset_transaction_rolls_back_an_invalid_partition(tmp_path):
     host = CgroupV2Host(base)
     _sibling(base, host, "0-3")
     ledger = Ledger(str(tmp_path / "state"))
-    with ledger.transaction("fp") as txn:
-        txn.state["reservations"]["a"] = {"name": "a", "cpus": "2-3", "nodes": [0], "cgroup": None}
+    ledger.update("fp", lambda st: Change(st.with_reservation(Reservation.new("a", cpus=CpuSet.parse("2-3"), nodes=[0]))))
     before = read(tmp_path / "state", "state.json")
     h = cpuset_hierarchy(Root.open(base))
+
+    def with_cgroup(st):
+        rec = st.get("a").with_cgroup(CgroupRef.of(h, "a", "isolated"))
+        return Change(st.with_reservation(rec), before=tuple(cgroups.create_actions(h, "a", "2-3", "0",
+                                                                                     partition="isolated")))
+
     with pytest.raises(Exception) as e:
-        with ledger.transaction("fp", host=host, rollback=True) as txn:
-            txn.before = cgroups.create_actions(h, "a", "2-3", "0", partition="isolated")
-            txn.state["reservations"]["a"]["cgroup"] = cgroups.record(h, "a", "isolated")
+        ledger.update("fp", with_cgroup, host=host, rollback=True)
     assert "not exclusive" in str(e.value) and "undone" in str(e.value)
     assert not os.path.exists(os.path.join(base, MOUNT.lstrip("/"), "rmctl-a"))
     assert read(tmp_path / "state", "state.json") == before

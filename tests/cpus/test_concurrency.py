@@ -7,8 +7,8 @@ import subprocess
 import sys
 import time
 
-from rmctl import ledger
 from rmctl.cpuset import CpuSet
+from rmctl.state import ledger
 from tests import synth
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -40,8 +40,8 @@ def test_64_processes_reserve_one_cpu_each(tmp_path):
     assert len(cpus) == 64 and len(set(cpus)) == 64, "a CPU was handed out twice"
     with open(os.path.join(st, "state.json")) as f:
         state = ledger.parse(f.read(), "state.json")
-    assert len(state["reservations"]) == 64
-    assert {r["cpus"] for r in state["reservations"].values()} == set(results)
+    assert len(state.reservations) == 64
+    assert {r.cpus.to_list() for r in state.reservations.values()} == set(results)
     p = subprocess.run(rmctl(*base, "cpu", "reserve", "one-more", "--count", "1"),
                        capture_output=True, env=env(), cwd=REPO)
     assert p.returncode == 4, p.stderr.decode()
@@ -49,7 +49,7 @@ def test_64_processes_reserve_one_cpu_each(tmp_path):
 
 HOLD = """
 import sys, time
-from rmctl.ledger import Ledger
+from rmctl.state.ledger import Ledger
 with Ledger(sys.argv[1], command="rmctl test-holder").locked():
     print("locked", flush=True)
     time.sleep(300)
@@ -107,17 +107,19 @@ def test_killed_owner_is_dropped_by_reconcile(tmp_path, run_cli):
 
 
 def test_reused_pid_is_not_the_owner():
-    from rmctl import reservations as rsv
+    import dataclasses
+
     from rmctl.discovery.root import Root
+    from rmctl.state.owners import owner_alive, owner_of
 
     root = Root.open("/")
-    me = rsv.owner_of(root, os.getpid())
-    assert rsv.owner_alive(root, me)
-    assert not rsv.owner_alive(root, dict(me, start_time=me["start_time"] + 1))
+    me = owner_of(root, os.getpid())
+    assert owner_alive(root, me)
+    assert not owner_alive(root, dataclasses.replace(me, start_time=me.start_time + 1))
 
 
 def test_stat_parsing_survives_odd_command_names():
-    from rmctl.reservations import parse_stat_start_time
+    from rmctl.state.owners import parse_stat_start_time
 
     fields = " ".join(str(i) for i in range(3, 53))
     assert parse_stat_start_time(f"123 (a b) c)) {fields}") == 22

@@ -8,13 +8,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rmctl import ledger as L
-from rmctl import reservations as rsv
 from rmctl.cpuset import CpuSet
 from rmctl.discovery import Root, discover
 from rmctl.errors import RmctlError
 from rmctl.model.fingerprint import fingerprint
 from rmctl.planning.cpus import Constraints, KubeTopology, parse_options
+from rmctl.state import ledger as L
+from rmctl.state import reservations as rsv
+from rmctl.state.ledger import Change
+from rmctl.state.records import Owner
 from tests import synth
 
 NAMES = [f"r{i}" for i in range(6)]
@@ -46,10 +48,10 @@ def check(node, lg):
     state = L.parse(text, lg.path)  # raises if corrupt or checksum wrong
     topo = node.topology
     usable = topo.online_cpus() & topo.allowed_cpus()
-    sysc = CpuSet.parse(state["system_cpus"])
+    sysc = state.system_cpus
     seen = CpuSet()
-    for rec in state["reservations"].values():
-        cpus = CpuSet.parse(rec["cpus"])
+    for rec in state.reservations.values():
+        cpus = rec.cpus
         assert cpus, rec
         assert cpus.isdisjoint(seen), "reservations overlap"
         assert cpus.issubset(usable), "reservation holds an offline or not-allowed CPU"
@@ -66,25 +68,27 @@ def test_any_sequence_keeps_the_invariants(node, seq):
         fp = fingerprint(node)
         kube = KubeTopology.from_topology(node.topology)
         for op in seq:
+            def change(s, op=op):
+                if op[0] == "reserve":
+                    _, name, n, oi, numa, owned = op
+                    owner = Owner(pid=1, start_time=1, command="x") if owned else None
+                    s, _ = rsv.reserve(node.topology, s, name, count=n, options=parse_options(OPTIONS[oi]),
+                                       constraints=Constraints(numa=numa), owner=owner, kube=kube)
+                elif op[0] == "reserve-cpus":
+                    s, _ = rsv.reserve(node.topology, s, op[1], cpus=CpuSet(op[2]))
+                elif op[0] == "release":
+                    s, _ = rsv.release(s, op[1])
+                elif op[0] == "reconcile":
+                    gone = op[1]
+                    owners = {n: r.owner for n, r in s.reservations.items()}
+                    s, _, _ = rsv.reconcile(node.topology, s,
+                                            lambda o, owners=owners: not (o and any(owners.get(g) is o for g in gone)))
+                elif op[0] == "system":
+                    s, _ = rsv.reserve_system(node.topology, s, count=op[1], kube=kube)
+                return Change(s)
+
             try:
-                with lg.transaction(fp) as txn:
-                    s = txn.state
-                    if op[0] == "reserve":
-                        _, name, n, oi, numa, owned = op
-                        owner = {"pid": 1, "start_time": 1, "command": "x"} if owned else None
-                        rsv.reserve(node.topology, s, name, count=n, options=parse_options(OPTIONS[oi]),
-                                    constraints=Constraints(numa=numa), owner=owner, kube=kube)
-                    elif op[0] == "reserve-cpus":
-                        rsv.reserve(node.topology, s, op[1], cpus=CpuSet(op[2]))
-                    elif op[0] == "release":
-                        rsv.release(s, op[1])
-                    elif op[0] == "reconcile":
-                        gone = op[1]
-                        owners = {n: r.get("owner") for n, r in s["reservations"].items()}
-                        rsv.reconcile(node.topology, s,
-                                      lambda o, owners=owners: not (o and any(owners.get(g) is o for g in gone)))
-                    elif op[0] == "system":
-                        rsv.reserve_system(node.topology, s, count=op[1], kube=kube)
+                lg.update(fp, change)
             except RmctlError as e:
                 assert e.exit_code in (2, 4, 5), e
             check(node, lg)

@@ -103,11 +103,11 @@ def test_verify_reboot_pending(run_cli, tmp_path):
 
 def test_apply_through_executor_on_a_root_host(root, tmp_path):
     """Apply a plan with the real executor under a directory; undo from the journal restores it."""
-    from rmctl import journal
+    from rmctl.state import journal
     from rmctl.discovery import Root, discover
     from rmctl.execute.executor import apply
     from rmctl.execute.host import RootHost
-    from rmctl.provision import plan_profile
+    from rmctl.ops.profile_plan import plan_profile
     from rmctl.profile import parse_profile
 
     text = PROFILE.format(node=0).replace('  isolatedCPUs: {cpus: "3"}\n', "")
@@ -115,14 +115,14 @@ def test_apply_through_executor_on_a_root_host(root, tmp_path):
     node = discover(Root.open(root))
     host = RootHost(root)
     state = str(tmp_path / "state")
-    pp = plan_profile(prof, node, host, state_dir=state)
+    pp = plan_profile(prof, node, host, Root.open(root), state_dir=state)
     rep = apply(pp.plan(only_changes=False), host, rollback=True)
     assert rep.ok and rep.counts()["applied"] == 5
     pool = f"{root}/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"
     assert open(pool).read().strip() == "8"
     assert ("mount", "hugetlbfs", "/mnt/huge-2m", "hugetlbfs", "pagesize=2M") in host.calls
     entry = journal.new_entry(rep, command="apply")
-    undo = apply(type(pp.plan())(actions=journal.undo_actions(entry)), host)
+    undo = apply(type(pp.plan())(actions=entry.undo_actions()), host)
     assert undo.ok and undo.counts()["applied"] == 5
     assert open(pool).read().strip() == "4"
     import os
@@ -137,14 +137,14 @@ def test_failure_rolls_back_on_a_root_host(root, tmp_path):
     from rmctl.discovery import Root, discover
     from rmctl.execute.executor import apply
     from rmctl.execute.host import RootHost
-    from rmctl.provision import plan_profile
+    from rmctl.ops.profile_plan import plan_profile
     from rmctl.profile import parse_profile
 
     text = ("apiVersion: rmctl.io/v1alpha1\nkind: NodeProfile\nmetadata: {name: w}\nspec:\n  hugepages:\n"
             "  - {pageSize: 2Mi, count: 8, node: 0}\n  - {pageSize: 1Gi, count: 1, node: 1}\n")
     node = discover(Root.open(root))
     host = RootHost(root)
-    pp = plan_profile(parse_profile(text), node, host, state_dir=str(tmp_path / "s"))
+    pp = plan_profile(parse_profile(text), node, host, Root.open(root), state_dir=str(tmp_path / "s"))
     # the second pool file becomes a directory: its write fails
     bad = f"{root}/sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages"
     os.remove(bad)

@@ -57,10 +57,11 @@ def _plan(root, path, state):
     from rmctl.discovery import Root, discover
     from rmctl.execute.host import Host
     from rmctl.profile import load_profile
-    from rmctl.provision import plan_profile
+    from rmctl.ops.profile_plan import plan_profile
 
     # state actions are real files under tmp_path: the host is the real file system
-    return plan_profile(load_profile(path), discover(Root.open(root), devices=True), Host("/"), state_dir=state)
+    r = Root.open(root)
+    return plan_profile(load_profile(path), discover(r, devices=True), Host("/"), r, state_dir=state)
 
 
 def test_plan_reserves_devices_after_cpu_reservations(run_cli, root, tmp_path):
@@ -87,8 +88,8 @@ def test_plan_reserves_devices_after_cpu_reservations(run_cli, root, tmp_path):
 
 
 def test_apply_idempotent_and_undo_through_the_executor(root, tmp_path):
-    from rmctl import journal
     from rmctl.execute.executor import apply
+    from rmctl.state import journal
     from rmctl.execute.host import Host
 
     state = str(tmp_path / "state")
@@ -105,16 +106,16 @@ def test_apply_idempotent_and_undo_through_the_executor(root, tmp_path):
     rep2 = apply(again.plan(only_changes=False), Host("/"))
     assert rep2.ok and not rep2.changed and rep2.counts()["unchanged"] == 3
     # undo from the journal restores "no state file"
-    undo = apply(type(pp.plan())(actions=journal.undo_actions(journal.new_entry(rep, command="apply"))), Host("/"))
+    undo = apply(type(pp.plan())(actions=journal.new_entry(rep, command="apply").undo_actions()), Host("/"))
     assert undo.ok and not os.path.exists(os.path.join(state, "state.json"))
 
 
 def test_same_request_shared_with_request_evaluate_reserve(root, tmp_path):
     """A reservation made by `request evaluate --reserve` of the same request counts as done."""
     from rmctl.discovery import Root, discover
-    from rmctl.ledger import Ledger, dumps
     from rmctl.model.fingerprint import fingerprint
-    from rmctl.request_reservations import reserve_request
+    from rmctl.state.ledger import Ledger, dumps
+    from rmctl.state.requests import reserve_request
     from rmctl.resources.classes import load_classes
     from rmctl.resources.request import load_request
 
@@ -122,7 +123,7 @@ def test_same_request_shared_with_request_evaluate_reserve(root, tmp_path):
     node = discover(Root.open(root), devices=True)
     lg = Ledger(str(tmp_path / "state"))
     st = lg.load(fingerprint(node))
-    ev, rec = reserve_request(node, st, "train", load_request(str(tmp_path / "train.yaml")), load_classes(None))
+    ev, st, rec = reserve_request(node, st, "train", load_request(str(tmp_path / "train.yaml")), load_classes(None))
     assert rec is not None
     os.makedirs(lg.state_dir)
     with open(lg.path, "w") as f:

@@ -120,7 +120,7 @@ def test_state_dir_not_writable_exit_6_before_any_change(run_cli, pools, tmp_pat
 
 @pytest.mark.e2e
 def test_concurrent_apply_waits_for_the_lock(run_cli, pools, tmp_path):
-    from rmctl.ledger import Ledger
+    from rmctl.state.ledger import Ledger
 
     prof = _profile(tmp_path, int(pools[POOL]) + 2)
     with Ledger(str(tmp_path / "state"), command="test holder").locked():

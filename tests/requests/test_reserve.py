@@ -3,13 +3,13 @@
 import json
 
 from rmctl.cpuset import CpuSet
-from rmctl.request_reservations import reserved_from_state
 from rmctl.discovery import Root, discover
-from rmctl.ledger import empty_state, new_reservation
 from rmctl.planning.requests import evaluate
 from rmctl.resources.classes import load_classes
 from rmctl.resources.request import request_from_document
 from rmctl.resources.yamlio import load_documents
+from rmctl.state.records import Reservation, ReservationState
+from rmctl.state.requests import reserved_from_state
 from tests import synth
 
 ONE_CPU = """apiVersion: rmctl.io/v1alpha1
@@ -89,8 +89,8 @@ def test_existing_device_reservations_are_honoured(tmp_path):
     root = synth.build(tmp_path / "n", sockets=2, cores=3, threads=2, devices=[
         synth.Device("0000:00:01.0", numa_node=0), synth.Device("0000:00:02.0", numa_node=1)])
     node = discover(Root.open(root), devices=True)
-    state = empty_state("x")
-    state["reservations"]["other"] = new_reservation("other", cpus="0-1,6-7", devices=["0000:00:01.0"])
+    state = ReservationState(fingerprint="x").with_reservation(
+        Reservation.new("other", cpus=CpuSet.parse("0-1,6-7"), devices=["0000:00:01.0"]))
     held = reserved_from_state(state)
     assert held.cpus == CpuSet.parse("0-1,6-7") and held.devices == {"0000:00:01.0": "other"}
     req = request_from_document(load_documents(ONE_CPU.replace("count: 1", "count: 4") + """  devices:
@@ -100,7 +100,7 @@ def test_existing_device_reservations_are_honoured(tmp_path):
     ev = evaluate(node, req, load_classes(None), reserved=held)
     assert ev.fits and ev.devices == {"gpu": ["0000:00:02.0"]} and ev.numa_nodes == [1]
     assert not (ev.cpus & held.cpus)
-    state["reservations"]["more"] = new_reservation("more", devices=["0000:00:02.0"])
+    state = state.with_reservation(Reservation.new("more", devices=["0000:00:02.0"]))
     ev = evaluate(node, req, load_classes(None), reserved=reserved_from_state(state))
     assert not ev.fits and any("already reserved" in r for r in ev.reasons)
     m = {x.address: x.reserved_by for x in ev.matches["gpu"]}

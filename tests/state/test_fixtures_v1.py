@@ -55,7 +55,7 @@ def _without_age(doc: dict) -> dict:
 
 @pytest.mark.parametrize("which", ["snapshot", "live", "journal"])
 def test_v1_state_loads_and_saves_byte_for_byte(which):
-    from rmctl.ledger import dumps, parse
+    from rmctl.state.ledger import dumps, parse
 
     text = _text(which, "state.json")
     state = parse(text, os.path.join(V1, which, "state.json"))
@@ -63,19 +63,46 @@ def test_v1_state_loads_and_saves_byte_for_byte(which):
 
 
 def test_v1_state_records_read_back():
-    from rmctl.ledger import parse
+    from rmctl.cpuset import CpuSet
+    from rmctl.state.ledger import parse
+    from rmctl.state.records import CgroupRef, HugepageHolding
 
     snap = parse(_text("snapshot", "state.json"), "snapshot/state.json")
-    assert snap["system_cpus"] == "0,8"
-    assert sorted(snap["reservations"]) == ["db", "train", "web"]
-    train = snap["reservations"]["train"]
-    assert train["kind"] == "request" and train["devices"] == ["0000:3b:00.0"]
-    assert train["hugepages"] == {"2097152": {"0": 16}} and train["memory"] == {"0": 1 << 30}
+    assert snap.system_cpus == CpuSet.parse("0,8") and snap.fingerprint
+    assert snap.names() == ["db", "train", "web"]
+    train = snap.get("train")
+    assert train.kind == "request" and train.devices == ("0000:3b:00.0",) and train.cpus == CpuSet.parse("3,11")
+    assert list(train.hugepage_holdings()) == [HugepageHolding(2 << 20, 0, 16)] and train.memory == {0: 1 << 30}
+    assert train.request["devices"][0]["class"] == "gpu"
+    db = snap.get("db")
+    assert db.kind == "cpu" and db.memory is None and db.request is None  # CPU reservations record neither
+    assert db.constraints["near"] == "0000:5e:00.0"
     live = parse(_text("live", "state.json"), "live/state.json")
-    web = live["reservations"]["web"]
-    assert web["owner"]["command"] == "sleep 100000" and web["owner"]["pid"] > 0
-    assert web["cgroup"] == {"mount": "/sys/fs/cgroup/cpuset", "partition": None,
-                             "path": "/sys/fs/cgroup/cpuset/rmctl-web", "version": 1}
+    web = live.get("web")
+    assert web.owner.command == "sleep 100000" and web.owner.pid > 0 and web.owner.start_time > 0
+    assert web.cgroup == CgroupRef(path="/sys/fs/cgroup/cpuset/rmctl-web", version=1, partition=None,
+                                   mount="/sys/fs/cgroup/cpuset")
+
+
+def test_v1_records_are_immutable_and_changes_are_new_states():
+    import dataclasses
+
+    from rmctl.state import reservations as rsv
+    from rmctl.state.ledger import dumps, parse
+
+    text = _text("live", "state.json")
+    state = parse(text, "live/state.json")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        state.get("web").cpus = None  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        state.reservations["x"] = state.get("web")  # type: ignore[index]
+    with pytest.raises(TypeError):
+        state.get("nicjob").hugepages[2 << 20][0] = 1  # type: ignore[index]
+    after, rec = rsv.release(state, "web")
+    assert rec is state.get("web") and after.names() == ["nicjob"] and state.names() == ["nicjob", "web"]
+    assert dumps(state) == text  # the state released from is untouched
+    again = parse(dumps(after), "x")
+    assert again.get("nicjob") == state.get("nicjob")
 
 
 # -- list ---------------------------------------------------------------------------------
@@ -141,12 +168,15 @@ def test_v1_live_release_with_cgroup_dry_run_plans_the_cgroup_removal(run_cli, t
 # -- undo -------------------------------------------------------------------------------
 
 def test_v1_journals_read_back():
-    from rmctl import journal
+    from rmctl.state import journal
 
     entries = [e for _, e in journal.entries(os.path.join(V1, "journal"))]
-    assert [e["id"] + ".json" for e in entries] == JOURNALS
-    assert entries[0]["undone"] is None and entries[0]["profile"]["metadata"]["name"] == "worker"
-    assert entries[1]["undone"]["ok"] is True
+    assert [e.id + ".json" for e in entries] == JOURNALS
+    assert entries[0].undone is None and entries[0].profile["metadata"]["name"] == "worker"
+    assert entries[1].undone.ok is True and not entries[1].failed
+    assert [s.status for s in entries[0].steps] == ["applied", "unchanged", "applied", "applied", "applied"]
+    for (path, e), name in zip(journal.entries(os.path.join(V1, "journal")), JOURNALS):
+        assert journal.dumps(e) == _text("journal", "journal", name)  # byte for byte
     path, entry = journal.last_undoable(os.path.join(V1, "journal"))
     assert os.path.basename(path) == PENDING
     assert journal.last_profile(os.path.join(V1, "journal"))["metadata"]["name"] == "worker"
@@ -167,10 +197,10 @@ def test_v1_undo_reverts_the_pending_apply(tmp_path):
     # apply's results are in place (RootHost: files under tmp_path, the mount
     # simulated): the pool goes back to 0, the mount away, the state file
     # back to absent (the apply created it).
-    from rmctl import journal
     from rmctl.execute.executor import apply
     from rmctl.execute.host import RootHost
     from rmctl.model.plan import Plan
+    from rmctl.state import journal
 
     pool = "/sys/devices/system/node/node0/hugepages/hugepages-2048kB"
     os.makedirs(tmp_path / pool.lstrip("/"))
@@ -179,11 +209,12 @@ def test_v1_undo_reverts_the_pending_apply(tmp_path):
     host.write_text(f"{pool}/surplus_hugepages", "0\n")
     host.replace_file(f"{MADE_IN}/journal/state.json", _text("journal", "state.json"))
     host.mount("hugetlbfs", f"{MADE_IN}/mnt", "hugetlbfs", "pagesize=2M")
-    entry = json.loads(_text("journal", "journal", PENDING))
-    report = apply(Plan(actions=journal.undo_actions(entry), command="undo"), host)
+    entry = journal.parse(_text("journal", "journal", PENDING), PENDING)
+    report = apply(Plan(actions=entry.undo_actions(), command="undo"), host)
     assert report.ok and report.changed, report.to_data()
     assert host.read_text(f"{pool}/nr_hugepages") == "0"
     assert host.mount_at(f"{MADE_IN}/mnt") is None
     assert host.read_text(f"{MADE_IN}/journal/state.json") is None
-    marked = journal.mark_undone(entry, report)
-    assert marked["undone"]["ok"] is True and entry["undone"] is None
+    marked = entry.undone_by(report)
+    assert marked.undone.ok is True and entry.undone is None
+    assert json.loads(journal.dumps(marked))["undone"]["steps"][0]["status"] == "applied"

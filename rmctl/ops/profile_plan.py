@@ -1,4 +1,10 @@
-"""Plan a NodeProfile against a node: profile + NodeModel + state -> ordered Plan.
+"""Plan a NodeProfile against a node: profile + NodeModel + state -> ordered Plan (rmctl plan, apply, verify).
+
+Not a pure planner: it reads the current values through a Host, the
+reservations state, owner processes and the request files a profile
+names, so it sits with the use cases (rmctl.ops.profile) and hands each
+area to its pure planner (planning.hugepages, planning.cpus through
+state.reservations, planning.requests through state.requests).
 
 Order (each step only needs the ones before it):
 
@@ -9,7 +15,7 @@ Order (each step only needs the ones before it):
 4. request reservations (``spec.requests``): each ResourceRequest is
    evaluated against the state as the steps before leave it and recorded
    (CPUs, devices, hugepage pages per node) by the code behind
-   ``rmctl request evaluate --reserve`` (rmctl.request_reservations);
+   ``rmctl request evaluate --reserve`` (rmctl.state.requests);
 5. isolated CPUs as kernel arguments: reboot-only, never performed.
 
 Every item becomes one or more actions; each is tagged with the profile field
@@ -25,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rmctl.cpuset import CpuSet
-from rmctl.errors import UsageError
 from rmctl.model.fingerprint import fingerprint
 from rmctl.model.plan import Action, BootArgs, Plan
 
@@ -89,8 +94,9 @@ def _show(v):
     return v
 
 
-def plan_profile(profile, node, host, *, state_dir: str) -> ProfilePlan:
-    """Return the ProfilePlan turning ``node`` (seen through ``host``) into ``profile``.
+def plan_profile(profile, node, host, root, *, state_dir: str) -> ProfilePlan:
+    """Return the ProfilePlan turning ``node`` (seen through ``host``; ``root`` for devices and owner
+    processes) into ``profile``.
 
     Raises UsageError (exit 2) naming the profile field when the profile
     asks for something this node does not have (a NUMA node, a page size,
@@ -102,7 +108,7 @@ def plan_profile(profile, node, host, *, state_dir: str) -> ProfilePlan:
         _add(pp, host, entry, actions)
     for entry, actions in mount_actions(profile, node, host):
         _add(pp, host, entry, actions)
-    for entry, actions in cpu_actions(profile, node, state_dir):
+    for entry, actions in cpu_actions(profile, node, root, state_dir):
         _add(pp, host, entry, actions)
     if profile.isolated_cpus:
         want = f"isolcpus={profile.isolated_cpus}"
@@ -230,116 +236,116 @@ def mount_actions(profile, node, host) -> list[tuple[str, list[Action]]]:
     return out
 
 
-def cpu_actions(profile, node, state_dir: str) -> list[tuple[str, list[Action]]]:
+def cpu_actions(profile, node, root, state_dir: str) -> list[tuple[str, list[Action]]]:
     """Return (field, actions) for system CPUs and reservations, on the reservations state.
 
-    The state is :mod:`rmctl.ledger`'s file; the changes are
-    :mod:`rmctl.reservations`' operations (CPUs chosen by the allocator,
-    the kubelet's way).  Each item becomes one ``StateReplace`` of the
-    state file, chained (each expects the text the one before wrote), so
-    undo restores every intermediate state in reverse.  An item already in
-    the state is an unchanged action: a reservation of that name with the
-    asked CPUs (or count), or system CPUs already as asked.
+    The state is :mod:`rmctl.state.ledger`'s file; the changes are
+    :mod:`rmctl.state.reservations`' operations (CPUs chosen by the
+    allocator, the kubelet's way) and :mod:`rmctl.state.requests`'.  Each
+    item becomes one ``StateReplace`` of the state file, chained (each
+    expects the text the one before wrote), so undo restores every
+    intermediate state in reverse.  An item already in the state is an
+    unchanged action: a reservation of that name with the asked CPUs (or
+    count), or system CPUs already as asked.
     """
     if profile.system_reserved_count is None and not profile.system_reserved_cpus and not profile.reservations \
             and not profile.requests:
         return []
-    import copy
-    import time
-
-    from rmctl import ledger as L
-    from rmctl import reservations as R
     from rmctl.errors import ConflictError, RmctlError
     from rmctl.model.profile_actions import StateReplace
+    from rmctl.ops.near import near_cpus
     from rmctl.planning import cpus as planner
+    from rmctl.state import reservations as R
+    from rmctl.state.ledger import Ledger, dumps, parse
+    from rmctl.state.owners import owner_of
+    from rmctl.state.records import ReservationState
 
-    lg = L.Ledger(state_dir)
+    lg = Ledger(state_dir)
     fp = fingerprint(node)
     text = lg.read_text()
-    state = L.empty_state(fp) if text is None else L.parse(text, lg.path)
+    state = ReservationState(fingerprint=fp) if text is None else parse(text, lg.path)
     lg.check_node(state, fp)
-    if state["node"].get("fingerprint") is None:
-        state["node"]["fingerprint"] = fp
+    state = state.for_node(fp)
     topo = node.topology
     out: list[tuple[str, list[Action]]] = []
     prev = text
 
-    def step(field_path: str, new_state: dict | None, summary: str) -> None:
+    def step(field_path: str, new_state: ReservationState | None, summary: str) -> None:
         nonlocal prev, state
         if new_state is None:  # already as asked: an unchanged action, when there is a file
             if prev is not None:
                 out.append((field_path, [StateReplace.of(lg.path, prev, prev, summary)]))
             return
-        new_state["updated"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        content = L.dumps(new_state)
+        content = dumps(new_state.stamped())
         out.append((field_path, [StateReplace.of(lg.path, content, prev, summary)]))
         prev, state = content, new_state
 
     if profile.system_reserved_cpus or profile.system_reserved_count:
         p = "spec.systemReservedCPUs"
-        have = R.system_cpus(state)
+        have = state.system_cpus
         want = CpuSet.parse(profile.system_reserved_cpus) if profile.system_reserved_cpus else None
         if (want is not None and have == want) or (want is None and len(have) == profile.system_reserved_count):
             step(p, None, f"system CPUs {have.to_list()}")
         else:
-            new = copy.deepcopy(state)
             try:
-                got = R.reserve_system(topo, new, count=None if want is not None else profile.system_reserved_count,
-                                       cpus=want)
+                new, got = R.reserve_system(topo, state, count=None if want is not None else profile.system_reserved_count,
+                                            cpus=want)
             except RmctlError as e:
                 raise _located(profile, p, e) from None
             step(p, new, f"system CPUs {got.to_list()}")
     for r in profile.reservations:
-        rec = state["reservations"].get(r.name)
+        rec = state.get(r.name)
         if rec is not None:
-            have = CpuSet.parse(rec.get("cpus") or "")
+            have = rec.cpus
             if (r.cpus and have == CpuSet.parse(r.cpus)) or (r.count and len(have) == r.count):
                 step(r.field, None, f"reservation {r.name}: CPUs {have.to_list()}")
                 continue
             raise profile.error(f"{r.field}.name", f"reservation {r.name!r} exists with CPUs {have.to_list()}, "
                                 f"not as the profile asks", hint=f"release it first: rmctl cpu release {r.name}",
                                 cls=ConflictError)
-        new = copy.deepcopy(state)
+        near, near_set = None, None
+        if r.near:
+            try:
+                # the same device lookup and locality rule as cpu reserve --near (rmctl.ops.near)
+                near, near_set = near_cpus(root, node, r.near)
+            except RmctlError as e:
+                raise _located(profile, f"{r.field}.near", e) from None
         try:
             opts = planner.parse_options(r.options)
-            near_cpus = _near_cpus(profile, node, r) if r.near else None
-            cons = planner.Constraints(numa=r.numa, socket=r.socket, near=r.near, near_cpus=near_cpus,
+            cons = planner.Constraints(numa=r.numa, socket=r.socket, near=near, near_cpus=near_set,
                                        cpus_from=CpuSet.parse(r.from_cpus) if r.from_cpus else None)
-            owner = R.owner_of(_root_of(node), r.owner_pid) if r.owner_pid else None
-            got = R.reserve(topo, new, r.name, count=r.count, cpus=CpuSet.parse(r.cpus) if r.cpus else None,
-                            options=opts, constraints=cons, owner=owner)
+            owner = owner_of(root, r.owner_pid) if r.owner_pid else None
+            new, got = R.reserve(topo, state, r.name, count=r.count, cpus=CpuSet.parse(r.cpus) if r.cpus else None,
+                                 options=opts, constraints=cons, owner=owner)
         except RmctlError as e:
             raise _located(profile, r.field, e) from None
-        step(r.field, new, f"reservation {r.name}: CPUs {got['cpus']}")
+        step(r.field, new, f"reservation {r.name}: CPUs {got.cpus.to_list()}")
     for q in profile.requests:
         step(q.field, *_request_step(profile, node, state, q))
     return out
 
 
-def _request_step(profile, node, state: dict, q) -> tuple[dict | None, str]:
+def _request_step(profile, node, state, q):
     """Return (new state or None when already reserved as asked, summary) for request entry ``q``.
 
-    The evaluation and the record are rmctl.request_reservations', the
-    code behind ``request evaluate --reserve``: CPUs and devices that other
+    The evaluation and the record are rmctl.state.requests', the code
+    behind ``request evaluate --reserve``: CPUs and devices that other
     reservations hold are not handed out, and hugepage pages are counted
     on, not allocated (pools are ``spec.hugepages``).
     """
-    import copy
-
     from rmctl.errors import ConflictError, UnsatisfiableError
-    from rmctl.request_reservations import reserve_request, same_request, summary
+    from rmctl.state.requests import reserve_request, same_request, summary
 
     req, classes = request_of(profile, q)
-    rec = state["reservations"].get(q.name)
+    rec = state.get(q.name)
     if rec is not None:
         if same_request(rec, req):
             return None, summary(q.name, rec)
-        raise profile.error(f"{q.field}.name", f"reservation {q.name!r} exists ({rec.get('kind')}, CPUs "
-                            f"{rec.get('cpus') or '-'}, devices {', '.join(rec.get('devices') or []) or '-'}) "
+        raise profile.error(f"{q.field}.name", f"reservation {q.name!r} exists ({rec.kind}, CPUs "
+                            f"{rec.cpus.to_list() or '-'}, devices {', '.join(rec.devices) or '-'}) "
                             "but not for this request", hint=f"release it first: rmctl request release {q.name}",
                             cls=ConflictError)
-    new = copy.deepcopy(state)
-    ev, rec = reserve_request(node, new, q.name, req, classes)
+    ev, new, rec = reserve_request(node, state, q.name, req, classes)
     if rec is None:
         why = "; ".join(ev.reasons[:2]) or "it does not fit"
         raise profile.error(q.field, f"request {req.name!r} does not fit this node: {why}",
@@ -427,66 +433,27 @@ def effect_mismatches(profile, node, state_dir: str, root) -> list[dict]:
     entries = [(r.name, r.field) for r in profile.reservations] + [(q.name, q.field) for q in profile.requests]
     if not entries:
         return out
-    from rmctl import ledger as L
+    from rmctl.state.ledger import Ledger, parse
 
-    lg = L.Ledger(state_dir)
+    lg = Ledger(state_dir)
     text = lg.read_text()
     if text is None:
         return out
-    state = L.parse(text, lg.path)
+    state = parse(text, lg.path)
     online = node.topology.online_cpus()
     present = {str(d.address) for d in node.devices}
     for name, fld in entries:
-        rec = state["reservations"].get(name)
+        rec = state.get(name)
         if rec is None:
             continue  # the plan already lists it as a change
-        cpus = CpuSet.parse(rec.get("cpus") or "")
-        gone = cpus - online
+        gone = rec.cpus - online
         if gone:
             out.append({"field": fld, "kind": "reservation", "target": name, "current": f"CPUs {gone.to_list()} offline",
-                        "desired": f"CPUs {cpus.to_list()} online", "reboot": False,
+                        "desired": f"CPUs {rec.cpus.to_list()} online", "reboot": False,
                         "detail": "reserved, but CPUs are offline or gone"})
-        missing = [a for a in rec.get("devices") or [] if a not in present]
+        missing = [a for a in rec.devices if a not in present]
         if missing:
             out.append({"field": fld, "kind": "reservation", "target": name,
                         "current": f"devices {', '.join(missing)} absent", "desired": "devices present",
                         "reboot": False, "detail": "reserved, but the devices are not on this node"})
     return out
-
-
-def _near_cpus(profile, node, r) -> CpuSet:
-    """Return the CPUs near the device of ``r.near``: its NUMA node's, else its local CPUs."""
-    for d in node.devices:
-        if str(d.address) == r.near or str(d.address).endswith(r.near):
-            if d.numa_node is not None and d.numa_node in node.topology.nodes:
-                return node.topology.cpus_in(node=d.numa_node)
-            if d.local_cpus:
-                return d.local_cpus
-    raise profile.error(f"{r.field}.near", f"no PCI device {r.near} on this node",
-                        hint="see rmctl devices list")
-
-
-def _root_of(node):
-    from rmctl.discovery.root import Root
-
-    return Root.open(node.source.root)
-
-
-def state_system_cpus(state_dir: str, node) -> str | None:
-    """Return the system CPUs recorded in the reservations state, or None (for exports)."""
-    from rmctl import ledger as L
-    from rmctl import reservations as R
-
-    lg = L.Ledger(state_dir)
-    text = lg.read_text()
-    if text is None:
-        return None
-    state = L.parse(text, lg.path)
-    lg.check_node(state, fingerprint(node))
-    cpus = R.system_cpus(state)
-    return cpus.to_list() if cpus else None
-
-
-def unavailable(area: str, module: str) -> UsageError:
-    return UsageError(f"this rmctl cannot plan {area} yet ({module} is missing)",
-                      hint=f"remove {area} from the profile or update rmctl")

@@ -1,0 +1,94 @@
+"""``rmctl request evaluate --reserve NAME`` and ``rmctl request release NAME``: request results in the state.
+
+A request reservation is an ordinary reservation of kind ``request``
+(rmctl.state.requests) whose record also lists ``devices`` (PCI
+addresses), ``hugepages`` (page size -> NUMA node -> pages) and
+``memory`` (node -> bytes), so ``rmctl cpu release NAME`` and ``rmctl
+request release NAME`` free the same thing, the same way
+(rmctl.ops.cpu.release_reservation).
+
+The evaluation runs inside the state update (under the state lock), so
+two concurrent ``--reserve`` runs cannot pick the same CPUs or devices.
+Like ``cpu reserve``, a snapshot root may be planned for with a
+``--state-dir`` of its own: the state is the only thing written.
+
+Hugepages: the pages come from the pools' free pages as they are; the
+reservation records how many pages per node it counts on (later
+evaluations subtract them), and no pool is resized.  Sizing pools is
+``rmctl hugepages set``; the plan printed says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rmctl.discovery.root import Root
+from rmctl.errors import ExitCode, UsageError
+from rmctl.model.fingerprint import fingerprint
+from rmctl.ops.cpu import DEFAULT_LOCK_TIMEOUT, ledger, release_reservation
+from rmctl.ops.outcome import Outcome, Text
+from rmctl.ops.requests import discover_roots, load_request
+from rmctl.state.ledger import Change
+from rmctl.state.records import ReservationState
+from rmctl.state.requests import reserve_request, summary
+from rmctl.state.reservations import check_name
+
+#: what the RequestReservation document says of hugepages
+HUGEPAGE_NOTE = ("pages are taken from the pools' free pages; no pool is resized "
+                 "(size pools with 'rmctl hugepages set')")
+
+
+def reserve(root: Root, state_dir: str, name: str, file: str, *, roots: Sequence[str] = (),
+            class_dir: str | None = None, dry_run: bool = False, max_numa_nodes: int = 8,
+            lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Outcome:
+    """Evaluate the request in ``file`` under the state lock and record the result as reservation ``name``.
+
+    Exit 0 when it fits (reserved, or on a dry run: would be), 4 when it
+    does not (the evaluation is the document either way).  ``view``:
+    (the evaluation, Text of the reservation's lines and the dry run's plan).
+    """
+    check_name(name)
+    if len(roots) > 1:
+        raise UsageError("--reserve takes one node, not several --root",
+                         hint="evaluate across nodes first, then reserve on the one chosen")
+    req, classes = load_request(file, class_dir)
+    node = discover_roots(root, roots)[0]
+
+    def change(state: ReservationState) -> Change:
+        # the same evaluation and record as a profile's spec.requests (rmctl.state.requests)
+        ev, new, rec = reserve_request(node, state, name, req, classes, max_numa_nodes=max_numa_nodes)
+        return Change(new, summary=summary(name, rec) if rec is not None else "", value=ev)
+
+    up = ledger(state_dir, f"rmctl request evaluate --reserve {name}", lock_timeout).update(
+        fingerprint(node), change, dry_run=dry_run, command=f"request evaluate --reserve {name}")
+    ev = up.value
+    evd = ev.to_data()
+    data = {"name": name, "reserved": bool(ev.fits and not dry_run), "dry_run": dry_run, "evaluation": evd,
+            "hugepage_plan": {"pages": evd["hugepages"], "pool_changes": [], "note": HUGEPAGE_NOTE},
+            "plan": up.plan.to_data() if (dry_run and up.plan is not None) else None}
+    lines: list[str] = []
+    if ev.fits:
+        verb = "would reserve" if dry_run else "reserved"
+        lines.append(f"{verb} {name}: CPUs {ev.cpus.to_list() or '-'}, devices {', '.join(ev.device_addresses) or '-'}")
+        for size, per in sorted(ev.hugepages.items()):
+            lines.append(f"hugepages {size} B pages counted on: "
+                         + ", ".join(f"node {n} {p}" for n, p in sorted(per.items()))
+                         + " (from free pages; no pool change)")
+    text = Text(tuple(lines), up.plan if (dry_run and ev.fits) else None)
+    return Outcome(kind="RequestReservation", data=data,
+                   exit_code=ExitCode.OK if ev.fits else ExitCode.UNSATISFIABLE, view=(ev, text))
+
+
+def release(root: Root, state_dir: str, name: str, *, dry_run: bool = False,
+            lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Outcome:
+    """Release reservation ``name`` (any kind: the same as 'rmctl cpu release'): the RequestRelease document."""
+    rec, up = release_reservation(root, state_dir, name, dry_run=dry_run, command=f"request release {name}",
+                                  lock_timeout=lock_timeout)
+    data = {"released": {"name": name, "kind": rec.kind, "cpus": rec.cpus.to_list(), "devices": list(rec.devices),
+                         "hugepages": rec.to_data()["hugepages"]},
+            "dry_run": dry_run}
+    if dry_run:
+        data["plan"] = up.plan.to_data() if up.plan is not None else None
+    verb = "would release" if dry_run else "released"
+    line = f"{verb} {name}: CPUs {rec.cpus.to_list() or '-'}, devices {', '.join(rec.devices) or '-'}"
+    return Outcome(kind="RequestRelease", data=data, view=Text((line,), up.plan if dry_run else None))

@@ -1,0 +1,64 @@
+"""Owners of reservations: a process identified by its PID and start time, read through a Root.
+
+``/proc/PID/stat`` field 22 (starttime, clock ticks since boot; proc(5))
+tells a PID reused by another process from the owner: the kubelet's
+podresources and systemd's pidfd-less code face the same problem.
+"""
+
+from __future__ import annotations
+
+from rmctl.state.records import Owner
+
+
+def parse_stat_start_time(text: str) -> int | None:
+    """Return field 22 (starttime) of a /proc/PID/stat line, or None.
+
+    The command (field 2) is in parentheses and may itself hold spaces and
+    parentheses, so the fields are counted after the last ')' (proc(5)).
+    """
+    end = text.rfind(")")
+    if end < 0:
+        return None
+    rest = text[end + 1:].split()
+    # rest[0] is field 3 (state); field 22 is rest[19].
+    try:
+        return int(rest[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def owner_of(root, pid: int) -> Owner | None:
+    """Return the Owner record of a live process read through ``root``, or None when there is none."""
+    from rmctl.discovery import paths
+
+    stat = root.read(paths.proc_pid_file(pid, "stat"))
+    if stat is None:
+        return None
+    start = parse_stat_start_time(stat)
+    if start is None:
+        return None
+    cmdline = _argv(root, pid)
+    if not cmdline:
+        cmdline = (root.read(paths.proc_pid_file(pid, "comm")) or "").strip()
+    return Owner(pid=int(pid), start_time=start, command=cmdline[:200])
+
+
+def _argv(root, pid: int) -> str:
+    """Return the command line of ``pid``, its arguments separated by spaces."""
+    from rmctl.discovery import paths
+
+    rel = paths.proc_pid_file(pid, "cmdline")
+    # Root.read drops NUL bytes, the argv separators: read the raw file for them.
+    try:
+        with open(root.path(rel), "rb") as f:
+            return " ".join(a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a)
+    except OSError:
+        return root.read(rel) or ""
+
+
+def owner_alive(root, owner: Owner | None) -> bool:
+    """Return True when ``owner`` (or no owner) still runs: same PID and same start time."""
+    if owner is None:
+        return True
+    now = owner_of(root, owner.pid)
+    return now is not None and now.start_time == owner.start_time
