@@ -104,7 +104,7 @@ def pci_file(address: str, name: str) -> str:
     return f"{SYS_PCI_DEVICES}/{address}/{name}"
 
 
-# -- processes (rmctl.reservations owners, rmctl cpu pin) -------------------
+# -- processes (rmctl.state.owners, rmctl cpu pin) -------------------
 PROC = "proc"
 
 

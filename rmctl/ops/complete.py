@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from rmctl.discovery import paths
 
 _PCI = re.compile(r"^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
-_STATE_FILE = "state.json"  # rmctl.ledger.STATE_FILE, without importing the ledger on a <Tab>
+_STATE_FILE = "state.json"  # rmctl.state.ledger.STATE_FILE, without importing the ledger on a <Tab>
 
 
 def _natural(s: str) -> list:

@@ -34,7 +34,7 @@ pkg/kubelet/cm/topologymanager/policy_options.go); whether the chosen
 kubelet version has an option is checked by ``export kubelet-config``.
 ``spec.requests`` reserves what a ResourceRequest (issue 6) evaluates to,
 exactly as ``rmctl request evaluate FILE --reserve NAME`` does; the request
-itself is validated when the profile is planned (rmctl.provision).
+itself is validated when the profile is planned (rmctl.ops.profile_plan).
 
 Positions come from ``yaml.compose`` (the node tree keeps start marks);
 the values from ``yaml.safe_load`` of the same text, so nothing but plain
@@ -132,7 +132,7 @@ class RequestEntry:
 
     name: str
     file: str | None = None  #: the request file, resolved against the profile's directory
-    spec: Any = None  #: or the request's spec, inline (validated by rmctl.provision)
+    spec: Any = None  #: or the request's spec, inline (validated by rmctl.ops.profile_plan)
     class_dir: str | None = None  #: extra ResourceClass directory for this request
     field: str = ""
 
