@@ -274,7 +274,7 @@ def capture(root: Root, dest: str, *, force: bool = False, keep_ids: bool = Fals
     fd, tmp = tempfile.mkstemp(prefix=".rmctl-capture-", dir=parent)
     os.close(fd)
     try:
-        with tarfile.open(tmp, "w:" + comp if comp else "w") as tf:
+        with tarfile.open(tmp, f"w:{comp}") as tf:  # type: ignore[call-overload]  # comp: one of _COMPRESSION's
             dirs: set[str] = set()
             for name in sorted(members):
                 parts = name.split("/")
@@ -285,10 +285,10 @@ def capture(root: Root, dest: str, *, force: bool = False, keep_ids: bool = Fals
                         ti = tarfile.TarInfo(d)
                         ti.type, ti.mode, ti.mtime = tarfile.DIRTYPE, 0o755, now
                         tf.addfile(ti)
-                kind, payload = members[name]
+                _kind, payload = members[name]
                 ti = tarfile.TarInfo(f"{top}/{name}")
                 ti.mtime = now
-                if kind == "link":
+                if isinstance(payload, str):  # a link: its target
                     ti.type, ti.linkname, ti.mode = tarfile.SYMTYPE, payload, 0o777
                     tf.addfile(ti)
                 else:

@@ -118,8 +118,8 @@ def _part_re(part: str) -> str:
     return "".join(out)
 
 
-@functools.lru_cache(maxsize=None)
-def _glob_re(glob: str) -> "re.Pattern[str]":
+@functools.cache
+def _glob_re(glob: str) -> re.Pattern[str]:
     """Return a compiled regex for one manifest glob (``**`` spans any number of components)."""
     rx = ""
     for i, part in enumerate(glob.split("/")):

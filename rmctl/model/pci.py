@@ -15,6 +15,7 @@ docs/devices.md for the list.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -232,6 +233,7 @@ def virtio_type(vendor: int, device: int) -> str | None:
     """
     if vendor != VIRTIO_VENDOR:
         return None
+    vid: int | None
     if 0x1040 <= device <= 0x107F:
         vid = device - 0x1040
     else:
@@ -535,7 +537,7 @@ class PciDevice:
         return f"Device {self.vendor:04x}:{self.device:04x}"
 
     # -- locality -------------------------------------------------------------
-    def local_nodes(self, nodes: dict) -> tuple[int, ...]:
+    def local_nodes(self, nodes: Mapping) -> tuple[int, ...]:
         """Return the NUMA node ids this device is local to.
 
         The kernel's ``numa_node`` when known; otherwise (it said -1) the

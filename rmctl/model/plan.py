@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol
 
 from rmctl.cpuset import CpuSet
@@ -106,7 +107,7 @@ class Action:
 
     # -- data --------------------------------------------------------------
     def to_data(self) -> dict:
-        d = {"kind": self.kind}
+        d: dict[str, Any] = {"kind": self.kind}
         for f in fields(self):
             v = getattr(self, f.name)
             d[f.name] = v
@@ -475,10 +476,10 @@ class Plan:
     tuples whatever sequence they were given as.
     """
 
-    actions: tuple[Action, ...] = ()
+    actions: Sequence[Action] = ()  #: kept as a tuple
     fingerprint: str | None = None
     command: str = ""
-    notes: tuple[str, ...] = ()
+    notes: Sequence[str] = ()  #: kept as a tuple
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "actions", tuple(self.actions))

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from rmctl.ops.outcome import Outcome
 from rmctl.resources.classes import (
-    DEFAULT_CLASS_DIR, ResourceClass, class_files, load_classes, load_file, unknown_class,
+    DEFAULT_CLASS_DIR,
+    ResourceClass,
+    class_files,
+    load_classes,
+    load_file,
+    unknown_class,
 )
 from rmctl.resources.yamlio import InputError
 

@@ -29,17 +29,30 @@ from rmctl.execute.host import Host
 from rmctl.execute.status import error_of, exit_status
 from rmctl.model.hugepage_actions import SetPoolPages, shortfall_of
 from rmctl.model.node import NodeModel
-from rmctl.model.plan import ApplyReport, Plan
+from rmctl.model.plan import ApplyReport, Plan, WriteValue
 from rmctl.ops.hosts import host_for, require_live
 from rmctl.ops.outcome import Message, Outcome
 from rmctl.planning.hugepages import (
-    MountPlan, PoolPlan, mount_path, mount_request, page_size_of, parse_assignment, parse_count, parse_nodes,
-    parse_per_node, plan_boot_args, plan_mount, plan_set, plan_size, plan_umount,
+    MountPlan,
+    PoolPlan,
+    mount_path,
+    mount_request,
+    page_size_of,
+    parse_assignment,
+    parse_count,
+    parse_nodes,
+    parse_per_node,
+    plan_boot_args,
+    plan_mount,
+    plan_set,
+    plan_size,
+    plan_umount,
 )
 from rmctl.render.hugepages import show_data
 from rmctl.units import format_size, parse_page_size_dirname, parse_size
 
-def _zones(root: Root) -> list[BuddyZone]:
+
+def _zones(root: Root) -> list[BuddyZone] | None:
     return read_buddyinfo(root)
 
 
@@ -85,7 +98,7 @@ def pool_requests(node: NodeModel, assignments: Sequence[str], nid: int | None, 
             if count_text is not None and parse_count(count_text, text) != sum(per.values()):
                 raise UsageError(f"{text}: the count differs from the --per-node total {sum(per.values())}",
                                  hint="with --per-node give SIZE alone, e.g. 2M --per-node 0:512,1:256")
-            requests.append((size, dict(per)))
+            requests.append((size, {n: c for n, c in per.items()}))
         elif count_text is None:
             if overcommit is None:
                 raise UsageError(f"{text}: no page count", hint="write SIZE=COUNT, e.g. 2M=512")
@@ -127,13 +140,13 @@ def _apply_pool_plan(root: Root, pp: PoolPlan, *, all_or_nothing: bool,
     require_live(root, "change hugepage pools")
     host = host_for(root)
     for a in pp.plan.actions:  # non-root: refuse before the first write, naming the file
-        if not host.can_write(a.path):
+        if isinstance(a, WriteValue) and not host.can_write(a.path):
             raise AccessDenied(f"cannot write {a.path}: permission denied",
                                hint="run as root (sudo rmctl hugepages ...)")
     report = run_pool_plan(pp.plan, host, all_or_nothing)
     data["report"] = report.to_data()
     data["rolled_back"] = bool(report.rolled_back)
-    by_path = {s.action.path: s for s in report.steps}
+    by_path = {s.action.path: s for s in report.steps if isinstance(s.action, WriteValue)}
     short = []
     for p in data["pools"]:
         step = by_path.get(p["path"])
@@ -162,7 +175,7 @@ def _apply_pool_plan(root: Root, pp: PoolPlan, *, all_or_nothing: bool,
     data["overcommit"] = [
         {"page_size": parse_page_size_dirname(s.action.path.split("/")[-2]), "path": s.action.path,
          "value": s.action.value, "previous": s.before, "status": s.status}
-        for s in report.steps if not isinstance(s.action, SetPoolPages)]
+        for s in report.steps if isinstance(s.action, WriteValue) and not isinstance(s.action, SetPoolPages)]
     code = int(exit_status(report))
     err = error_of(report)
     message = hint = None

@@ -526,6 +526,7 @@ def canonical_mount(options: dict[str, str], default_page: int | None) -> dict:
             return v
 
     mode = options.get("mode")
+    mode_v: int | str | None
     try:
         mode_v = int(mode, 8) if mode else 0o755
     except ValueError:
