@@ -108,19 +108,13 @@ def check(root: Root, kubelet_root: str | None = None, *, config: str | None = N
     system = None
     messages: list[Message] = []
     if state_dir is not None and root.is_live:
-        from rmctl.ledger import Ledger
         from rmctl.model.fingerprint import fingerprint
-        from rmctl.reservations import holder_of, system_cpus
+        from rmctl.state.ledger import Ledger
 
         ledger_state = Ledger(state_dir, lock_timeout=lock_timeout, command="rmctl kubelet check").load(
             fingerprint(node))
-        by_name: dict[str, list[int]] = {}
-        for cpu, name in holder_of(ledger_state).items():
-            by_name.setdefault(name, []).append(cpu)
-        from rmctl.cpuset import CpuSet
-
-        reservations = {n: CpuSet(c) for n, c in by_name.items()}
-        system = system_cpus(ledger_state) or None
+        reservations = {n: r.cpus for n, r in ledger_state.reservations.items() if r.cpus}
+        system = ledger_state.system_cpus or None
     elif not root.is_live:
         messages.append(note("rmctl's reservations are this machine's: not compared on a snapshot"))
     if not state.present():
