@@ -3,6 +3,10 @@
     cli -> ops -> exports -> state -> discovery | render | planning | execute
         -> profile/resources -> resources.cel -> model -> cpuset/units -> errors
 
+plus: no import cycles; and the CLI only parses, calls one use case and
+renders (below: it imports ops, render and errors only, decides no exit
+status and reads no files).  docs/architecture.md describes the layers.
+
 A module may import a module of a LOWER layer, or one of its own group
 (the prefix it matched below).  Imports inside functions count too: a lazy
 import still couples the layers.  New modules fall in by prefix: a new
@@ -258,25 +262,17 @@ CLI_MAY_IMPORT = ("rmctl.cli", "rmctl.ops", "rmctl.render", "rmctl.errors")
 CLI_EXCEPTIONS = {
     ("rmctl.cli.context", "rmctl.discovery.root"):
         "Settings.root turns the --root option into a Root once per process (Root.open)",
-    ("rmctl.cli.context", "rmctl.discovery"):
-        "Settings.node, for the commands not yet on use cases (CLI_KNOWN)",
     ("rmctl.cli.application", "rmctl"): "--version prints rmctl.__version__",
 }
 
 #: the boundary: where an exit status becomes the process's (errors -> status, Outcome -> status, main)
 EXIT_BOUNDARY = {"rmctl.cli", "rmctl.cli.application", "rmctl.cli.errors", "rmctl.cli.output", "rmctl.cli.fastpath"}
 
-#: CLI modules not yet reduced to parse/call/render, each to be emptied by its owner (then removed here)
-CLI_KNOWN = {
-}
-
 CLI = [(m, p) for m, p in ALL if m == "rmctl.cli" or m.startswith("rmctl.cli.")]
 
 
 @pytest.mark.parametrize("module,path", CLI, ids=[m for m, _ in CLI])
 def test_cli_imports_only_use_cases_and_renderers(module, path):
-    if module in CLI_KNOWN:
-        pytest.skip(f"not yet on use cases: {CLI_KNOWN[module]}")
     bad = [f"{path}:{line}: imports {t}" for t, line in imports_of(module, path)
            if (t == "rmctl" or t.startswith("rmctl.")) and (module, t) not in CLI_EXCEPTIONS
            and not any(t == a or t.startswith(a + ".") for a in CLI_MAY_IMPORT)]
@@ -304,8 +300,6 @@ def _exit_decisions(tree: ast.AST) -> list[tuple[int, str]]:
 def test_cli_makes_no_exit_decisions(module, path):
     if module in EXIT_BOUNDARY:
         return
-    if module in CLI_KNOWN:
-        pytest.skip(f"not yet on use cases: {CLI_KNOWN[module]}")
     with open(path, encoding="utf-8") as f:
         found = _exit_decisions(ast.parse(f.read(), path))
     assert not found, (f"{module} decides an exit status (the use case's Outcome does; "
@@ -346,16 +340,13 @@ def _machine_reads(tree: ast.AST) -> list[tuple[int, str]]:
 
 @pytest.mark.parametrize("module,path", CLI, ids=[m for m, _ in CLI])
 def test_cli_reads_no_machine_files(module, path):
-    if module in CLI_KNOWN:
-        pytest.skip(f"not yet on use cases: {CLI_KNOWN[module]}")
     with open(path, encoding="utf-8") as f:
         found = _machine_reads(ast.parse(f.read(), path))
     assert not found, (f"{module} reads files itself (discovery reads under a Root; the state package "
                        "reads the state dir):\n  " + "\n  ".join(f"{path}:{n}: {w}" for n, w in found))
 
 
-def test_known_cli_modules_exist():
+def test_cli_exceptions_name_existing_modules():
     # an entry outlives its module only by mistake
     names = {m for m, _ in CLI}
-    assert not [m for m in CLI_KNOWN if m not in names]
     assert not [m for m, _ in CLI_EXCEPTIONS if m not in names]

@@ -11,7 +11,7 @@ DEFAULT_STATE_DIR = "/var/lib/rmctl"
 
 
 class Settings:
-    """Global options of one invocation; the Root and NodeModel are made on first use.
+    """Global options of one invocation; the Root is opened on first use.
 
     A plain class, not a dataclass: importing dataclasses costs ~5 ms on the
     ``topology -o json`` path (see rmctl.model.record).
@@ -29,7 +29,6 @@ class Settings:
         self.debug = debug
         self.color = color  #: None: decide from the terminal and NO_COLOR
         self._root = None
-        self._node: dict = {}
 
     def __repr__(self) -> str:
         return (f"Settings(root_spec={self.root_spec!r}, state_dir={self._state_dir!r}, "
@@ -66,27 +65,6 @@ class Settings:
             self._root = Root.open(self.root_spec)
         return self._root
 
-    def node(self, *, devices: bool = False):
-        """Return the NodeModel of the root (discovered once per process)."""
-        key = "devices" if devices else "plain"
-        if key not in self._node:
-            from rmctl.discovery import discover
-
-            self._node[key] = discover(self.root, devices=devices)
-        return self._node[key]
-
-    def require_live(self, what: str, *, dry_run_helps: bool = True) -> None:
-        """Refuse a change when the root is a snapshot (it describes another machine).
-
-        ``dry_run_helps=False`` for what has no plan on another machine at all
-        (a process ID of this machine, a command to run here).
-        """
-        if not self.root.is_live:
-            hint = ("use --dry-run to see the plan for that node, or drop --root to act on this machine"
-                    if dry_run_helps else "processes live on this machine: drop --root")
-            raise SnapshotRootError(
-                f"cannot {what}: --root {self.root_spec!r} is a snapshot, not this machine", hint=hint)
-
     def use_color(self, stream=None) -> bool:
         if self.color is not None:
             return self.color
@@ -95,10 +73,3 @@ class Settings:
         stream = stream or sys.stdout
         return hasattr(stream, "isatty") and stream.isatty()
 
-
-def settings_from_env() -> Settings:
-    return Settings(
-        root_spec=os.environ.get("RMCTL_ROOT") or "/",
-        state_dir=os.environ.get("RMCTL_STATE_DIR") or DEFAULT_STATE_DIR,
-        kubelet_root=os.environ.get("RMCTL_KUBELET_ROOT") or None,
-    )
