@@ -19,9 +19,9 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
-from typing import Annotated
 
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import DryRun, Format, Output, fmt

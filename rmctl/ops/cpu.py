@@ -170,7 +170,7 @@ def list_cpus(root: Root, state_dir: str, *, lock_timeout: float = DEFAULT_LOCK_
     cpus = rsv.cpu_states(topo, state)
     data = {"system_cpus": state.system_cpus.to_list(), "free_cpus": rsv.free_cpus(topo, state).to_list(),
             "reservations": views, "cpus": cpus}
-    gone = ()
+    gone: tuple[str, ...] = ()
     if root.is_live:
         gone = tuple(n for n in state.names() if state.reservations[n].owner is not None
                      and not owner_alive(root, state.reservations[n].owner))

@@ -59,7 +59,7 @@ class Outcome:
 
     kind: str
     data: dict[str, Any]
-    exit_code: ExitCode = ExitCode.OK
+    exit_code: ExitCode | int = ExitCode.OK  #: an int only where a child's status is passed on (cpu run)
     messages: tuple[Message, ...] = ()
     view: Any = None
 

@@ -134,7 +134,7 @@ def apply(root: Root, state_dir: str, path: str, *, dry_run: bool = False, rollb
     path) after a run.
     """
     kind, doc = load_input(path)
-    saved = Plan.from_data(doc) if kind == "plan" else None
+    saved = Plan.from_data(doc) if kind == "plan" and doc is not None else None
     if dry_run:
         # never reaches the executor, never takes the lock, writes nothing
         if saved is not None:

@@ -33,6 +33,7 @@ from typing import Any
 from rmctl.cpuset import CpuSet
 from rmctl.model.fingerprint import fingerprint
 from rmctl.model.plan import Action, BootArgs, Plan
+from rmctl.model.profile_actions import StateReplace
 
 PROFILE_PLAN_COMMAND = "apply"
 
@@ -121,7 +122,7 @@ def _add(pp: ProfilePlan, host, field_path: str, actions: list[Action]) -> None:
         cur = a.current(host)
         # A state replace by the same text is a no-op even where an earlier
         # step of this plan changes the file first (chained state changes).
-        changed = not a.done(cur) and not (a.kind == "replace-state" and a.content == a.previous)
+        changed = not a.done(cur) and not (isinstance(a, StateReplace) and a.content == a.previous)
         pp.items.append(PlanItem(action=a, field=field_path, current=_current_view(a, cur),
                                  desired=a.desired(), changed=changed))
 
@@ -137,7 +138,7 @@ def _current_view(a: Action, cur):
         if a.done(cur):
             return a.desired()
         return "no state file" if getattr(a, "previous", None) is None else "not in the state"
-    if kind == "boot-args":
+    if isinstance(a, BootArgs):
         words = (cur or "").split()
         have = [w for w in words if any(w.split("=")[0] == x.split("=")[0] for x in a.add)]
         return " ".join(have) or "(not set)"
@@ -252,7 +253,6 @@ def cpu_actions(profile, node, root, state_dir: str) -> list[tuple[str, list[Act
             and not profile.requests:
         return []
     from rmctl.errors import ConflictError, RmctlError
-    from rmctl.model.profile_actions import StateReplace
     from rmctl.ops.near import near_cpus
     from rmctl.planning import cpus as planner
     from rmctl.state import reservations as R
@@ -315,11 +315,11 @@ def cpu_actions(profile, node, root, state_dir: str) -> list[tuple[str, list[Act
             cons = planner.Constraints(numa=r.numa, socket=r.socket, near=near, near_cpus=near_set,
                                        cpus_from=CpuSet.parse(r.from_cpus) if r.from_cpus else None)
             owner = owner_of(root, r.owner_pid) if r.owner_pid else None
-            new, got = R.reserve(topo, state, r.name, count=r.count, cpus=CpuSet.parse(r.cpus) if r.cpus else None,
-                                 options=opts, constraints=cons, owner=owner)
+            new, made = R.reserve(topo, state, r.name, count=r.count, cpus=CpuSet.parse(r.cpus) if r.cpus else None,
+                                  options=opts, constraints=cons, owner=owner)
         except RmctlError as e:
             raise _located(profile, r.field, e) from None
-        step(r.field, new, f"reservation {r.name}: CPUs {got.cpus.to_list()}")
+        step(r.field, new, f"reservation {r.name}: CPUs {made.cpus.to_list()}")
     for q in profile.requests:
         step(q.field, *_request_step(profile, node, state, q))
     return out

@@ -8,7 +8,8 @@ json`` says.  rich is imported inside the table builders only.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from rmctl.cpuset import CpuSet
 
@@ -54,10 +55,9 @@ def list_tables(views: list[dict[str, Any]], cpus: list[dict[str, Any]], gone: I
     from rich.table import Table
 
     gone = set(gone)
-    t = Table(title=f"reservations ({len(views)})", title_justify="left") if views else "no reservations"
+    t = Table(title=f"reservations ({len(views)})", title_justify="left")
     for col in ("name", "cpus", "count", "numa", "owner", "age", "cgroup"):
-        if views:
-            t.add_column(col, justify="right" if col == "count" else "left")
+        t.add_column(col, justify="right" if col == "count" else "left")
     for v in views:
         owner = v.get("owner")
         who = "-"
@@ -89,7 +89,7 @@ def list_tables(views: list[dict[str, Any]], cpus: list[dict[str, Any]], gone: I
         nodes = sorted({c["node"] for c in members if c.get("node") is not None})
         t2.add_row(label, str(len(members)), CpuSet(c["id"] for c in members).to_list(),
                    CpuSet(nodes).to_list() if nodes else "-")
-    return [t, t2]
+    return [t if views else "no reservations", t2]
 
 
 def reconcile_lines(dropped: list[dict[str, Any]], problems: list[dict[str, Any]], remaining: int,

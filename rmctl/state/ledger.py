@@ -30,8 +30,9 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from rmctl.errors import AccessDenied, LockTimeoutError, StateError
 from rmctl.state import files
@@ -69,7 +70,7 @@ def parse(text: str, path: str) -> ReservationState:
     """Return the state in ``text``; corrupt, unknown-version or tampered files are StateError (exit 5)."""
     try:
         doc = json.loads(text)
-    except ValueError as e:
+    except json.JSONDecodeError as e:
         raise _bad(path, f"is not valid JSON ({e.msg} at line {e.lineno})") from None
     if not isinstance(doc, dict) or doc.get("kind") != STATE_KIND:
         raise _bad(path, f"is not an rmctl reservation state (kind {STATE_KIND} expected)")

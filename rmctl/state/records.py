@@ -19,9 +19,10 @@ bytes.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from rmctl.cpuset import CpuSet
 
@@ -36,7 +37,7 @@ CPU_KIND, REQUEST_KIND = "cpu", "request"
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-def empty() -> Mapping[str, Any]:
+def empty() -> Mapping[Any, Any]:
     """Return the shared empty read-only mapping (a default for mapping fields)."""
     return EMPTY
 

@@ -65,8 +65,9 @@ def reserve_request(node, state: ReservationState, name: str, req, classes, *,
     if state.get(name) is not None:
         raise ConflictError(f"a reservation named {name!r} already exists",
                             hint=f"release it first (rmctl request release {name}) or pick another name")
-    kw = {} if max_numa_nodes is None else {"max_numa_nodes": max_numa_nodes}
-    ev = evaluate(node, req, classes, reserved=reserved_from_state(state), **kw)
+    held = reserved_from_state(state)
+    ev = (evaluate(node, req, classes, reserved=held) if max_numa_nodes is None
+          else evaluate(node, req, classes, reserved=held, max_numa_nodes=max_numa_nodes))
     if not ev.fits:
         return ev, state, None
     rec = Reservation.new(

@@ -18,8 +18,9 @@ Rules (issue 3; the kubelet's pools, kubelet-resource-managers.md 2.1):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from rmctl.cpuset import CpuSet
 from rmctl.errors import ConflictError, UsageError
@@ -100,6 +101,7 @@ def reserve(topo, state: ReservationState, name: str, *, count: int | None = Non
     if cpus is not None:
         chosen = check_explicit(topo, state, cpus)
     else:
+        assert count is not None  # exactly one of the two, checked above
         kube = kube or planner.KubeTopology.from_topology(topo)
         chosen = planner.choose(kube, free_cpus(topo, state), count, options, constraints,
                                 system=state.system_cpus)
@@ -149,8 +151,9 @@ def reserve_system(topo, state: ReservationState, *, count: int | None = None, c
     if (count is None) == (cpus is None):
         raise UsageError("give either --count or --cpus")
     if cpus is None:
+        assert count is not None  # exactly one of the two, checked above
         kube = kube or planner.KubeTopology.from_topology(topo)
-        if count is not None and count > len(kube.details):
+        if count > len(kube.details):
             raise planner.UnsatisfiableError(f"cannot make {count} CPUs system CPUs: the node has {len(kube.details)} online")
         cpus = planner.reserved_cpus(kube, count)
     else:

@@ -64,7 +64,7 @@ def test_permission_denied_is_exit_6_by_class(base):
     assert "(permission denied)" not in step.detail  # no marker text to match any more
     assert exit_status(r) == ExitCode.PERMISSION
     err = error_of(r)
-    assert isinstance(err, AccessDenied) and err.message.startswith(f"set the 2Mi pool on node 0 to 2 pages")
+    assert isinstance(err, AccessDenied) and err.message.startswith("set the 2Mi pool on node 0 to 2 pages")
     with pytest.raises(AccessDenied):
         raise_for_report(r)
 

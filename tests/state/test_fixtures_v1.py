@@ -175,7 +175,7 @@ def test_v1_journals_read_back():
     assert entries[0].undone is None and entries[0].profile["metadata"]["name"] == "worker"
     assert entries[1].undone.ok is True and not entries[1].failed
     assert [s.status for s in entries[0].steps] == ["applied", "unchanged", "applied", "applied", "applied"]
-    for (path, e), name in zip(journal.entries(os.path.join(V1, "journal")), JOURNALS):
+    for (_, e), name in zip(journal.entries(os.path.join(V1, "journal")), JOURNALS, strict=True):
         assert journal.dumps(e) == _text("journal", "journal", name)  # byte for byte
     path, entry = journal.last_undoable(os.path.join(V1, "journal"))
     assert os.path.basename(path) == PENDING
