@@ -218,3 +218,37 @@ def test_v1_undo_reverts_the_pending_apply(tmp_path):
     marked = entry.undone_by(report)
     assert marked.undone.ok is True and entry.undone is None
     assert json.loads(journal.dumps(marked))["undone"]["steps"][0]["status"] == "applied"
+
+
+def test_v1_undo_use_case_reverts_and_marks_the_journal(tmp_path, monkeypatch):
+    # `rmctl undo` (rmctl.ops.profile.undo) on a copy of the v1 journals: the
+    # machine is a RootHost under tmp_path (the tests' Host seam) where the
+    # apply's results are in place; the journal is rewritten with `undone`
+    # and nothing else of it changes.
+    from rmctl.discovery.root import Root
+    from rmctl.execute.host import RootHost
+    from rmctl.ops import hosts
+    from rmctl.ops.profile import undo
+
+    sd = _copy_state(tmp_path, "journal")
+    base = tmp_path / "machine"
+    pool = "/sys/devices/system/node/node0/hugepages/hugepages-2048kB"
+    os.makedirs(base / pool.lstrip("/"))
+    host = RootHost(str(base))
+    host.write_text(f"{pool}/nr_hugepages", "8\n")
+    host.write_text(f"{pool}/surplus_hugepages", "0\n")
+    host.replace_file(f"{MADE_IN}/journal/state.json", _text("journal", "state.json"))
+    host.mount("hugetlbfs", f"{MADE_IN}/mnt", "hugetlbfs", "pagesize=2M")
+    monkeypatch.setattr(hosts, "host_factory", lambda: host)
+
+    planned = undo(Root("/"), sd, dry_run=True)
+    assert planned.kind == "Plan" and len(planned.data["actions"]) == 4
+    out = undo(Root("/"), sd)
+    assert out.ok and out.data["ok"] is True and out.data["counts"]["applied"] == 4, out.data
+    assert host.read_text(f"{pool}/nr_hugepages") == "0" and host.mount_at(f"{MADE_IN}/mnt") is None
+    written = json.loads(open(os.path.join(sd, "journal", PENDING)).read())
+    old = json.loads(_text("journal", "journal", PENDING))
+    assert written["undone"]["ok"] is True and [s["status"] for s in written["undone"]["steps"]] == ["applied"] * 4
+    assert {k: v for k, v in written.items() if k != "undone"} == {k: v for k, v in old.items() if k != "undone"}
+    again = undo(Root("/"), sd)
+    assert again.view == ("nothing", sd) and again.data["journal"] is None
