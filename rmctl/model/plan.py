@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol
 
 from rmctl.cpuset import CpuSet
-from rmctl.errors import ApplyError, ExitCode, RmctlError, UsageError
+from rmctl.errors import ApplyError, ExitCode, RmctlError
 from rmctl.units import parse_size
 
 PLAN_SCHEMA = "rmctl.io/v1alpha1"
@@ -33,25 +33,9 @@ class HostLike(Protocol):  # the subset of rmctl.execute.host.Host actions use
     def write_text(self, path: str, value: str) -> None: ...
 
 
-_REGISTRY: dict[str, type["Action"]] = {}
-
-#: modules that define more Action kinds; imported when a saved plan names
-#: a kind not registered yet (so loading a plan needs no CLI import)
-ACTION_MODULES = (
-    "rmctl.model.cpu_actions",
-    "rmctl.model.hugepage_actions",
-    "rmctl.model.profile_actions",
-)
-
-
-def _load_action_modules() -> None:
-    import importlib
-
-    for name in ACTION_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            continue
+#: kind -> Action class, filled as each kind's class is made; reading a saved
+#: plan or journal back needs every kind: rmctl.model.actions imports them all
+ACTION_KINDS: dict[str, type["Action"]] = {}
 
 
 @dataclass(frozen=True)
@@ -65,7 +49,7 @@ class Action:
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         if "kind" in cls.__dict__:
-            _REGISTRY[cls.kind] = cls
+            ACTION_KINDS[cls.kind] = cls
 
     # -- hooks -------------------------------------------------------------
     def current(self, host) -> Any:
@@ -115,22 +99,6 @@ class Action:
         if self.reboot:
             d["reboot_required"] = True
         return d
-
-    @staticmethod
-    def from_data(d: dict) -> "Action":
-        kind = d.get("kind")
-        if kind not in _REGISTRY:
-            _load_action_modules()
-        cls = _REGISTRY.get(kind)  # type: ignore[arg-type]
-        if cls is None:
-            raise UsageError(f"unknown action kind {kind!r} in plan")
-        names = {f.name for f in fields(cls)}
-        try:
-            # JSON has no tuples: sequence fields (BootArgs.add...) come back as lists,
-            # which would make a frozen action unhashable and unequal to the original.
-            return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names})
-        except TypeError as e:
-            raise UsageError(f"bad {kind} action in plan: {e}") from None
 
 
 def _norm(text: str | None) -> str | None:
@@ -493,18 +461,6 @@ class Plan:
             "notes": list(self.notes),
         }
 
-    @classmethod
-    def from_data(cls, d: dict) -> "Plan":
-        if not isinstance(d, dict) or d.get("kind") != "Plan":
-            raise UsageError("not an rmctl plan (kind: Plan expected)")
-        if d.get("apiVersion") != PLAN_SCHEMA:
-            raise UsageError(f"unsupported plan apiVersion {d.get('apiVersion')!r}; expected {PLAN_SCHEMA}")
-        acts = d.get("actions") or []
-        if not isinstance(acts, list):
-            raise UsageError("plan actions must be a list")
-        return cls(actions=[Action.from_data(a) for a in acts], fingerprint=d.get("fingerprint"),
-                   command=d.get("command", ""), notes=list(d.get("notes") or []))
-
 
 @dataclass
 class StepResult:
@@ -568,11 +524,3 @@ class ApplyReport:
         return {"ok": self.ok, "changed": self.changed, "counts": self.counts(),
                 "steps": [s.to_data() for s in self.steps],
                 "rolled_back": [s.to_data() for s in self.rolled_back]}
-
-
-def plan_data_roundtrip(plan: Plan) -> Plan:
-    """Return the plan after a JSON round trip (what a saved plan becomes)."""
-    return Plan.from_data(json.loads(json.dumps(plan.to_data(), default=list)))
-
-
-_ = asdict  # re-exported for callers that want dataclass dicts

@@ -34,6 +34,7 @@ from rmctl.discovery.root import Root
 from rmctl.errors import ConflictError, ExitCode, ParseError, StalePlanError, UsageError
 from rmctl.execute.executor import apply as run_plan
 from rmctl.execute.status import error_of, exit_status
+from rmctl.model.actions import plan_from_data
 from rmctl.model.fingerprint import fingerprint
 from rmctl.model.plan import NOT_RUN, ApplyReport, Plan, ReplaceFile
 from rmctl.model.profile_actions import StateReplace, sha256
@@ -134,7 +135,7 @@ def apply(root: Root, state_dir: str, path: str, *, dry_run: bool = False, rollb
     path) after a run.
     """
     kind, doc = load_input(path)
-    saved = Plan.from_data(doc) if kind == "plan" and doc is not None else None
+    saved = plan_from_data(doc) if kind == "plan" and doc is not None else None
     if dry_run:
         # never reaches the executor, never takes the lock, writes nothing
         if saved is not None:

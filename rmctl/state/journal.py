@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rmctl.errors import AccessDenied, StateError, UsageError
+from rmctl.model.actions import action_from_data
+from rmctl.model.plan import APPLIED
 from rmctl.state import files
 from rmctl.state.records import _extra, empty, freeze, thaw
 
@@ -117,14 +119,12 @@ class JournalEntry:
 
     def undo_actions(self) -> list:
         """Return the actions that revert this entry's applied steps, newest first."""
-        from rmctl.model.plan import APPLIED, Action
-
         out = []
         for step in reversed(self.steps):
             if step.status != APPLIED:
                 continue
             try:
-                action = Action.from_data(thaw(step.action))
+                action = action_from_data(thaw(step.action))
             except UsageError as e:
                 raise StateError(f"journal {self.id}: {e}") from None
             before = thaw(step.before)

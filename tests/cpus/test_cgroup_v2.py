@@ -12,6 +12,7 @@ import pytest
 
 from rmctl.cpuset import CpuSet
 from rmctl.discovery.cgroup import cpuset_hierarchy
+from rmctl.model.actions import plan_from_data
 from rmctl.model.cgroup import CpusetHierarchy
 from rmctl.model.cpu_actions import partition_state
 from rmctl.planning import cgroups
@@ -137,7 +138,7 @@ def test_plan_round_trips_through_json():
     acts = cgroups.create_actions(CpusetHierarchy(2, MOUNT), "a", "2-3", "0", partition="root", move_pid=9)
     acts += cgroups.remove_actions({"path": f"{MOUNT}/x/rmctl-a", "version": 2, "mount": MOUNT})
     plan = Plan(actions=acts, fingerprint="f" * 64, command="t")
-    back = Plan.from_data(json.loads(json.dumps(plan.to_data())))
+    back = plan_from_data(json.loads(json.dumps(plan.to_data())))
     assert back.actions == plan.actions
 
 

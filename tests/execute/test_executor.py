@@ -10,8 +10,9 @@ import pytest
 
 from rmctl.execute.executor import apply, undo_plan
 from rmctl.execute.host import RootHost
+from rmctl.model.actions import plan_data_roundtrip, plan_from_data
 from rmctl.model.plan import (APPLIED, FAILED, NOT_RUN, STALE, UNCHANGED, BootArgs, MakeDir, Mount, Plan,
-                              ReplaceFile, SetAffinity, Unmount, WriteValue, plan_data_roundtrip)
+                              ReplaceFile, SetAffinity, Unmount, WriteValue)
 
 NR = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
 OC = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_overcommit_hugepages"
@@ -169,7 +170,7 @@ def test_plan_from_bad_data_is_a_usage_error():
     for bad in ({"kind": "Nope"}, {"kind": "Plan", "apiVersion": "x/v9"},
                 {"kind": "Plan", "apiVersion": "rmctl.io/v1alpha1", "actions": [{"kind": "teleport"}]}):
         with pytest.raises(UsageError):
-            Plan.from_data(bad)
+            plan_from_data(bad)
 
 
 def test_dry_run_renders_and_performs_nothing(host):

@@ -9,7 +9,8 @@ from rmctl.discovery.root import Root
 from rmctl.errors import ConflictError, ParseError, UnsatisfiableError, UsageError
 from rmctl.model import hugepage_actions as ha
 from rmctl.model.hugepage_actions import SetPoolPages, pool_file
-from rmctl.model.plan import Action, MakeDir, Mount, RemoveDir, Unmount, WriteValue, plan_data_roundtrip
+from rmctl.model.actions import plan_data_roundtrip
+from rmctl.model.plan import Action, MakeDir, Mount, RemoveDir, Unmount, WriteValue
 from rmctl.planning import hugepages as hp
 from tests import synth
 
