@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from typing import Optional
 
 import typer
 from typing import Annotated
@@ -18,7 +17,6 @@ class Format(str, enum.Enum):
 Output = Annotated[Format, typer.Option("--output", "-o", help="Output format: table (people), json or yaml (scripts).",
                                         case_sensitive=False)]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the plan (every write, mount and state change) and change nothing.")]
-OptCpuList = Annotated[Optional[str], typer.Option("--cpus", help="CPUs in kernel list syntax, e.g. 0-3,8.")]
 
 
 def fmt(output) -> str:

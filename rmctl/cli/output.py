@@ -6,8 +6,6 @@ import sys
 
 from rmctl.render.data import document, dumps
 
-FORMATS = ("table", "json", "yaml")
-
 
 def emit(kind: str, data: dict, fmt: str) -> None:
     """Print a versioned document as JSON or YAML on stdout."""
@@ -33,10 +31,6 @@ def print_renderables(settings, renderables) -> None:
             con.print(r, highlight=False)
         else:
             con.print(r)
-
-
-def warn(message: str) -> None:
-    sys.stderr.write(f"rmctl: {message}\n")
 
 
 def finish(settings, outcome, fmt: str, table=None) -> None:

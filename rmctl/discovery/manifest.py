@@ -85,7 +85,7 @@ MANIFEST: tuple[str, ...] = (
 EXCLUDE: tuple[str, ...] = (
     "sys/class/dmi/**", "sys/devices/virtual/dmi/**", "sys/firmware/dmi/**",
     "proc/sys/kernel/hostname", "proc/sys/kernel/random/**", "etc/machine-id",
-    "**/serial", "**/serial_number", "**/uuid", "**/boot_id", "proc/sysinfo",
+    "**/serial", "**/serial_number", "**/uuid", "**/boot_id", P.PROC_SYSINFO,
 )
 
 

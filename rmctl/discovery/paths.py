@@ -14,10 +14,6 @@ CPU_NOHZ_FULL = f"{SYS_CPU}/nohz_full"
 SYS_CPU_TYPES = ("sys/devices/cpu_core/cpus", "sys/devices/cpu_atom/cpus")  # Intel hybrid PMUs
 
 
-def cpu_dir(cpu: int) -> str:
-    return f"{SYS_CPU}/cpu{cpu}"
-
-
 def cpu_online(cpu: int) -> str:
     return f"{SYS_CPU}/cpu{cpu}/online"
 
@@ -45,10 +41,6 @@ def cpu_file(cpu: int, name: str) -> str:
 SYS_NODE = "sys/devices/system/node"
 
 
-def node_dir(node: int) -> str:
-    return f"{SYS_NODE}/node{node}"
-
-
 def node_file(node: int, name: str) -> str:
     return f"{SYS_NODE}/node{node}/{name}"
 
@@ -62,10 +54,6 @@ SYS_CPU_BYTEORDER = "sys/kernel/cpu_byteorder"
 SYS_THP = "sys/kernel/mm/transparent_hugepage"
 SYS_PCI_DEVICES = "sys/bus/pci/devices"
 SYS_CLASS_NET = "sys/class/net"
-SYS_CLASS_INFINIBAND = "sys/class/infiniband"
-SYS_CLASS_NVME = "sys/class/nvme"
-SYS_CLASS_DRM = "sys/class/drm"
-SYS_FS_CGROUP = "sys/fs/cgroup"
 
 PROC_MEMINFO = "proc/meminfo"
 PROC_MOUNTS = "proc/mounts"
@@ -93,21 +81,13 @@ PCI_LINKS = ("driver", "iommu_group", "physfn")
 NET_FILES = ("address", "speed", "mtu", "operstate")
 IB_PORT_FILES = ("state", "phys_state", "link_layer", "rate")
 NVME_FILES = ("model", "firmware_rev")
-SYS_DEVICES = "sys/devices"
 
 
 def pci_device(address: str) -> str:
     return f"{SYS_PCI_DEVICES}/{address}"
 
 
-def pci_file(address: str, name: str) -> str:
-    return f"{SYS_PCI_DEVICES}/{address}/{name}"
-
-
 # -- processes (rmctl.state.owners, rmctl cpu pin) -------------------
-PROC = "proc"
-
-
 def proc_pid_file(pid: int, name: str) -> str:
     """Return proc/PID/NAME (stat, status, comm, cmdline, task)."""
     return f"proc/{int(pid)}/{name}"

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from collections.abc import Sequence
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from rmctl.cpuset import CpuSet
 from rmctl.errors import ApplyError, ExitCode, RmctlError
@@ -26,11 +26,6 @@ PLAN_SCHEMA = "rmctl.io/v1alpha1"
 
 # Step statuses of an apply report.
 APPLIED, UNCHANGED, FAILED, NOT_RUN, STALE = "applied", "unchanged", "failed", "not-run", "stale"
-
-
-class HostLike(Protocol):  # the subset of rmctl.execute.host.Host actions use
-    def read_text(self, path: str) -> str | None: ...
-    def write_text(self, path: str, value: str) -> None: ...
 
 
 #: kind -> Action class, filled as each kind's class is made; reading a saved

@@ -62,11 +62,6 @@ def _n(v) -> str:
     return "-" if v is None else str(v)
 
 
-def _pool_label(size: int, node) -> str:
-    where = "all" if node is None else str(node)
-    return f"{format_size(size)} {where}"
-
-
 def print_show(con, data: dict) -> None:
     """Print pools (global and per node), free memory, mounts and THP."""
     from rich.table import Table
