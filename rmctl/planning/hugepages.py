@@ -22,15 +22,17 @@ mm/hugetlb.c, fs/hugetlbfs/inode.c):
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from rmctl.cpuset import CpuSet
 from rmctl.errors import ConflictError, ParseError, UnsatisfiableError, UsageError
-from rmctl.model.hugepage_actions import SetPoolPages, pool_file, pool_name
 from rmctl.model.fingerprint import fingerprint
+from rmctl.model.hugepage_actions import SetPoolPages, pool_file, pool_name
 from rmctl.model.memory import HugepagePool
 from rmctl.model.node import NodeModel
 from rmctl.model.plan import BootArgs, MakeDir, Mount, Plan, RemoveDir, Unmount, WriteValue
+from rmctl.model.record import FrozenDict
 from rmctl.units import format_size, parse_size
 
 #: read-back retries for nr_hugepages: writing again makes the kernel try
@@ -157,7 +159,7 @@ def memory_nodes(node: NodeModel) -> list[int]:
 
 # -- set ------------------------------------------------------------------------
 
-@dataclass
+@dataclass(frozen=True)
 class PoolChange:
     """One pool a plan changes: what it holds now and what is asked."""
 
@@ -177,18 +179,22 @@ class PoolChange:
                 "surplus": self.surplus, "path": self.path, "note": self.note}
 
 
-@dataclass
+@dataclass(frozen=True)
 class PoolPlan:
-    """A plan for pool sizes, with the pools it touches and the memory it needs."""
+    """A plan for pool sizes, with the pools it touches and the memory it needs (never changed once made)."""
 
     plan: Plan
-    pools: list[PoolChange] = field(default_factory=list)
-    needs: list[dict] = field(default_factory=list)  #: per node (or global): bytes needed vs free
+    pools: Sequence[PoolChange] = ()  #: kept as a tuple
+    needs: Sequence[dict] = ()  #: per node (or global): bytes needed vs free; kept as a tuple
     forced: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pools", tuple(self.pools))
+        object.__setattr__(self, "needs", tuple(self.needs))
 
     def to_data(self) -> dict:
         return {"plan": self.plan.to_data(), "pools": [p.to_data() for p in self.pools],
-                "memory": self.needs, "forced": self.forced}
+                "memory": [dict(n) for n in self.needs], "forced": self.forced}
 
 
 def plan_set(node: NodeModel, requests: list[tuple[int, dict[int | None, int]]], *,
@@ -314,16 +320,20 @@ def total_free(node: NodeModel) -> int | None:
 
 # -- size -----------------------------------------------------------------------
 
-@dataclass
+@dataclass(frozen=True)
 class Sizing:
     """Page counts that give an amount of memory, per node."""
 
     amount: int
     page_size: int
     pages: int
-    per_node: dict[int | None, int]
+    per_node: Mapping[int | None, int]  #: kept as a FrozenDict, in the order the nodes fill
     spread: str
-    notes: list[str] = field(default_factory=list)
+    notes: Sequence[str] = ()  #: kept as a tuple
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "per_node", FrozenDict(self.per_node))
+        object.__setattr__(self, "notes", tuple(self.notes))
 
     def to_data(self) -> dict:
         return {"amount": self.amount, "page_size": self.page_size, "pages": self.pages,
@@ -390,7 +400,7 @@ def plan_size(node: NodeModel, amount: int, page_size: int, nodes: list[int] | N
 _OPTION_ORDER = ("pagesize", "size", "min_size", "nr_inodes", "uid", "gid", "mode")
 
 
-@dataclass
+@dataclass(frozen=True)
 class MountRequest:
     """What a hugetlbfs mount should look like; sizes in bytes, already page-rounded."""
 
@@ -473,7 +483,8 @@ def mount_request(node: NodeModel, path: str, page_size: int, *, size: str | Non
     pool = node_pool(node, page_size, None)
     if pool is None:
         raise UsageError(f"page size {format_size(page_size)} is not offered by this kernel")
-    req = MountRequest(path=mount_path(path), page_size=page_size)
+    # the options are validated into this dict first; the MountRequest is made once, at the end
+    opts: dict[str, int | None] = {}
     for name, text in (("size", size), ("min_size", min_size)):
         if text is None:
             continue
@@ -486,18 +497,19 @@ def mount_request(node: NodeModel, path: str, page_size: int, *, size: str | Non
                 hint = (f"a percentage is of the pool's {_pages(persistent)} at mount time: grow the pool "
                         f"first (rmctl hugepages set {kernel_size(page_size)}=N) or give a size in bytes")
             raise UsageError(f"{name} {text} is less than one {format_size(page_size)} page", hint=hint)
-        setattr(req, name, rounded)
-    if req.size is not None and req.min_size is not None and req.min_size > req.size:
-        raise UsageError(f"min_size ({format_size(req.min_size)}) is larger than size ({format_size(req.size)})")
+        opts[name] = rounded
+    size_b, min_b = opts.get("size"), opts.get("min_size")
+    if size_b is not None and min_b is not None and min_b > size_b:
+        raise UsageError(f"min_size ({format_size(min_b)}) is larger than size ({format_size(size_b)})")
     if nr_inodes is not None:
         n = parse_size(nr_inodes, what="nr_inodes")  # memparse: K/M/G are powers of 1024
         if n < 1:
             raise UsageError("nr_inodes must be at least 1")
-        req.nr_inodes = n
+        opts["nr_inodes"] = n
     for name, v in (("uid", uid), ("gid", gid)):
         if v is not None and v < 0:
             raise UsageError(f"bad {name} {v}: negative")
-    req.uid, req.gid = uid, gid
+    opts.update(uid=uid, gid=gid)
     if mode is not None:
         try:
             m = int(mode, 8)
@@ -505,8 +517,8 @@ def mount_request(node: NodeModel, path: str, page_size: int, *, size: str | Non
             raise ParseError(f"bad mode {mode!r}: expected octal, e.g. 1770") from None
         if not 0 <= m <= 0o7777:
             raise ParseError(f"bad mode {mode!r}: out of range")
-        req.mode = m & 0o1777  # the kernel keeps value & 01777 (hugetlbpage.rst)
-    return req
+        opts["mode"] = m & 0o1777  # the kernel keeps value & 01777 (hugetlbpage.rst)
+    return MountRequest(path=mount_path(path), page_size=page_size, **opts)
 
 
 def canonical_mount(options: dict[str, str], default_page: int | None) -> dict:
@@ -536,7 +548,7 @@ def canonical_mount(options: dict[str, str], default_page: int | None) -> dict:
             "uid": num("uid", 0), "gid": num("gid", 0), "mode": mode_v}
 
 
-@dataclass
+@dataclass(frozen=True)
 class MountPlan:
     """The plan of a mount or umount, with what was found at the path."""
 
@@ -679,20 +691,24 @@ def boot_words(pools: dict[int, str], default: int | None) -> list[str]:
     return words
 
 
-@dataclass
+@dataclass(frozen=True)
 class BootPlan:
     """Kernel arguments for hugepages, the diff against the running command line, advice."""
 
     plan: Plan
     args: str
     current: str
-    changes: list[dict]
-    recommendations: list[str]
+    changes: Sequence[dict]  #: kept as a tuple
+    recommendations: Sequence[str]  #: kept as a tuple
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "changes", tuple(self.changes))
+        object.__setattr__(self, "recommendations", tuple(self.recommendations))
 
     def to_data(self) -> dict:
-        return {"args": self.args, "current": self.current, "changes": self.changes,
+        return {"args": self.args, "current": self.current, "changes": [dict(c) for c in self.changes],
                 "unchanged": not any(c["change"] != "unchanged" for c in self.changes),
-                "recommendations": self.recommendations, "plan": self.plan.to_data()}
+                "recommendations": list(self.recommendations), "plan": self.plan.to_data()}
 
 
 def plan_boot_args(node: NodeModel, requests: list[tuple[int, int | dict[int, int]]], *,

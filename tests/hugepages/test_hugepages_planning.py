@@ -72,7 +72,7 @@ def test_plan_set_node_pool(two_nodes):
     assert a.path == "/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages"
     assert (a.value, a.expect, a.node, a.page_size) == ("512", "0", 1, M2)
     assert a.retries > 0
-    assert pp.needs == [{"node": 1, "needed": 512 * M2, "free": 15 << 30}]
+    assert pp.needs == ({"node": 1, "needed": 512 * M2, "free": 15 << 30},)
     # a saved plan comes back as the same action kind
     again = plan_data_roundtrip(pp.plan).actions[0]
     assert isinstance(again, SetPoolPages) and again == a
@@ -235,7 +235,7 @@ def test_surplus_pages_are_not_counted_twice(tmp_path):
     assert "keeps 2 of them as surplus" in pp.pools[0].note
     # growing turns the surplus page into a persistent one first: 3 more pages need 2 new ones
     pp = hp.plan_set(node, [(M2, {None: 4})])
-    assert pp.needs == [{"node": None, "needed": 2 * M2, "free": pp.needs[0]["free"]}]
+    assert pp.needs == ({"node": None, "needed": 2 * M2, "free": pp.needs[0]["free"]},)
 
 
 def test_set_pool_pages_reads_back_the_persistent_pool(tmp_path):
