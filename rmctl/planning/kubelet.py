@@ -153,3 +153,55 @@ def kubelet_held(node: NodeModel, state: KubeletState) -> KubeletHeld:
             hugepages.append(((size, n), pages - in_use))
     return KubeletHeld(cpus=cpu_roles(state)["exclusive"], devices=devices, hugepages=tuple(hugepages),
                        unresolved=tuple(h for h in holdings if h.address is None))
+
+
+@record
+class CpuClash:
+    """What a set of CPUs rmctl is about to hand out shares with the kubelet."""
+
+    exclusive: CpuSet  #: CPUs a pod holds exclusively: refused unless forced
+    holders: tuple[str, ...]  #: who holds them (holder_label)
+    shared: CpuSet  #: CPUs of the kubelet's shared pool: Burstable/BestEffort pods run there too
+
+    def refused(self) -> bool:
+        return bool(self.exclusive)
+
+
+def cpu_clash(state: KubeletState, cpus: CpuSet) -> CpuClash:
+    """Return which of ``cpus`` the kubelet gave pods exclusively, and which are in its shared pool.
+
+    With the CPU Manager's none policy (or none at all) there is no clash:
+    every container may run anywhere, nothing is exclusive.
+    """
+    if state.cpu is None or state.cpu.policy != "static":
+        return CpuClash(exclusive=CpuSet(), holders=(), shared=CpuSet())
+    hit = CpuSet()
+    holders: list[str] = []
+    for a in state.cpu.assignments:
+        both = a.cpus & cpus
+        if both:
+            hit = hit | both
+            holders.append(f"{both} by {holder_label(state, a.pod_uid or a.container_id or '', a.container)}")
+    for uid, pod_cpus in state.cpu.pod_cpus:
+        both = pod_cpus & cpus
+        if both:
+            hit = hit | both
+            holders.append(f"{both} by {holder_label(state, uid, '')}")
+    return CpuClash(exclusive=hit, holders=tuple(holders), shared=cpus & state.cpu.default_cpus)
+
+
+def cpu_marks(state: KubeletState, reserved: CpuSet | None = None) -> dict[int, str]:
+    """Return CPU -> the kubelet's use of it: ``exclusive`` (a pod's), ``reserved``, ``shared``.
+
+    ``reserved`` is the config's reservedSystemCPUs when known; reserved CPUs
+    sit in the shared pool too and are marked ``reserved``.  Empty when the
+    CPU Manager is not static.
+    """
+    if state.cpu is None or state.cpu.policy != "static":
+        return {}
+    marks = {c: "shared" for c in state.cpu.default_cpus}
+    for c in reserved or ():
+        marks[c] = "reserved"
+    for c in state.cpu.exclusive_cpus():
+        marks[c] = "exclusive"
+    return marks

@@ -119,3 +119,16 @@ def test_reads_are_recorded_for_the_manifest(scenario):
     kubelet.read(root)
     assert "var/lib/kubelet/cpu_manager_state" in root.opened
     assert "var/lib/kubelet/device-plugins/kubelet_internal_checkpoint" in root.opened
+
+
+def test_cpu_clash_and_marks(scenario):
+    from rmctl.planning.kubelet import cpu_clash, cpu_marks
+
+    st = kubelet.read(Root.open(scenario["root"]))
+    clash = cpu_clash(st, CpuSet.parse("2-4"))
+    assert clash.refused() and clash.exclusive == CpuSet.parse("2,4") and clash.shared == CpuSet.parse("3")
+    assert clash.holders == (f"2 by pod {synth.POD_WEB} container app (kubelet)",
+                             f"4 by pod {synth.POD_SOLVER} container worker (kubelet)")
+    assert not cpu_clash(st, CpuSet.parse("3,7")).refused()
+    marks = cpu_marks(st, CpuSet.parse("0,8"))
+    assert (marks[0], marks[1], marks[3]) == ("reserved", "exclusive", "shared")
