@@ -76,6 +76,10 @@ Opt = Annotated[Optional[List[str]], typer.Option("--option", metavar="NAME[=VAL
                                                        "align-by-socket, distribute-cpus-across-cores, prefer-align-cpus-by-uncorecache.")]
 
 
+#: --force of the commands that would otherwise refuse the kubelet's exclusive CPUs
+Force = Annotated[bool, typer.Option("--force", help="Take CPUs the kubelet gave a pod exclusively anyway (recorded).")]
+
+
 def _state(settings) -> dict:
     """Return the state dir options every cpu use case takes."""
     return {"state_dir": settings.state_dir, "lock_timeout": settings.lock_timeout}
@@ -102,17 +106,24 @@ def reserve(
     prefer_numa: PreferNuma = None,
     option: Opt = None,
     owner_pid: Annotated[Optional[int], typer.Option("--owner-pid", help="Drop the reservation (on reconcile) once this process ends.")] = None,
+    force: Force = False,
     dry_run: DryRun = False,
     output: Output = Format.table,
 ):
-    """Reserve CPUs exclusively, chosen as the kubelet's static policy would (or given with --cpus)."""
+    """Reserve CPUs exclusively, chosen as the kubelet's static policy would (or given with --cpus).
+
+    Never chooses CPUs the kubelet gave a pod exclusively; --cpus naming
+    them exits 5 unless --force (recorded in the reservation).  CPUs of the
+    kubelet's shared pool are warned about.
+    """
     from rmctl.cli.output import finish
     from rmctl.ops import cpu as ops
 
     s = ctx.obj
     finish(s, ops.reserve(s.root, name=name, count=count, cpus=cpus, numa=numa, socket=socket, near=near,
                           from_=from_, prefer_numa=prefer_numa, options=option or (), owner_pid=owner_pid,
-                          dry_run=dry_run, **_state(s)), fmt(output), table=_text)
+                          dry_run=dry_run, kubelet_root=s.kubelet_root, force=force, **_state(s)), fmt(output),
+           table=_text)
 
 
 # -- release ----------------------------------------------------------------------------------
@@ -148,7 +159,7 @@ def list_(
     from rmctl.ops import cpu as ops
 
     s = ctx.obj
-    finish(s, ops.list_cpus(s.root, **_state(s)), fmt(output), table=_list_table)
+    finish(s, ops.list_cpus(s.root, kubelet_root=s.kubelet_root, **_state(s)), fmt(output), table=_list_table)
 
 
 def _list_table(settings, outcome) -> None:
@@ -203,15 +214,21 @@ def pin(
     pid: Annotated[int, typer.Argument(help="Process to pin (every thread).")],
     reservation: Annotated[Optional[str], typer.Option("--reservation", "-r", help="Pin to this reservation's CPUs.", autocompletion=_complete_reservation)] = None,
     cpus: Cpus = None,
+    force: Force = False,
     dry_run: DryRun = False,
     output: Output = Format.table,
 ):
-    """Set the CPU affinity of every thread of a process."""
+    """Set the CPU affinity of every thread of a process.
+
+    CPUs the kubelet gave a pod exclusively exit 5 unless --force; the
+    kubelet's shared pool is warned about.
+    """
     from rmctl.cli.output import finish
     from rmctl.ops import cpu as ops
 
     s = ctx.obj
-    finish(s, ops.pin(s.root, pid=pid, reservation=reservation, cpus=cpus, dry_run=dry_run, **_state(s)),
+    finish(s, ops.pin(s.root, pid=pid, reservation=reservation, cpus=cpus, dry_run=dry_run,
+                      kubelet_root=s.kubelet_root, force=force, **_state(s)),
            fmt(output), table=_text)
 
 

@@ -18,7 +18,8 @@ def reserve(settings, name: str, file: str, *, roots, class_dir, dry_run: bool, 
 
     finish(settings, reserve_op(settings.root, settings.state_dir, name, file, roots=roots or (),
                                 class_dir=class_dir, dry_run=dry_run, max_numa_nodes=max_numa_nodes,
-                                lock_timeout=settings.lock_timeout), fmt(output), table=_reservation_table)
+                                lock_timeout=settings.lock_timeout, kubelet_root=settings.kubelet_root),
+           fmt(output), table=_reservation_table)
 
 
 def _reservation_table(settings, outcome) -> None:

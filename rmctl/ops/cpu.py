@@ -79,8 +79,15 @@ def reserve(root: Root, state_dir: str, name: str, *, count: int | None = None, 
             numa: int | None = None, socket: int | None = None, near: str | None = None,
             from_: str | None = None, prefer_numa: str | None = None, options: Sequence[str] = (),
             owner_pid: int | None = None, dry_run: bool = False,
-            lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Outcome:
-    """Reserve CPUs exclusively, chosen as the kubelet's static policy would (or ``cpus`` as given)."""
+            lock_timeout: float = DEFAULT_LOCK_TIMEOUT, kubelet_root: str | None = None,
+            force: bool = False) -> Outcome:
+    """Reserve CPUs exclusively, chosen as the kubelet's static policy would (or ``cpus`` as given).
+
+    Never chooses a CPU the kubelet gave a pod exclusively (its CPU Manager
+    checkpoint under ``kubelet_root``); ``cpus`` naming one are refused
+    (ConflictError, 5) unless ``force``, which the reservation records
+    (``kubelet_override``).  CPUs of the kubelet's shared pool are warned about.
+    """
     rsv.check_name(name)
     check_count(count)
     if (count is None) == (cpus is None):
@@ -99,16 +106,32 @@ def reserve(root: Root, state_dir: str, name: str, *, count: int | None = None, 
         if owner is None:
             raise UsageError(f"no process {owner_pid}")
 
+    from rmctl.ops.kubelet import cpu_view, guard_cpus
+    from rmctl.planning.kubelet import cpu_roles
+
+    kubelet_state, _ = cpu_view(root, kubelet_root)
+    pods = cpu_roles(kubelet_state)["exclusive"] if kubelet_state.cpu and kubelet_state.cpu.policy == "static" \
+        else CpuSet()
+    if explicit is not None:
+        guard_cpus(kubelet_state, explicit, what=f"reserve {name}", force=force)  # refuses before any write
+
     def change(state: ReservationState) -> Change:
         new, rec = rsv.reserve(node.topology, state, name, count=count, cpus=explicit, options=opts,
-                               constraints=cons, owner=owner, kube=kube)
-        return Change(new, summary=f"reserve {name}: CPUs {rec.cpus.to_list()}", value=rec)
+                               constraints=cons, owner=owner, kube=kube, exclude=pods)
+        messages, override = guard_cpus(kubelet_state, rec.cpus, what=f"reserve {name}", force=force)
+        if override is not None:
+            import dataclasses
+
+            rec = dataclasses.replace(rec, extra={**dict(rec.extra), "kubelet_override": override})
+            new = new.with_reservation(rec)
+        return Change(new, summary=f"reserve {name}: CPUs {rec.cpus.to_list()}", value=(rec, messages))
 
     up = ledger(state_dir, f"rmctl cpu reserve {name}", lock_timeout).update(
         fingerprint(node), change, dry_run=dry_run, command=f"cpu reserve {name}")
-    view = up.value.view()
+    rec, messages = up.value
+    view = rec.view()
     data = _with_plan({"reservation": view, "dry_run": dry_run}, up, dry_run)
-    return Outcome(kind="CpuReservation", data=data,
+    return Outcome(kind="CpuReservation", data=data, messages=tuple(messages),
                    view=Text((render.reserve_line(node.topology, view, dry_run),), up.plan if dry_run else None))
 
 
@@ -157,7 +180,8 @@ def release(root: Root, state_dir: str, name: str, *, dry_run: bool = False,
 
 # -- list -----------------------------------------------------------------------------------
 
-def list_cpus(root: Root, state_dir: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Outcome:
+def list_cpus(root: Root, state_dir: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+              kubelet_root: str | None = None) -> Outcome:
     """Return every CPU (free, system, reserved by whom, offline, isolated) and every reservation.
 
     ``view``: (reservation views, CPU entries, names whose owner is gone;
@@ -168,8 +192,25 @@ def list_cpus(root: Root, state_dir: str, *, lock_timeout: float = DEFAULT_LOCK_
     topo = node.topology
     views = [state.reservations[n].view() for n in state.names()]
     cpus = rsv.cpu_states(topo, state)
-    data = {"system_cpus": state.system_cpus.to_list(), "free_cpus": rsv.free_cpus(topo, state).to_list(),
+    free = rsv.free_cpus(topo, state)
+    # the kubelet's CPUs (issue #16): a pod's exclusive CPU is not free; each CPU says its kubelet role
+    from rmctl.ops.kubelet import cpu_view
+    from rmctl.planning.kubelet import cpu_marks
+
+    kubelet_state, reserved = cpu_view(root, kubelet_root)
+    marks = cpu_marks(kubelet_state, reserved)
+    for c in cpus:
+        c["kubelet"] = marks.get(c["id"])
+        if c["kubelet"] == "exclusive" and c["state"] == "free":
+            c["state"] = "kubelet"
+    free = free - CpuSet(c for c, m in marks.items() if m == "exclusive")
+    data = {"system_cpus": state.system_cpus.to_list(), "free_cpus": free.to_list(),
             "reservations": views, "cpus": cpus}
+    if marks:
+        data["kubelet"] = {
+            "exclusive_cpus": CpuSet(c for c, m in marks.items() if m == "exclusive").to_list(),
+            "shared_cpus": kubelet_state.cpu.default_cpus.to_list() if kubelet_state.cpu else "",
+            "reserved_cpus": reserved.to_list() if reserved is not None else None}
     gone: tuple[str, ...] = ()
     if root.is_live:
         gone = tuple(n for n in state.names() if state.reservations[n].owner is not None
@@ -261,8 +302,13 @@ def check_may_signal(root: Root, pid: int) -> None:
 
 
 def pin(root: Root, state_dir: str, pid: int, *, reservation: str | None = None, cpus: str | None = None,
-        dry_run: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Outcome:
-    """Set the CPU affinity of every thread of a process (to a reservation's CPUs, or ``cpus``)."""
+        dry_run: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, kubelet_root: str | None = None,
+        force: bool = False) -> Outcome:
+    """Set the CPU affinity of every thread of a process (to a reservation's CPUs, or ``cpus``).
+
+    CPUs the kubelet gave a pod exclusively are refused (ConflictError, 5)
+    unless ``force``; the kubelet's shared pool is warned about.
+    """
     from rmctl.execute.executor import apply
     from rmctl.execute.status import raise_for_report
     from rmctl.model.plan import Plan, SetAffinity
@@ -279,18 +325,21 @@ def pin(root: Root, state_dir: str, pid: int, *, reservation: str | None = None,
         if not want or bad:
             raise UsageError(f"--cpus {cpus}: {'no CPU' if not want else f'CPUs {bad} are not online'}")
         target = want
+    from rmctl.ops.kubelet import cpu_view, guard_cpus
+
+    messages, _ = guard_cpus(cpu_view(root, kubelet_root)[0], target, what=f"pin PID {pid}", force=force)
     check_may_signal(root, pid)
     plan = Plan(actions=[SetAffinity(pid=pid, cpus=target.to_list())], fingerprint=fingerprint(node),
                 command=f"cpu pin {pid}")
     data: dict[str, Any] = {"pid": pid, "cpus": target.to_list(), "reservation": reservation, "dry_run": dry_run}
     if dry_run:
         data["plan"] = plan.to_data()
-        return Outcome(kind="CpuPin", data=data, view=Text((), plan))
+        return Outcome(kind="CpuPin", data=data, view=Text((), plan), messages=tuple(messages))
     report = apply(plan, host_for(root))
     raise_for_report(report)
     data["changed"] = report.changed
     line = f"pinned every thread of PID {pid} to CPUs {target.to_list()}{'' if report.changed else ' (unchanged)'}"
-    return Outcome(kind="CpuPin", data=data, view=Text((line,)))
+    return Outcome(kind="CpuPin", data=data, view=Text((line,)), messages=tuple(messages))
 
 
 # -- run --------------------------------------------------------------------------------------------

@@ -7,11 +7,12 @@ Outcome is unused: the table is drawn from the document.
 
 from __future__ import annotations
 
+from rmctl.cpuset import CpuSet
 from rmctl.discovery import discover, kubelet
 from rmctl.discovery.root import Root
-from rmctl.errors import UsageError
+from rmctl.errors import ParseError, UsageError
 from rmctl.model.kubelet import KubeletState
-from rmctl.ops.outcome import Message, Outcome, note
+from rmctl.ops.outcome import Message, Outcome, note, warning
 from rmctl.planning.kubelet import device_holdings
 from rmctl.render import kubelet as render
 
@@ -125,3 +126,59 @@ def check(root: Root, kubelet_root: str | None = None, *, config: str | None = N
             "findings": [{"check": f.check, "ok": f.ok, "message": f.message, "fix": f.fix or None} for f in findings]}
     return Outcome(kind="KubeletCheck", data=data, exit_code=ExitCode.OK if ok else ExitCode.UNSATISFIABLE,
                    messages=tuple(messages))
+
+
+# -- the kubelet beside rmctl's CPU commands -------------------------------------------------
+
+def cpu_view(root: Root, kubelet_root: str | None) -> tuple[KubeletState, CpuSet | None]:
+    """Return the kubelet's state (checkpoints only) and its reservedSystemCPUs when its config says.
+
+    The config is read from ``<kubelet root>/config.yaml`` (or a snapshot's
+    facts) when it is there and well-formed; a bad one only costs the
+    ``reserved`` marks here (``rmctl kubelet check`` reports it).
+    """
+    state = kubelet.read(root, kubelet_root)
+    reserved = None
+    try:
+        cfg, _ = _config(root, state.root, None)
+    except UsageError:
+        cfg = None
+    if cfg and isinstance(cfg.get("reservedSystemCPUs"), str):
+        try:
+            reserved = CpuSet.parse(cfg["reservedSystemCPUs"])
+        except ParseError:
+            reserved = None
+    return state, reserved
+
+
+def guard_cpus(state: KubeletState, cpus: CpuSet, *, what: str, force: bool) -> tuple[list[Message], dict | None]:
+    """Refuse ``cpus`` a pod holds exclusively (ConflictError, exit 5) unless ``force``; warn on the shared pool.
+
+    Returns the messages and, when ``force`` overrode a refusal, the record
+    to log in the state (``kubelet_override``: CPUs, holders, when).
+    """
+    import time
+
+    from rmctl.errors import ConflictError
+    from rmctl.planning.kubelet import cpu_clash
+
+    clash = cpu_clash(state, cpus)
+    messages: list[Message] = []
+    override = None
+    if clash.refused():
+        if not force:
+            raise ConflictError(
+                f"cannot {what}: the kubelet gave CPUs {clash.exclusive} to pods exclusively "
+                f"({'; '.join(clash.holders)})",
+                hint="choose other CPUs ('rmctl kubelet show' lists the pods' CPUs), or --force to take them anyway",
+                details={"kubelet_exclusive_cpus": clash.exclusive.to_list(), "holders": list(clash.holders)})
+        override = {"cpus": clash.exclusive.to_list(), "holders": list(clash.holders), "at_unix": int(time.time())}
+        messages.append(warning(f"--force: {what} on CPUs {clash.exclusive} that the kubelet gave pods exclusively "
+                                f"({'; '.join(clash.holders)})"))
+    shared = clash.shared - clash.exclusive
+    if shared:
+        messages.append(warning(f"CPUs {shared} are in the kubelet's shared pool: Burstable and BestEffort pods run "
+                                "there too",
+                                hint="add them to the kubelet's reservedSystemCPUs with the strict-cpu-reservation "
+                                     "option to keep pods off them"))
+    return messages, override

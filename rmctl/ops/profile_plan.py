@@ -258,6 +258,14 @@ def cpu_actions(profile, node, root, state_dir: str) -> list[tuple[str, list[Act
     from rmctl.state import reservations as R
     from rmctl.state.ledger import Ledger, dumps, parse
     from rmctl.state.owners import owner_of
+    from rmctl.ops.kubelet import cpu_view, guard_cpus
+    from rmctl.planning.kubelet import cpu_roles
+
+    # the kubelet's pods' exclusive CPUs are never chosen (its checkpoint at the default root,
+    # or the one a snapshot recorded)
+    kubelet_state, _ = cpu_view(root, None)
+    pod_cpus = cpu_roles(kubelet_state)["exclusive"] \
+        if kubelet_state.cpu is not None and kubelet_state.cpu.policy == "static" else CpuSet()
     from rmctl.state.records import ReservationState
 
     lg = Ledger(state_dir)
@@ -315,8 +323,10 @@ def cpu_actions(profile, node, root, state_dir: str) -> list[tuple[str, list[Act
             cons = planner.Constraints(numa=r.numa, socket=r.socket, near=near, near_cpus=near_set,
                                        cpus_from=CpuSet.parse(r.from_cpus) if r.from_cpus else None)
             owner = owner_of(root, r.owner_pid) if r.owner_pid else None
+            if r.cpus:  # CPUs a pod holds exclusively are refused (issue #16); a profile has no --force
+                guard_cpus(kubelet_state, CpuSet.parse(r.cpus), what=f"reserve {r.name}", force=False)
             new, made = R.reserve(topo, state, r.name, count=r.count, cpus=CpuSet.parse(r.cpus) if r.cpus else None,
-                                  options=opts, constraints=cons, owner=owner)
+                                  options=opts, constraints=cons, owner=owner, exclude=pod_cpus)
         except RmctlError as e:
             raise _located(profile, r.field, e) from None
         step(r.field, new, f"reservation {r.name}: CPUs {made.cpus.to_list()}")
@@ -442,6 +452,11 @@ def effect_mismatches(profile, node, state_dir: str, root) -> list[dict]:
     state = parse(text, lg.path)
     online = node.topology.online_cpus()
     present = {str(d.address) for d in node.devices}
+    from rmctl.ops.kubelet import cpu_view
+    from rmctl.planning.kubelet import cpu_clash, kubelet_held
+
+    kubelet_state, _ = cpu_view(root, None)
+    pod_devices = kubelet_held(node, kubelet_state).devices if kubelet_state.present() else ()
     for name, fld in entries:
         rec = state.get(name)
         if rec is None:
@@ -456,4 +471,18 @@ def effect_mismatches(profile, node, state_dir: str, root) -> list[dict]:
             out.append({"field": fld, "kind": "reservation", "target": name,
                         "current": f"devices {', '.join(missing)} absent", "desired": "devices present",
                         "reboot": False, "detail": "reserved, but the devices are not on this node"})
+        # drift against the kubelet (issue #16): the same CPU or device held by rmctl and by a pod
+        clash = cpu_clash(kubelet_state, rec.cpus)
+        if clash.refused():
+            out.append({"field": fld, "kind": "kubelet", "target": name,
+                        "current": f"CPUs {clash.exclusive.to_list()} also held by pods: {'; '.join(clash.holders)}",
+                        "desired": "CPUs held by this reservation only", "reboot": False,
+                        "detail": "the kubelet gave a pod CPUs this reservation holds: release and reserve again, "
+                                  "or drain the pod"})
+        both = [(a, who) for a, who in pod_devices if a in set(rec.devices)]
+        if both:
+            out.append({"field": fld, "kind": "kubelet", "target": name,
+                        "current": "devices also held by pods: " + "; ".join(f"{a} by {w}" for a, w in both),
+                        "desired": "devices held by this reservation only", "reboot": False,
+                        "detail": "the kubelet's device manager gave a pod a device this reservation holds"})
     return out

@@ -26,8 +26,8 @@ from rmctl.discovery.root import Root
 from rmctl.errors import ExitCode, UsageError
 from rmctl.model.fingerprint import fingerprint
 from rmctl.ops.cpu import DEFAULT_LOCK_TIMEOUT, ledger, release_reservation
-from rmctl.ops.outcome import Outcome, Text
-from rmctl.ops.requests import discover_roots, load_request
+from rmctl.ops.outcome import Outcome, Text, note
+from rmctl.ops.requests import load_request
 from rmctl.state.ledger import Change
 from rmctl.state.records import ReservationState
 from rmctl.state.requests import reserve_request, summary
@@ -40,8 +40,11 @@ HUGEPAGE_NOTE = ("pages are taken from the pools' free pages; no pool is resized
 
 def reserve(root: Root, state_dir: str, name: str, file: str, *, roots: Sequence[str] = (),
             class_dir: str | None = None, dry_run: bool = False, max_numa_nodes: int = 8,
-            lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Outcome:
+            lock_timeout: float = DEFAULT_LOCK_TIMEOUT, kubelet_root: str | None = None) -> Outcome:
     """Evaluate the request in ``file`` under the state lock and record the result as reservation ``name``.
+
+    What the kubelet under ``kubelet_root`` holds (its pods' exclusive CPUs,
+    allocated devices, promised hugepages) is never reserved.
 
     Exit 0 when it fits (reserved, or on a dry run: would be), 4 when it
     does not (the evaluation is the document either way).  ``view``:
@@ -52,11 +55,18 @@ def reserve(root: Root, state_dir: str, name: str, file: str, *, roots: Sequence
         raise UsageError("--reserve takes one node, not several --root",
                          hint="evaluate across nodes first, then reserve on the one chosen")
     req, classes = load_request(file, class_dir)
-    node = discover_roots(root, roots)[0]
+    from rmctl.discovery import discover
+    from rmctl.planning.requests import Reserved
+    from rmctl.ops.requests import with_kubelet
+
+    node_root = Root.open(roots[0]) if roots else root
+    node = discover(node_root, devices=True)
+    kubelet_reserved, notes = with_kubelet(node_root, node, Reserved(), kubelet_root)
 
     def change(state: ReservationState) -> Change:
         # the same evaluation and record as a profile's spec.requests (rmctl.state.requests)
-        ev, new, rec = reserve_request(node, state, name, req, classes, max_numa_nodes=max_numa_nodes)
+        ev, new, rec = reserve_request(node, state, name, req, classes, max_numa_nodes=max_numa_nodes,
+                                       also=kubelet_reserved)
         return Change(new, summary=summary(name, rec) if rec is not None else "", value=ev)
 
     up = ledger(state_dir, f"rmctl request evaluate --reserve {name}", lock_timeout).update(
@@ -75,7 +85,7 @@ def reserve(root: Root, state_dir: str, name: str, file: str, *, roots: Sequence
                          + ", ".join(f"node {n} {p}" for n, p in sorted(per.items()))
                          + " (from free pages; no pool change)")
     text = Text(tuple(lines), up.plan if (dry_run and ev.fits) else None)
-    return Outcome(kind="RequestReservation", data=data,
+    return Outcome(kind="RequestReservation", data=data, messages=tuple(note(n) for n in notes),
                    exit_code=ExitCode.OK if ev.fits else ExitCode.UNSATISFIABLE, view=(ev, text))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from rmctl.cpuset import CpuSet
 
 #: order of the CPU states in the table: what is taken first, free last
-STATE_ORDER = {"system": 0, "reserved": 1, "isolated": 2, "not-allowed": 3, "offline": 4, "free": 5}
+STATE_ORDER = {"system": 0, "reserved": 1, "kubelet": 2, "isolated": 3, "not-allowed": 4, "offline": 5, "free": 6}
 
 
 def reserve_line(topo, rec: dict[str, Any], dry_run: bool) -> str:
@@ -82,7 +82,8 @@ def list_tables(views: list[dict[str, Any]], cpus: list[dict[str, Any]], gone: I
         t2.add_column(col, justify="right" if col == "count" else "left")
     for key in sorted(groups):
         members = groups[key]
-        label = f"reserved by {key[2]}" if key[1] == "reserved" else key[1]
+        label = f"reserved by {key[2]}" if key[1] == "reserved" else \
+            "kubelet (pods, exclusive)" if key[1] == "kubelet" else key[1]
         isolated = [c["id"] for c in members if c.get("isolated")] if key[1] != "isolated" else []
         if isolated:
             label += f" (isolated: {CpuSet(isolated).to_list()})"

@@ -51,9 +51,10 @@ def same_request(rec: Reservation, req) -> bool:
 
 
 def reserve_request(node, state: ReservationState, name: str, req, classes, *,
-                    max_numa_nodes: int | None = None) -> tuple[Any, ReservationState, Reservation | None]:
+                    max_numa_nodes: int | None = None, also=None) -> tuple[Any, ReservationState, Reservation | None]:
     """Evaluate ``req`` against ``state``; when it fits, add reservation ``name``.
 
+    ``also``: a Reserved of what others hold too (the kubelet's pods).
     Returns ``(evaluation, new state, reservation)``; the reservation is
     None when the request does not fit (the evaluation's ``reasons`` say
     why; the state is returned as it was).  A name already in the state is
@@ -65,9 +66,19 @@ def reserve_request(node, state: ReservationState, name: str, req, classes, *,
     if state.get(name) is not None:
         raise ConflictError(f"a reservation named {name!r} already exists",
                             hint=f"release it first (rmctl request release {name}) or pick another name")
-    held = reserved_from_state(state)
-    ev = (evaluate(node, req, classes, reserved=held) if max_numa_nodes is None
-          else evaluate(node, req, classes, reserved=held, max_numa_nodes=max_numa_nodes))
+    reserved = reserved_from_state(state)
+    if also is not None:  # what others hold beside rmctl (the kubelet: rmctl.ops.requests.with_kubelet)
+        from rmctl.planning.requests import Reserved
+
+        devices = dict(also.devices)
+        devices.update(reserved.devices)
+        pages = dict(also.hugepages)
+        for key, n in reserved.hugepages.items():
+            pages[key] = pages.get(key, 0) + n
+        reserved = Reserved(cpus=reserved.cpus | also.cpus, devices=devices, hugepages=pages,
+                            memory=dict(reserved.memory))
+    ev = (evaluate(node, req, classes, reserved=reserved) if max_numa_nodes is None
+          else evaluate(node, req, classes, reserved=reserved, max_numa_nodes=max_numa_nodes))
     if not ev.fits:
         return ev, state, None
     rec = Reservation.new(

@@ -81,11 +81,12 @@ def get(state: ReservationState, name: str, *, what: str = "cpu") -> Reservation
 
 def reserve(topo, state: ReservationState, name: str, *, count: int | None = None, cpus: CpuSet | None = None,
             options=None, constraints=None, owner: Owner | None = None,
-            kube=None) -> tuple[ReservationState, Reservation]:
+            kube=None, exclude: CpuSet | None = None) -> tuple[ReservationState, Reservation]:
     """Return (the state with reservation ``name`` added, the reservation).
 
     Exactly one of ``count`` (chosen by the allocator) and ``cpus`` (taken
     as given, checked) is set.  A name already used is a ConflictError (5).
+    ``exclude``: CPUs the allocator must not choose (the kubelet's pods').
     """
     from rmctl.planning import cpus as planner
 
@@ -103,7 +104,7 @@ def reserve(topo, state: ReservationState, name: str, *, count: int | None = Non
     else:
         assert count is not None  # exactly one of the two, checked above
         kube = kube or planner.KubeTopology.from_topology(topo)
-        chosen = planner.choose(kube, free_cpus(topo, state), count, options, constraints,
+        chosen = planner.choose(kube, free_cpus(topo, state) - (exclude or CpuSet()), count, options, constraints,
                                 system=state.system_cpus)
     rec = Reservation.new(name, cpus=chosen, nodes=topo.nodes_of(chosen), owner=owner,
                           options=options.to_data(), constraints=constraints.to_data())

@@ -140,3 +140,13 @@ spec:
     req.write_text(req.read_text().replace("512Mi", "600Mi"))
     code, out, _ = run_cli("--root", scenario["root"], "request", "evaluate", str(req), "-o", "json")
     assert code == 4  # 512 free pages, 256 promised: 600 MiB does not fit any more
+
+
+def test_request_reserve_does_not_take_the_pods_gpu(run_cli, scenario, tmp_path):
+    req = tmp_path / "gpu.yaml"
+    req.write_text(GPU_REQ)
+    code, out, err = run_cli("--root", scenario["root"], "--state-dir", str(tmp_path / "st"), "request", "evaluate",
+                             str(req), "--reserve", "mine", "-o", "json")
+    assert code == 4, out
+    doc = json.loads(out)
+    assert doc["reserved"] is False and f"pod {synth.POD_WEB} container app (kubelet)" in out
