@@ -204,8 +204,8 @@ def list_cpus(root: Root, state_dir: str, *, lock_timeout: float = DEFAULT_LOCK_
         if c["kubelet"] == "exclusive" and c["state"] == "free":
             c["state"] = "kubelet"
     free = free - CpuSet(c for c, m in marks.items() if m == "exclusive")
-    data = {"system_cpus": state.system_cpus.to_list(), "free_cpus": free.to_list(),
-            "reservations": views, "cpus": cpus}
+    data: dict[str, Any] = {"system_cpus": state.system_cpus.to_list(), "free_cpus": free.to_list(),
+                            "reservations": views, "cpus": cpus}
     if marks:
         data["kubelet"] = {
             "exclusive_cpus": CpuSet(c for c, m in marks.items() if m == "exclusive").to_list(),

@@ -253,13 +253,13 @@ def cpu_actions(profile, node, root, state_dir: str) -> list[tuple[str, list[Act
             and not profile.requests:
         return []
     from rmctl.errors import ConflictError, RmctlError
+    from rmctl.ops.kubelet import cpu_view, guard_cpus
     from rmctl.ops.near import near_cpus
     from rmctl.planning import cpus as planner
+    from rmctl.planning.kubelet import cpu_roles
     from rmctl.state import reservations as R
     from rmctl.state.ledger import Ledger, dumps, parse
     from rmctl.state.owners import owner_of
-    from rmctl.ops.kubelet import cpu_view, guard_cpus
-    from rmctl.planning.kubelet import cpu_roles
 
     # the kubelet's pods' exclusive CPUs are never chosen (its checkpoint at the default root,
     # or the one a snapshot recorded)

@@ -56,8 +56,8 @@ def reserve(root: Root, state_dir: str, name: str, file: str, *, roots: Sequence
                          hint="evaluate across nodes first, then reserve on the one chosen")
     req, classes = load_request(file, class_dir)
     from rmctl.discovery import discover
-    from rmctl.planning.requests import Reserved
     from rmctl.ops.requests import with_kubelet
+    from rmctl.planning.requests import Reserved
 
     node_root = Root.open(roots[0]) if roots else root
     node = discover(node_root, devices=True)
