@@ -199,7 +199,7 @@ def list_cpus(root: Root, state_dir: str, *, lock_timeout: float = DEFAULT_LOCK_
 
     kubelet_state, reserved = cpu_view(root, kubelet_root)
     marks = cpu_marks(kubelet_state, reserved)
-    for c in cpus:
+    for c in cpus if marks else ():  # without a kubelet the document is as before
         c["kubelet"] = marks.get(c["id"])
         if c["kubelet"] == "exclusive" and c["state"] == "free":
             c["state"] = "kubelet"
