@@ -1,30 +1,48 @@
-"""CEL for device selectors, in DRA's dialect, over cel-python (``celpy``).
+"""CEL for device selectors, in DRA's dialect: parser, type checker, cost estimator and evaluator.
 
 Variables are the ones DRA gives a DeviceClass or a request selector
 (kubernetes staging/src/k8s.io/dynamic-resource-allocation/cel/compile.go):
 
-* ``device.driver``: the driver name (rmctl: the kernel driver bound, or "");
+* ``device.driver``: the driver name (an input of :func:`device_activation`);
 * ``device.attributes["domain"].name``: typed attributes by qualified name;
-* ``device.capacity["domain"].name``: capacities, always Kubernetes quantities.
+* ``device.capacity["domain"].name``: capacities, always Kubernetes quantities;
+* ``device.allowMultipleAllocations``: bool.
 
-Looking up a domain no device publishes gives an empty map (as in DRA), so
-``"memory" in device.capacity["rmctl.io"]`` is a safe guard; looking up a
-missing name in it is an evaluation error, reported for that device only.
+A selector is compiled once (:func:`compile_selector`): parsed, type-checked
+against the declared ``device`` (:mod:`.schema`), and its worst-case cost
+estimated; anything DRA's API server would refuse (a non-bool result, an
+undeclared name, a wrong overload, a bad regex constant, a cost past
+1,000,000) is a :class:`CelError` at load.  :meth:`Selector.evaluate` runs
+it on one device within the same cost budget and a wall-clock guard.
 
-``quantity()`` follows k8s.io/apiserver/pkg/cel/library/quantity.go and
-k8s.io/apimachinery/pkg/api/resource: exact arithmetic, so ``1Gi`` is
-1073741824 and ``1G`` is 1000000000 and the two never compare equal.
-``semver()`` follows the DRA semver library (blang/semver rules).
-
-Compile once (:func:`compile_selector`), evaluate per device
-(:meth:`Selector.evaluate`), which never raises for a device's data.
-celpy is imported here only, so only class/request commands pay for it.
+The engine is rmctl's own (no third-party CEL package; RE2 for regexes),
+see docs/cel.md for why and for every deliberate difference from cel-go.
+This package imports nothing heavy until a selector is compiled: the names
+below load their module on first use.
 """
 
-from rmctl.resources.cel.activation import device_activation, split_qualified
-from rmctl.resources.cel.quantity import CelError, Quantity, parse_quantity
-from rmctl.resources.cel.selector import Outcome, Selector, compile_selector, describe_eval_error
-from rmctl.resources.cel.semver import Semver, normalize_semver
+from __future__ import annotations
 
-__all__ = ["CelError", "Outcome", "Quantity", "Selector", "Semver", "compile_selector", "describe_eval_error",
-           "device_activation", "normalize_semver", "parse_quantity", "split_qualified"]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "CelError": "errors",
+    "Quantity": "quantity", "parse_quantity": "quantity",
+    "Semver": "semver", "normalize_semver": "semver",
+    "DeviceSchema": "schema", "known_attributes": "schema", "DEFAULT_SCHEMA": "schema",
+    "device_activation": "activation", "split_qualified": "activation",
+    "Outcome": "selector", "Selector": "selector", "compile_selector": "selector",
+    "check_selector": "selector", "describe_eval_error": "selector",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    mod = _EXPORTS.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value

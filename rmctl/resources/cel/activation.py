@@ -1,54 +1,59 @@
-"""One device as the CEL activation ``{"device": ...}`` of DRA's selectors."""
+"""One device as the CEL activation ``{"device": ...}`` of DRA's selectors.
+
+As DRA's DeviceMatches builds it (dynamic-resource-allocation/cel/compile.go):
+qualified names are split into domain and name (a bare name is in the
+driver's domain: rmctl's default is ``rmctl.io``), values keep their type
+(bool, int, string, version; lists of those stay CEL lists), capacities are
+quantities, and a domain no device publishes reads as an empty map.
+"""
 
 from __future__ import annotations
 
 from fractions import Fraction
 from typing import Any
 
-from celpy import celtypes
-
 from rmctl.resources.cel.quantity import Quantity
 from rmctl.resources.cel.semver import Semver
+from rmctl.resources.cel.values import DomainMap
+
+#: the domain of attribute names written without one (DRA: the driver's name)
+DEFAULT_DOMAIN = "rmctl.io"
 
 
-class _Domains(celtypes.MapType):
-    """domain -> map of names; an unknown domain is an empty map (DRA does the same)."""
-
-    def __getitem__(self, key):
-        if key not in self:
-            return celtypes.MapType({})
-        return super().__getitem__(key)
+def _version(text: str) -> Any:
+    try:
+        return Semver.parse(text)
+    except ValueError:
+        return text
 
 
-def _cel_attribute(v: Any):
-    """Return a CEL value for an attribute: bool, int, string or version (DRA's four types)."""
+def cel_attribute(v: Any) -> Any:
+    """Return the CEL value of an attribute: bool, int, string, version, or a list of them."""
     if isinstance(v, dict) and len(v) == 1:  # ResourceSlice shape {"int": 3} / {"version": "1.2.3"}
         (k, inner), = v.items()
         if k == "version":
-            try:
-                return Semver.parse(str(inner))
-            except ValueError:
-                return celtypes.StringType(str(inner))
-        return _cel_attribute(inner)
+            return _version(str(inner))
+        if k.endswith("Values"):  # list-type attributes: {"stringValues": [...]}, {"versionValues": [...]}
+            return [_version(str(x)) if k == "versionValues" else cel_attribute(x) for x in inner or []]
+        return cel_attribute(inner)
     if isinstance(v, (Semver, Quantity)):
         return v
-    if type(v).__name__ == "Version" and isinstance(v, str):  # rmctl.model.pci.Version (DRA version type)
-        try:
-            return Semver.parse(str(v))
-        except ValueError:
-            return celtypes.StringType(str(v))
+    if type(v).__name__ == "Version" and isinstance(v, str):  # rmctl.model.pci.Version (DRA's version type)
+        return _version(str(v))
     if isinstance(v, bool):
-        return celtypes.BoolType(v)
+        return v
     if isinstance(v, int):
-        return celtypes.IntType(v)
+        return int(v)
     if isinstance(v, float):
-        return celtypes.DoubleType(v)
+        return float(v)
+    if isinstance(v, (list, tuple)):
+        return [cel_attribute(x) for x in v]
     if v is None:
-        return celtypes.StringType("")
-    return celtypes.StringType(str(v))
+        return ""
+    return str(v)
 
 
-def _cel_capacity(v: Any) -> Quantity:
+def cel_capacity(v: Any) -> Quantity:
     """Return a Quantity for a capacity: ints are exact (bytes), strings are quantities."""
     if isinstance(v, dict):  # ResourceSlice shape {"value": "80Gi"}
         v = v.get("value")
@@ -61,33 +66,35 @@ def _cel_capacity(v: Any) -> Quantity:
     return Quantity(str(v))
 
 
-def split_qualified(name: str, default_domain: str = "rmctl.io") -> tuple[str, str]:
+def split_qualified(name: str, default_domain: str = DEFAULT_DOMAIN) -> tuple[str, str]:
     """Return (domain, id) of a qualified name ``domain/id``; bare ids are in ``default_domain``."""
-    domain, sep, ident = name.rpartition("/")
+    domain, sep, ident = name.partition("/")
     return (domain, ident) if sep else (default_domain, name)
 
 
-def device_activation(driver: str | None, attributes: dict[str, Any], capacity: dict[str, Any]) -> dict:
+def device_activation(driver: str | None, attributes: dict[str, Any], capacity: dict[str, Any], *,
+                      allow_multiple_allocations: bool = False, default_domain: str = DEFAULT_DOMAIN) -> dict:
     """Return the CEL activation ``{"device": ...}`` for one device.
 
     ``attributes`` and ``capacity`` are keyed by qualified names
-    (``rmctl.io/kind``, ``resource.kubernetes.io/numaNode``).  A capacity
-    that does not parse as a quantity is left out (and so is "missing").
+    (``rmctl.io/kind``, ``resource.kubernetes.io/numaNode``); ``driver``
+    is what ``device.driver`` reads.  A capacity that does not parse as a
+    quantity is left out (and so is "missing").
     """
-    attrs: dict = {}
+    attrs: dict[str, dict] = {}
     for q, v in attributes.items():
-        dom, ident = split_qualified(q)
-        attrs.setdefault(celtypes.StringType(dom), {})[celtypes.StringType(ident)] = _cel_attribute(v)
-    caps: dict = {}
+        dom, ident = split_qualified(q, default_domain)
+        attrs.setdefault(dom, {})[ident] = cel_attribute(v)
+    caps: dict[str, dict] = {}
     for q, v in capacity.items():
-        dom, ident = split_qualified(q)
+        dom, ident = split_qualified(q, default_domain)
         try:
-            caps.setdefault(celtypes.StringType(dom), {})[celtypes.StringType(ident)] = _cel_capacity(v)
+            caps.setdefault(dom, {})[ident] = cel_capacity(v)
         except ValueError:
             continue
-    device = celtypes.MapType({
-        celtypes.StringType("driver"): celtypes.StringType(driver or ""),
-        celtypes.StringType("attributes"): _Domains({k: celtypes.MapType(v) for k, v in attrs.items()}),
-        celtypes.StringType("capacity"): _Domains({k: celtypes.MapType(v) for k, v in caps.items()}),
-    })
-    return {"device": device}
+    return {"device": {
+        "driver": driver or "",
+        "attributes": DomainMap(attrs),
+        "capacity": DomainMap(caps),
+        "allowMultipleAllocations": bool(allow_multiple_allocations),
+    }}

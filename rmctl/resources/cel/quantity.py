@@ -9,16 +9,9 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from rmctl.errors import UsageError
 
 INT64_MAX = (1 << 63) - 1
 INT64_MIN = -(1 << 63)
-
-
-class CelError(UsageError):
-    """A selector does not compile; ``line``/``column`` are 1-based in the expression."""
-
-    code = "cel_error"
 
 
 
@@ -27,23 +20,53 @@ class CelError(UsageError):
 _BINARY = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40, "Pi": 1 << 50, "Ei": 1 << 60}
 _DECIMAL = {"n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "": 1,
             "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
-_QUANTITY = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])|([eE][+-]?\d+))?$")
+_QUANTITY = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])|([eE][+-]?\d+))?$", re.ASCII)
+
+
+#: apimachinery's bound: a quantity is capped at 2^63-1 in magnitude (resource/quantity.go maxAllowed)
+MAX_QUANTITY = Fraction(INT64_MAX)
+#: and rounded up (away from zero) to a multiple of 1n
+NANO = Fraction(1, 10**9)
+#: the exponent of 1e<exp> is an int32 in ParseQuantity (strconv.ParseInt(..., 10, 32))
+_INT32 = 1 << 31
 
 
 def parse_quantity(text: str) -> Fraction:
-    """Return the exact value of a Kubernetes quantity string (``16Gi``, ``1.5G``, ``100m``, ``1e3``)."""
-    m = _QUANTITY.match(str(text).strip()) if isinstance(text, str) else None
-    if not m or str(text).strip() != text:
+    """Return the exact value of a Kubernetes quantity string (``16Gi``, ``1.5G``, ``100m``, ``1e3``).
+
+    Like apimachinery's ParseQuantity, a value is rounded up to a multiple
+    of 1n and capped at 2^63-1 in magnitude, so ``1e99999999`` is
+    9223372036854775807, computed without building a 10^99999999 integer.
+    """
+    if not isinstance(text, str) or len(text) > 1024:
+        raise ValueError("quantities must match the regular expression "
+                         "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+    m = _QUANTITY.match(text)
+    if not m or m.group(0) != text:
         raise ValueError(f"quantities must match the regular expression "
                          f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}")
     sign, num, suffix, exp = m.groups()
     value = Fraction(num)
     if exp:
-        value *= Fraction(10) ** int(exp[1:])
+        e = exp[1:].lstrip("+-").lstrip("0") or "0"
+        if len(e) > 10 or int(e) >= _INT32:
+            raise ValueError(f"unable to parse quantity's suffix: {text!r}")
+        e10 = -int(e) if exp[1:].startswith("-") else int(e)
+        if value == 0:
+            pass
+        elif e10 > 40:  # past 2^63-1 whatever the mantissa (>= 1e-1024 here)
+            value = MAX_QUANTITY * 2
+        elif e10 < -1100:  # below 1n whatever the mantissa (< 1e1024 here)
+            value = NANO
+        else:
+            value *= Fraction(10) ** e10
     elif suffix in _BINARY:
         value *= _BINARY[suffix]
     else:
         value *= _DECIMAL[suffix or ""]
+    if value.denominator != 1 and (value / NANO).denominator != 1:
+        value = Fraction(-((-value.numerator * 10**9) // value.denominator), 10**9)  # round up to 1n
+    value = min(value, MAX_QUANTITY)
     return -value if sign == "-" else value
 
 

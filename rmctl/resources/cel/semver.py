@@ -5,14 +5,44 @@ k8s.io/apiserver/pkg/cel/library/semverlib.go, blang/semver rules.  Standard lib
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 
 
-_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-                     r"(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?"
-                     r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$")
+_IDENT_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-")
+
+
+def _numeric(p: str) -> bool:
+    return p.isascii() and p.isdigit() and (p == "0" or p[0] != "0")
+
+
+def _split_semver(text: str) -> tuple[int, int, int, tuple] | None:
+    """Return (major, minor, patch, pre) of a strict semver 2.0 string, or None; linear time."""
+    if not isinstance(text, str) or len(text) > 1024:
+        return None
+    rest, plus, build = text.partition("+")
+    if plus and (not build or any(not b or not set(b) <= _IDENT_CHARS for b in build.split("."))):
+        return None
+    core, dash, pre = rest.partition("-")
+    nums = core.split(".")
+    if len(nums) != 3 or not all(_numeric(n) for n in nums):
+        return None
+    ids: list = []
+    if dash:
+        for p in pre.split("."):
+            if not p or not set(p) <= _IDENT_CHARS:
+                return None
+            if p.isdigit():
+                if not _numeric(p):
+                    return None  # numeric identifiers have no leading zeros
+                ids.append(int(p))
+            else:
+                ids.append(p)
+    return int(nums[0]), int(nums[1]), int(nums[2]), tuple(ids)
+
+
+def is_semver(text: str) -> bool:
+    return _split_semver(text) is not None
 
 
 @dataclass(frozen=True)
@@ -26,11 +56,10 @@ class Semver:
 
     @classmethod
     def parse(cls, text: str) -> "Semver":
-        m = _SEMVER.match(str(text))
-        if not m:
-            raise ValueError(f"invalid semver {text!r}")
-        pre = tuple(int(p) if p.isdigit() else p for p in m.group(4).split(".")) if m.group(4) else ()
-        return cls(int(m.group(1)), int(m.group(2)), int(m.group(3)), pre)
+        parts = _split_semver(text)
+        if parts is None:
+            raise ValueError(f"invalid semver {str(text)[:100]!r}")
+        return cls(*parts)
 
     def _key(self):
         # A pre-release sorts before the release; numeric identifiers sort
@@ -53,6 +82,8 @@ def normalize_semver(text: str) -> str:
     Drops a leading "v", strips leading zeros, fills a missing minor/patch
     with 0 ("v1.2" -> "1.2.0"); a short version cannot carry -pre or +build.
     """
+    if len(text) > 1024:
+        raise ValueError("invalid semver: too long")
     s = text[1:] if text.startswith("v") else text
     parts = s.split(".", 2)
     for i, p in enumerate(parts):

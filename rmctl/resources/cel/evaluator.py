@@ -1,0 +1,487 @@
+"""Evaluate a checked expression: the AST is planned once into closures, run per device.
+
+Runtime semantics follow cel-go's interpreter: errors are values that
+``&&``/``||`` may absorb (``false && error`` is false, in either order),
+comprehensions keep an error in their accumulator and go on, everything
+else is strict.  Each run counts its cost as cel-go's runtime cost tracker
+does (interpreter/runtimecost.go plus Kubernetes' library/cost.go CallCost)
+and stops with :class:`LimitExceeded` past the budget (DRA:
+"operation cancelled: actual cost limit exceeded") or past the wall-clock
+guard.  Nothing here recurses on data: only on the AST, whose depth the
+parser bounds.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Callable
+
+from rmctl.resources.cel import library as lib
+from rmctl.resources.cel import limits as L
+from rmctl.resources.cel.checker import Checked
+from rmctl.resources.cel.errors import EvalError, LimitExceeded
+from rmctl.resources.cel.quantity import Quantity
+from rmctl.resources.cel.semver import Semver
+from rmctl.resources.cel.syntax import Call, Comprehension, Const, Expr, Ident, ListExpr, MapExpr, Select, UInt
+from rmctl.resources.cel.types import Type, is_dyn
+from rmctl.resources.cel.values import CIDR, NONE, DomainMap, ErrValue, IPAddr, Optional, map_lookup, type_name
+
+Fn = Callable[["Ctx"], Any]
+
+
+class Ctx:
+    """One evaluation: variables, the cost spent, the budget and the deadline."""
+
+    __slots__ = ("vars", "cost", "limit", "deadline", "ticks")
+
+    def __init__(self, variables: dict[str, Any], limit: int, seconds: float):
+        self.vars = dict(variables)
+        self.cost = 0
+        self.limit = limit
+        self.deadline = time.monotonic() + seconds
+        self.ticks = 0
+
+    def charge(self, n: int) -> None:
+        self.cost += n
+        if self.cost > self.limit:
+            raise LimitExceeded("operation cancelled: actual cost limit exceeded")
+
+    def tick(self) -> None:
+        self.ticks += 1
+        if self.ticks & 127 == 0 and time.monotonic() > self.deadline:
+            raise LimitExceeded(f"operation cancelled: evaluation took longer than {L.MAX_EVAL_SECONDS} s "
+                                "(rmctl's wall-clock guard)")
+
+
+def _size(v: Any) -> int:
+    if isinstance(v, (str, bytes, list, tuple, dict)):
+        return len(v)
+    return 1
+
+
+def _ceil(x: float) -> int:
+    return int(math.ceil(x))
+
+
+_TRAVERSE = L.STRING_TRAVERSAL_COST_FACTOR
+_STRING_COMPARE = {"_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_"}
+
+
+def call_cost(fn: str, oid: str, args: list, result: Any) -> int:
+    """The runtime cost of one call (cel-go runtimecost.go costCall + Kubernetes' CallCost)."""
+    if fn in _STRING_COMPARE:
+        a, b = args
+        if type(a) in (str, bytes) and type(b) in (str, bytes):
+            return _ceil(min(len(a), len(b)) * _TRAVERSE)
+        return 1
+    if oid in ("add_string", "add_bytes"):
+        return _ceil((len(args[0]) + len(args[1])) * _TRAVERSE)
+    if oid in ("matches", "matches_string"):
+        return _ceil((len(args[0]) + 1) * _TRAVERSE) * _ceil(len(args[1]) * L.REGEX_STRING_LENGTH_COST_FACTOR)
+    if fn in ("find", "findAll"):
+        return _ceil((len(args[0]) + 1) * _TRAVERSE) * _ceil(len(args[1]) * L.REGEX_STRING_LENGTH_COST_FACTOR)
+    if oid == "contains_string":
+        return _ceil(len(args[0]) * _TRAVERSE) * _ceil(len(args[1]) * _TRAVERSE)
+    if oid in ("starts_with_string", "ends_with_string"):
+        return _ceil(len(args[1]) * _TRAVERSE)
+    if oid == "in_list":
+        return len(args[1])
+    if fn in ("isSorted", "sum", "max", "min") or oid in ("list_a_index_of_int", "list_a_last_index_of_int"):
+        return _traversal(args[0])
+    if fn in ("lowerAscii", "upperAscii", "substring", "trim", "quantity", "isQuantity", "semver", "isSemver",
+              "ip", "isIP", "cidr", "isCIDR", "reverse", "strings.quote", "string_to_bytes", "charAt") \
+            and args and type(args[0]) is str:
+        return _ceil(len(args[0]) * _TRAVERSE)
+    if fn in ("indexOf", "lastIndexOf") and type(args[0]) is str:
+        return _ceil(len(args[0]) * _TRAVERSE)
+    if fn in ("replace", "split"):
+        return _ceil(len(args[0]) * 2 * _TRAVERSE)
+    if fn in ("join", "format"):
+        return _ceil(_size(result) * 2 * _TRAVERSE)
+    if fn in ("sets.contains", "sets.equivalent", "sets.intersects"):
+        return max(1, len(args[0]) * len(args[1]))
+    if oid == "dyn_includes_dyn":
+        return _size(args[0])
+    return 1
+
+
+def _traversal(v: Any) -> int:
+    if isinstance(v, (list, tuple)):
+        cost = len(v)
+        for x in v:
+            if type(x) in (str, bytes):
+                cost += _ceil(len(x) * _TRAVERSE)
+        return cost
+    return _ceil(_size(v) * _TRAVERSE)
+
+
+# --------------------------------------------------------------------------
+# runtime type tests of overload parameters
+# --------------------------------------------------------------------------
+
+_OPAQUE = {"kubernetes.Quantity": Quantity, "kubernetes.Semver": Semver, "net.IP": IPAddr, "net.CIDR": CIDR,
+           "optional_type": Optional}
+_PRIM = {"bool": bool, "int": int, "uint": UInt, "double": float, "string": str, "bytes": bytes}
+
+
+def _matcher(t: Type) -> Callable[[Any], bool] | None:
+    k = t.kind
+    if is_dyn(t) or k == "param":
+        return None
+    if k in _PRIM:
+        cls = _PRIM[k]
+        return lambda v: v.__class__ is cls
+    if k == "null":
+        return lambda v: v is None
+    if k == "list":
+        return lambda v: isinstance(v, (list, tuple))
+    if k == "map":
+        return lambda v: isinstance(v, dict)
+    if k == "opaque":
+        cls2 = _OPAQUE.get(t.name)
+        return (lambda v: v.__class__ is cls2) if cls2 else None
+    return None
+
+
+_MATCHERS: dict[str, tuple] = {}
+
+
+def _matchers(oid: str) -> tuple:
+    m = _MATCHERS.get(oid)
+    if m is None:
+        m = _MATCHERS[oid] = tuple(_matcher(p) for p in lib.BY_ID[oid].params)
+    return m
+
+
+def _fits(oid: str, args: list) -> bool:
+    return all(m is None or m(a) for m, a in zip(_matchers(oid), args))
+
+
+# --------------------------------------------------------------------------
+# planning
+# --------------------------------------------------------------------------
+
+
+class Planner:
+    def __init__(self, checked: Checked):
+        self.c = checked
+
+    def plan(self, e: Expr) -> Fn:
+        if isinstance(e, Const):
+            v = e.value
+            return lambda ctx: v
+        if isinstance(e, Ident):
+            return self.ident(e)
+        if isinstance(e, Select):
+            return self.select(e)
+        if isinstance(e, Call):
+            return self.call(e)
+        if isinstance(e, ListExpr):
+            return self.list_expr(e)
+        if isinstance(e, MapExpr):
+            return self.map_expr(e)
+        if isinstance(e, Comprehension):
+            return self.comprehension(e)
+        raise EvalError(f"cannot evaluate {type(e).__name__}")
+
+    def ident(self, e: Ident) -> Fn:
+        name = e.name
+
+        def f(ctx: Ctx) -> Any:
+            ctx.cost += 1
+            try:
+                v = ctx.vars[name]
+            except KeyError:
+                raise EvalError(f"no such attribute: {name}") from None
+            if v.__class__ is ErrValue:
+                raise v.err
+            return v
+        return f
+
+    def select(self, e: Select) -> Fn:
+        operand = self.plan(e.operand)
+        name = e.field
+        if e.test_only:
+            def has(ctx: Ctx) -> Any:
+                m = operand(ctx)
+                ctx.cost += 1
+                if isinstance(m, dict):
+                    return name in m
+                if m.__class__ is Optional:
+                    return m.present and isinstance(m.value, dict) and name in m.value
+                raise EvalError(f"invalid type for field selection: {type_name(m)}")
+            return has
+        optional = e.optional
+
+        def get(m: Any, ctx: Ctx) -> Any:
+            if m.__class__ is Optional:
+                if not m.present:
+                    return NONE
+                found, v = _field(m.value, name)
+                return Optional(v, True) if found else NONE
+            ctx.cost += 1
+            found, v = _field(m, name)
+            if optional:
+                return Optional(v, True) if found else NONE
+            if not found:
+                raise EvalError(f"no such key: {name}")
+            return v
+
+        return lambda ctx: get(operand(ctx), ctx)
+
+    def call(self, e: Call) -> Fn:
+        fn = e.function
+        args = [self.plan(a) for a in ([e.target] if e.target is not None else []) + list(e.args)]
+        if fn == "_&&_":
+            return _and(args[0], args[1])
+        if fn == "_||_":
+            return _or(args[0], args[1])
+        if fn == "_?_:_":
+            return _cond(*args)
+        if fn == "@not_strictly_false":
+            a = args[0]
+
+            def nsf(ctx: Ctx) -> Any:
+                try:
+                    return a(ctx) is not False
+                except EvalError:
+                    return True
+            return nsf
+        oids = self.c.overloads.get(e.id, [])
+        if not oids:
+            raise EvalError(f"no overload resolved for {fn}")
+        if oids[0] in ("optional_orValue_value", "optional_or_optional"):
+            return _opt_or(args[0], args[1], oids[0] == "optional_orValue_value")
+        static = [self.c.types.get(x.id) for x in ([e.target] if e.target is not None else []) + list(e.args)]
+        direct = len(oids) == 1 and all(t is not None and not is_dyn(t) for t in static)
+        impls = [(oid, lib.BY_ID[oid].impl) for oid in oids]
+        name = fn
+        n = len(args)
+
+        if direct and n == 1:
+            a0 = args[0]
+            oid0, impl0 = impls[0]
+
+            def call1(ctx: Ctx) -> Any:
+                x = a0(ctx)
+                r = impl0(x)
+                ctx.charge(call_cost(name, oid0, [x], r))
+                return r
+            return call1
+        if direct and n == 2 and name not in _PRE_CHARGED:
+            a0, a1 = args
+            oid0, impl0 = impls[0]
+
+            def call2(ctx: Ctx) -> Any:
+                x = a0(ctx)
+                y = a1(ctx)
+                r = impl0(x, y)
+                ctx.charge(call_cost(name, oid0, [x, y], r))
+                return r
+            return call2
+
+        def call_n(ctx: Ctx) -> Any:
+            vals = [a(ctx) for a in args]
+            for oid, impl in impls:
+                if direct or _fits(oid, vals):
+                    if name in _PRE_CHARGED:
+                        ctx.charge(call_cost(name, oid, vals, None))
+                    r = impl(*vals)
+                    if name not in _PRE_CHARGED:
+                        ctx.charge(call_cost(name, oid, vals, r))
+                    return r
+            raise EvalError(f"no such overload: {_sig(name, vals, e.target is not None)}")
+        return call_n
+
+    def list_expr(self, e: ListExpr) -> Fn:
+        elems = [self.plan(x) for x in e.elements]
+        opt = frozenset(e.optional_indices)
+
+        def f(ctx: Ctx) -> Any:
+            ctx.charge(L.LIST_CREATE_BASE_COST)
+            out = []
+            for i, el in enumerate(elems):
+                v = el(ctx)
+                if i in opt:
+                    if v.__class__ is not Optional:
+                        raise EvalError(f"cannot initialize optional list element from non-optional value {v!r}")
+                    if not v.present:
+                        continue
+                    v = v.value
+                out.append(v)
+            return out
+        return f
+
+    def map_expr(self, e: MapExpr) -> Fn:
+        entries = [(self.plan(en.key), self.plan(en.value), en.optional) for en in e.entries]
+
+        def f(ctx: Ctx) -> Any:
+            ctx.charge(L.MAP_CREATE_BASE_COST)
+            out: dict = {}
+            for kf, vf, optional in entries:
+                k = kf(ctx)
+                if k.__class__ not in (str, int, UInt, bool):
+                    raise EvalError(f"unsupported key type: {type_name(k)}")
+                v = vf(ctx)
+                if optional:
+                    if v.__class__ is not Optional:
+                        raise EvalError("cannot initialize optional entry from non-optional value")
+                    if not v.present:
+                        continue
+                    v = v.value
+                if map_lookup(out, k)[0]:
+                    raise EvalError(f"Failed with repeated key: {k}")
+                out[k] = v
+            return out
+        return f
+
+    def comprehension(self, e: Comprehension) -> Fn:
+        rng = self.plan(e.iter_range)
+        init = self.plan(e.accu_init)
+        cond = self.plan(e.loop_cond)
+        step = self.plan(e.loop_step)
+        result = self.plan(e.result)
+        v1, v2, acc = e.iter_var, e.iter_var2, e.accu_var
+
+        def f(ctx: Ctx) -> Any:
+            r = rng(ctx)
+            if isinstance(r, dict):
+                items = list(r.items()) if v2 else list(r.keys())
+            elif isinstance(r, (list, tuple)):
+                items = list(enumerate(r)) if v2 else r
+            else:
+                raise EvalError(f"got '{type_name(r)}', expected iterable type")
+            vars_ = ctx.vars
+            saved = {k: vars_[k] for k in (v1, v2, acc) if k is not None and k in vars_}
+            try:
+                vars_[acc] = init(ctx)
+                for item in items:
+                    ctx.tick()
+                    if v2:
+                        vars_[v1], vars_[v2] = item
+                    else:
+                        vars_[v1] = item
+                    if cond(ctx) is False:
+                        break
+                    try:
+                        vars_[acc] = step(ctx)
+                    except EvalError as x:
+                        vars_[acc] = ErrValue(x)
+                    if ctx.cost > ctx.limit:
+                        raise LimitExceeded("operation cancelled: actual cost limit exceeded")
+                for k in (v1, v2):
+                    if k is not None:
+                        vars_.pop(k, None)
+                return result(ctx)
+            finally:
+                for k in (v1, v2, acc):
+                    if k is not None:
+                        vars_.pop(k, None)
+                vars_.update(saved)
+        return f
+
+
+#: calls whose cost is known before they run, charged first so a huge replace() never runs
+_PRE_CHARGED = frozenset({"replace", "split", "matches", "find", "findAll", "contains", "startsWith", "endsWith"})
+
+
+def _field(m: Any, name: str) -> tuple[bool, Any]:
+    if isinstance(m, dict):
+        if name in m:
+            return True, m[name]
+        if type(m) is DomainMap:
+            return True, {}
+        return False, None
+    raise EvalError(f"type '{type_name(m)}' does not support field selection")
+
+
+def _sig(name: str, vals: list, member: bool) -> str:
+    ts = [type_name(v) for v in vals]
+    if member:
+        return f"{ts[0]}.{name}({', '.join(ts[1:])})"
+    return f"{name}({', '.join(ts)})"
+
+
+def _and(a: Fn, b: Fn) -> Fn:
+    def f(ctx: Ctx) -> Any:
+        err = None
+        try:
+            x = a(ctx)
+        except EvalError as e:
+            err, x = e, None
+        if x is False:
+            return False
+        try:
+            y = b(ctx)
+        except EvalError as e:
+            raise (err or e) from None
+        if y is False:
+            return False
+        if err is not None:
+            raise err
+        if x is True and y is True:
+            return True
+        raise EvalError(f"no such overload: _&&_({type_name(x)}, {type_name(y)})")
+    return f
+
+
+def _or(a: Fn, b: Fn) -> Fn:
+    def f(ctx: Ctx) -> Any:
+        err = None
+        try:
+            x = a(ctx)
+        except EvalError as e:
+            err, x = e, None
+        if x is True:
+            return True
+        try:
+            y = b(ctx)
+        except EvalError as e:
+            raise (err or e) from None
+        if y is True:
+            return True
+        if err is not None:
+            raise err
+        if x is False and y is False:
+            return False
+        raise EvalError(f"no such overload: _||_({type_name(x)}, {type_name(y)})")
+    return f
+
+
+def _cond(c: Fn, t: Fn, f_: Fn) -> Fn:
+    def f(ctx: Ctx) -> Any:
+        v = c(ctx)
+        if v is True:
+            return t(ctx)
+        if v is False:
+            return f_(ctx)
+        raise EvalError(f"no such overload: _?_:_({type_name(v)}, ...)")
+    return f
+
+
+def _opt_or(o: Fn, alt: Fn, value: bool) -> Fn:
+    def f(ctx: Ctx) -> Any:
+        v = o(ctx)
+        ctx.cost += 1
+        if v.__class__ is not Optional:
+            raise EvalError(f"no such overload: {type_name(v)}.{'orValue' if value else 'or'}()")
+        if v.present:
+            return v.value if value else v
+        return alt(ctx)
+    return f
+
+
+class Program:
+    """A planned expression: ``run(variables)`` returns the value or raises EvalError/LimitExceeded."""
+
+    def __init__(self, checked: Checked):
+        self.fn = Planner(checked).plan(checked.expr)
+
+    def run(self, variables: dict[str, Any], cost_limit: int = L.MAX_COST,
+            seconds: float = L.MAX_EVAL_SECONDS) -> tuple[Any, int]:
+        ctx = Ctx(variables, cost_limit, seconds)
+        v = self.fn(ctx)
+        if ctx.cost > cost_limit:
+            raise LimitExceeded("operation cancelled: actual cost limit exceeded")
+        return v, ctx.cost
