@@ -4,9 +4,11 @@ Pure: (NodeModel, request, classes, what is already reserved) -> Evaluation.
 The steps follow the kubelet's resource managers
 (../shared/reference/kubelet-resource-managers.md):
 
-1. Select devices: every device is run through the class selectors and the
-   request's own selectors (CEL, DRA semantics); an evaluation error on a
-   device makes that device not match and is kept for ``explain``.
+1. Select devices: every device is run through the class selectors, then
+   the request's own, in order, stopping at the first that is not true
+   (DRA's allocator does the same); a CEL runtime error on a device fails
+   the request, naming the device and the selector, as DRA fails the
+   allocation ("CEL runtime error"), and is shown per device by ``explain``.
 2. Each resource proposes NUMA hints (a mask and "preferred"): CPUs and
    devices as the CPU and device managers do, memory and hugepages as the
    memory manager does; preference is judged on capacity, availability
@@ -106,9 +108,11 @@ class SelectorResult:
     cel: str
     value: bool
     error: str | None = None
+    evaluated: bool = True  #: False: an earlier selector was not true, so this one was not run (DRA)
 
     def to_data(self) -> dict:
-        return {"source": self.source, "cel": self.cel, "value": self.value, "error": self.error}
+        return {"source": self.source, "cel": self.cel, "value": self.value, "error": self.error,
+                "evaluated": self.evaluated}
 
 
 @dataclass
@@ -283,16 +287,31 @@ def take_cpus(node, available: CpuSet, count: int, whole_cores: bool,
 def select_devices(views: list[DeviceView], choice, cls, reserved: Reserved) -> list[DeviceMatch]:
     """Return one DeviceMatch per device for a request choice (class selectors, then its own)."""
     out = []
+    sels = [(f"class {cls.name}", s) for s in cls.selectors] + [(f"request {choice.name}", s) for s in choice.selectors]
     for v in views:
         act = v.activation()
         results = []
-        for s in cls.selectors:
+        alive = True
+        for source, s in sels:
+            if not alive:  # ANDed, in order: DRA stops at the first selector that is not true
+                results.append(SelectorResult(source, s.cel, False, None, evaluated=False))
+                continue
             o = s.compiled.evaluate(act)
-            results.append(SelectorResult(f"class {cls.name}", s.cel, o.value, o.error))
-        for s in choice.selectors:
-            o = s.compiled.evaluate(act)
-            results.append(SelectorResult(f"request {choice.name}", s.cel, o.value, o.error))
+            results.append(SelectorResult(source, s.cel, o.value, o.error))
+            alive = o.value and not o.error
         out.append(DeviceMatch(v.address, results, reserved.devices.get(v.address), v.driver, v.dra_name))
+    return out
+
+
+def runtime_errors(matches: dict[str, list[DeviceMatch]]) -> list[str]:
+    """Return one line per CEL runtime error, naming the device and the selector (S1, S2... as explain does)."""
+    out = []
+    for key, ms in matches.items():
+        for m in ms:
+            for k, s in enumerate(m.selectors):
+                if s.error:
+                    out.append(f"device request {key}: CEL runtime error on device {m.address}, "
+                               f"S{k + 1} ({s.source}) {s.cel}: {s.error}")
     return out
 
 
@@ -342,6 +361,13 @@ def evaluate(node, request, classes: dict, *, reserved: Reserved | None = None,
         if first is None:
             first = ev
     assert first is not None
+    errors = runtime_errors(matches)
+    if errors:
+        # DRA's allocator fails the allocation on a CEL runtime error instead of
+        # skipping the device (structured/allocator.go: "CEL runtime error")
+        first.fits = False
+        first.reasons[:0] = errors[:5] + ([f"... and {len(errors) - 5} more CEL runtime errors"]
+                                          if len(errors) > 5 else [])
     first.matches = matches
     first.no_match = {k: why for k, ms in matches.items() if (why := failing_selector(ms))}
     first.node = node.source.root

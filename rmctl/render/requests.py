@@ -123,7 +123,8 @@ def selector_renderables(key: str, matches: list, why: str | None = None) -> lis
     for m in matches:
         cells = []
         for s in m.selectors:
-            cells.append("[yellow]error[/yellow]" if s.error else ("true" if s.value else "[red]false[/red]"))
+            cells.append("-" if not getattr(s, "evaluated", True) else
+                         "[yellow]error[/yellow]" if s.error else ("true" if s.value else "[red]false[/red]"))
         match = ("yes" if m.matches else "no") + (f" (reserved by {_e(m.reserved_by)})" if m.reserved_by else "")
         t.add_row(_device_label(m), match, *cells)
     out.append(t)

@@ -75,23 +75,38 @@ def test_multiline_syntax_error_line():
 
 
 def test_missing_attribute_is_reported_not_raised():
-    o = ev('device.capacity["rmctl.io"].memroy.compareTo(quantity("1Gi")) > 0')
+    # a domain rmctl does not declare: any name type-checks, a missing one fails at run time
+    o = ev('device.capacity["other.io"].memroy.compareTo(quantity("1Gi")) > 0')
     assert o.value is False
-    assert "memroy" in o.error
+    assert o.error == "no such key: memroy"
     o = ev('device.attributes["nope.io"].x == 1')
-    assert o.value is False and "'x'" in o.error
+    assert o.value is False and o.error == "no such key: x"
+
+
+def test_undeclared_name_in_rmctl_domain_is_refused_at_load_with_did_you_mean():
+    with pytest.raises(CelError) as e:
+        compile_selector('device.capacity["rmctl.io"].memroy.compareTo(quantity("1Gi")) > 0', "t.yaml:3:9")
+    assert "t.yaml:3:9" in e.value.message and "undefined capacity 'memroy'" in e.value.message
+    assert "did you mean 'memory'" in e.value.hint
 
 
 def test_error_short_circuits_like_cel():
-    assert ev('false && device.attributes["rmctl.io"].nope == 1').value is False
-    assert ev('device.attributes["rmctl.io"].nope == 1 || true').value is True
+    assert ev('false && device.attributes["nope.io"].x == 1').value is False
+    assert ev('device.attributes["nope.io"].x == 1 || true').value is True
+    # commutative, as in cel-go: the error is absorbed whichever side it is on
+    assert ev('device.attributes["nope.io"].x == 1 && false').value is False
 
 
 def test_non_bool_result_is_an_error():
-    o = ev('device.driver')
-    assert o.value is False and "not bool" in o.error
+    with pytest.raises(CelError, match="must evaluate to bool or the unknown type, not string"):
+        compile_selector('device.driver')
+    # a dyn value (a domain rmctl does not declare) is checked when it is evaluated
+    o = ev('device.attributes["nope.io"].x')
+    assert o.value is False and o.error == "no such key: x"
+    o = ev('device.attributes["rmctl.io"].kind == "gpu" ? dyn(1) : dyn(true)')
+    assert o.value is False and "CEL result of type int could not be converted to bool" in o.error
 
 
 def test_references_for_typo_hints():
-    s = compile_selector('device.attributes["rmctl.io"].kind == "gpu" && device.capacity["rmctl.io"]["memory"] > quantity("1")')
+    s = compile_selector('device.attributes["rmctl.io"].kind == "gpu" && device.capacity["rmctl.io"]["memory"].isGreaterThan(quantity("1"))')
     assert s.references() == [("attributes", "rmctl.io", "kind"), ("capacity", "rmctl.io", "memory")]

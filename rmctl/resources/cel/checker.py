@@ -53,6 +53,11 @@ class Checker:
         self.variables = variables
         self.scopes: list[dict[str, Type]] = []
         self.out = Checked(parsed)
+        #: node id -> (kind, domain) for device.attributes["domain"] and device.capacity["domain"]
+        self.node_domain: dict[int, tuple[str, str]] = {}
+        dev = variables.get("device")
+        self.outer = {id(t): k for k, t in ((dev.fields or {}).items() if dev is not None else ())
+                      if k in ("attributes", "capacity")}
 
     def fail(self, e: Expr, msg: str, hint: str | None = None) -> CelCheckError:
         x = CelCheckError(msg, self.src, e.pos)
@@ -104,6 +109,7 @@ class Checker:
         if is_optional(ot):
             ot = ot.params[0]
         ft = self.field_type(e, ot, e.field)
+        self._note(e.operand, e.field)
         if e.test_only:
             if not (ot.kind in ("map", "object") or is_dyn(ot)):
                 raise self.fail(e, f"type '{ot}' does not support presence testing (has)")
@@ -137,8 +143,8 @@ class Checker:
         close = difflib.get_close_matches(name, list(ot.fields), n=1, cutoff=0.6)
         hint = (f"did you mean '{close[0]}'? " if close else "") + f"rmctl publishes {what} " \
             f"{', '.join(sorted(ot.fields))} in {domain} (docs/devices.md)"
-        return self.fail(e, f"undefined {what[:-1] if what.endswith('s') else what} '{name}' in domain "
-                            f"\"{domain}\"", hint)
+        one = {"attributes": "attribute", "capacities": "capacity"}.get(what, "name")
+        return self.fail(e, f"undefined {one} '{name}' in domain \"{domain}\"", hint)
 
     def _domain_of(self, t: Type) -> tuple[str, str]:
         dev = self.variables.get("device")
@@ -205,8 +211,8 @@ class Checker:
                     raise self.fail(e.loop_step, f"type mismatch: expected '{it}' but found '{st}' in {e.macro}")
                 if _refines(it, st):
                     # [] or {} as the initial value: the step says what the result holds
+                    # (not checked again: nested map() would cost 2^depth)
                     accu_scope[e.accu_var] = st
-                    self.visit(e.loop_step)
             finally:
                 self.scopes.pop()
             return self.visit(e.result)
@@ -217,12 +223,17 @@ class Checker:
 
     def call(self, e: Call) -> Type:
         fn = e.function
-        if fn == "_[_]" or fn == "_[?_]":
-            special = self.index_with_constant(e)
+        target_t = self.visit(e.target) if e.target is not None else None
+        if fn in ("_[_]", "_[?_]"):
+            ot = self.visit(e.args[0])
+            special = self.index_with_constant(e, ot)
             if special is not None:
                 return special
-        target_t = self.visit(e.target) if e.target is not None else None
-        arg_ts = [self.visit(a) for a in e.args]
+            if isinstance(e.args[1], Const) and type(e.args[1].value) is str:
+                self._note(e.args[0], e.args[1].value)
+            arg_ts = [ot, self.visit(e.args[1])]
+        else:
+            arg_ts = [self.visit(a) for a in e.args]
         all_ts = ([target_t] if target_t is not None else []) + arg_ts
         decls = [ov for ov in lib.DECLS.get(fn, []) if ov.member == (e.target is not None)]
         if not decls:
@@ -253,10 +264,9 @@ class Checker:
         self.check_constants(e)
         return result.plain() if not is_dyn(result) else result
 
-    def index_with_constant(self, e: Call) -> Type | None:
+    def index_with_constant(self, e: Call, ot: Type) -> Type | None:
         """``m["name"]`` on a map with declared names (device.attributes["rmctl.io"]): the declared type."""
         operand, key = e.args
-        ot = self.visit(operand)
         if not (isinstance(key, Const) and type(key.value) is str):
             return None
         base = ot.params[0] if is_optional(ot) else ot
@@ -264,9 +274,11 @@ class Checker:
             return None
         self.visit(key)
         name = key.value
+        if id(base) in self.outer:
+            self.node_domain[e.id] = (self.outer[id(base)], name)
+        self._note(operand, name)
         if name in base.fields:
             vt = base.fields[name]
-            self._note_reference(base, name)
         elif base.strict:
             raise self.unknown_name(e, base, name)
         else:
@@ -275,10 +287,11 @@ class Checker:
             ["map_optindex_optional_value" if not is_optional(ot) else "optional_map_optindex_optional_value"]
         return optional_of(vt) if (e.function == "_[?_]" or is_optional(ot)) else vt
 
-    def _note_reference(self, t: Type, name: str) -> None:
-        domain, what = self._domain_of(t)
-        if domain != "?":
-            self.out.references.append(("attributes" if what == "attributes" else "capacity", domain, name))
+    def _note(self, operand: Expr, name: str) -> None:
+        """Remember device.attributes["domain"].name (or ["name"]) for typo hints."""
+        where = self.node_domain.get(operand.id)
+        if where is not None:
+            self.out.references.append((where[0], where[1], name))
 
     def check_constants(self, e: Call) -> None:
         """Refuse constants that can never work: a bad regex, quantity("16 Gi"), semver("1.2")."""

@@ -62,6 +62,7 @@ class Local:
 
 
 _SCALARS = frozenset({"bool", "int", "uint", "double"})
+_OPAQUE_SCALARS = frozenset({"kubernetes.Quantity", "kubernetes.Semver", "net.IP", "net.CIDR"})
 _STRING_EQ = frozenset({"equals", "not_equals", "less_string", "greater_string", "less_equals_string",
                         "greater_equals_string", "less_bytes", "greater_bytes", "less_equals_bytes",
                         "greater_equals_bytes"})
@@ -405,6 +406,10 @@ class Coster:
 
 def _scalar(t: Type) -> bool:
     if t.kind in _SCALARS:
+        return True
+    if t.kind == "opaque" and t.name in _OPAQUE_SCALARS:
+        # rmctl: a quantity, version, IP or CIDR counts as one unit.  cel-go has no size for
+        # them and would estimate quantity("1Gi") == quantity("1024Mi") at 1.8e18 (docs/cel.md)
         return True
     if is_optional(t):
         return _scalar(t.params[0])

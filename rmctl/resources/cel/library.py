@@ -726,16 +726,31 @@ def _q_cmp(a, b):
 def _q_arith(sign):
     def f(a, b):
         bv = b.value if isinstance(b, Quantity) else Fraction(int(b))
-        r = a.value + sign * bv
-        if abs(r) > INT64_MAX:
-            raise err("quantity overflow")
-        out = Quantity.__new__(Quantity)
-        out.value = r
-        return out
+        return _q_new(a.value + sign * bv)
     return f
 
 
+def _q_new(v: Fraction) -> Quantity:
+    out = Quantity.__new__(Quantity)
+    out.value = v
+    return out
+
+
+def _q_div(a, n, integer=False):
+    if n == 0:
+        raise err("division by zero")
+    v = a.value / n
+    if integer:
+        v = Fraction(int(v))  # truncates toward zero
+    elif (v * 10**9).denominator != 1:
+        v = Fraction(-((-v.numerator * 10**9) // v.denominator), 10**9)
+    return _q_new(v)
+
+
 decl("quantity", "string_to_quantity", [STRING], QUANTITY, _quantity)
+decl("mul", "quantity_mul_int", [QUANTITY, INT], QUANTITY, lambda a, n: _q_new(a.value * n), member=True)
+decl("div", "quantity_div_int", [QUANTITY, INT], QUANTITY, _q_div, member=True)
+decl("divInt", "quantity_div_int_int", [QUANTITY, INT], QUANTITY, lambda a, n: _q_div(a, n, True), member=True)
 decl("isQuantity", "is_quantity_string", [STRING], BOOL, _is_quantity)
 decl("sign", "quantity_sign", [QUANTITY], INT, lambda q: (q.value > 0) - (q.value < 0), member=True)
 decl("isInteger", "quantity_is_integer", [QUANTITY], BOOL, _q_is_int, member=True)

@@ -27,6 +27,8 @@ _QUANTITY = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|[num
 MAX_QUANTITY = Fraction(INT64_MAX)
 #: and rounded up (away from zero) to a multiple of 1n
 NANO = Fraction(1, 10**9)
+#: the largest decimal exponent kept exactly (above it 1eN is 1e1100)
+_MAX_EXP = 1100
 #: the exponent of 1e<exp> is an int32 in ParseQuantity (strconv.ParseInt(..., 10, 32))
 _INT32 = 1 << 31
 
@@ -35,8 +37,8 @@ def parse_quantity(text: str) -> Fraction:
     """Return the exact value of a Kubernetes quantity string (``16Gi``, ``1.5G``, ``100m``, ``1e3``).
 
     Like apimachinery's ParseQuantity, a value is rounded up to a multiple
-    of 1n and capped at 2^63-1 in magnitude, so ``1e99999999`` is
-    9223372036854775807, computed without building a 10^99999999 integer.
+    of 1n, and a binary-suffixed one capped at 2^63-1.  ``1e99999999`` is
+    parsed in microseconds (its exponent is clamped at 1100).
     """
     if not isinstance(text, str) or len(text) > 1024:
         raise ValueError("quantities must match the regular expression "
@@ -54,19 +56,20 @@ def parse_quantity(text: str) -> Fraction:
         e10 = -int(e) if exp[1:].startswith("-") else int(e)
         if value == 0:
             pass
-        elif e10 > 40:  # past 2^63-1 whatever the mantissa (>= 1e-1024 here)
-            value = MAX_QUANTITY * 2
-        elif e10 < -1100:  # below 1n whatever the mantissa (< 1e1024 here)
+        elif e10 < -_MAX_EXP:  # below 1n whatever the mantissa (< 1e1024 here): rounds up to 1n
             value = NANO
         else:
-            value *= Fraction(10) ** e10
+            # Go's inf.Dec keeps 1e99999999 as (1, scale); a Python integer of that
+            # size would take minutes, so the exponent is clamped (docs/cel.md)
+            value *= Fraction(10) ** min(e10, _MAX_EXP)
     elif suffix in _BINARY:
         value *= _BINARY[suffix]
     else:
         value *= _DECIMAL[suffix or ""]
     if value.denominator != 1 and (value / NANO).denominator != 1:
         value = Fraction(-((-value.numerator * 10**9) // value.denominator), 10**9)  # round up to 1n
-    value = min(value, MAX_QUANTITY)
+    if suffix in _BINARY:  # ParseQuantity caps BinarySI amounts only
+        value = min(value, MAX_QUANTITY)
     return -value if sign == "-" else value
 
 

@@ -16,25 +16,32 @@ def _numeric(p: str) -> bool:
     return p.isascii() and p.isdigit() and (p == "0" or p[0] != "0")
 
 
-def _split_semver(text: str) -> tuple[int, int, int, tuple] | None:
-    """Return (major, minor, patch, pre) of a strict semver 2.0 string, or None; linear time."""
-    if not isinstance(text, str) or len(text) > 1024:
-        return None
+def _split_semver(text: str) -> tuple[int, int, int, tuple] | str:
+    """Return (major, minor, patch, pre) of a strict semver 2.0 string, or blang/semver's error; linear time."""
+    if not isinstance(text, str) or not text:
+        return "Version string empty"
+    if len(text) > 1024:
+        return "Version string too long"
     rest, plus, build = text.partition("+")
     if plus and (not build or any(not b or not set(b) <= _IDENT_CHARS for b in build.split("."))):
-        return None
+        return f"Invalid character(s) found in build meta data {build!r}"
     core, dash, pre = rest.partition("-")
-    nums = core.split(".")
-    if len(nums) != 3 or not all(_numeric(n) for n in nums):
-        return None
+    nums = core.split(".", 2)
+    if len(nums) != 3:
+        return "No Major.Minor.Patch elements found"
+    for what, n in zip(("major", "minor", "patch"), nums):
+        if not n or not (n.isascii() and n.isdigit()):
+            return f"Invalid character(s) found in {what} number {n!r}"
+        if len(n) > 1 and n[0] == "0":
+            return f"{what.capitalize()} number must not contain leading zeroes {n!r}"
     ids: list = []
     if dash:
         for p in pre.split("."):
             if not p or not set(p) <= _IDENT_CHARS:
-                return None
+                return f"Invalid character(s) found in prerelease {p!r}"
             if p.isdigit():
                 if not _numeric(p):
-                    return None  # numeric identifiers have no leading zeros
+                    return f"Numeric PreRelease version must not contain leading zeroes {p!r}"
                 ids.append(int(p))
             else:
                 ids.append(p)
@@ -42,7 +49,7 @@ def _split_semver(text: str) -> tuple[int, int, int, tuple] | None:
 
 
 def is_semver(text: str) -> bool:
-    return _split_semver(text) is not None
+    return not isinstance(_split_semver(text), str)
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,8 @@ class Semver:
     @classmethod
     def parse(cls, text: str) -> "Semver":
         parts = _split_semver(text)
-        if parts is None:
-            raise ValueError(f"invalid semver {str(text)[:100]!r}")
+        if isinstance(parts, str):
+            raise ValueError(parts)
         return cls(*parts)
 
     def _key(self):

@@ -1,0 +1,1 @@
+"""Conformance cases transcribed from Kubernetes' own tests, as data, each with its source."""
