@@ -79,7 +79,7 @@ def validate_classes(ctx: typer.Context,
                      files: Annotated[Optional[List[str]], typer.Argument(
                          help="Class files to check (default: every file of the class directory).")] = None,
                      class_dir: ClassDir = None, output: Output = Format.table):
-    """Check class files: YAML shape, fields, CEL syntax; exit 2 at the first error (file:line:col).
+    """Check class files: YAML shape, fields, CEL (syntax, types, cost); exit 2 listing every error (file:line:col).
 
     Example: rmctl class validate classes/*.yaml
     """
@@ -94,6 +94,8 @@ def _validation_lines(settings, outcome) -> None:
 
     checked = outcome.data["classes"]
     for c in checked:
-        sys.stdout.write(f"{c['file']}: class {c['name']}: ok ({c['selectors']} selector(s))\n")
+        n = c.get("errors", 0)
+        state = f"{n} error(s), see below" if n else f"ok ({c['selectors']} selector(s))"
+        sys.stdout.write(f"{c['file']}: class {c['name']}: {state}\n")
     if not checked:
         sys.stdout.write("no class files to check\n")

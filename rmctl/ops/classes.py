@@ -7,13 +7,14 @@ must exist.  ``view`` of each Outcome is what the table renderers take.
 
 from __future__ import annotations
 
-from rmctl.ops.outcome import Outcome
+from rmctl.errors import ExitCode
+from rmctl.ops.outcome import Outcome, error
 from rmctl.resources.classes import (
     DEFAULT_CLASS_DIR,
     ResourceClass,
+    check_files,
     class_files,
     load_classes,
-    load_file,
     unknown_class,
 )
 from rmctl.resources.yamlio import InputError
@@ -41,21 +42,38 @@ def show_class(name: str, class_dir: str | None) -> Outcome:
 
 
 def validate_classes(files: list[str], class_dir: str | None) -> Outcome:
-    """Check class files (YAML shape, fields, CEL syntax); return the ResourceClassValidation document.
+    """Check class files (YAML shape, fields, CEL: syntax, types, cost); return the ResourceClassValidation document.
 
-    ``files`` empty: every file of the class directory.  The first error is
-    raised (InputError, exit 2, file:line:col).  A file named by the caller
+    ``files`` empty: every file of the class directory.  Every error of
+    every file is reported (``errors``, and one stderr line each naming
+    file:line:col), exit 2 when there is any.  A file named by the caller
     that holds no class is an error too, not "all valid".
     """
     paths = list(files) or class_files(class_dir or DEFAULT_CLASS_DIR)
     if not files and class_dir:
         load(class_dir)  # a named directory must exist
-    checked = []
-    for p in paths:
-        found = load_file(p)
-        if not found and files:
-            raise InputError(f"{p}: no ResourceClass document",
-                             hint="a class file holds apiVersion, kind: ResourceClass, metadata and spec")
-        for c in found:
-            checked.append({"file": p, "name": c.name, "selectors": len(c.selectors)})
-    return Outcome(kind="ResourceClassValidation", data={"valid": True, "classes": checked})
+    found, errors = check_files(paths)
+    checked = [{"file": p, "name": c.name, "selectors": len(c.selectors), "errors": n} for p, c, n in found]
+    for p in files:
+        if not any(f == p for f, _, _ in found) and not any(str(e).startswith(f"{p}:") for e in errors):
+            errors.append(InputError(f"{p}: no ResourceClass document",
+                                     hint="a class file holds apiVersion, kind: ResourceClass, metadata and spec"))
+    if not errors:
+        return Outcome(kind="ResourceClassValidation", data={"valid": True, "classes": checked})
+    data = {"valid": False, "classes": checked,
+            "errors": [{"message": e.message, "code": e.code, "hint": e.hint, **_position(e)} for e in errors]}
+    return Outcome(kind="ResourceClassValidation", data=data, exit_code=ExitCode.USAGE,
+                   messages=tuple(error(e.message, e.hint) for e in errors))
+
+
+def _position(e) -> dict:
+    """Return file, line and column of an error ("file:line:col: ..."), and the expression's line:col for CEL."""
+    out: dict = {}
+    head = e.message.split(": ", 1)[0]
+    parts = head.rsplit(":", 2)
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        out = {"file": parts[0], "line": int(parts[1]), "column": int(parts[2])}
+    d = getattr(e, "details", None) or {}
+    if "expression" in d:
+        out["expression"] = {"text": d["expression"], "line": d.get("line"), "column": d.get("column")}
+    return out

@@ -76,9 +76,14 @@ class ResourceClass:
                 "config": self.config}
 
 
-def parse_selectors(rd: Reader, spec: dict, key: str, path: str) -> list[ClassSelector]:
-    """Return the compiled selectors of ``spec[key]`` (a list of ``{cel: ...}``)."""
-    from rmctl.resources.cel import compile_selector
+def parse_selectors(rd: Reader, spec: dict, key: str, path: str,
+                    errors: list | None = None) -> list[ClassSelector]:
+    """Return the compiled selectors of ``spec[key]`` (a list of ``{cel: ...}``).
+
+    ``errors``: a list to collect every selector's CelError in (``class
+    validate`` reports them all); without it the first one is raised.
+    """
+    from rmctl.resources.cel import CelError, compile_selector
 
     raw = rd.seq(spec[key], path, spec, key)
     out = []
@@ -89,7 +94,12 @@ def parse_selectors(rd: Reader, spec: dict, key: str, path: str) -> list[ClassSe
         rd.mapping(item, ipath, allowed={"cel"}, required=("cel",))
         text = rd.string(item["cel"], f"{ipath}.cel", item, "cel")
         where = f"{rd.filename}:{pos(item, 'cel')}"
-        out.append(ClassSelector(text, where, compile_selector(text, where)))
+        try:
+            out.append(ClassSelector(text, where, compile_selector(text, where)))
+        except CelError as e:
+            if errors is None:
+                raise
+            errors.append(e)
     return out
 
 
@@ -108,12 +118,15 @@ def _check_header(rd: Reader, doc, kind: str, index: int) -> tuple[dict, str]:
     return doc, name
 
 
-def class_from_document(doc, filename: str, index: int = 0) -> ResourceClass:
-    """Return the class one document describes; raise InputError/CelError with file:line:col."""
+def class_from_document(doc, filename: str, index: int = 0, errors: list | None = None) -> ResourceClass:
+    """Return the class one document describes; raise InputError/CelError with file:line:col.
+
+    ``errors``: collect the selectors' CelErrors there instead of raising the first.
+    """
     rd = Reader(filename)
     doc, name = _check_header(rd, doc, "ResourceClass", index)
     spec = rd.mapping(doc["spec"], "spec", doc, "spec", allowed={"selectors", "config", "description"})
-    selectors = parse_selectors(rd, spec, "selectors", "spec.selectors") if "selectors" in spec else []
+    selectors = parse_selectors(rd, spec, "selectors", "spec.selectors", errors) if "selectors" in spec else []
     desc = spec.get("description") or ""
     return ResourceClass(name, selectors, filename, str(desc), spec.get("config"),
                          dict(doc["metadata"].get("labels") or {}))
@@ -134,6 +147,34 @@ def builtin_classes() -> dict[str, ResourceClass]:
 def load_file(path: str) -> list[ResourceClass]:
     """Return the classes in one file (every document must be a ResourceClass)."""
     return [class_from_document(d, path, i) for i, d in enumerate(read_documents(path))]
+
+
+def check_files(paths: list[str]) -> tuple[list[tuple[str, ResourceClass, int]], list]:
+    """Load every class of every file and return (path, class, its error count) and EVERY error found.
+
+    Unlike loading, nothing stops at the first problem: each file is read,
+    each document checked, each selector compiled; a file whose YAML does
+    not parse, or a document of the wrong shape, gives one error and the
+    checking goes on with the next.  Each error names file:line:col.
+    """
+    from rmctl.errors import RmctlError
+
+    classes: list[tuple[str, ResourceClass, int]] = []
+    errors: list = []
+    for p in paths:
+        try:
+            docs = read_documents(p)
+        except RmctlError as e:
+            errors.append(e)
+            continue
+        for i, d in enumerate(docs):
+            before = len(errors)
+            try:
+                c = class_from_document(d, p, i, errors)
+                classes.append((p, c, len(errors) - before))
+            except RmctlError as e:
+                errors.append(e)
+    return classes, errors
 
 
 def class_files(class_dir: str) -> list[str]:

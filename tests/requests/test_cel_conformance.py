@@ -43,7 +43,7 @@ def test_dra_compile_cases(name):
         # the API server refuses what DRA's compiler estimates past the limit: rmctl refuses at load
         with pytest.raises(CelError, match="cost"):
             compile_selector(expr)
-        value, error = None, None
+        error = None
         try:
             Program(checked).run(_activation(case), seconds=30)
         except Exception as x:  # LimitExceeded

@@ -668,6 +668,8 @@ decl("or", "optional_or_optional", [optional_of(A), optional_of(A)], optional_of
 
 def _opt_index_map(m, k):
     found, v = map_lookup(m, k)
+    if not found and type(m) is DomainMap:
+        return Optional({}, True)  # DRA: every domain is present, unknown ones empty
     return Optional(v, True) if found else NONE
 
 

@@ -115,7 +115,8 @@ def to_cel_error(e: CelIssue, where: str = "") -> CelError:
         if e.kind in ("syntax", "type", "cost") else "CEL error"
     pos = f" at {e.line}:{e.column} of the expression" if e.kind != "cost" else ""
     msg = f"{prefix}{what}{pos}: {e.message}"
-    hint = "\n".join(x for x in (e.snippet() if e.kind != "cost" else None, e.hint) if x)
+    snippet = e.snippet() if e.kind != "cost" else None
+    hint = "\n".join(x for x in (e.hint or ("the expression:" if snippet else None), snippet) if x)
     return CelError(msg, hint=hint or None,
                     details={"line": e.line, "column": e.column, "expression": e.source, "kind": e.kind,
                              "message": e.message})

@@ -564,15 +564,17 @@ class Parser:
             e = self.expr()
             self.expect(")")
             return e
-        if self.at("["):
-            self.advance()
+        if self.at("[") or self.at("[?"):
+            first_optional = self.advance().value == "[?"
             self.enter(t.pos)
             try:
                 elems: list[Expr] = []
                 opt: list[int] = []
                 while not self.at("]"):
-                    if self.at("?"):
-                        self.advance()
+                    if first_optional or self.at("?"):
+                        if not first_optional:
+                            self.advance()
+                        first_optional = False
                         opt.append(len(elems))
                     elems.append(self.expr())
                     if not self.at(","):
@@ -717,6 +719,16 @@ class Parser:
                                     Call(self.nid(pos), pos, "optional.none", [])], pos)
 
 
+#: frames the parser, checker, estimator and evaluator may need for MAX_NESTING levels
+#: (a few per level each); Python's default of 1000 is short of it
+RECURSION_LIMIT = 20 * MAX_NESTING
+
+
+def ensure_recursion_limit() -> None:
+    if sys.getrecursionlimit() < RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
+
+
 @dataclass
 class Parsed:
     """A parsed expression: the AST and each node's source offset."""
@@ -732,19 +744,22 @@ def parse(source: str) -> Parsed:
     if len(source) > MAX_EXPRESSION_LENGTH:
         raise CelSyntaxError(f"expression is {len(source)} characters long; the limit is {MAX_EXPRESSION_LENGTH} "
                              "(DRA's CELSelectorExpressionMaxLength)", source, 0)
-    old = sys.getrecursionlimit()
-    # MAX_NESTING bounds the depth; Python's default of 1000 frames is a
-    # little short for the parser's few frames per level
-    if old < 4000:
-        sys.setrecursionlimit(4000)
-    try:
-        p = Parser(source)
-        e = p.parse()
-    finally:
-        if old < 4000:
-            sys.setrecursionlimit(old)
+    ensure_recursion_limit()
+    p = Parser(source)
+    e = p.parse()
+    _check_depth(e, source)
     _qualify_namespaced(e)
     return Parsed(source, e, p.positions, p.next_id)
+
+
+def _check_depth(root: Expr, source: str) -> None:
+    """Refuse an AST deeper than MAX_NESTING (counted without recursion), whatever made it deep."""
+    stack = [(root, 1)]
+    while stack:
+        e, d = stack.pop()
+        if d > MAX_NESTING:
+            raise CelSyntaxError(f"expression nesting exceeds the limit of {MAX_NESTING} levels", source, e.pos)
+        stack.extend((c, d + 1) for c in children(e))
 
 
 def _qualify_namespaced(e: Expr) -> None:
