@@ -310,8 +310,13 @@ def runtime_errors(matches: dict[str, list[DeviceMatch]]) -> list[str]:
         for m in ms:
             for k, s in enumerate(m.selectors):
                 if s.error:
-                    out.append(f"device request {key}: CEL runtime error on device {m.address}, "
-                               f"S{k + 1} ({s.source}) {s.cel}: {s.error}")
+                    dev = m.device if m.device and m.driver != DRIVER else m.address
+                    line = (f"device request {key}: CEL runtime error on device {dev}, "
+                            f"S{k + 1} ({s.source}) {s.cel}: {s.error}")
+                    if s.error.startswith("no such key") and m.driver:
+                        line += (f" (the device is published by driver {m.driver}; guard the lookup, e.g. "
+                                 f'device.driver == "rmctl.io" && ..., or "name" in device.attributes[...])')
+                    out.append(line)
     return out
 
 

@@ -25,7 +25,7 @@ kind: ResourceClass
 metadata: {{name: big-gpu}}
 spec:
   selectors:
-  - cel: 'device.attributes["rmctl.io"].kind == "gpu"'
+  - cel: 'device.driver == "rmctl.io" && device.attributes["rmctl.io"].kind == "gpu"'
   - cel: 'device.capacity["rmctl.io"].memory.compareTo(quantity("{memory}")) >= 0'
 """
 
@@ -91,6 +91,22 @@ def test_gpu_node_200gi_does_not_fit_and_explain_names_selector(run_cli, gpu_nod
     assert len(failing) == 1 and 'quantity("200Gi")' in failing[0]["cel"] and failing[0]["error"] is None
     code, out, _ = run_cli("--root", gpu_node, "request", "explain", path)
     assert 'quantity("200Gi")' in out and "false" in out
+
+
+def test_unguarded_selector_fails_the_request_like_dra(run_cli, gpu_node, tmp_path):
+    # NVIDIA's view of the GPU (driver gpu.nvidia.com) has no rmctl.io attributes: in a
+    # cluster the lookup is a CEL runtime error that fails the allocation; so here
+    cls = BIG_GPU.format(memory="100Gi").replace('device.driver == "rmctl.io" && ', "")
+    path = req_file(tmp_path, cls="big-gpu", extra=cls + "---\n")
+    code, doc, _ = evaluate(run_cli, gpu_node, path)
+    assert code == 4 and doc["fits"] is False
+    why = doc["reasons"][0]
+    assert "CEL runtime error on device gpu-0" in why and "S1 (class big-gpu)" in why and "no such key: kind" in why
+    assert 'device.driver == "rmctl.io"' in why  # the guard to add
+    code, out, _ = run_cli("--root", gpu_node, "request", "explain", path, "-o", "json")
+    doc = json.loads(out)  # explain still shows each device's result (skip-and-report view)
+    gpu0 = next(m for m in doc["selectors"]["gpu"] if m["device"] == "gpu-0")
+    assert gpu0["selectors"][0]["error"] == "no such key: kind" and gpu0["selectors"][1]["evaluated"] is False
 
 
 def test_gpu_node_explain_typo_hint(run_cli, gpu_node, tmp_path):

@@ -190,7 +190,7 @@ kind: ResourceClass
 metadata: {name: big-gpu}
 spec:
   selectors:
-  - cel: 'device.attributes["rmctl.io"].kind == "gpu"'
+  - cel: '"kind" in device.attributes["rmctl.io"] && device.attributes["rmctl.io"].kind == "gpu"'
   - cel: 'device.capacity["rmctl.io"].memory.compareTo(quantity("200Gi")) >= 0'
 ---
 """
