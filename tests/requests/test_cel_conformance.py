@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rmctl.resources.cel import CelError, compile_selector, device_activation
@@ -12,7 +14,7 @@ from rmctl.resources.cel.evaluator import Program
 from rmctl.resources.cel.selector import _variables
 from rmctl.resources.cel.schema import DEFAULT_SCHEMA
 from rmctl.resources.cel.syntax import parse
-from tests.requests.cel_conformance import dra_compile
+from tests.requests.cel_conformance import dra_compile, k8s_library
 
 
 def _attrs(attrs: dict) -> dict:
@@ -60,3 +62,29 @@ def test_dra_compile_cases(name):
         assert out.value is case["match"]
     if "cost" in case and out.error is None:
         assert out.cost <= case["cost"], "the actual cost must stay under the estimate (compile_test.go)"
+
+
+LIBRARY = [(suite, name) for suite, cases in k8s_library.SUITES.items() for name in sorted(cases)]
+
+
+@pytest.mark.parametrize("suite, name", LIBRARY, ids=[f"{s}:{n}" for s, n in LIBRARY])
+def test_kubernetes_library_cases(suite, name):
+    case = k8s_library.SUITES[suite][name]
+    act = device_activation("", {}, {})
+    if "value" in case:
+        sel = compile_selector(f"({case['expr']}) == {case['value']}")
+        out = sel.evaluate(act)
+        assert out.error is None and out.value is True, out
+        return
+    if "compile_error" in case:
+        with pytest.raises(CelError) as e:
+            compile_selector(f"({case['expr']}) == dyn(0)")
+        assert re.search(case["compile_error"], e.value.details["message"])
+        return
+    # a runtime error: at load when its argument is a constant (rmctl), else when evaluated
+    try:
+        out = compile_selector(f"({case['expr']}) == dyn(0)").evaluate(act)
+    except CelError as e:
+        assert re.search(case["runtime_error"], e.details["message"]), e
+        return
+    assert out.error and re.search(case["runtime_error"], out.error), out

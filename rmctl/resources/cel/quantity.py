@@ -23,6 +23,9 @@ _DECIMAL = {"n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1
 _QUANTITY = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])|([eE][+-]?\d+))?$", re.ASCII)
 
 
+#: apimachinery's splitRE, the shape checked before the suffix (resource/quantity.go)
+_K8S_SHAPE = re.compile(r"[+-]?[0-9.]+[eEinumkKMGTP]*[-+]?[0-9]*", re.ASCII)
+
 #: apimachinery's bound: a quantity is capped at 2^63-1 in magnitude (resource/quantity.go maxAllowed)
 MAX_QUANTITY = Fraction(INT64_MAX)
 #: and rounded up (away from zero) to a multiple of 1n
@@ -45,6 +48,8 @@ def parse_quantity(text: str) -> Fraction:
                          "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
     m = _QUANTITY.match(text)
     if not m or m.group(0) != text:
+        if _K8S_SHAPE.fullmatch(text):  # apimachinery's first check passes, its suffix parse does not
+            raise ValueError(f"unable to parse quantity's suffix: {text!r}")
         raise ValueError(f"quantities must match the regular expression "
                          f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}")
     sign, num, suffix, exp = m.groups()

@@ -53,7 +53,10 @@ class Selector:
     @property
     def program(self) -> Program:
         if self._program is None:
-            self._program = Program(self.checked)
+            prog = _PROGRAMS.get(id(self.checked))
+            if prog is None or prog[0] is not self.checked:
+                prog = _PROGRAMS[id(self.checked)] = (self.checked, Program(self.checked))
+            self._program = prog[1]
         return self._program
 
     def evaluate(self, activation: dict[str, Any], *, cost_limit: int = L.MAX_COST,
@@ -90,6 +93,10 @@ def compile_selector(source: str, where: str = "", schema: DeviceSchema | None =
                        hint="a selector is a CEL expression of type bool, e.g. "
                             "device.attributes[\"rmctl.io\"].kind == \"gpu\"")
     schema = schema or DEFAULT_SCHEMA
+    key = (source, id(schema))
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0] is schema:
+        return Selector(source, hit[1], hit[2], where)
     try:
         parsed = parse(source)
         checked = check(parsed, _variables(schema))
@@ -105,7 +112,14 @@ def compile_selector(source: str, where: str = "", schema: DeviceSchema | None =
             raise x
     except CelIssue as e:
         raise to_cel_error(e, where) from None
+    if len(_COMPILED) < 1024:
+        _COMPILED[key] = (schema, checked, cost)
     return Selector(source, checked, cost, where)
+
+
+#: compile once per process: (source, schema) -> (schema, checked, cost); program per checked expression
+_COMPILED: dict[tuple[str, int], tuple[DeviceSchema, Checked, int]] = {}
+_PROGRAMS: dict[int, tuple[Checked, Program]] = {}
 
 
 def to_cel_error(e: CelIssue, where: str = "") -> CelError:
