@@ -6,13 +6,12 @@ import re
 
 import pytest
 
-from rmctl.resources.cel import CelError, compile_selector, device_activation
-from rmctl.resources.cel import limits
+from rmctl.resources.cel import CelError, compile_selector, device_activation, limits
 from rmctl.resources.cel.checker import check
 from rmctl.resources.cel.cost import estimate
 from rmctl.resources.cel.evaluator import Program
-from rmctl.resources.cel.selector import _variables
 from rmctl.resources.cel.schema import DEFAULT_SCHEMA
+from rmctl.resources.cel.selector import _variables
 from rmctl.resources.cel.syntax import parse
 from tests.requests.cel_conformance import dra_compile, k8s_library
 
@@ -23,9 +22,13 @@ def _attrs(attrs: dict) -> dict:
 
 def _activation(case: dict) -> dict:
     driver = case.get("driver", "")
-    return device_activation(driver, _attrs(case.get("attributes", {})), case.get("capacity", {}),
-                             allow_multiple_allocations=case.get("allow_multiple_allocations", False),
-                             default_domain=driver)
+    return device_activation(
+        driver,
+        _attrs(case.get("attributes", {})),
+        case.get("capacity", {}),
+        allow_multiple_allocations=case.get("allow_multiple_allocations", False),
+        default_domain=driver,
+    )
 
 
 @pytest.mark.parametrize("name", sorted(dra_compile.CASES))

@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from rmctl.resources.cel import CelError, compile_selector, device_activation, parse_quantity
-from rmctl.resources.cel import limits
+from rmctl.resources.cel import CelError, compile_selector, device_activation, limits, parse_quantity
 
 ACT = device_activation("", {"rmctl.io/kind": "gpu", "rmctl.io/productName": "aa"}, {})
 TEN = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"
@@ -64,8 +63,10 @@ def test_long_and_chain_is_a_clean_error_or_evaluates(terms):
 
 def test_10000_term_chain_in_a_class_file_exits_2(run_cli, tmp_path):
     p = tmp_path / "c.yaml"
-    p.write_text("apiVersion: rmctl.io/v1alpha1\nkind: ResourceClass\nmetadata: {name: c}\nspec:\n  selectors:\n"
-                 "  - cel: '" + " && ".join(['device.driver == "x"'] * 10_000) + "'\n")
+    p.write_text(
+        "apiVersion: rmctl.io/v1alpha1\nkind: ResourceClass\nmetadata: {name: c}\nspec:\n  selectors:\n"
+        "  - cel: '" + " && ".join(['device.driver == "x"'] * 10_000) + "'\n"
+    )
     code, _, err = run_cli("class", "validate", str(p))
     assert code == 2 and "Traceback" not in err and "the limit is 10240" in err and f"{p}:6:" in err
 
@@ -73,8 +74,13 @@ def test_10000_term_chain_in_a_class_file_exits_2(run_cli, tmp_path):
 def test_deep_nesting_is_a_clean_error():
     ok = "(" * 100 + "true" + ")" * 100
     assert compile_selector(ok).evaluate(ACT).value is True
-    for bad in ("(" * 300 + "true" + ")" * 300, "!" * 400 + "true", "[" * 300 + "]" * 300 + " == []",
-                "device" + ".x" * 300 + " == 1", "1" + " + 1" * 400 + " == 1"):
+    for bad in (
+        "(" * 300 + "true" + ")" * 300,
+        "!" * 400 + "true",
+        "[" * 300 + "]" * 300 + " == []",
+        "device" + ".x" * 300 + " == 1",
+        "1" + " + 1" * 400 + " == 1",
+    ):
         with pytest.raises(CelError, match="nesting exceeds the limit of 250"):
             compile_selector(bad)
 

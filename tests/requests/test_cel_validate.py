@@ -24,8 +24,10 @@ def test_validate_refuses_the_issue_examples_with_positions(run_cli, tmp_path):
     code, out, err = run_cli("class", "validate", a, b)
     assert code == 2 and out == ""
     first = err.splitlines()[0]
-    assert first.startswith(f"rmctl: error: {a}:6:5: CEL type error at 1:1 of the expression: "
-                            "must evaluate to bool or the unknown type, not int")
+    assert first.startswith(
+        f"rmctl: error: {a}:6:5: CEL type error at 1:1 of the expression: "
+        "must evaluate to bool or the unknown type, not int"
+    )
     assert "(and 3 more error(s))" in first
     assert f"{a}:7:5: CEL type error at 1:1 of the expression: undeclared reference to 'no_such_var'" in err
     assert f"{a}:8:5: CEL type error at 1:36 of the expression: found no matching overload for '_==_'" in err
@@ -44,8 +46,12 @@ def test_validate_error_document_lists_every_error(run_cli, tmp_path):
 
 
 def test_valid_classes_still_validate(run_cli, tmp_path):
-    a = write(tmp_path, "a", """'device.attributes["rmctl.io"].kind == "gpu"'""",
-              """'cel.bind(r, device.attributes["rmctl.io"], r.?numa.orValue(0) >= 0)'""")
+    a = write(
+        tmp_path,
+        "a",
+        """'device.attributes["rmctl.io"].kind == "gpu"'""",
+        """'cel.bind(r, device.attributes["rmctl.io"], r.?numa.orValue(0) >= 0)'""",
+    )
     code, out, err = run_cli("class", "validate", a)
     assert code == 0, err
     assert "class a: ok (2 selector(s))" in out

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from rmctl.resources.cel import CelError, compile_selector, device_activation
 from rmctl.planning import topology_manager as tm
 from rmctl.planning.topology_manager import Hint, HintMerger, mask_of
+from rmctl.resources.cel import CelError, compile_selector, device_activation
 from tests import synth
 from tests.conftest import REPO, SYSFS_FIXTURES
 

@@ -28,12 +28,20 @@ from typing import Any
 
 _EXPORTS = {
     "CelError": "errors",
-    "Quantity": "quantity", "parse_quantity": "quantity",
-    "Semver": "semver", "normalize_semver": "semver",
-    "DeviceSchema": "schema", "known_attributes": "schema", "DEFAULT_SCHEMA": "schema",
-    "device_activation": "activation", "split_qualified": "activation",
-    "Outcome": "selector", "Selector": "selector", "compile_selector": "selector",
-    "check_selector": "selector", "describe_eval_error": "selector",
+    "Quantity": "quantity",
+    "parse_quantity": "quantity",
+    "Semver": "semver",
+    "normalize_semver": "semver",
+    "DeviceSchema": "schema",
+    "known_attributes": "schema",
+    "DEFAULT_SCHEMA": "schema",
+    "device_activation": "activation",
+    "split_qualified": "activation",
+    "Outcome": "selector",
+    "Selector": "selector",
+    "compile_selector": "selector",
+    "check_selector": "selector",
+    "describe_eval_error": "selector",
 }
 
 __all__ = sorted(_EXPORTS)

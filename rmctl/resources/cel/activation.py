@@ -30,7 +30,7 @@ def _version(text: str) -> Any:
 def cel_attribute(v: Any) -> Any:
     """Return the CEL value of an attribute: bool, int, string, version, or a list of them."""
     if isinstance(v, dict) and len(v) == 1:  # ResourceSlice shape {"int": 3} / {"version": "1.2.3"}
-        (k, inner), = v.items()
+        ((k, inner),) = v.items()
         if k == "version":
             return _version(str(inner))
         if k.endswith("Values"):  # list-type attributes: {"stringValues": [...]}, {"versionValues": [...]}
@@ -72,8 +72,14 @@ def split_qualified(name: str, default_domain: str = DEFAULT_DOMAIN) -> tuple[st
     return (domain, ident) if sep else (default_domain, name)
 
 
-def device_activation(driver: str | None, attributes: dict[str, Any], capacity: dict[str, Any], *,
-                      allow_multiple_allocations: bool = False, default_domain: str = DEFAULT_DOMAIN) -> dict:
+def device_activation(
+    driver: str | None,
+    attributes: dict[str, Any],
+    capacity: dict[str, Any],
+    *,
+    allow_multiple_allocations: bool = False,
+    default_domain: str = DEFAULT_DOMAIN,
+) -> dict:
     """Return the CEL activation ``{"device": ...}`` for one device.
 
     ``attributes`` and ``capacity`` are keyed by qualified names
@@ -92,9 +98,11 @@ def device_activation(driver: str | None, attributes: dict[str, Any], capacity: 
             caps.setdefault(dom, {})[ident] = cel_capacity(v)
         except ValueError:
             continue
-    return {"device": {
-        "driver": driver or "",
-        "attributes": DomainMap(attrs),
-        "capacity": DomainMap(caps),
-        "allowMultipleAllocations": bool(allow_multiple_allocations),
-    }}
+    return {
+        "device": {
+            "driver": driver or "",
+            "attributes": DomainMap(attrs),
+            "capacity": DomainMap(caps),
+            "allowMultipleAllocations": bool(allow_multiple_allocations),
+        }
+    }

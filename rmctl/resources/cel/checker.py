@@ -17,10 +17,26 @@ from dataclasses import dataclass, field
 
 from rmctl.resources.cel import library as lib
 from rmctl.resources.cel.errors import CelCheckError, EvalError
-from rmctl.resources.cel.syntax import (Call, Comprehension, Const, Expr, Ident, ListExpr, MapExpr, Parsed,
-                                        Select, UInt)
-from rmctl.resources.cel.types import (BOOL, BYTES, DOUBLE, DYN, INT, NULL, STRING, UINT, Type, is_dyn,
-                                       is_optional, join, list_of, map_of, optional_of, substitute, unify)
+from rmctl.resources.cel.syntax import Call, Comprehension, Const, Expr, Ident, ListExpr, MapExpr, Parsed, Select, UInt
+from rmctl.resources.cel.types import (
+    BOOL,
+    BYTES,
+    DOUBLE,
+    DYN,
+    INT,
+    NULL,
+    STRING,
+    UINT,
+    Type,
+    is_dyn,
+    is_optional,
+    join,
+    list_of,
+    map_of,
+    optional_of,
+    substitute,
+    unify,
+)
 
 
 @dataclass
@@ -56,8 +72,11 @@ class Checker:
         #: node id -> (kind, domain) for device.attributes["domain"] and device.capacity["domain"]
         self.node_domain: dict[int, tuple[str, str]] = {}
         dev = variables.get("device")
-        self.outer = {id(t): k for k, t in ((dev.fields or {}).items() if dev is not None else ())
-                      if k in ("attributes", "capacity")}
+        self.outer = {
+            id(t): k
+            for k, t in ((dev.fields or {}).items() if dev is not None else ())
+            if k in ("attributes", "capacity")
+        }
 
     def fail(self, e: Expr, msg: str, hint: str | None = None) -> CelCheckError:
         x = CelCheckError(msg, self.src, e.pos)
@@ -100,8 +119,11 @@ class Checker:
             return self.variables[e.name]
         names = [n for s in self.scopes for n in s if not n.startswith(("@", "#"))] + list(self.variables)
         close = difflib.get_close_matches(e.name, names, n=1)
-        raise self.fail(e, f"undeclared reference to '{e.name}' (in container '')",
-                        f"did you mean '{close[0]}'?" if close else "the only variable is 'device'")
+        raise self.fail(
+            e,
+            f"undeclared reference to '{e.name}' (in container '')",
+            f"did you mean '{close[0]}'?" if close else "the only variable is 'device'",
+        )
 
     def select(self, e: Select) -> Type:
         ot = self.visit(e.operand)
@@ -123,8 +145,11 @@ class Checker:
             assert ot.fields is not None
             if name not in ot.fields:
                 close = difflib.get_close_matches(name, list(ot.fields), n=1)
-                raise self.fail(e, f"undefined field '{name}'", f"did you mean '{close[0]}'?" if close else
-                                f"{ot.name} has {', '.join(sorted(ot.fields))}")
+                raise self.fail(
+                    e,
+                    f"undefined field '{name}'",
+                    f"did you mean '{close[0]}'?" if close else f"{ot.name} has {', '.join(sorted(ot.fields))}",
+                )
             return ot.fields[name]
         if ot.kind == "map":
             if ot.fields is not None:
@@ -141,8 +166,9 @@ class Checker:
         assert ot.fields is not None
         domain, what = self._domain_of(ot)
         close = difflib.get_close_matches(name, list(ot.fields), n=1, cutoff=0.6)
-        hint = (f"did you mean '{close[0]}'? " if close else "") + f"rmctl publishes {what} " \
-            f"{', '.join(sorted(ot.fields))} in {domain} (docs/devices.md)"
+        hint = (
+            f"did you mean '{close[0]}'? " if close else ""
+        ) + f"rmctl publishes {what} {', '.join(sorted(ot.fields))} in {domain} (docs/devices.md)"
         one = {"attributes": "attribute", "capacities": "capacity"}.get(what, "name")
         return self.fail(e, f"undefined {one} '{name}' in domain \"{domain}\"", hint)
 
@@ -194,8 +220,10 @@ class Checker:
         elif is_dyn(rt):
             first, second = DYN, (DYN if e.iter_var2 else None)
         else:
-            raise self.fail(e.iter_range, f"expression of type '{rt}' cannot be the range of a comprehension "
-                                          "(must be list, map, or dynamic)")
+            raise self.fail(
+                e.iter_range,
+                f"expression of type '{rt}' cannot be the range of a comprehension (must be list, map, or dynamic)",
+            )
         it = self.visit(e.accu_init)
         scope: dict[str, Type] = {e.iter_var: first}
         if e.iter_var2:
@@ -239,24 +267,31 @@ class Checker:
         if not decls:
             known = lib.function_names()
             close = difflib.get_close_matches(fn, known, n=1)
-            raise self.fail(e, f"undeclared reference to '{fn}' (in container '')",
-                            f"did you mean '{close[0]}'?" if close else
-                            "functions: CEL's standard ones, Kubernetes' quantity, semver, lists, regex, ip, cidr "
-                            "and cel-go's strings, sets and optionals (docs/cel.md)")
+            raise self.fail(
+                e,
+                f"undeclared reference to '{fn}' (in container '')",
+                f"did you mean '{close[0]}'?"
+                if close
+                else "functions: CEL's standard ones, Kubernetes' quantity, semver, lists, regex, ip, cidr "
+                "and cel-go's strings, sets and optionals (docs/cel.md)",
+            )
         matched: list[tuple[str, Type]] = []
         for ov in decls:
             if len(ov.params) != len(all_ts):
                 continue
             b: dict[str, Type] = {}
-            if all(unify(p, a, b) for p, a in zip(ov.params, all_ts)):
+            if all(unify(p, a, b) for p, a in zip(ov.params, all_ts, strict=False)):
                 matched.append((ov.id, substitute(ov.result, b)))
         if not matched:
             if e.target is not None:
                 sig = f"{target_t}.({', '.join(str(t) for t in arg_ts)})"
             else:
                 sig = f"({', '.join(str(t) for t in arg_ts)})"
-            raise self.fail(e, f"found no matching overload for '{_display(fn)}' applied to '{sig}'",
-                            _overload_hint(fn, decls, all_ts))
+            raise self.fail(
+                e,
+                f"found no matching overload for '{_display(fn)}' applied to '{sig}'",
+                _overload_hint(fn, decls, all_ts),
+            )
         self.out.overloads[e.id] = [m[0] for m in matched]
         result = matched[0][1]
         for _, r in matched[1:]:
@@ -283,8 +318,11 @@ class Checker:
             raise self.unknown_name(e, base, name)
         else:
             vt = base.value
-        self.out.overloads[e.id] = ["index_map"] if not is_optional(ot) and e.function == "_[_]" else \
-            ["map_optindex_optional_value" if not is_optional(ot) else "optional_map_optindex_optional_value"]
+        self.out.overloads[e.id] = (
+            ["index_map"]
+            if not is_optional(ot) and e.function == "_[_]"
+            else ["map_optindex_optional_value" if not is_optional(ot) else "optional_map_optindex_optional_value"]
+        )
         return optional_of(vt) if (e.function == "_[?_]" or is_optional(ot)) else vt
 
     def _note(self, operand: Expr, name: str) -> None:
@@ -296,16 +334,23 @@ class Checker:
     def check_constants(self, e: Call) -> None:
         """Refuse constants that can never work: a bad regex, quantity("16 Gi"), semver("1.2")."""
         fn = e.function
-        if fn in _REGEX_FUNCS and e.args and isinstance(e.args[0], Const) and type(e.args[0].value) is str \
-                and (e.target is not None or fn == "matches"):
+        if (
+            fn in _REGEX_FUNCS
+            and e.args
+            and isinstance(e.args[0], Const)
+            and type(e.args[0].value) is str
+            and (e.target is not None or fn == "matches")
+        ):
             pat = e.args[0] if e.target is not None else (e.args[1] if len(e.args) > 1 else None)
             if isinstance(pat, Const) and type(pat.value) is str:
                 try:
                     lib.compile_regex(pat.value)
                 except EvalError as x:
-                    raise self.fail(pat, f"invalid regular expression {_short(pat.value)}: {x.message}",
-                                    "RE2 syntax: https://github.com/google/re2/wiki/Syntax "
-                                    "(no backreferences or lookarounds)") from None
+                    raise self.fail(
+                        pat,
+                        f"invalid regular expression {_short(pat.value)}: {x.message}",
+                        "RE2 syntax: https://github.com/google/re2/wiki/Syntax (no backreferences or lookarounds)",
+                    ) from None
         elif fn in _REGEX_FUNCS and e.target is None and len(e.args) == 2:
             pat = e.args[1]
             if isinstance(pat, Const) and type(pat.value) is str:
@@ -329,11 +374,16 @@ class Checker:
                 else:
                     lib.parse_cidr(arg.value)
             except EvalError as x:
-                raise self.fail(arg, f"invalid {kind} {_short(arg.value)}: {x.message}", {
-                    "quantity": "quantities look like 16Gi, 16G, 500m, 1e3",
-                    "semver": 'versions look like 1.2.3; semver("v1.2", true) normalizes',
-                    "ip": "addresses look like 10.0.0.1 or fd00::1",
-                    "cidr": "CIDRs look like 10.0.0.0/8"}[kind]) from None
+                raise self.fail(
+                    arg,
+                    f"invalid {kind} {_short(arg.value)}: {x.message}",
+                    {
+                        "quantity": "quantities look like 16Gi, 16G, 500m, 1e3",
+                        "semver": 'versions look like 1.2.3; semver("v1.2", true) normalizes',
+                        "ip": "addresses look like 10.0.0.1 or fd00::1",
+                        "cidr": "CIDRs look like 10.0.0.0/8",
+                    }[kind],
+                ) from None
 
 
 def _short(s: str) -> str:
@@ -351,8 +401,13 @@ def _overload_hint(fn: str, decls: list, arg_ts: list[Type]) -> str | None:
             return "compare versions and quantities with compareTo, isGreaterThan or isLessThan"
         kinds = sorted({str(t) for t in arg_ts})
         return f"both sides must have the same type ({' vs '.join(kinds)}); attribute types are in docs/devices.md"
-    sigs = sorted({f"{'(' if not ov.member else str(ov.params[0]) + '.('}"
-                   f"{', '.join(str(p) for p in (ov.params[1:] if ov.member else ov.params))})" for ov in decls})
+    sigs = sorted(
+        {
+            f"{'(' if not ov.member else str(ov.params[0]) + '.('}"
+            f"{', '.join(str(p) for p in (ov.params[1:] if ov.member else ov.params))})"
+            for ov in decls
+        }
+    )
     return f"{fn} takes {'; '.join(sigs[:6])}" + (" ..." if len(sigs) > 6 else "")
 
 
@@ -378,11 +433,14 @@ def _assignable(target: Type, t: Type) -> bool:
 
 
 def _refines(init: Type, step: Type) -> bool:
-    return init.kind in ("list", "map") and any(is_dyn(p) for p in init.params) and step.kind == init.kind \
+    return (
+        init.kind in ("list", "map")
+        and any(is_dyn(p) for p in init.params)
+        and step.kind == init.kind
         and not all(is_dyn(p) for p in step.params)
+    )
 
 
 def check(parsed: Parsed, variables: dict[str, Type]) -> Checked:
     """Type-check ``parsed``; raise CelCheckError at the first problem."""
     return Checker(parsed, variables).check()
-

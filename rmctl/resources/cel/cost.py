@@ -63,9 +63,20 @@ class Local:
 
 _SCALARS = frozenset({"bool", "int", "uint", "double"})
 _OPAQUE_SCALARS = frozenset({"kubernetes.Quantity", "kubernetes.Semver", "net.IP", "net.CIDR"})
-_STRING_EQ = frozenset({"equals", "not_equals", "less_string", "greater_string", "less_equals_string",
-                        "greater_equals_string", "less_bytes", "greater_bytes", "less_equals_bytes",
-                        "greater_equals_bytes"})
+_STRING_EQ = frozenset(
+    {
+        "equals",
+        "not_equals",
+        "less_string",
+        "greater_string",
+        "less_equals_string",
+        "greater_equals_string",
+        "less_bytes",
+        "greater_bytes",
+        "less_equals_bytes",
+        "greater_equals_bytes",
+    }
+)
 
 
 class Coster:
@@ -274,15 +285,17 @@ class Coster:
         if oid == "in_list" and len(args) == 2:
             return _add(self.size_or_unknown(args[1]), args_sum), None
         if oid in ("matches_string", "matches"):
-            s_node, p_node = (target, args[0]) if target is not None else (args[0], args[1]) if len(args) == 2 \
-                else (None, None)
+            s_node, p_node = (
+                (target, args[0]) if target is not None else (args[0], args[1]) if len(args) == 2 else (None, None)
+            )
             if s_node is not None and p_node is not None and target is not None:
                 str_cost = _factor(_add(self.size_or_unknown(s_node), FIXED1), tf)
                 re_cost = _factor(self.size_or_unknown(p_node), L.REGEX_STRING_LENGTH_COST_FACTOR)
                 return _add(_mul(str_cost, re_cost), args_sum), None
         if oid == "contains_string" and target is not None:
-            return _add(_mul(_factor(self.size_or_unknown(target), tf), _factor(self.size_or_unknown(args[0]), tf)),
-                        args_sum), None
+            return _add(
+                _mul(_factor(self.size_or_unknown(target), tf), _factor(self.size_or_unknown(args[0]), tf)), args_sum
+            ), None
         if oid in ("logical_and", "logical_or"):
             lhs, rhs = arg_costs
             return (lhs[0], _add(lhs, rhs)[1]), None
@@ -308,8 +321,9 @@ class Coster:
                 return _add(_factor((1 if smallest > 0 else 0, smallest), tf), args_sum), None
         return _add(FIXED1, args_sum), None
 
-    def kubernetes_cost(self, fn: str, oid: str, target: Expr | None, args: list[Expr]
-                        ) -> tuple[Est, Est | None] | None:
+    def kubernetes_cost(
+        self, fn: str, oid: str, target: Expr | None, args: list[Expr]
+    ) -> tuple[Est, Est | None] | None:
         """Kubernetes' CostEstimator.EstimateCallCost (library/cost.go); None when it has no estimate."""
         tf = L.STRING_TRAVERSAL_COST_FACTOR
         if fn in ("isSorted", "sum", "max", "min", "indexOf", "lastIndexOf") and target is not None:
@@ -335,7 +349,7 @@ class Coster:
             return _factor(sz, 2 * tf), (0, mx)
         if fn == "join" and target is not None:
             list_size = self.size_or_unknown(target)
-            sz: Est = ZERO
+            sz = ZERO
             tt = self.type_of(target)
             if tt is not None and tt.kind == "list":
                 sz = _mul(list_size, self._elem_size(target))
@@ -349,9 +363,24 @@ class Coster:
             str_cost = _factor(_add(sz, FIXED1), tf)
             re_cost = _factor(self.size_or_unknown(args[0]), L.REGEX_STRING_LENGTH_COST_FACTOR)
             return _mul(str_cost, re_cost), (0, sz[1])
-        if fn in ("sign", "asInteger", "isInteger", "asApproximateFloat", "isGreaterThan", "isLessThan",
-                  "compareTo", "add", "sub", "masked", "prefixLength", "family", "isUnspecified", "isLoopback",
-                  "isLinkLocalMulticast", "isLinkLocalUnicast"):
+        if fn in (
+            "sign",
+            "asInteger",
+            "isInteger",
+            "asApproximateFloat",
+            "isGreaterThan",
+            "isLessThan",
+            "compareTo",
+            "add",
+            "sub",
+            "masked",
+            "prefixLength",
+            "family",
+            "isUnspecified",
+            "isLoopback",
+            "isLinkLocalMulticast",
+            "isLinkLocalUnicast",
+        ):
             return FIXED1, None
         if fn == "ip" and target is not None:
             return FIXED1, None
@@ -417,8 +446,13 @@ def _scalar(t: Type) -> bool:
 
 
 def _is_bind(e: Comprehension) -> bool:
-    return (isinstance(e.iter_range, ListExpr) and not e.iter_range.elements and isinstance(e.loop_cond, Const)
-            and e.loop_cond.value is False and e.accu_var != ACCU)
+    return (
+        isinstance(e.iter_range, ListExpr)
+        and not e.iter_range.elements
+        and isinstance(e.loop_cond, Const)
+        and e.loop_cond.value is False
+        and e.accu_var != ACCU
+    )
 
 
 def estimate(checked: Checked) -> Est:

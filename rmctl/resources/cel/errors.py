@@ -39,7 +39,7 @@ class CelIssue(Exception):
         text = self.source[start:] if end < 0 else self.source[start:end]
         if len(text) > 160:  # keep the line readable around the column
             lo = max(0, self.column - 80)
-            return f" | ...{text[lo:lo + 150]}...\n | ...{'.' * (self.column - 1 - lo)}^"
+            return f" | ...{text[lo : lo + 150]}...\n | ...{'.' * (self.column - 1 - lo)}^"
         return f" | {text}\n | {'.' * (self.column - 1)}^"
 
 

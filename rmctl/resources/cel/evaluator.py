@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from rmctl.resources.cel import library as lib
 from rmctl.resources.cel import limits as L
@@ -50,8 +51,9 @@ class Ctx:
     def tick(self) -> None:
         self.ticks += 1
         if self.ticks & 127 == 0 and time.monotonic() > self.deadline:
-            raise LimitExceeded(f"operation cancelled: evaluation took longer than {L.MAX_EVAL_SECONDS} s "
-                                "(rmctl's wall-clock guard)")
+            raise LimitExceeded(
+                f"operation cancelled: evaluation took longer than {L.MAX_EVAL_SECONDS} s (rmctl's wall-clock guard)"
+            )
 
 
 def _size(v: Any) -> int:
@@ -89,9 +91,29 @@ def call_cost(fn: str, oid: str, args: list, result: Any) -> int:
         return len(args[1])
     if fn in ("isSorted", "sum", "max", "min") or oid in ("list_a_index_of_int", "list_a_last_index_of_int"):
         return _traversal(args[0])
-    if fn in ("lowerAscii", "upperAscii", "substring", "trim", "quantity", "isQuantity", "semver", "isSemver",
-              "ip", "isIP", "cidr", "isCIDR", "reverse", "strings.quote", "string_to_bytes", "charAt") \
-            and args and type(args[0]) is str:
+    if (
+        fn
+        in (
+            "lowerAscii",
+            "upperAscii",
+            "substring",
+            "trim",
+            "quantity",
+            "isQuantity",
+            "semver",
+            "isSemver",
+            "ip",
+            "isIP",
+            "cidr",
+            "isCIDR",
+            "reverse",
+            "strings.quote",
+            "string_to_bytes",
+            "charAt",
+        )
+        and args
+        and type(args[0]) is str
+    ):
         return _ceil(len(args[0]) * _TRAVERSE)
     if fn in ("indexOf", "lastIndexOf") and type(args[0]) is str:
         return _ceil(len(args[0]) * _TRAVERSE)
@@ -120,8 +142,13 @@ def _traversal(v: Any) -> int:
 # runtime type tests of overload parameters
 # --------------------------------------------------------------------------
 
-_OPAQUE = {"kubernetes.Quantity": Quantity, "kubernetes.Semver": Semver, "net.IP": IPAddr, "net.CIDR": CIDR,
-           "optional_type": Optional}
+_OPAQUE = {
+    "kubernetes.Quantity": Quantity,
+    "kubernetes.Semver": Semver,
+    "net.IP": IPAddr,
+    "net.CIDR": CIDR,
+    "optional_type": Optional,
+}
 _PRIM = {"bool": bool, "int": int, "uint": UInt, "double": float, "string": str, "bytes": bytes}
 
 
@@ -155,7 +182,7 @@ def _matchers(oid: str) -> tuple:
 
 
 def _fits(oid: str, args: list) -> bool:
-    return all(m is None or m(a) for m, a in zip(_matchers(oid), args))
+    return all(m is None or m(a) for m, a in zip(_matchers(oid), args, strict=False))
 
 
 # --------------------------------------------------------------------------
@@ -197,12 +224,14 @@ class Planner:
             if v.__class__ is ErrValue:
                 raise v.err
             return v
+
         return f
 
     def select(self, e: Select) -> Fn:
         operand = self.plan(e.operand)
         name = e.field
         if e.test_only:
+
             def has(ctx: Ctx) -> Any:
                 m = operand(ctx)
                 ctx.cost += 1
@@ -211,6 +240,7 @@ class Planner:
                 if m.__class__ is Optional:
                     return m.present and isinstance(m.value, dict) and name in m.value
                 raise EvalError(f"invalid type for field selection: {type_name(m)}")
+
             return has
         optional = e.optional
 
@@ -247,6 +277,7 @@ class Planner:
                     return a(ctx) is not False
                 except EvalError:
                     return True
+
             return nsf
         oids = self.c.overloads.get(e.id, [])
         if not oids:
@@ -255,7 +286,12 @@ class Planner:
             return _opt_or(args[0], args[1], oids[0] == "optional_orValue_value")
         static = [self.c.types.get(x.id) for x in ([e.target] if e.target is not None else []) + list(e.args)]
         direct = len(oids) == 1 and all(t is not None and not is_dyn(t) for t in static)
-        impls = [(oid, lib.BY_ID[oid].impl) for oid in oids]
+        impls: list[tuple[str, Callable[..., Any]]] = []
+        for oid in oids:
+            impl = lib.BY_ID[oid].impl
+            if impl is None:
+                raise EvalError(f"no implementation of {oid}")
+            impls.append((oid, impl))
         name = fn
         n = len(args)
 
@@ -268,6 +304,7 @@ class Planner:
                 r = impl0(x)
                 ctx.charge(call_cost(name, oid0, [x], r))
                 return r
+
             return call1
         if direct and n == 2 and name not in _PRE_CHARGED:
             a0, a1 = args
@@ -279,6 +316,7 @@ class Planner:
                 r = impl0(x, y)
                 ctx.charge(call_cost(name, oid0, [x, y], r))
                 return r
+
             return call2
 
         def call_n(ctx: Ctx) -> Any:
@@ -292,6 +330,7 @@ class Planner:
                         ctx.charge(call_cost(name, oid, vals, r))
                     return r
             raise EvalError(f"no such overload: {_sig(name, vals, e.target is not None)}")
+
         return call_n
 
     def list_expr(self, e: ListExpr) -> Fn:
@@ -311,6 +350,7 @@ class Planner:
                     v = v.value
                 out.append(v)
             return out
+
         return f
 
     def map_expr(self, e: MapExpr) -> Fn:
@@ -334,6 +374,7 @@ class Planner:
                     raise EvalError(f"Failed with repeated key: {k}")
                 out[k] = v
             return out
+
         return f
 
     def comprehension(self, e: Comprehension) -> Fn:
@@ -346,6 +387,7 @@ class Planner:
 
         def f(ctx: Ctx) -> Any:
             r = rng(ctx)
+            items: list[Any] | tuple[Any, ...]
             if isinstance(r, dict):
                 items = list(r.items()) if v2 else list(r.keys())
             elif isinstance(r, (list, tuple)):
@@ -379,6 +421,7 @@ class Planner:
                     if k is not None:
                         vars_.pop(k, None)
                 vars_.update(saved)
+
         return f
 
 
@@ -423,6 +466,7 @@ def _and(a: Fn, b: Fn) -> Fn:
         if x is True and y is True:
             return True
         raise EvalError(f"no such overload: _&&_({type_name(x)}, {type_name(y)})")
+
     return f
 
 
@@ -446,6 +490,7 @@ def _or(a: Fn, b: Fn) -> Fn:
         if x is False and y is False:
             return False
         raise EvalError(f"no such overload: _||_({type_name(x)}, {type_name(y)})")
+
     return f
 
 
@@ -457,6 +502,7 @@ def _cond(c: Fn, t: Fn, f_: Fn) -> Fn:
         if v is False:
             return f_(ctx)
         raise EvalError(f"no such overload: _?_:_({type_name(v)}, ...)")
+
     return f
 
 
@@ -469,6 +515,7 @@ def _opt_or(o: Fn, alt: Fn, value: bool) -> Fn:
         if v.present:
             return v.value if value else v
         return alt(ctx)
+
     return f
 
 
@@ -478,8 +525,9 @@ class Program:
     def __init__(self, checked: Checked):
         self.fn = Planner(checked).plan(checked.expr)
 
-    def run(self, variables: dict[str, Any], cost_limit: int = L.MAX_COST,
-            seconds: float = L.MAX_EVAL_SECONDS) -> tuple[Any, int]:
+    def run(
+        self, variables: dict[str, Any], cost_limit: int = L.MAX_COST, seconds: float = L.MAX_EVAL_SECONDS
+    ) -> tuple[Any, int]:
         ctx = Ctx(variables, cost_limit, seconds)
         v = self.fn(ctx)
         if ctx.cost > cost_limit:

@@ -24,18 +24,50 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from rmctl.resources.cel import limits as L
 from rmctl.resources.cel.errors import EvalError
 from rmctl.resources.cel.quantity import INT64_MAX, INT64_MIN, Quantity, parse_quantity
 from rmctl.resources.cel.semver import Semver, is_semver, normalize_semver
-from rmctl.resources.cel.types import (A, BOOL, BYTES, CIDR as CIDR_T, DOUBLE, DYN, INT, IP as IP_T, K,
-                                       QUANTITY, SEMVER, STRING, TYPE, UINT, V, Type, list_of, map_of, optional_of)
-from rmctl.resources.cel.values import (CIDR, NONE, DomainMap, IPAddr, Optional, UInt, check_int, check_uint,
-                                        equals, map_lookup, to_string, type_name)
+from rmctl.resources.cel.types import (
+    BOOL,
+    BYTES,
+    DOUBLE,
+    DYN,
+    INT,
+    QUANTITY,
+    SEMVER,
+    STRING,
+    TYPE,
+    UINT,
+    A,
+    K,
+    Type,
+    V,
+    list_of,
+    map_of,
+    optional_of,
+)
+from rmctl.resources.cel.types import CIDR as CIDR_T
+from rmctl.resources.cel.types import IP as IP_T
+from rmctl.resources.cel.values import (
+    CIDR,
+    NONE,
+    DomainMap,
+    IPAddr,
+    Optional,
+    UInt,
+    check_int,
+    check_uint,
+    equals,
+    map_lookup,
+    to_string,
+    type_name,
+)
 
 
 @dataclass(frozen=True)
@@ -52,8 +84,9 @@ DECLS: dict[str, list[Overload]] = {}
 BY_ID: dict[str, Overload] = {}
 
 
-def decl(name: str, oid: str, params: list[Type] | tuple, result: Type, impl=None, member: bool = False,
-         strict: bool = True) -> None:
+def decl(
+    name: str, oid: str, params: list[Type] | tuple, result: Type, impl=None, member: bool = False, strict: bool = True
+) -> None:
     ov = Overload(oid, member, tuple(params), result, impl, strict)
     DECLS.setdefault(name, []).append(ov)
     BY_ID[oid] = ov
@@ -66,6 +99,7 @@ def err(msg: str) -> EvalError:
 # --------------------------------------------------------------------------
 # operators
 # --------------------------------------------------------------------------
+
 
 def _int_div(a: int, b: int) -> int:
     if b == 0:
@@ -108,21 +142,26 @@ def _list_add(a: list, b: list) -> list:
     return list(a) + list(b)
 
 
-for _n, _t in (("int", INT), ("uint", UINT), ("double", DOUBLE)):
-    chk = {"int": check_int, "uint": check_uint, "double": float}[_n]
-    decl("_+_", f"add_{_n}64" if _n != "double" else "add_double", [_t, _t], _t,
-         (lambda c: lambda a, b: c(a + b))(chk))
-    decl("_-_", f"subtract_{_n}64" if _n != "double" else "subtract_double", [_t, _t], _t,
-         (lambda c: lambda a, b: c(a - b))(chk))
-    decl("_*_", f"multiply_{_n}64" if _n != "double" else "multiply_double", [_t, _t], _t,
-         (lambda c: lambda a, b: c(a * b))(chk))
+def _arith(check: Callable[[Any], Any], op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    return lambda a, b: check(op(a, b))
+
+
+for _n, _t, _chk in (("int64", INT, check_int), ("uint64", UINT, check_uint), ("double", DOUBLE, float)):
+    decl("_+_", f"add_{_n}", [_t, _t], _t, _arith(_chk, lambda a, b: a + b))
+    decl("_-_", f"subtract_{_n}", [_t, _t], _t, _arith(_chk, lambda a, b: a - b))
+    decl("_*_", f"multiply_{_n}", [_t, _t], _t, _arith(_chk, lambda a, b: a * b))
 decl("_/_", "divide_int64", [INT, INT], INT, _int_div)
 decl("_/_", "divide_uint64", [UINT, UINT], UINT, lambda a, b: UInt(_int_div(a, b)))
 decl("_/_", "divide_double", [DOUBLE, DOUBLE], DOUBLE, _dbl_div)
 decl("_%_", "modulo_int64", [INT, INT], INT, _int_mod)
 decl("_%_", "modulo_uint64", [UINT, UINT], UINT, lambda a, b: UInt(_int_mod(a, b)))
 decl("_+_", "add_string", [STRING, STRING], STRING, _str_add)
-decl("_+_", "add_bytes", [BYTES, BYTES], BYTES, lambda a, b: (_size_check(len(a) + len(b)), a + b)[1])
+def _bytes_add(a: bytes, b: bytes) -> bytes:
+    _size_check(len(a) + len(b))
+    return a + b
+
+
+decl("_+_", "add_bytes", [BYTES, BYTES], BYTES, _bytes_add)
 decl("_+_", "add_list", [list_of(A), list_of(A)], list_of(A), _list_add)
 decl("-_", "negate_int64", [INT], INT, lambda a: check_int(-a))
 decl("-_", "negate_double", [DOUBLE], DOUBLE, lambda a: -a)
@@ -132,8 +171,12 @@ decl("_!=_", "not_equals", [A, A], BOOL, lambda a, b: not equals(a, b))
 
 _ORDERED = {"bool": BOOL, "int64": INT, "uint64": UINT, "double": DOUBLE, "string": STRING, "bytes": BYTES}
 _NUMERIC = {"int64": INT, "uint64": UINT, "double": DOUBLE}
-_REL = {"_<_": ("less", lambda a, b: a < b), "_<=_": ("less_equals", lambda a, b: a <= b),
-        "_>_": ("greater", lambda a, b: a > b), "_>=_": ("greater_equals", lambda a, b: a >= b)}
+_REL = {
+    "_<_": ("less", lambda a, b: a < b),
+    "_<=_": ("less_equals", lambda a, b: a <= b),
+    "_>_": ("greater", lambda a, b: a > b),
+    "_>=_": ("greater_equals", lambda a, b: a >= b),
+}
 for _op, (_name, _fn) in _REL.items():
     for _tn, _t in _ORDERED.items():
         decl(_op, f"{_name}_{_tn}", [_t, _t], BOOL, _fn)
@@ -265,8 +308,20 @@ def _to_double(v):
     raise err(f"no such overload: double({type_name(v)})")
 
 
-_BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
-          "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
+_BOOLS = {
+    "1": True,
+    "t": True,
+    "T": True,
+    "TRUE": True,
+    "true": True,
+    "True": True,
+    "0": False,
+    "f": False,
+    "F": False,
+    "FALSE": False,
+    "false": False,
+    "False": False,
+}
 
 
 def _to_bool(v):
@@ -307,7 +362,7 @@ def re2_module():
     """Return google-re2's module (imported on the first regex, ~8 ms)."""
     global _RE2
     if _RE2 is None:
-        import re2
+        import re2  # type: ignore[import-untyped]
 
         _RE2 = re2
     return _RE2
@@ -348,7 +403,7 @@ decl("endsWith", "ends_with_string", [STRING, STRING], BOOL, lambda s, x: s.ends
 def _char_at(s, i):
     if i < 0 or i > len(s):
         raise err(f"index out of range: {i}")
-    return s[i:i + 1]
+    return s[i : i + 1]
 
 
 def _index_of(s, sub, start=0):
@@ -382,7 +437,7 @@ def _split(s, sep, n=-1):
     if sep == "":
         chars = list(s)
         if 0 < n < len(chars):
-            return chars[:n - 1] + ["".join(chars[n - 1:])]
+            return chars[: n - 1] + ["".join(chars[n - 1 :])]
         return chars
     return s.split(sep) if n < 0 else s.split(sep, n - 1)
 
@@ -408,15 +463,26 @@ def _join(lst, sep=""):
 
 def _trim(s):
     # Go's strings.TrimSpace: unicode.IsSpace
-    return s.strip(" \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
-                   "\u200a\u2028\u2029\u202f\u205f\u3000")
+    return s.strip(
+        " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+        "\u200a\u2028\u2029\u202f\u205f\u3000"
+    )
 
 
 def quote(s: str) -> str:
     """strings.quote (cel-go ext/strings.go quote): a double-quoted CEL string literal."""
     out = ['"']
-    esc = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
-           "\\": "\\\\", '"': '\\"'}
+    esc = {
+        "\a": "\\a",
+        "\b": "\\b",
+        "\f": "\\f",
+        "\n": "\\n",
+        "\r": "\\r",
+        "\t": "\\t",
+        "\v": "\\v",
+        "\\": "\\\\",
+        '"': '\\"',
+    }
     for c in s:
         out.append(esc.get(c, c))
     out.append('"')
@@ -463,7 +529,7 @@ def _format(fmt: str, args: list) -> str:
             j = i + 1
             while j < n and fmt[j].isdigit():
                 j += 1
-            prec = int(fmt[i + 1:j] or "0")
+            prec = int(fmt[i + 1 : j] or "0")
             if prec > 100:
                 raise err("format: precision too large")
             i = j
@@ -490,8 +556,9 @@ def _format_one(verb: str, a: Any, prec: int | None) -> str:
         raise err(f"error during formatting: integer clause can only be used on integers, was given {type_name(a)}")
     if verb in "fe":
         if t not in (int, UInt, float):
-            raise err(f"error during formatting: fixed-point clause can only be used on doubles, was given "
-                      f"{type_name(a)}")
+            raise err(
+                f"error during formatting: fixed-point clause can only be used on doubles, was given {type_name(a)}"
+            )
         x = float(a)
         if math.isnan(x):
             return "NaN"
@@ -505,8 +572,9 @@ def _format_one(verb: str, a: Any, prec: int | None) -> str:
             return "1" if a else "0"
         if verb == "x" and t in (str, bytes):
             return (a.encode() if t is str else a).hex()
-        raise err(f"error during formatting: only integers and bools can be formatted as binary, was given "
-                  f"{type_name(a)}")
+        raise err(
+            f"error during formatting: only integers and bools can be formatted as binary, was given {type_name(a)}"
+        )
     if verb == "X":
         if t in (int, UInt):
             return format(int(a), "X")
@@ -571,7 +639,7 @@ def _lt(a, b) -> bool:
 
 
 def _is_sorted(lst):
-    return all(not _lt(b, a) for a, b in zip(lst, lst[1:]))
+    return all(not _lt(b, a) for a, b in zip(lst, lst[1:], strict=False))
 
 
 def _sum(lst):
@@ -631,12 +699,27 @@ decl("lastIndexOf", "list_a_last_index_of_int", [list_of(A), A], INT, _list_last
 # cel-go ext.Sets
 # --------------------------------------------------------------------------
 
-decl("sets.contains", "list_sets_contains_list", [list_of(A), list_of(A)], BOOL,
-     lambda a, b: all(_in_list(x, a) for x in b))
-decl("sets.equivalent", "list_sets_equivalent_list", [list_of(A), list_of(A)], BOOL,
-     lambda a, b: all(_in_list(x, a) for x in b) and all(_in_list(x, b) for x in a))
-decl("sets.intersects", "list_sets_intersects_list", [list_of(A), list_of(A)], BOOL,
-     lambda a, b: any(_in_list(x, a) for x in b))
+decl(
+    "sets.contains",
+    "list_sets_contains_list",
+    [list_of(A), list_of(A)],
+    BOOL,
+    lambda a, b: all(_in_list(x, a) for x in b),
+)
+decl(
+    "sets.equivalent",
+    "list_sets_equivalent_list",
+    [list_of(A), list_of(A)],
+    BOOL,
+    lambda a, b: all(_in_list(x, a) for x in b) and all(_in_list(x, b) for x in a),
+)
+decl(
+    "sets.intersects",
+    "list_sets_intersects_list",
+    [list_of(A), list_of(A)],
+    BOOL,
+    lambda a, b: any(_in_list(x, a) for x in b),
+)
 
 # --------------------------------------------------------------------------
 # optional types (cel-go cel/library.go optionalLib)
@@ -644,8 +727,12 @@ decl("sets.intersects", "list_sets_intersects_list", [list_of(A), list_of(A)], B
 
 
 def _zero(v) -> bool:
-    return v is None or v is False or (type(v) in (int, UInt, float) and v == 0) or (
-        isinstance(v, (str, bytes, list, tuple, dict)) and len(v) == 0)
+    return (
+        v is None
+        or v is False
+        or (type(v) in (int, UInt, float) and v == 0)
+        or (isinstance(v, (str, bytes, list, tuple, dict)) and len(v) == 0)
+    )
 
 
 def _opt_value(o):
@@ -655,15 +742,34 @@ def _opt_value(o):
 
 
 decl("optional.of", "optional_of", [A], optional_of(A), lambda x: Optional(x, True))
-decl("optional.ofNonZeroValue", "optional_ofNonZeroValue", [A], optional_of(A),
-     lambda x: NONE if _zero(x) else Optional(x, True))
+decl(
+    "optional.ofNonZeroValue",
+    "optional_ofNonZeroValue",
+    [A],
+    optional_of(A),
+    lambda x: NONE if _zero(x) else Optional(x, True),
+)
 decl("optional.none", "optional_none", [], optional_of(DYN), lambda: NONE)
 decl("hasValue", "optional_hasValue", [optional_of(A)], BOOL, lambda o: o.present, member=True)
 decl("value", "optional_value", [optional_of(A)], A, _opt_value, member=True)
-decl("orValue", "optional_orValue_value", [optional_of(A), A], A, lambda o, d: o.value if o.present else d,
-     member=True, strict=False)
-decl("or", "optional_or_optional", [optional_of(A), optional_of(A)], optional_of(A), lambda o, p: o if o.present
-     else p, member=True, strict=False)
+decl(
+    "orValue",
+    "optional_orValue_value",
+    [optional_of(A), A],
+    A,
+    lambda o, d: o.value if o.present else d,
+    member=True,
+    strict=False,
+)
+decl(
+    "or",
+    "optional_or_optional",
+    [optional_of(A), optional_of(A)],
+    optional_of(A),
+    lambda o, p: o if o.present else p,
+    member=True,
+    strict=False,
+)
 
 
 def _opt_index_map(m, k):
@@ -680,14 +786,34 @@ def _opt_index_list(lst, i):
 
 decl("_[?_]", "map_optindex_optional_value", [map_of(K, V), K], optional_of(V), _opt_index_map)
 decl("_[?_]", "list_optindex_optional_int", [list_of(A), INT], optional_of(A), _opt_index_list)
-decl("_[?_]", "optional_map_optindex_optional_value", [optional_of(map_of(K, V)), K], optional_of(V),
-     lambda o, k: _opt_index_map(o.value, k) if o.present else NONE)
-decl("_[?_]", "optional_list_optindex_optional_int", [optional_of(list_of(A)), INT], optional_of(A),
-     lambda o, i: _opt_index_list(o.value, i) if o.present else NONE)
-decl("_[_]", "optional_map_index_value", [optional_of(map_of(K, V)), K], optional_of(V),
-     lambda o, k: _opt_index_map(o.value, k) if o.present else NONE)
-decl("_[_]", "optional_list_index_int", [optional_of(list_of(A)), INT], optional_of(A),
-     lambda o, i: _opt_index_list(o.value, i) if o.present else NONE)
+decl(
+    "_[?_]",
+    "optional_map_optindex_optional_value",
+    [optional_of(map_of(K, V)), K],
+    optional_of(V),
+    lambda o, k: _opt_index_map(o.value, k) if o.present else NONE,
+)
+decl(
+    "_[?_]",
+    "optional_list_optindex_optional_int",
+    [optional_of(list_of(A)), INT],
+    optional_of(A),
+    lambda o, i: _opt_index_list(o.value, i) if o.present else NONE,
+)
+decl(
+    "_[_]",
+    "optional_map_index_value",
+    [optional_of(map_of(K, V)), K],
+    optional_of(V),
+    lambda o, k: _opt_index_map(o.value, k) if o.present else NONE,
+)
+decl(
+    "_[_]",
+    "optional_list_index_int",
+    [optional_of(list_of(A)), INT],
+    optional_of(A),
+    lambda o, i: _opt_index_list(o.value, i) if o.present else NONE,
+)
 
 # --------------------------------------------------------------------------
 # Kubernetes quantity library (library/quantity.go)
@@ -729,6 +855,7 @@ def _q_arith(sign):
     def f(a, b):
         bv = b.value if isinstance(b, Quantity) else Fraction(int(b))
         return _q_new(a.value + sign * bv)
+
     return f
 
 
@@ -758,10 +885,10 @@ decl("sign", "quantity_sign", [QUANTITY], INT, lambda q: (q.value > 0) - (q.valu
 decl("isInteger", "quantity_is_integer", [QUANTITY], BOOL, _q_is_int, member=True)
 decl("asInteger", "quantity_as_integer", [QUANTITY], INT, _q_int, member=True)
 decl("asApproximateFloat", "quantity_as_float", [QUANTITY], DOUBLE, lambda q: float(q.value), member=True)
-decl("isGreaterThan", "quantity_is_greater_than", [QUANTITY, QUANTITY], BOOL, lambda a, b: _q_cmp(a, b) > 0,
-     member=True)
-decl("isLessThan", "quantity_is_less_than", [QUANTITY, QUANTITY], BOOL, lambda a, b: _q_cmp(a, b) < 0,
-     member=True)
+decl(
+    "isGreaterThan", "quantity_is_greater_than", [QUANTITY, QUANTITY], BOOL, lambda a, b: _q_cmp(a, b) > 0, member=True
+)
+decl("isLessThan", "quantity_is_less_than", [QUANTITY, QUANTITY], BOOL, lambda a, b: _q_cmp(a, b) < 0, member=True)
 decl("compareTo", "quantity_compare_to", [QUANTITY, QUANTITY], INT, _q_cmp, member=True)
 decl("add", "quantity_add", [QUANTITY, QUANTITY], QUANTITY, _q_arith(1), member=True)
 decl("add", "quantity_add_int", [QUANTITY, INT], QUANTITY, _q_arith(1), member=True)
@@ -841,6 +968,7 @@ def _ok(fn):
             return True
         except EvalError:
             return False
+
     return f
 
 
@@ -860,14 +988,38 @@ decl("ip.isCanonical", "ip_is_canonical", [STRING], BOOL, lambda s: str(parse_ip
 decl("family", "ip_family", [IP_T], INT, lambda ip: ip.addr.version, member=True)
 decl("isUnspecified", "ip_is_unspecified", [IP_T], BOOL, lambda ip: ip.addr.is_unspecified, member=True)
 decl("isLoopback", "ip_is_loopback", [IP_T], BOOL, lambda ip: ip.addr.is_loopback, member=True)
-decl("isLinkLocalMulticast", "ip_is_link_local_multicast", [IP_T], BOOL,
-     lambda ip: ip.addr.is_multicast and (ip.addr in ipaddress.ip_network("224.0.0.0/24") if ip.addr.version == 4
-                                          else (int(ip.addr) >> 112) & 0xff0f == 0xff02), member=True)
-decl("isLinkLocalUnicast", "ip_is_link_local_unicast", [IP_T], BOOL, lambda ip: ip.addr.is_link_local,
-     member=True)
-decl("isGlobalUnicast", "ip_is_global_unicast", [IP_T], BOOL,
-     lambda ip: not (ip.addr.is_unspecified or ip.addr.is_loopback or ip.addr.is_multicast or ip.addr.is_link_local
-                     or (ip.addr.version == 4 and int(ip.addr) == 0xFFFFFFFF)), member=True)
+decl(
+    "isLinkLocalMulticast",
+    "ip_is_link_local_multicast",
+    [IP_T],
+    BOOL,
+    lambda ip: (
+        ip.addr.is_multicast
+        and (
+            ip.addr in ipaddress.ip_network("224.0.0.0/24")
+            if ip.addr.version == 4
+            else (int(ip.addr) >> 112) & 0xFF0F == 0xFF02
+        )
+    ),
+    member=True,
+)
+decl("isLinkLocalUnicast", "ip_is_link_local_unicast", [IP_T], BOOL, lambda ip: ip.addr.is_link_local, member=True)
+decl(
+    "isGlobalUnicast",
+    "ip_is_global_unicast",
+    [IP_T],
+    BOOL,
+    lambda ip: (
+        not (
+            ip.addr.is_unspecified
+            or ip.addr.is_loopback
+            or ip.addr.is_multicast
+            or ip.addr.is_link_local
+            or (ip.addr.version == 4 and int(ip.addr) == 0xFFFFFFFF)
+        )
+    ),
+    member=True,
+)
 decl("cidr", "string_to_cidr", [STRING], CIDR_T, parse_cidr)
 decl("isCIDR", "is_cidr", [STRING], BOOL, _ok(parse_cidr))
 decl("containsIP", "cidr_contains_ip_string", [CIDR_T, STRING], BOOL, _contains_ip, member=True)
@@ -886,13 +1038,16 @@ decl("prefixLength", "cidr_prefix_length", [CIDR_T], INT, lambda c: c.prefix, me
 def _includes(attr, x):
     if isinstance(attr, (list, tuple)):
         if len(attr) > L.RESOURCE_SLICE_MAX_ATTRIBUTE_VALUES_PER_DEVICE:
-            raise err(f"'includes' function cannot be applied to lists longer than "
-                      f"{L.RESOURCE_SLICE_MAX_ATTRIBUTE_VALUES_PER_DEVICE} values")
+            raise err(
+                f"'includes' function cannot be applied to lists longer than "
+                f"{L.RESOURCE_SLICE_MAX_ATTRIBUTE_VALUES_PER_DEVICE} values"
+            )
         return _in_list(x, attr)
     return equals(attr, x)
 
 
 decl("includes", "dyn_includes_dyn", [DYN, DYN], BOOL, _includes, member=True)
+
 
 def function_names() -> list[str]:
     """Return every function name a selector may call (for did-you-mean)."""

@@ -9,17 +9,25 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-
 INT64_MAX = (1 << 63) - 1
 INT64_MIN = -(1 << 63)
-
 
 
 # apimachinery/pkg/api/resource/suffix.go: binary suffixes are powers of 2,
 # decimal ones powers of 10; "e"/"E" introduce a decimal exponent.
 _BINARY = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40, "Pi": 1 << 50, "Ei": 1 << 60}
-_DECIMAL = {"n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "": 1,
-            "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+_DECIMAL: dict[str, Fraction | int] = {
+    "n": Fraction(1, 10**9),
+    "u": Fraction(1, 10**6),
+    "m": Fraction(1, 1000),
+    "": 1,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
+}
 _QUANTITY = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])|([eE][+-]?\d+))?$", re.ASCII)
 
 
@@ -44,14 +52,14 @@ def parse_quantity(text: str) -> Fraction:
     parsed in microseconds (its exponent is clamped at 1100).
     """
     if not isinstance(text, str) or len(text) > 1024:
-        raise ValueError("quantities must match the regular expression "
-                         "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+        raise ValueError("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
     m = _QUANTITY.match(text)
     if not m or m.group(0) != text:
         if _K8S_SHAPE.fullmatch(text):  # apimachinery's first check passes, its suffix parse does not
             raise ValueError(f"unable to parse quantity's suffix: {text!r}")
-        raise ValueError(f"quantities must match the regular expression "
-                         f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}")
+        raise ValueError(
+            f"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}"
+        )
     sign, num, suffix, exp = m.groups()
     value = Fraction(num)
     if exp:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rmctl.resources.cel import limits as L
-from rmctl.resources.cel.types import (BOOL, DYN, INT, QUANTITY, SEMVER, STRING, Type, map_of)
+from rmctl.resources.cel.types import BOOL, DYN, INT, QUANTITY, SEMVER, STRING, Type, map_of
 
 RMCTL_DOMAIN = "rmctl.io"
 DRA_DOMAIN = "resource.kubernetes.io"
@@ -34,12 +34,30 @@ ATTRIBUTE_TYPES: dict[str, Type] = {"bool": BOOL, "int": INT, "string": STRING, 
 RMCTL_ATTRIBUTES: dict[str, dict[str, str]] = {
     DRA_DOMAIN: {"pciBusID": "string", "pcieRoot": "string", "numaNode": "int"},
     RMCTL_DOMAIN: {
-        "vendor": "string", "device": "string", "class": "string", "kind": "string", "numa": "int",
-        "driver": "string", "vendorName": "string", "deviceName": "string", "virtio": "string",
-        "iommuGroup": "int", "sriovRole": "string", "sriovTotalVFs": "int", "physfn": "string",
-        "pcieGeneration": "int", "pcieWidth": "int", "interface": "string", "rdma": "bool",
-        "linkLayer": "string", "model": "string", "productName": "string", "uuid": "string",
-        "computeCapability": "version", "migMode": "bool", "driverVersion": "version",
+        "vendor": "string",
+        "device": "string",
+        "class": "string",
+        "kind": "string",
+        "numa": "int",
+        "driver": "string",
+        "vendorName": "string",
+        "deviceName": "string",
+        "virtio": "string",
+        "iommuGroup": "int",
+        "sriovRole": "string",
+        "sriovTotalVFs": "int",
+        "physfn": "string",
+        "pcieGeneration": "int",
+        "pcieWidth": "int",
+        "interface": "string",
+        "rdma": "bool",
+        "linkLayer": "string",
+        "model": "string",
+        "productName": "string",
+        "uuid": "string",
+        "computeCapability": "version",
+        "migMode": "bool",
+        "driverVersion": "version",
     },
 }
 
@@ -75,16 +93,23 @@ class DeviceSchema:
         inner_attrs = map_of(ident, any_attr, n)
         declared_attrs = {
             d: map_of(ident, any_attr, n, fields={k: _attr_type(t) for k, t in names.items()}, strict=True)
-            for d, names in self.attributes.items()}
+            for d, names in self.attributes.items()
+        }
         inner_caps = map_of(ident, QUANTITY, n)
-        declared_caps = {d: map_of(ident, QUANTITY, n, fields={k: QUANTITY for k in names}, strict=True)
-                         for d, names in self.capacity.items()}
-        return Type("object", "kubernetes.DRADevice", fields={
-            "driver": STRING.sized(L.DRIVER_NAME_MAX_LENGTH),
-            "attributes": map_of(domain, inner_attrs, n, fields=declared_attrs),
-            "capacity": map_of(domain, inner_caps, n, fields=declared_caps),
-            "allowMultipleAllocations": BOOL,
-        })
+        declared_caps = {
+            d: map_of(ident, QUANTITY, n, fields={k: QUANTITY for k in names}, strict=True)
+            for d, names in self.capacity.items()
+        }
+        return Type(
+            "object",
+            "kubernetes.DRADevice",
+            fields={
+                "driver": STRING.sized(L.DRIVER_NAME_MAX_LENGTH),
+                "attributes": map_of(domain, inner_attrs, n, fields=declared_attrs),
+                "capacity": map_of(domain, inner_caps, n, fields=declared_caps),
+                "allowMultipleAllocations": BOOL,
+            },
+        )
 
 
 def _attr_type(name: str) -> Type:

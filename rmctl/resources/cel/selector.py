@@ -59,8 +59,9 @@ class Selector:
             self._program = prog[1]
         return self._program
 
-    def evaluate(self, activation: dict[str, Any], *, cost_limit: int = L.MAX_COST,
-                 seconds: float = L.MAX_EVAL_SECONDS) -> Outcome:
+    def evaluate(
+        self, activation: dict[str, Any], *, cost_limit: int = L.MAX_COST, seconds: float = L.MAX_EVAL_SECONDS
+    ) -> Outcome:
         """Return the outcome on one device; a runtime error is an Outcome, never raised."""
         try:
             v, cost = self.program.run(activation, cost_limit, seconds)
@@ -89,9 +90,10 @@ def _where(where: str, issue: CelIssue) -> str:
 def compile_selector(source: str, where: str = "", schema: DeviceSchema | None = None) -> Selector:
     """Return the compiled selector; raise CelError naming ``where`` and the expression's line:col."""
     if not isinstance(source, str) or not source.strip():
-        raise CelError(f"{where}: empty CEL expression" if where else "empty CEL expression",
-                       hint="a selector is a CEL expression of type bool, e.g. "
-                            "device.attributes[\"rmctl.io\"].kind == \"gpu\"")
+        raise CelError(
+            f"{where}: empty CEL expression" if where else "empty CEL expression",
+            hint='a selector is a CEL expression of type bool, e.g. device.attributes["rmctl.io"].kind == "gpu"',
+        )
     schema = schema or DEFAULT_SCHEMA
     key = (source, id(schema))
     hit = _COMPILED.get(key)
@@ -105,10 +107,16 @@ def compile_selector(source: str, where: str = "", schema: DeviceSchema | None =
             raise CelCheckError(f"must evaluate to bool or the unknown type, not {t}", source, 0)
         cost = estimate(checked)[1]
         if cost > L.MAX_COST:
-            x = CelCostError(f"estimated worst-case cost {cost} exceeds the limit of {L.MAX_COST} "
-                             "(DRA's CELSelectorExpressionMaxCost; the API server refuses it)", source, 0)
-            x.hint = ("nested comprehensions multiply: each .all()/.exists() over n items costs n times its "
-                      "body; avoid nesting them over lists or maps")
+            x = CelCostError(
+                f"estimated worst-case cost {cost} exceeds the limit of {L.MAX_COST} "
+                "(DRA's CELSelectorExpressionMaxCost; the API server refuses it)",
+                source,
+                0,
+            )
+            x.hint = (
+                "nested comprehensions multiply: each .all()/.exists() over n items costs n times its "
+                "body; avoid nesting them over lists or maps"
+            )
             raise x
     except CelIssue as e:
         raise to_cel_error(e, where) from None
@@ -125,15 +133,20 @@ _PROGRAMS: dict[int, tuple[Checked, Program]] = {}
 def to_cel_error(e: CelIssue, where: str = "") -> CelError:
     """Return the user-facing CelError of a compile issue: file position, expression position, snippet."""
     prefix = _where(where, e)
-    what = {"syntax": "CEL syntax error", "type": "CEL type error", "cost": "CEL cost"}[e.kind] \
-        if e.kind in ("syntax", "type", "cost") else "CEL error"
+    what = (
+        {"syntax": "CEL syntax error", "type": "CEL type error", "cost": "CEL cost"}[e.kind]
+        if e.kind in ("syntax", "type", "cost")
+        else "CEL error"
+    )
     pos = f" at {e.line}:{e.column} of the expression" if e.kind != "cost" else ""
     msg = f"{prefix}{what}{pos}: {e.message}"
     snippet = e.snippet() if e.kind != "cost" else None
     hint = "\n".join(x for x in (e.hint or ("the expression:" if snippet else None), snippet) if x)
-    return CelError(msg, hint=hint or None,
-                    details={"line": e.line, "column": e.column, "expression": e.source, "kind": e.kind,
-                             "message": e.message})
+    return CelError(
+        msg,
+        hint=hint or None,
+        details={"line": e.line, "column": e.column, "expression": e.source, "kind": e.kind, "message": e.message},
+    )
 
 
 def check_selector(source: str, where: str = "", schema: DeviceSchema | None = None) -> CelError | None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-
 _IDENT_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-")
 
 
@@ -29,7 +27,7 @@ def _split_semver(text: str) -> tuple[int, int, int, tuple] | str:
     nums = core.split(".", 2)
     if len(nums) != 3:
         return "No Major.Minor.Patch elements found"
-    for what, n in zip(("major", "minor", "patch"), nums):
+    for what, n in zip(("major", "minor", "patch"), nums, strict=False):
         if not n or not (n.isascii() and n.isdigit()):
             return f"Invalid character(s) found in {what} number {n!r}"
         if len(n) > 1 and n[0] == "0":
@@ -62,7 +60,7 @@ class Semver:
     pre: tuple = ()
 
     @classmethod
-    def parse(cls, text: str) -> "Semver":
+    def parse(cls, text: str) -> Semver:
         parts = _split_semver(text)
         if isinstance(parts, str):
             raise ValueError(parts)
@@ -74,7 +72,7 @@ class Semver:
         pre = tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in self.pre)
         return (self.major, self.minor, self.patch, 0 if self.pre else 1, pre)
 
-    def cmp(self, other: "Semver") -> int:
+    def cmp(self, other: Semver) -> int:
         a, b = self._key(), other._key()
         return (a > b) - (a < b)
 

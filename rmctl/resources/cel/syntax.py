@@ -129,8 +129,27 @@ def children(e: Expr) -> list[Expr]:
 # Lexer
 # --------------------------------------------------------------------------
 
-RESERVED = frozenset({"as", "break", "const", "continue", "else", "for", "function", "if", "import", "let",
-                      "loop", "package", "namespace", "return", "var", "void", "while"})
+RESERVED = frozenset(
+    {
+        "as",
+        "break",
+        "const",
+        "continue",
+        "else",
+        "for",
+        "function",
+        "if",
+        "import",
+        "let",
+        "loop",
+        "package",
+        "namespace",
+        "return",
+        "var",
+        "void",
+        "while",
+    }
+)
 
 _PUNCT3 = ()
 _PUNCT2 = ("==", "!=", "<=", ">=", "&&", "||", ".?", "[?")
@@ -193,7 +212,7 @@ class Lexer:
                 raise self.error(f"Syntax error: token recognition error at: '{word}'", start)
             self.i = j
             return Token("ident", word, start, word)
-        two = src[start:start + 2]
+        two = src[start : start + 2]
         if two in _PUNCT2:
             self.i += 2
             return Token("punct", two, start, two)
@@ -245,8 +264,8 @@ class Lexer:
         if j < self.n and src[j] in "uU":
             self.i = j + 1
             if value > (1 << 64) - 1:
-                raise self.error(f"Syntax error: uint literal out of range: {src[start:j + 1]}", start)
-            return Token("uint", UInt(value), start, src[start:j + 1])
+                raise self.error(f"Syntax error: uint literal out of range: {src[start : j + 1]}", start)
+            return Token("uint", UInt(value), start, src[start : j + 1])
         self.i = j
         # the sign is applied by unary minus; -9223372036854775808 is handled there
         if value > 1 << 63:
@@ -287,7 +306,7 @@ class Lexer:
                 continue
             if c == "\\" and raw and i + 1 < n and src[i + 1] == quote and not triple:
                 # a raw string still cannot contain its own quote unescaped
-                emit(src[i:i + 2])
+                emit(src[i : i + 2])
                 i += 2
                 continue
             emit(c)
@@ -303,19 +322,31 @@ class Lexer:
         if i + 1 >= n:
             raise self.error("Syntax error: unterminated escape sequence", i)
         c = src[i + 1]
-        simple = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
-                  "\\": "\\", "'": "'", '"': '"', "`": "`", "?": "?"}
+        simple = {
+            "a": "\a",
+            "b": "\b",
+            "f": "\f",
+            "n": "\n",
+            "r": "\r",
+            "t": "\t",
+            "v": "\v",
+            "\\": "\\",
+            "'": "'",
+            '"': '"',
+            "`": "`",
+            "?": "?",
+        }
         if c in simple:
             return i + 2, simple[c], None
         if c in "xX":
-            h = src[i + 2:i + 4]
+            h = src[i + 2 : i + 4]
             if len(h) != 2 or any(ch not in "0123456789abcdefABCDEF" for ch in h):
                 raise self.error("Syntax error: invalid \\x escape", i)
             v = int(h, 16)
             return i + 4, chr(v), (v if is_bytes else None)
         if c in "uU":
             width = 4 if c == "u" else 8
-            h = src[i + 2:i + 2 + width]
+            h = src[i + 2 : i + 2 + width]
             if is_bytes or len(h) != width or any(ch not in "0123456789abcdefABCDEF" for ch in h):
                 raise self.error(f"Syntax error: invalid \\{c} escape", i)
             v = int(h, 16)
@@ -323,7 +354,7 @@ class Lexer:
                 raise self.error(f"Syntax error: invalid unicode code point \\{c}{h}", i)
             return i + 2 + width, chr(v), None
         if c in "0123":
-            o = src[i + 1:i + 4]
+            o = src[i + 1 : i + 4]
             if len(o) != 3 or any(ch not in "01234567" for ch in o):
                 raise self.error("Syntax error: invalid octal escape", i)
             v = int(o, 8)
@@ -337,11 +368,20 @@ class Lexer:
 
 #: binary operators by precedence (higher binds tighter), cel-spec langdef.md
 _BINARY = {
-    "||": (1, "_||_"), "&&": (2, "_&&_"),
-    "<": (3, "_<_"), "<=": (3, "_<=_"), ">": (3, "_>_"), ">=": (3, "_>=_"),
-    "==": (3, "_==_"), "!=": (3, "_!=_"), "in": (3, "@in"),
-    "+": (4, "_+_"), "-": (4, "_-_"),
-    "*": (5, "_*_"), "/": (5, "_/_"), "%": (5, "_%_"),
+    "||": (1, "_||_"),
+    "&&": (2, "_&&_"),
+    "<": (3, "_<_"),
+    "<=": (3, "_<=_"),
+    ">": (3, "_>_"),
+    ">=": (3, "_>=_"),
+    "==": (3, "_==_"),
+    "!=": (3, "_!=_"),
+    "in": (3, "@in"),
+    "+": (4, "_+_"),
+    "-": (4, "_-_"),
+    "*": (5, "_*_"),
+    "/": (5, "_/_"),
+    "%": (5, "_%_"),
 }
 
 
@@ -441,14 +481,13 @@ class Parser:
             rhs = self.binary(prec + 1)
             lhs = Call(self.nid(t.pos), t.pos, fn, [lhs, rhs])
             if self._depth_of(lhs) > MAX_NESTING:
-                raise CelSyntaxError(f"expression nesting exceeds the limit of {MAX_NESTING} levels",
-                                     self.src, t.pos)
+                raise CelSyntaxError(f"expression nesting exceeds the limit of {MAX_NESTING} levels", self.src, t.pos)
 
     def _balance(self, fn: str, terms: list[Expr], ops: list[Token]) -> Expr:
         if len(terms) == 1:
             return terms[0]
         mid = len(terms) // 2
-        left = self._balance(fn, terms[:mid], ops[:mid - 1])
+        left = self._balance(fn, terms[:mid], ops[: mid - 1])
         right = self._balance(fn, terms[mid:], ops[mid:])
         op = ops[mid - 1]
         return Call(self.nid(op.pos), op.pos, fn, [left, right])
@@ -465,8 +504,7 @@ class Parser:
         ops: list[Token] = []
         # a '-' right before a number is the number's sign (cel-go's grammar:
         # literal = MINUS? NUM_INT), so -9223372036854775808 is an int
-        while (self.at("!") or self.at("-")) and not (
-                self.at("-") and self.toks[self.k + 1].kind in ("int", "double")):
+        while (self.at("!") or self.at("-")) and not (self.at("-") and self.toks[self.k + 1].kind in ("int", "double")):
             ops.append(self.advance())
         if not ops:
             return self.member()
@@ -485,8 +523,9 @@ class Parser:
         while True:
             chain += 1
             if chain > MAX_NESTING:
-                raise CelSyntaxError(f"expression nesting exceeds the limit of {MAX_NESTING} levels",
-                                     self.src, self.tok.pos)
+                raise CelSyntaxError(
+                    f"expression nesting exceeds the limit of {MAX_NESTING} levels", self.src, self.tok.pos
+                )
             if self.at(".") or self.at(".?"):
                 dot = self.advance()
                 name = self.tok
@@ -505,8 +544,11 @@ class Parser:
                 self.expect("]")
                 e = Call(self.nid(lb.pos), lb.pos, "_[?_]" if lb.value == "[?" else "_[_]", [e, idx])
             elif self.at("{") and self._is_struct_name(e):
-                raise CelSyntaxError("Syntax error: message construction is not supported (no message types in "
-                                     "DRA's environment)", self.src, self.tok.pos)
+                raise CelSyntaxError(
+                    "Syntax error: message construction is not supported (no message types in DRA's environment)",
+                    self.src,
+                    self.tok.pos,
+                )
             else:
                 return e
 
@@ -619,9 +661,18 @@ class Parser:
             return Call(self.nid(pos), name_pos, name, args)
         if isinstance(target, Ident) and target.name == "cel" and name == "bind" and len(args) == 3:
             var = self._var(args[0], "cel.bind")
-            return Comprehension(self.nid(pos), pos, "#unused", ListExpr(self.nid(pos), pos, []), var, args[1],
-                                 Const(self.nid(pos), pos, False), Ident(self.nid(pos), pos, var), args[2],
-                                 macro="cel.bind")
+            return Comprehension(
+                self.nid(pos),
+                pos,
+                "#unused",
+                ListExpr(self.nid(pos), pos, []),
+                var,
+                args[1],
+                Const(self.nid(pos), pos, False),
+                Ident(self.nid(pos), pos, var),
+                args[2],
+                macro="cel.bind",
+            )
         n = len(args)
         if name in ("all", "exists", "exists_one", "existsOne") and n in (2, 3):
             return self._quantifier(name, target, args, pos)
@@ -655,6 +706,10 @@ class Parser:
         if two and v1 == v2:
             raise CelSyntaxError(f"{name}: duplicate variable name '{v1}'", self.src, pos)
         r = lambda: self._ident(ACCU, pos)  # noqa: E731
+        init: Expr
+        cond: Expr
+        step: Expr
+        result: Expr
         if name == "all":
             init = Const(self.nid(pos), pos, True)
             cond = self._call("@not_strictly_false", [r()], pos)
@@ -668,8 +723,7 @@ class Parser:
         else:
             init = Const(self.nid(pos), pos, 0)
             cond = Const(self.nid(pos), pos, True)
-            step = self._call("_?_:_", [pred, self._call("_+_", [r(), Const(self.nid(pos), pos, 1)], pos), r()],
-                              pos)
+            step = self._call("_?_:_", [pred, self._call("_+_", [r(), Const(self.nid(pos), pos, 1)], pos), r()], pos)
             result = self._call("_==_", [r(), Const(self.nid(pos), pos, 1)], pos)
         return Comprehension(self.nid(pos), pos, v1, target, ACCU, init, cond, step, result, v2, macro=name)
 
@@ -684,10 +738,23 @@ class Parser:
             if len(args) == 3:
                 step = self._call("_?_:_", [args[1], step, r()], pos)
         else:
-            step = self._call("_?_:_", [args[1], self._call("_+_", [r(), ListExpr(
-                self.nid(pos), pos, [self._ident(v, pos)])], pos), r()], pos)
-        return Comprehension(self.nid(pos), pos, v, target, ACCU, ListExpr(self.nid(pos), pos, []),
-                             Const(self.nid(pos), pos, True), step, r(), macro=name)
+            step = self._call(
+                "_?_:_",
+                [args[1], self._call("_+_", [r(), ListExpr(self.nid(pos), pos, [self._ident(v, pos)])], pos), r()],
+                pos,
+            )
+        return Comprehension(
+            self.nid(pos),
+            pos,
+            v,
+            target,
+            ACCU,
+            ListExpr(self.nid(pos), pos, []),
+            Const(self.nid(pos), pos, True),
+            step,
+            r(),
+            macro=name,
+        )
 
     def _transform(self, name: str, target: Expr, args: list[Expr], pos: int) -> Expr:
         v1 = self._var(args[0], name)
@@ -705,18 +772,31 @@ class Parser:
             step = self._call("cel.@mapInsert", [r(), self._ident(v1, pos), fn], pos)
         if flt is not None:
             step = self._call("_?_:_", [flt, step, r()], pos)
-        return Comprehension(self.nid(pos), pos, v1, target, ACCU, init, Const(self.nid(pos), pos, True), step,
-                             r(), v2, macro=name)
+        return Comprehension(
+            self.nid(pos), pos, v1, target, ACCU, init, Const(self.nid(pos), pos, True), step, r(), v2, macro=name
+        )
 
     def _opt_map(self, name: str, target: Expr, args: list[Expr], pos: int) -> Expr:
         v = self._var(args[0], name)
         # opt.optMap(x, e) -> opt.hasValue() ? optional.of(cel.bind(x, opt.value(), e)) : optional.none()
-        bound = Comprehension(self.nid(pos), pos, "#unused", ListExpr(self.nid(pos), pos, []), v,
-                              Call(self.nid(pos), pos, "value", [], target), Const(self.nid(pos), pos, False),
-                              self._ident(v, pos), args[1], macro="cel.bind")
+        bound = Comprehension(
+            self.nid(pos),
+            pos,
+            "#unused",
+            ListExpr(self.nid(pos), pos, []),
+            v,
+            Call(self.nid(pos), pos, "value", [], target),
+            Const(self.nid(pos), pos, False),
+            self._ident(v, pos),
+            args[1],
+            macro="cel.bind",
+        )
         then: Expr = Call(self.nid(pos), pos, "optional.of", [bound]) if name == "optMap" else bound
-        return self._call("_?_:_", [Call(self.nid(pos), pos, "hasValue", [], target), then,
-                                    Call(self.nid(pos), pos, "optional.none", [])], pos)
+        return self._call(
+            "_?_:_",
+            [Call(self.nid(pos), pos, "hasValue", [], target), then, Call(self.nid(pos), pos, "optional.none", [])],
+            pos,
+        )
 
 
 #: frames the parser, checker, estimator and evaluator may need for MAX_NESTING levels
@@ -742,8 +822,12 @@ class Parsed:
 def parse(source: str) -> Parsed:
     """Parse ``source``; raise CelSyntaxError (with the offset) on bad syntax or past a limit."""
     if len(source) > MAX_EXPRESSION_LENGTH:
-        raise CelSyntaxError(f"expression is {len(source)} characters long; the limit is {MAX_EXPRESSION_LENGTH} "
-                             "(DRA's CELSelectorExpressionMaxLength)", source, 0)
+        raise CelSyntaxError(
+            f"expression is {len(source)} characters long; the limit is {MAX_EXPRESSION_LENGTH} "
+            "(DRA's CELSelectorExpressionMaxLength)",
+            source,
+            0,
+        )
     ensure_recursion_limit()
     p = Parser(source)
     e = p.parse()

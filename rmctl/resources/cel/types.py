@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 class Type:
     kind: str  #: bool int uint double string bytes null dyn list map opaque object type error param
     name: str = ""  #: opaque/object/param name
-    params: tuple["Type", ...] = ()
+    params: tuple[Type, ...] = ()
     max_size: int | None = None
-    fields: "dict[str, Type] | None" = field(default=None, hash=False)
+    fields: dict[str, Type] | None = field(default=None, hash=False)
     #: with ``fields``: a name not among them is an error (an attribute domain rmctl knows),
     #: not a lookup that may fail at run time
     strict: bool = False
@@ -37,31 +37,31 @@ class Type:
             return f"type({self.params[0]})" if self.params else "type"
         return k
 
-    def same(self, other: "Type") -> bool:
+    def same(self, other: Type) -> bool:
         """Structural equality (sizes and declared fields ignored)."""
         if self.kind != other.kind or self.name != other.name or len(self.params) != len(other.params):
             return False
-        return all(a.same(b) for a, b in zip(self.params, other.params))
+        return all(a.same(b) for a, b in zip(self.params, other.params, strict=False))
 
-    def sized(self, n: int | None) -> "Type":
+    def sized(self, n: int | None) -> Type:
         return replace(self, max_size=n)
 
-    def plain(self) -> "Type":
+    def plain(self) -> Type:
         """This type without size or declared fields (for results the estimator must not trust)."""
         if self.max_size is None and self.fields is None and all(p.plain() is p for p in self.params):
             return self
         return Type(self.kind, self.name, tuple(p.plain() for p in self.params))
 
     @property
-    def elem(self) -> "Type":
+    def elem(self) -> Type:
         return self.params[0] if self.kind in ("list", "opaque") and self.params else DYN
 
     @property
-    def key(self) -> "Type":
+    def key(self) -> Type:
         return self.params[0] if self.kind == "map" else DYN
 
     @property
-    def value(self) -> "Type":
+    def value(self) -> Type:
         return self.params[1] if self.kind == "map" else DYN
 
 
@@ -132,7 +132,7 @@ def unify(p: Type, a: Type, b: dict[str, Type]) -> bool:
         return True
     if p.kind != a.kind or p.name != a.name or len(p.params) != len(a.params):
         return False
-    return all(unify(pp, ap, b) for pp, ap in zip(p.params, a.params))
+    return all(unify(pp, ap, b) for pp, ap in zip(p.params, a.params, strict=False))
 
 
 def _compatible(cur: Type, a: Type, b: dict[str, Type]) -> bool:
@@ -140,7 +140,7 @@ def _compatible(cur: Type, a: Type, b: dict[str, Type]) -> bool:
         return True
     if cur.kind != a.kind or cur.name != a.name or len(cur.params) != len(a.params):
         return False
-    return all(_compatible(x, y, b) for x, y in zip(cur.params, a.params))
+    return all(_compatible(x, y, b) for x, y in zip(cur.params, a.params, strict=False))
 
 
 def substitute(t: Type, b: dict[str, Type]) -> Type:
@@ -160,5 +160,5 @@ def join(a: Type, c: Type) -> Type:
     if a.same(c):
         return a.plain()
     if a.kind == c.kind and a.name == c.name and len(a.params) == len(c.params):
-        return Type(a.kind, a.name, tuple(join(x, y) for x, y in zip(a.params, c.params)))
+        return Type(a.kind, a.name, tuple(join(x, y) for x, y in zip(a.params, c.params, strict=False)))
     return DYN

@@ -23,8 +23,19 @@ INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 UINT64_MAX = (1 << 64) - 1
 
-__all__ = ["UInt", "Optional", "IPAddr", "CIDR", "ErrValue", "equals", "type_name", "check_int", "check_uint",
-           "to_string", "format_double"]
+__all__ = [
+    "UInt",
+    "Optional",
+    "IPAddr",
+    "CIDR",
+    "ErrValue",
+    "equals",
+    "type_name",
+    "check_int",
+    "check_uint",
+    "to_string",
+    "format_double",
+]
 
 
 class DomainMap(dict):
@@ -149,7 +160,7 @@ def equals(a: Any, b: Any) -> bool:
     if ta in _NUM and tb in _NUM:
         return a == b
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(equals(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(equals(x, y) for x, y in zip(a, b, strict=False))
     if isinstance(a, dict) and isinstance(b, dict):
         if len(a) != len(b):
             return False

@@ -19,13 +19,18 @@ QUANTITY = {
     "isQuantity_mebibytes": dict(expr='isQuantity("20Mi")', value="true"),
     "isQuantity_invalidSuffix": dict(expr='isQuantity("20Mo")', value="false"),
     "isQuantity_passingRegex": dict(expr='isQuantity("10Mm")', value="false"),
-    "isQuantity_noOverload": dict(expr="isQuantity([1, 2, 3])",
-                                  compile_error="found no matching overload for 'isQuantity' applied to.*"),
+    "isQuantity_noOverload": dict(
+        expr="isQuantity([1, 2, 3])", compile_error="found no matching overload for 'isQuantity' applied to.*"
+    ),
     "equality_reflexivity": dict(expr='quantity("200M") == quantity("200M")', value="true"),
-    "equality_symmetry": dict(expr='quantity("200M") == quantity("0.2G") && quantity("0.2G") == quantity("200M")',
-                              value="true"),
-    "equality_transitivity": dict(expr='quantity("2M") == quantity("0.002G") && quantity("2000k") == quantity("2M") '
-                                       '&& quantity("0.002G") == quantity("2000k")', value="true"),
+    "equality_symmetry": dict(
+        expr='quantity("200M") == quantity("0.2G") && quantity("0.2G") == quantity("200M")', value="true"
+    ),
+    "equality_transitivity": dict(
+        expr='quantity("2M") == quantity("0.002G") && quantity("2000k") == quantity("2M") '
+        '&& quantity("0.002G") == quantity("2000k")',
+        value="true",
+    ),
     "inequality": dict(expr='quantity("200M") == quantity("0.3G")', value="false"),
     "quantity_less": dict(expr='quantity("50M").isLessThan(quantity("50Mi"))', value="true"),
     "quantity_less_obvious": dict(expr='quantity("50M").isLessThan(quantity("100M"))', value="true"),
@@ -42,16 +47,20 @@ QUANTITY = {
     "sub_int": dict(expr='quantity("50k").sub(20) == quantity("49980")', value="true"),
     "multiply": dict(expr='quantity("50k").mul(2) == quantity("100000")', value="true"),
     # the Go test compares within 0.0001
-    "divide_float_result": dict(expr='quantity("10000").div(3).asApproximateFloat() - 3333.3333 < 0.0001 && '
-                                     'quantity("10000").div(3).asApproximateFloat() - 3333.3333 > -0.0001',
-                                value="true"),
+    "divide_float_result": dict(
+        expr='quantity("10000").div(3).asApproximateFloat() - 3333.3333 < 0.0001 && '
+        'quantity("10000").div(3).asApproximateFloat() - 3333.3333 > -0.0001',
+        value="true",
+    ),
     "divide_scaled": dict(expr='quantity("10k").div(2) == quantity("5000")', value="true"),
     "integer_division": dict(expr='quantity("10000").divInt(3) == quantity("3333")', value="true"),
     "arith_chain_1": dict(expr='quantity("50k").add(20).sub(quantity("100k")).asInteger()', value="-49980"),
     "arith_chain": dict(expr='quantity("50k").add(20).sub(quantity("100k")).sub(-50000).asInteger()', value="20"),
     "as_integer": dict(expr='quantity("50k").asInteger()', value="50000"),
-    "as_integer_error": dict(expr='quantity("9999999999999999999999999999999999999G").asInteger()',
-                             runtime_error="cannot convert value to integer"),
+    "as_integer_error": dict(
+        expr='quantity("9999999999999999999999999999999999999G").asInteger()',
+        runtime_error="cannot convert value to integer",
+    ),
     "is_integer": dict(expr='quantity("9999999999999999999999999999999999999G").isInteger()', value="false"),
     "is_integer_2": dict(expr='quantity("50").isInteger()', value="true"),
     "as_float": dict(expr='quantity("50.703k").asApproximateFloat()', value="50703.0"),
@@ -77,8 +86,9 @@ SEMVER = {
     "isSemver_leading_zeros_normalize_true": dict(expr='isSemver("01.01.01", true)', value="true"),
     "isSemver_major_only_normalize_true": dict(expr='isSemver("1", true)', value="true"),
     "isSemver_major_minor_only_normalize_true": dict(expr='isSemver("1.1", true)', value="true"),
-    "isSemver_noOverload": dict(expr="isSemver([1, 2, 3])",
-                                compile_error="found no matching overload for 'isSemver' applied to.*"),
+    "isSemver_noOverload": dict(
+        expr="isSemver([1, 2, 3])", compile_error="found no matching overload for 'isSemver' applied to.*"
+    ),
     "equality_normalize": dict(expr='semver("v01.01", true) == semver("1.1.0")', value="true"),
     "equality_reflexivity": dict(expr='semver("1.2.3") == semver("1.2.3")', value="true"),
     "inequality": dict(expr='semver("1.2.3") == semver("1.0.0")', value="false"),
