@@ -89,3 +89,19 @@ def require_root():
         if os.environ.get("CI"):
             pytest.fail("end-to-end tests must run as root in CI")
         pytest.skip("needs root")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _root_cache_dir(tmp_path_factory):
+    """Keep the tarball-index cache of test runs out of /var/cache (discovery/rootcache.py).
+
+    Set in the environment, so subprocesses (rmctl runs) use it too.
+    """
+    path = tmp_path_factory.mktemp("root-cache") / "roots"
+    old = os.environ.get("RMCTL_CACHE_DIR")
+    os.environ["RMCTL_CACHE_DIR"] = str(path)
+    yield str(path)
+    if old is None:
+        os.environ.pop("RMCTL_CACHE_DIR", None)
+    else:
+        os.environ["RMCTL_CACHE_DIR"] = old

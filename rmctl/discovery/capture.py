@@ -113,29 +113,22 @@ def scrub(rel: str, data: bytes) -> bytes:
 
 def _expand(root: Root, pat: list[str], rel: str, out: set[str]) -> None:
     """Add to ``out`` the files under ``rel`` matching pattern components ``pat``."""
-    full = root.path(rel)
     if not pat:
-        if os.path.isfile(full) or os.path.islink(full):
+        if root.filetype(rel, follow=False) in ("file", "link"):
             out.add(rel)
         return
     head, rest = pat[0], pat[1:]
     if head == "**":
         _expand(root, rest, rel, out)
-        try:
-            entries = [e for e in os.scandir(full) if e.is_dir(follow_symlinks=False)]
-        except OSError:
-            return
-        for e in entries:
-            _expand(root, pat, f"{rel}/{e.name}" if rel else e.name, out)
+        for name in root.listdir(rel):
+            sub = f"{rel}/{name}" if rel else name
+            if root.filetype(sub, follow=False) == "dir":
+                _expand(root, pat, sub, out)
         return
     if not any(c in head for c in "*?["):
         _expand(root, rest, f"{rel}/{head}" if rel else head, out)
         return
-    try:
-        names = os.listdir(full)
-    except OSError:
-        return
-    for n in names:
+    for n in root.listdir(rel):
         if fnmatch.fnmatchcase(n, head):
             _expand(root, rest, f"{rel}/{n}" if rel else n, out)
 
@@ -233,9 +226,8 @@ def capture(root: Root, dest: str, *, force: bool = False, keep_ids: bool = Fals
         parts = rel.split("/") if store_as is None else []
         for i in range(1, len(parts) + 1):
             pre = "/".join(parts[:i])
-            full = root.path(pre)
-            if os.path.islink(full):
-                target = os.readlink(full)
+            target = root.readlink(pre)
+            if target is not None:
                 if root.realpath(pre) is None or os.path.isabs(target):
                     return  # leaves the root, or absolute: not captured
                 # A link inside a linked directory (sys/bus/pci/devices/X/driver) is
@@ -246,10 +238,8 @@ def capture(root: Root, dest: str, *, force: bool = False, keep_ids: bool = Fals
         real = root.realpath(rel)
         if real is None:
             return
-        try:
-            with open(root.path(real), "rb") as f:
-                data = f.read(1 << 22)
-        except OSError:
+        data = root.read_bytes(real)
+        if data is None:
             return  # write-only or erroring attributes (EIO, EACCES) are skipped
         name = store_as or real
         members[name] = ("file", scrub(name, data))
@@ -261,7 +251,7 @@ def capture(root: Root, dest: str, *, force: bool = False, keep_ids: bool = Fals
         scrub(P.PROC_MOUNTS, (root.read(P.PROC_MOUNTS) or "").encode()).decode(),
         scrub_id(root.read(P.PROC_SELF_CGROUP) or ""), scrub_id(root.read(P.PROC_SELF_CPUSET) or ""))
     for src, dst in zip(cgroup_src, cgroup_dst):
-        if os.path.isfile(root.path(src)):
+        if root.isfile(src):
             add_path(src, dst)
     k_members, k_facts = kubelet_capture.capture(root, kubelet_rel, keep_ids=keep_ids)
     for rel, data in k_members.items():

@@ -2,25 +2,28 @@
 
 A root is the live machine (``/``), a directory holding ``sys/`` and
 ``proc/`` (a captured snapshot, hwloc's HWLOC_FSROOT, lscpu's --sysroot), or
-a snapshot tarball, unpacked safely into a private temporary directory.
-Paths given to a Root are root-relative (``sys/devices/system/cpu/online``);
-absolute paths and ``..`` are refused so that no read can leave the root.
-Roots never write.
+a snapshot tarball, read in one pass into an in-memory index (nothing is
+extracted; discovery/tarindex.py) that a private cache keeps between
+commands (discovery/rootcache.py).  Paths given to a Root are root-relative
+(``sys/devices/system/cpu/online``); absolute paths and ``..`` are refused,
+and every path is resolved beneath the root: a link inside a directory root
+is followed only inside it (discovery/beneath.py), a tarball's links are
+checked when it is read.  The live root is the kernel's own files and is
+trusted.  Roots never write (the tarball cache is not under the root).
 """
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
-import stat
-from collections.abc import Iterator
 
-# tarfile, shutil, tempfile (with bz2, lzma, random) are imported only when a
-# tarball root is unpacked: ~5 ms that `topology -o json` on a directory or
-# the live root must not pay (issue #2's speed budget).
+# tarfile, shutil and tempfile are never imported by a Root; bz2/lzma only for
+# such tarballs, hashlib/marshal only for tarballs: ~5 ms that
+# `topology -o json` on a directory or the live root must not pay (issue #2's
+# speed budget, tests/test_imports.py).
 
-from rmctl.errors import AccessDenied, DiscoveryError, UnsafeSnapshotError
+from rmctl.discovery.beneath import DirReader, LiveReader
+from rmctl.errors import AccessDenied, DiscoveryError
 
 #: name of the facts file a snapshot carries (what is not a file: kernel
 #: release, architecture, page size, capture time, NVML facts...)
@@ -32,22 +35,26 @@ HWLOC_NOFILE_INFO = "proc/hwloc-nofile-info"
 
 TARBALL_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 
-# Limits for snapshot tarballs: a sysfs snapshot is a few MB of small files.
-# Anything larger is refused rather than unpacked (a "tar bomb").
-MAX_MEMBER_BYTES = 64 << 20
-MAX_TOTAL_BYTES = 512 << 20
-MAX_MEMBERS = 500_000
-
+#: the most rmctl reads of one file (proc/cpuinfo of a large machine is < 1 MiB)
+READ_CAP = 1 << 22
 
 class Root:
-    """Read-only access to a machine's /sys and /proc under a base directory."""
+    """Read-only access to a machine's /sys and /proc: the live root, a directory or a tarball.
+
+    ``spec`` is what the operator gave; ``base`` the directory resolved from
+    it (the tarball's own path for a tarball root: there is no directory);
+    ``kind`` is "live", "directory" or "tarball".
+    """
 
     def __init__(self, base: str, *, spec: str | None = None, kind: str | None = None,
-                 record: bool = False):
+                 record: bool = False, reader=None):
         self.base = os.path.realpath(base)
         self.spec = spec if spec is not None else base
-        self.is_live = self.base == "/"
+        self.is_live = self.base == "/" and reader is None
         self.kind = kind or ("live" if self.is_live else "directory")
+        if reader is None:
+            reader = LiveReader() if self.is_live else DirReader(self.base)
+        self._reader = reader
         #: root-relative paths opened or listed, when recording (manifest tests)
         self.opened: list[str] | None = [] if record else None
         self._facts: dict | None = None
@@ -70,27 +77,47 @@ class Root:
                 # A snapshot directory may hold one top folder with sys/ inside.
                 base = _single_top_folder(spec) or spec
             root = cls(base, spec=spec, record=record)
-        elif os.path.isfile(spec) and _is_tarball(spec):
-            # regular files only: sniffing a FIFO (or a tty, /proc/self/fd/0) blocks forever
-            base = unpack_snapshot(spec)
-            root = cls(base, spec=spec, kind="tarball", record=record)
+        elif os.path.isfile(spec):
+            # regular files only (stat first): sniffing a FIFO (or a tty,
+            # /proc/self/fd/0) would block; the open is O_NONBLOCK as well
+            from rmctl.discovery.rootcache import open_archive
+
+            reader = open_archive(spec)
+            if reader is None:
+                raise DiscoveryError(
+                    f"root {spec!r} is neither a directory nor a snapshot tarball",
+                    hint="tarballs end in .tar, .tar.gz, .tar.bz2 or .tar.xz",
+                )
+            root = cls(spec, spec=spec, kind="tarball", record=record, reader=reader)
         else:
             raise DiscoveryError(
                 f"root {spec!r} is neither a directory nor a snapshot tarball",
                 hint="tarballs end in .tar, .tar.gz, .tar.bz2 or .tar.xz",
             )
-        if not os.path.isdir(os.path.join(root.base, "sys", "devices", "system", "cpu")):
+        if root._reader.kind("sys/devices/system/cpu") != "dir":
+            root.close()
             raise DiscoveryError(
                 f"root {spec!r} has no sys/devices/system/cpu",
                 hint="a root must hold sys/ and proc/ as captured by 'rmctl snapshot capture'",
             )
         return root
 
+    def close(self) -> None:
+        """Release the directory descriptors a directory root holds (also done when collected)."""
+        self._reader.close()
+
+    def __enter__(self) -> "Root":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # -- paths -----------------------------------------------------------
     def path(self, rel: str) -> str:
-        """Return the real path of a root-relative path; refuse escapes."""
-        if rel.startswith("/") or rel == ".." or rel.startswith("../") or "/../" in rel or rel.endswith("/.."):
-            raise DiscoveryError(f"path {rel!r} leaves the root")
+        """Return ``base/rel`` for messages; refuse escapes.  Never open it: use the read methods."""
+        rel = _clean(rel)
+        if self.kind == "tarball":
+            return f"{self.spec}:{rel}"
         return os.path.join(self.base, rel) if rel else self.base
 
     def _note(self, rel: str) -> None:
@@ -98,20 +125,24 @@ class Root:
             self.opened.append(rel)
 
     # -- reads -----------------------------------------------------------
-    def read(self, rel: str) -> str | None:
-        """Return the text of a file with NUL bytes removed, or None if missing.
+    def read_bytes(self, rel: str, cap: int = READ_CAP) -> bytes | None:
+        """Return up to ``cap`` bytes of a regular file as they are, or None.
 
-        Unreadable files (EACCES, EIO, EINVAL as some sysfs attributes give)
-        are None too; the caller records a finding where it matters.
+        None when missing, unreadable (EACCES, EIO, EINVAL as some sysfs
+        attributes give), not a regular file (a FIFO, a device: never
+        opened) or behind a link that leaves the root.
         """
         self._note(rel)
-        try:
-            data = _read_capped(self.path(rel))
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return None
-        except PermissionError:
-            return None
-        except OSError:
+        return self._reader.read(_clean(rel), cap)
+
+    def read(self, rel: str) -> str | None:
+        """Return the text of a file with NUL bytes removed, or None (see read_bytes).
+
+        The caller records a finding where a missing file matters.
+        """
+        self._note(rel)
+        data = self._reader.read(_clean(rel), READ_CAP)
+        if data is None:
             return None
         if b"\0" in data:
             self.nul_paths.append(rel)
@@ -132,49 +163,42 @@ class Root:
         except ValueError:
             return None
 
+    def filetype(self, rel: str, *, follow: bool = True) -> str | None:
+        """Return "file", "dir", "link" (only when not ``follow``), "other" or None when missing."""
+        return self._reader.kind(_clean(rel), follow)
+
     def exists(self, rel: str) -> bool:
         self._note(rel)
-        return os.path.exists(self.path(rel))
+        return self._reader.kind(_clean(rel), True) is not None
 
     def isdir(self, rel: str) -> bool:
-        return os.path.isdir(self.path(rel))
+        return self._reader.kind(_clean(rel), True) == "dir"
+
+    def isfile(self, rel: str) -> bool:
+        return self._reader.kind(_clean(rel), True) == "file"
+
+    def islink(self, rel: str) -> bool:
+        return self._reader.kind(_clean(rel), False) == "link"
 
     def listdir(self, rel: str) -> list[str]:
         """Return the names in a directory, sorted; [] when missing."""
         self._note(rel + "/")
         try:
-            return sorted(os.listdir(self.path(rel)))
-        except (FileNotFoundError, NotADirectoryError):
-            return []
+            names = self._reader.listdir(_clean(rel))
         except PermissionError as e:
             raise AccessDenied(f"cannot list {rel}: {e.strerror}") from None
-
-    def scandir(self, rel: str) -> Iterator[os.DirEntry]:
-        self._note(rel + "/")
-        try:
-            with os.scandir(self.path(rel)) as it:
-                yield from it
-        except (FileNotFoundError, NotADirectoryError):
-            return
+        except OSError:
+            return []
+        return sorted(names) if names else []
 
     def readlink(self, rel: str) -> str | None:
-        """Return a link's target, or None when not a link."""
+        """Return a link's target text, or None when not a link (never what it points to)."""
         self._note(rel)
-        try:
-            return os.readlink(self.path(rel))
-        except OSError:
-            return None
+        return self._reader.readlink(_clean(rel))
 
     def realpath(self, rel: str) -> str | None:
-        """Return the root-relative canonical path of ``rel`` or None if it leaves the root."""
-        real = os.path.realpath(self.path(rel))
-        if self.base == "/":
-            return real.lstrip("/")
-        if real == self.base:
-            return ""
-        if not real.startswith(self.base + os.sep):
-            return None
-        return real[len(self.base) + 1:]
+        """Return the root-relative canonical path of ``rel`` (links resolved beneath the root), or None."""
+        return self._reader.realpath(_clean(rel))
 
     # -- facts -----------------------------------------------------------
     def facts(self) -> dict:
@@ -198,7 +222,7 @@ class Root:
                     return self._facts
                 try:
                     self._facts = json.loads(text) if text.strip() else {}
-                except ValueError:
+                except (ValueError, RecursionError):
                     raise DiscoveryError(f"{FACTS_FILE} in root {self.spec!r} is not valid JSON",
                                          hint="recapture the snapshot with 'rmctl snapshot capture'") from None
                 if not isinstance(self._facts, dict):
@@ -208,6 +232,21 @@ class Root:
 
     def __repr__(self) -> str:
         return f"Root({self.spec!r})"
+
+
+def _clean(rel: str) -> str:
+    """Return a root-relative path without ``.`` or empty components; refuse ``/`` and ``..``."""
+    if rel.startswith("/") or ".." in rel or "//" in rel or rel.startswith("./") or "/." in rel \
+            or rel.endswith("/") or rel == ".":
+        if rel.startswith("/"):
+            raise DiscoveryError(f"path {rel!r} leaves the root")
+        parts = [p for p in rel.split("/") if p and p != "."]
+        if ".." in parts:
+            raise DiscoveryError(f"path {rel!r} leaves the root")
+        return "/".join(parts)
+    if "\0" in rel:
+        raise DiscoveryError(f"path {rel!r} holds a NUL byte")
+    return rel
 
 
 def _hwloc_nofile_info(text: str | None) -> dict:
@@ -229,222 +268,12 @@ def _hwloc_nofile_info(text: str | None) -> dict:
     return facts
 
 
-#: the most rmctl reads of one file (proc/cpuinfo of a large machine is < 1 MiB)
-READ_CAP = 1 << 22
-
-
-def _read_capped(path: str) -> bytes:
-    """Return up to READ_CAP bytes of a file.
-
-    os.open/os.read in 64 KiB steps: ``open(...).read(1 << 22)`` allocates the
-    whole 4 MiB buffer for each 2-byte sysfs attribute, which made reads ~4x
-    slower (33 ms against 7 ms for the 1,478 files of the EPYC fixture).
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        chunks = []
-        size = 0
-        while size < READ_CAP:
-            b = os.read(fd, 65536)
-            if not b:
-                break
-            chunks.append(b)
-            size += len(b)
-        return b"".join(chunks)[:READ_CAP]
-    finally:
-        os.close(fd)
-
-
 def _single_top_folder(path: str) -> str | None:
+    """Return ``path/NAME`` when NAME is its one entry, a real directory holding sys/ (not a link)."""
     entries = [e for e in os.listdir(path) if not e.startswith(".")]
-    if len(entries) == 1 and os.path.isdir(os.path.join(path, entries[0], "sys")):
-        return os.path.join(path, entries[0])
+    if len(entries) == 1:
+        top = os.path.join(path, entries[0])
+        if not os.path.islink(top) and os.path.isdir(top) and not os.path.islink(os.path.join(top, "sys")) \
+                and os.path.isdir(os.path.join(top, "sys")):
+            return top
     return None
-
-
-def _is_tarball(path: str) -> bool:
-    if path.endswith(TARBALL_SUFFIXES):
-        return True
-    import tarfile
-
-    try:
-        return tarfile.is_tarfile(path)
-    except OSError:
-        return False
-
-
-_tmpdirs: list[str] = []
-
-
-def _cleanup() -> None:
-    import shutil
-
-    for d in _tmpdirs:
-        shutil.rmtree(d, ignore_errors=True)
-
-
-def _track_tmpdir(path: str) -> None:
-    """Remember a private unpack directory; removed at exit."""
-    if not _tmpdirs:
-        atexit.register(_cleanup)
-    _tmpdirs.append(path)
-
-
-def check_members(members: list, spec: str) -> None:
-    """Refuse members that could leave the root or are not plain data.
-
-    Refused: absolute names, ``..`` components, symbolic or hard links whose
-    target resolves outside the tarball's root, devices, FIFOs, members
-    larger than MAX_MEMBER_BYTES, more than MAX_TOTAL_BYTES or MAX_MEMBERS
-    in all.  (Python's tarfile "data" filter does the same, but only from
-    3.10.12/3.11.4; rmctl supports 3.10.0.)
-    """
-    if len(members) > MAX_MEMBERS:
-        raise UnsafeSnapshotError(f"snapshot {spec!r} has {len(members)} members, more than {MAX_MEMBERS}")
-    total = 0
-    for m in members:
-        name = m.name
-        parts = name.split("/")
-        if name.startswith("/") or os.path.isabs(name):
-            raise UnsafeSnapshotError(f"snapshot {spec!r}: member {name!r} has an absolute path",
-                                      hint="capture snapshots with 'rmctl snapshot capture'")
-        if ".." in parts:
-            raise UnsafeSnapshotError(f"snapshot {spec!r}: member {name!r} contains '..'")
-        if m.isdev() or m.isfifo() or not (m.isfile() or m.isdir() or m.issym() or m.islnk()):
-            raise UnsafeSnapshotError(f"snapshot {spec!r}: member {name!r} is a device or special file")
-        if m.size > MAX_MEMBER_BYTES:
-            raise UnsafeSnapshotError(f"snapshot {spec!r}: member {name!r} is absurdly large ({m.size} bytes)")
-        total += m.size
-        if total > MAX_TOTAL_BYTES:
-            raise UnsafeSnapshotError(f"snapshot {spec!r} unpacks to more than {MAX_TOTAL_BYTES} bytes")
-        if m.issym() or m.islnk():
-            target = m.linkname
-            if target.startswith("/"):
-                raise UnsafeSnapshotError(f"snapshot {spec!r}: link {name!r} points to absolute {target!r}")
-            base = os.path.dirname(name) if m.issym() else ""
-            resolved = os.path.normpath(os.path.join(base, target))
-            if resolved == ".." or resolved.startswith("../"):
-                raise UnsafeSnapshotError(f"snapshot {spec!r}: link {name!r} -> {target!r} leaves the root")
-
-
-#: what reading a broken compressed stream can raise (zlib/lzma errors are not OSErrors)
-def _read_errors() -> tuple:
-    import lzma
-    import tarfile
-    import zlib
-
-    return (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
-
-
-def _inside(dest: str, path: str) -> bool:
-    real = os.path.realpath(path)
-    return real == dest or real.startswith(dest + os.sep)
-
-
-def _no_link_on_the_way(dest: str, name: str, spec: str) -> None:
-    """Refuse a member written through a symlink unpacked earlier.
-
-    A tarball can hold ``d -> .`` and later ``d/x`` (fine) or ``p/q -> ..``,
-    ``s -> p/q/..`` and then ``s/evil``, which lexical checks let through
-    and which would be written outside the root.  rmctl snapshots store
-    files at their real place, so no member ever needs a link as a parent.
-    """
-    parts = name.split("/")[:-1]
-    cur = dest
-    for part in parts:
-        cur = os.path.join(cur, part)
-        if os.path.islink(cur):
-            raise UnsafeSnapshotError(f"snapshot {spec!r}: member {name!r} is written through the link "
-                                      f"{os.path.relpath(cur, dest)!r}")
-
-
-def unpack_snapshot(spec: str) -> str:
-    """Unpack a snapshot tarball into a private temporary directory; return its root.
-
-    Nothing is ever written outside that directory: members are checked
-    (check_members), never written through a link, files are created with
-    O_NOFOLLOW, hard links are copied only from files inside, and every link
-    is resolved at the end.  Any refusal removes the directory.
-    """
-    import shutil
-    import tarfile
-    import tempfile
-
-    errors = _read_errors()
-    try:
-        tf = tarfile.open(spec)
-    except errors as e:
-        raise DiscoveryError(f"cannot read snapshot {spec!r}: {e or type(e).__name__}",
-                             hint="the file is not a tarball, or is truncated or corrupt") from None
-    dest = os.path.realpath(tempfile.mkdtemp(prefix="rmctl-root-"))
-    _track_tmpdir(dest)
-    try:
-        with tf:
-            try:
-                members = tf.getmembers()
-            except errors as e:
-                raise DiscoveryError(f"cannot read snapshot {spec!r}: {e or type(e).__name__}",
-                                     hint="the tarball is truncated or corrupt") from None
-            if not members:
-                raise DiscoveryError(f"snapshot {spec!r} is empty",
-                                     hint="capture one with 'rmctl snapshot capture OUT.tar.gz'")
-            check_members(members, spec)
-            for m in members:
-                name = m.name.rstrip("/")
-                if not name or name == ".":
-                    continue
-                target = os.path.join(dest, name)
-                _no_link_on_the_way(dest, name, spec)
-                try:
-                    if m.isdir():
-                        os.makedirs(target, exist_ok=True)
-                        continue
-                    os.makedirs(os.path.dirname(target), exist_ok=True)
-                    if os.path.lexists(target):
-                        if os.path.islink(target) or os.path.isdir(target):
-                            raise UnsafeSnapshotError(f"snapshot {spec!r}: member {name!r} replaces a link "
-                                                      "or directory unpacked earlier")
-                        os.remove(target)  # a later member replaces an earlier file, as tar does
-                    if m.issym():
-                        os.symlink(m.linkname, target)
-                    elif m.islnk():
-                        src = os.path.join(dest, m.linkname)
-                        if not _inside(dest, src) or not os.path.isfile(src):
-                            raise UnsafeSnapshotError(f"snapshot {spec!r}: hard link {name!r} -> "
-                                                      f"{m.linkname!r} does not name a file inside the root")
-                        shutil.copyfile(src, target)
-                    else:
-                        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-                        with os.fdopen(fd, "wb") as out:
-                            src = tf.extractfile(m)
-                            if src is not None:
-                                copied = 0
-                                while chunk := src.read(1 << 16):
-                                    copied += len(chunk)
-                                    if copied > MAX_MEMBER_BYTES:
-                                        raise UnsafeSnapshotError(
-                                            f"snapshot {spec!r}: member {name!r} is absurdly large")
-                                    out.write(chunk)
-                except UnsafeSnapshotError:
-                    raise
-                except errors as e:
-                    raise DiscoveryError(f"cannot unpack snapshot {spec!r} at {name!r}: "
-                                         f"{e or type(e).__name__}",
-                                         hint="the tarball is truncated or corrupt") from None
-        # Links may chain: refuse any whose final target leaves the root.
-        for m in members:
-            if m.issym() and not _inside(dest, os.path.join(dest, m.name.rstrip("/"))):
-                raise UnsafeSnapshotError(f"snapshot {spec!r}: link {m.name!r} resolves outside the root")
-        # Read-only directory modes in the tarball must not stop reads.
-        for dirpath, dirnames, _ in os.walk(dest):
-            for d in dirnames:
-                p = os.path.join(dirpath, d)
-                if not os.path.islink(p):
-                    os.chmod(p, stat.S_IRWXU)
-    except BaseException:
-        shutil.rmtree(dest, ignore_errors=True)
-        raise
-    top = dest
-    if not os.path.isdir(os.path.join(dest, "sys")):
-        top = _single_top_folder(dest) or dest
-    return top

@@ -305,3 +305,43 @@ class RootHost(Host):
     def set_affinity(self, pid, cpus):
         self.calls.append(("affinity", pid, cpus))
         self._affinity[pid] = CpuSet.parse(cpus).to_list()
+
+
+class SnapshotHost(Host):
+    """A snapshot root seen as a host: reads go through its Root, nothing is ever changed.
+
+    Plans for a snapshot (``plan --root``) read the current values there;
+    every read stays beneath the root (a directory root's links are never
+    followed out, a tarball root is read from its index), which ``Host``'s
+    plain paths under ``base`` did not guarantee.  ``root`` is a
+    ``rmctl.discovery.Root`` (duck-typed: execute does not import discovery).
+    """
+
+    def __init__(self, root):
+        super().__init__(root.base)
+        self.root = root
+
+    @staticmethod
+    def _rel(path: str) -> str:
+        return path.lstrip("/")
+
+    def read_text(self, path: str) -> str | None:
+        return self.root.read(self._rel(path))
+
+    def isdir(self, path: str) -> bool:
+        return self.root.isdir(self._rel(path))
+
+    def exists(self, path: str) -> bool:
+        return self.root.exists(self._rel(path))
+
+    def listdir(self, path: str) -> list[str]:
+        return self.root.listdir(self._rel(path))
+
+    def can_write(self, path: str) -> bool:
+        return False
+
+    def _refuse(self, *args, **kwargs):
+        raise ApplyError(f"the snapshot root {self.root.spec!r} is read only")
+
+    write_text = mkdir = rmdir = remove_file = replace_file = _refuse
+    mount = umount = set_affinity = set_mempolicy = _refuse

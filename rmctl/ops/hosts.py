@@ -4,8 +4,9 @@
   tests substitute another through ``host_factory`` (a host that grants
   fewer hugepages than asked, or refuses writes: what cannot be forced
   safely on a real kernel).  Nothing else sets it.
-- A snapshot root: ``Host(root.base)``, which reads the snapshot's files
-  (the current values a plan is reviewed against).  No plan for the
+- A snapshot root: ``SnapshotHost(root)``, which reads the snapshot's
+  files through its Root (the current values a plan is reviewed against):
+  beneath a directory root, from a tarball's index; it never writes.  No plan for the
   machine is ever applied there: a use case calls :func:`require_live`
   first, unless it only plans (``--dry-run``).
 - State files (reservations, journals) are not on the root but in the
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rmctl.errors import SnapshotRootError
-from rmctl.execute.host import Host, LiveHost
+from rmctl.execute.host import Host, LiveHost, SnapshotHost
 
 #: returns the Host used for a live root; None: LiveHost (see the module doc)
 host_factory: Callable[[], Host] | None = None
@@ -30,7 +31,7 @@ def host_for(root) -> Host:
     """Return the Host a plan for ``root`` reads its current values through (and, live, is applied on)."""
     if root.is_live:
         return host_factory() if host_factory is not None else LiveHost()
-    return Host(root.base)
+    return SnapshotHost(root)
 
 
 def state_host(root) -> Host:

@@ -48,12 +48,11 @@ def _argv(root, pid: int) -> str:
     from rmctl.discovery import paths
 
     rel = paths.proc_pid_file(pid, "cmdline")
-    # Root.read drops NUL bytes, the argv separators: read the raw file for them.
-    try:
-        with open(root.path(rel), "rb") as f:
-            return " ".join(a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a)
-    except OSError:
-        return root.read(rel) or ""
+    # Root.read drops NUL bytes, the argv separators: read the raw bytes for them.
+    raw = root.read_bytes(rel)
+    if raw is None:
+        return ""
+    return " ".join(a.decode("utf-8", "replace") for a in raw.split(b"\0") if a)
 
 
 def owner_alive(root, owner: Owner | None) -> bool:

@@ -11,7 +11,9 @@ import tarfile
 
 import pytest
 
-from rmctl.discovery.root import MAX_MEMBER_BYTES, Root
+from rmctl.discovery import tarindex
+from rmctl.discovery.root import Root
+from rmctl.discovery.tarindex import MAX_MEMBER_BYTES
 from rmctl.errors import DiscoveryError, UnsafeSnapshotError
 from tests import synth
 
@@ -135,29 +137,26 @@ def test_hostile_tarballs_refused(kind, tmp_path, run_cli):
     assert not os.path.exists("/tmp/rmctl-evil")
 
 
-def test_absurdly_large_member():
-    # A size-faked header (check_members runs before anything is unpacked).
-    from rmctl.discovery.root import check_members
-
+def test_absurdly_large_member(tmp_path):
+    # A size-faked header and no data: refused when the header is read, not after
+    # reading (or failing to read) 64 MiB.
     big = ti("snap/huge")
     big.size = MAX_MEMBER_BYTES + 1
+    raw = b"".join(m.tobuf(format=tarfile.GNU_FORMAT) + (d or b"").ljust(-(-len(d or b"") // 512) * 512, b"\0")
+                   for m, d in [(m, d) for m, d in base_members() if not d] + [(big, None)])
     with pytest.raises(UnsafeSnapshotError, match="absurdly large"):
-        check_members([m for m, _ in base_members()] + [big], "x.tar")
+        tarindex.build_index(raw, "x.tar")
 
 
 def test_absurdly_large_member_in_a_real_tarball(tmp_path, monkeypatch):
-    from rmctl.discovery import root as rootmod
-
-    monkeypatch.setattr(rootmod, "MAX_MEMBER_BYTES", 1000)
+    monkeypatch.setattr(tarindex, "MAX_MEMBER_BYTES", 1000)
     path = make_tar(tmp_path / "b.tar.gz", base_members() + [(ti("snap/huge"), b"\0" * 1001)])
     with pytest.raises(UnsafeSnapshotError, match="absurdly large"):
         Root.open(path)
 
 
 def test_tar_bomb_total(tmp_path, monkeypatch):
-    from rmctl.discovery import root as rootmod
-
-    monkeypatch.setattr(rootmod, "MAX_TOTAL_BYTES", 10)
+    monkeypatch.setattr(tarindex, "MAX_TOTAL_BYTES", 10)
     path = make_tar(tmp_path / "t.tar", base_members() + [(ti("snap/a"), b"0123456789abc")], "w")
     with pytest.raises(UnsafeSnapshotError, match="more than"):
         Root.open(path)
