@@ -123,20 +123,28 @@ def generate() -> dict[str, str]:
         esc("Machine to read, as --root: / (this machine), a directory holding sys/ and proc/, or a snapshot tarball."),
         ".TP", "\\fBRMCTL_STATE_DIR\\fR",
         esc("Directory of the reservations state and journals, as --state-dir (default /var/lib/rmctl)."),
+        ".TP", "\\fBRMCTL_CACHE_DIR\\fR",
+        esc("Where the indexes of snapshot tarballs are cached (default /var/cache/rmctl/roots for root, "
+            "~/.cache/rmctl/roots for others); off for no cache."),
         ".TP", "\\fBNO_COLOR\\fR",
         esc("When set to a non-empty value, tables and trees are never coloured (https://no-color.org)."),
         ".SH FILES",
         ".TP", "\\fI/var/lib/rmctl/state.json\\fR",
         esc("The reservations state: versioned, checksummed, replaced atomically, with the node fingerprint."),
+        ".TP", "\\fI/var/cache/rmctl/roots\\fR",
+        esc("Indexes of snapshot tarballs, by the archive's SHA-256: private (0700), bounded (256 entries, "
+            "256 MiB), safe to delete."),
         ".TP", "\\fI/sys\\fR, \\fI/proc\\fR",
         esc("What discovery reads (under --root when given); changes are written there only by plans."),
         ".SH SNAPSHOTS",
         esc("rmctl snapshot capture OUT.tar.gz stores the files discovery reads plus a facts file (kernel "
             "release, architecture, page size, capture time, rmctl version); no serial numbers, UUIDs or "
-            "host names.  rmctl --root OUT.tar.gz COMMAND then reads that node as if it were this one; "
-            "tarballs are unpacked safely (absolute paths, .., links leaving the root, devices and absurd "
-            "sizes are refused, exit 3).  Nothing is ever written under a snapshot root: mutating commands "
-            "accept only --dry-run there."),
+            "host names.  rmctl --root OUT.tar.gz COMMAND then reads that node as if it were this one.  "
+            "Tarballs are never unpacked: they are read once into an index (cached) and refused, exit 3, "
+            "for absolute paths, .., links leaving the root, devices, FIFOs and archives over their budgets "
+            "(members, sizes, depth, checked while reading).  In a directory root, links are followed only "
+            "inside the root and only regular files are opened.  Nothing is ever written under a snapshot "
+            "root: mutating commands accept only --dry-run there."),
         ".SH EXAMPLES",
         ".nf",
         "rmctl topology",
