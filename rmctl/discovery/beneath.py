@@ -69,6 +69,10 @@ def read_fd(fd: int, cap: int) -> bytes:
     return data[:cap] if size > cap else data
 
 
+class NotRegularFile(OSError):
+    """A path names a directory, FIFO, device or socket where a regular file was wanted."""
+
+
 def _kind(mode: int) -> str:
     if stat.S_ISREG(mode):
         return "file"
@@ -94,6 +98,19 @@ class LiveReader:
             return read_fd(fd, cap)
         except OSError:
             return None
+        finally:
+            os.close(fd)
+
+    def read_regular(self, rel: str, cap: int) -> bytes:
+        """Return up to ``cap`` bytes of regular file ``rel``; raise OSError (NotRegularFile...) else."""
+        path = "/" + rel
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise NotRegularFile(errno.EINVAL, "not a regular file", rel)
+        fd = os.open(path, _O_FILE & ~os.O_NOFOLLOW)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise NotRegularFile(errno.EINVAL, "not a regular file", rel)
+            return read_fd(fd, cap)
         finally:
             os.close(fd)
 
@@ -339,6 +356,24 @@ class DirReader:
             return read_fd(fd, cap)
         except OSError:
             return None
+        finally:
+            os.close(fd)
+
+    def read_regular(self, rel: str, cap: int) -> bytes:
+        """Return up to ``cap`` bytes of regular file ``rel``; raise OSError else.
+
+        FileNotFoundError when missing (a dangling link too), NotRegularFile
+        for anything but a regular file (never opened), PermissionError...
+        """
+        found = self._final(rel)
+        if found is None:
+            raise FileNotFoundError(errno.ENOENT, "no such file", rel)
+        pfd, name, st = found
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(errno.EINVAL, "not a regular file", rel)
+        fd = os.open(name, _O_FILE, dir_fd=pfd)
+        try:
+            return read_fd(fd, cap)
         finally:
             os.close(fd)
 

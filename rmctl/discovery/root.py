@@ -22,7 +22,7 @@ import os
 # `topology -o json` on a directory or the live root must not pay (issue #2's
 # speed budget, tests/test_imports.py).
 
-from rmctl.discovery.beneath import DirReader, LiveReader
+from rmctl.discovery.beneath import DirReader, LiveReader, NotRegularFile  # noqa: F401 (re-exported)
 from rmctl.errors import AccessDenied, DiscoveryError
 
 #: name of the facts file a snapshot carries (what is not a file: kernel
@@ -82,7 +82,7 @@ class Root:
             # /proc/self/fd/0) would block; the open is O_NONBLOCK as well
             from rmctl.discovery.rootcache import open_archive
 
-            reader = open_archive(spec)
+            reader = open_archive(spec, sniff=not spec.endswith(TARBALL_SUFFIXES))
             if reader is None:
                 raise DiscoveryError(
                     f"root {spec!r} is neither a directory nor a snapshot tarball",
@@ -134,6 +134,16 @@ class Root:
         """
         self._note(rel)
         return self._reader.read(_clean(rel), cap)
+
+    def read_regular(self, rel: str, cap: int = READ_CAP) -> bytes:
+        """Return up to ``cap`` bytes of a regular file; raise where read_bytes says None.
+
+        FileNotFoundError (missing, a dangling link), NotRegularFile (a
+        directory, FIFO, device: never opened), PermissionError, other
+        OSError: for callers that report each (kubelet checkpoints).
+        """
+        self._note(rel)
+        return self._reader.read_regular(_clean(rel), cap)
 
     def read(self, rel: str) -> str | None:
         """Return the text of a file with NUL bytes removed, or None (see read_bytes).

@@ -338,20 +338,18 @@ def _read_archive(spec: str) -> bytes | None:
 last_outcome: str | None = None
 
 
-def open_archive(spec: str) -> ArchiveReader | None:
+def open_archive(spec: str, *, sniff: bool = False) -> ArchiveReader | None:
     """Return a reader over the snapshot tarball ``spec``, or None when it is not a tarball.
 
-    Recognised by suffix or, without one, by content (compression magic or
-    a valid ustar header).  Raises DiscoveryError / UnsafeSnapshotError for
-    a corrupt or hostile archive.
+    ``sniff``: the name has no tarball suffix, so decide by content
+    (compression magic or a valid ustar header).  Raises DiscoveryError /
+    UnsafeSnapshotError for a corrupt or hostile archive.
     """
     global last_outcome
     raw = _read_archive(spec)
     if raw is None:
         return None
-    from rmctl.discovery.root import TARBALL_SUFFIXES
-
-    if not spec.endswith(TARBALL_SUFFIXES) and not tarindex.is_archive(raw[:tarindex.BLOCK]):
+    if sniff and not tarindex.is_archive(raw[:tarindex.BLOCK]):
         return None
     key = hashlib.sha256(_salt() + b"\0" + raw).hexdigest()
     cache = Cache.open()

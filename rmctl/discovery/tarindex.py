@@ -643,6 +643,19 @@ class ArchiveReader:
                 return None
         return data[:cap] if len(data) > cap else data
 
+    def read_regular(self, rel: str, cap: int) -> bytes:
+        """Return up to ``cap`` bytes of file ``rel``; FileNotFoundError or NotRegularFile else."""
+        data = self.read(rel, cap)
+        if data is not None:
+            return data
+        import errno
+
+        from rmctl.discovery.beneath import NotRegularFile
+
+        if self.kind(rel) is None:
+            raise FileNotFoundError(errno.ENOENT, "no such file", rel)
+        raise NotRegularFile(errno.EINVAL, "not a regular file", rel)
+
     def kind(self, rel: str, follow: bool = True) -> str | None:
         """Return "file", "dir", "link" (only when not ``follow``) or None when missing."""
         if not rel:

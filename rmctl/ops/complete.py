@@ -4,8 +4,8 @@ Each function takes plain values (a root directory, a state dir, the word
 typed so far) and returns the matching words, naturally sorted.  They run
 on every <Tab>, so each reads one directory or one file, never the whole
 node model, and never raises: a broken root or state file completes
-nothing.  A tarball root completes nothing (unpacking it is too slow for
-a <Tab>).  The CLI (rmctl.cli.complete) finds the root and state dir on
+nothing.  A tarball root completes from its index (discovery/rootcache.py:
+a few ms once cached), a directory root is listed beneath the root.  The CLI (rmctl.cli.complete) finds the root and state dir on
 the command line being completed.
 """
 
@@ -31,11 +31,15 @@ def _match(words: Iterable[str], incomplete: str) -> list[str]:
 
 
 def _listdir(root: str, rel: str) -> list[str]:
-    if not os.path.isdir(root):
-        return []
+    """Return the names in ``rel`` under the root, read through a Root (beneath a directory
+    root; a tarball from its cached index, a few ms); [] when anything is wrong."""
+    from rmctl.discovery.root import Root
+    from rmctl.errors import RmctlError
+
     try:
-        return os.listdir(os.path.join(root, rel))
-    except OSError:
+        with Root.open(root) as r:
+            return r.listdir(rel)
+    except (RmctlError, OSError):
         return []
 
 

@@ -199,3 +199,19 @@ def test_the_live_root_reads_through_links(resolver):
     assert r.read("sys/devices/system/cpu/online")
     if os.path.isdir("/sys/bus/cpu/devices"):
         assert r.isdir("sys/bus/cpu/devices/cpu0")  # a link into sys/devices/system/cpu
+
+
+def test_completion_reads_roots_through_root(tmp_path, resolver):
+    """Tab completion of NUMA ids and PCI addresses: beneath a directory root, and from a
+    tarball's index (issue 14 item 3: tarballs through the index; they completed nothing)."""
+    from rmctl.ops import complete
+    from tests.conftest import FIXTURES
+
+    epyc = os.path.join(FIXTURES, "sysfs", "utillinux-x86_64-epyc_7451.tar.gz")
+    assert complete.numa_nodes(epyc, "") == [str(n) for n in range(8)]
+    root = node(tmp_path)
+    outside = tmp_path / "outside-devices"
+    (outside / "0000:66:00.0").mkdir(parents=True)
+    os.makedirs(os.path.join(root, "sys/bus/pci"), exist_ok=True)
+    os.symlink(str(outside), os.path.join(root, "sys/bus/pci/devices"))
+    assert complete.pci_addresses(root, "") == []  # the link out is not listed

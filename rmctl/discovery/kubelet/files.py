@@ -9,11 +9,9 @@ size is capped before parsing.  Nothing here ever writes.
 from __future__ import annotations
 
 import errno
-import os
-import stat
 
 from rmctl.discovery.kubelet import gotypes
-from rmctl.discovery.root import Root
+from rmctl.discovery.root import NotRegularFile, Root
 from rmctl.errors import AccessDenied, KubeletCheckpointError
 
 #: the largest checkpoint rmctl reads.  A node with 250 pods holds a few
@@ -35,50 +33,46 @@ def corrupt(rel: str, why: str) -> KubeletCheckpointError:
 def read_text(root: Root, rel: str) -> str | None:
     """Return a checkpoint's text, or None when it does not exist.
 
-    Refused (corrupt): links leaving the root, anything but a regular file,
-    more than MAX_CHECKPOINT_BYTES.  Unreadable: AccessDenied.  Invalid
-    UTF-8 becomes U+FFFD, as Go's JSON decoder does inside strings.
+    Refused (corrupt): a link whose target is absolute or climbs above the
+    root, anything but a regular file, more than MAX_CHECKPOINT_BYTES.
+    Unreadable: AccessDenied.  Invalid UTF-8 becomes U+FFFD, as Go's JSON
+    decoder does inside strings.  Read through the Root: beneath a
+    directory root (links never followed out), from a tarball's index.
     """
-    if root.opened is not None:
-        root.opened.append(rel)
-    full = root.path(rel)
-    if not os.path.lexists(full):
-        return None
-    real = root.realpath(rel)
-    if real is None:
+    target = root.readlink(rel)
+    if target is not None and _leaves(rel, target):
         raise corrupt(rel, "it is a link that leaves the root")
     try:
-        fd = os.open(root.path(real) if real else root.base,
-                     os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        data = root.read_regular(rel, MAX_CHECKPOINT_BYTES + 1)
     except FileNotFoundError:
-        return None  # a dangling link: no checkpoint
+        return None  # missing, or a dangling link: no checkpoint
+    except NotRegularFile:
+        raise corrupt(rel, "it is not a regular file") from None
     except PermissionError:
         raise AccessDenied(f"cannot read the kubelet checkpoint {rel}",
                            hint="run as root (the kubelet's files are root's, mode 0600 or 0644)") from None
     except OSError as e:
         if e.errno == errno.ELOOP:
-            raise corrupt(rel, "it is a symbolic link") from None
+            raise corrupt(rel, "it is a symbolic link loop") from None
         raise corrupt(rel, e.strerror or str(e)) from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise corrupt(rel, "it is not a regular file")
-        if st.st_size > MAX_CHECKPOINT_BYTES:
-            raise corrupt(rel, f"{st.st_size} bytes, more than the {MAX_CHECKPOINT_BYTES >> 20} MiB rmctl reads")
-        chunks, size = [], 0
-        while size <= MAX_CHECKPOINT_BYTES:
-            b = os.read(fd, 1 << 20)
-            if not b:
-                break
-            chunks.append(b)
-            size += len(b)
-        if size > MAX_CHECKPOINT_BYTES:
-            raise corrupt(rel, f"more than the {MAX_CHECKPOINT_BYTES >> 20} MiB rmctl reads")
-    except OSError as e:
-        raise corrupt(rel, e.strerror or str(e)) from None
-    finally:
-        os.close(fd)
-    return b"".join(chunks).decode("utf-8", "replace")
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        raise corrupt(rel, f"more than the {MAX_CHECKPOINT_BYTES >> 20} MiB rmctl reads")
+    return data.decode("utf-8", "replace")
+
+
+def _leaves(rel: str, target: str) -> bool:
+    """Return True when link ``rel -> target`` is absolute or climbs above the root (lexically)."""
+    if target.startswith("/"):
+        return True
+    depth = rel.count("/")
+    for part in target.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part and part != ".":
+            depth += 1
+    return False
 
 
 def parse_json(rel: str, text: str) -> gotypes.Json:
