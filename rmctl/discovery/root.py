@@ -17,11 +17,10 @@ from __future__ import annotations
 import json
 import os
 
-# tarfile, shutil and tempfile are never imported by a Root; bz2/lzma only for
-# such tarballs, hashlib/marshal only for tarballs: ~5 ms that
-# `topology -o json` on a directory or the live root must not pay (issue #2's
-# speed budget, tests/test_imports.py).
-
+# tarfile, shutil and tempfile are never imported by a Root; the tarball
+# machinery (rootcache: hashlib, marshal; tarindex: struct, zlib; bz2/lzma for
+# such archives) only for a tarball root: ~5 ms that `topology -o json` on a
+# directory or the live root must not pay (tests/test_imports.py).
 from rmctl.discovery.beneath import DirReader, LiveReader, NotRegularFile  # noqa: F401 (re-exported)
 from rmctl.errors import AccessDenied, DiscoveryError
 
@@ -63,7 +62,7 @@ class Root:
 
     # -- construction ----------------------------------------------------
     @classmethod
-    def open(cls, spec: str | os.PathLike | None = None, *, record: bool = False) -> "Root":
+    def open(cls, spec: str | os.PathLike | None = None, *, record: bool = False) -> Root:
         """Return a Root for ``spec``: ``/``, a directory, or a snapshot tarball."""
         spec = os.fspath(spec) if spec else "/"
         if not os.path.exists(spec):
@@ -106,7 +105,7 @@ class Root:
         """Release the directory descriptors a directory root holds (also done when collected)."""
         self._reader.close()
 
-    def __enter__(self) -> "Root":
+    def __enter__(self) -> Root:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -45,7 +45,6 @@ from rmctl.discovery.tarindex import ArchiveIndex, ArchiveReader
 from rmctl.errors import DiscoveryError, UnsafeSnapshotError
 
 
-
 def _debug(msg: str, *args) -> None:
     """Log why the cache is not used (logging is imported only then: 5 ms otherwise)."""
     import logging
@@ -122,7 +121,7 @@ class Cache:
         self.dfd = dfd
 
     @classmethod
-    def open(cls, path: str | None = None) -> "Cache | None":
+    def open(cls, path: str | None = None) -> Cache | None:
         """Return the cache at ``path`` (default_dir()), created 0700 when missing; None when unusable."""
         path = path if path is not None else default_dir()
         if not path:
@@ -274,7 +273,7 @@ class Cache:
                 entries.append((mtime, size, name))
         total = sum(size for _, size, _ in entries)
         count = len(entries)
-        for mtime, size, name in entries:
+        for _mtime, size, name in entries:
             if count <= MAX_ENTRIES and total <= MAX_BYTES:
                 break
             if name == keep:

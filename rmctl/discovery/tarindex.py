@@ -56,6 +56,10 @@ KEEP_BYTES = 1 << 22
 #: decompressed bytes produced per step: large enough to amortise the calls,
 #: small enough that a bomb is stopped after little work
 CHUNK = 4 << 20
+#: compressed bytes given to the decompressor per step
+PIECE = 1 << 16
+#: concatenated compressed streams in one archive (pbzip2 writes one per 900 kB block)
+MAX_STREAMS = 10_000
 
 # ustar header: name, (mode uid gid), size, (mtime), chksum, typeflag, linkname,
 # magic+version, (uname gname devmajor devminor), prefix  -- POSIX.1-1988 layout
@@ -63,7 +67,6 @@ _HEADER = struct.Struct("100s24x12s12x8sc100s8s80x155s")
 _POSIX_MAGIC = b"ustar\x0000"
 _ZERO_BLOCK = bytes(BLOCK)
 
-_FILE_TYPES = (b"0", b"\0", b"7")   # regular, old regular, contiguous (a regular file on Linux)
 _META_TYPES = (b"L", b"K", b"x", b"g")
 _TYPE_NAMES = {b"3": "a character device", b"4": "a block device", b"6": "a FIFO",
                b"S": "a sparse file", b"V": "a volume label", b"M": "a multi-volume continuation"}
@@ -104,55 +107,73 @@ def _checksum_ok(header: bytes, stored: bytes) -> bool:
 
 
 def _chunks(raw: bytes, spec: str):
-    """Yield the decompressed tar stream of ``raw`` in pieces of at most CHUNK bytes."""
-    if raw[:2] == b"\x1f\x8b":
+    """Yield the decompressed tar stream of ``raw`` in pieces of at most CHUNK bytes.
+
+    Input goes in PIECE bytes at a time (a decompressor copies what it has
+    not consumed: whole-file input would make N concatenated streams cost
+    N times the file), and at most MAX_STREAMS concatenated streams are
+    read (empty gzip members give no tar headers to count, only work).
+    """
+    magic = raw[:6]
+    if magic[:2] == b"\x1f\x8b":
         def new():
             return zlib.decompressobj(31)
-        kind = "gzip"
-    elif raw[:3] == b"BZh":
+        kind, head = "gzip", b"\x1f\x8b"
+    elif magic[:3] == b"BZh":
         import bz2
 
-        new, kind = bz2.BZ2Decompressor, "bzip2"
-    elif raw[:6] == b"\xfd7zXZ\x00":
+        new, kind, head = bz2.BZ2Decompressor, "bzip2", b"BZh"
+    elif magic == b"\xfd7zXZ\x00":
         import lzma
 
-        new, kind = lzma.LZMADecompressor, "xz"
+        new, kind, head = lzma.LZMADecompressor, "xz", b"\xfd7zXZ\x00"
     else:
         yield raw
         return
-    data = raw
-    while data:
+
+    def broken(why: str) -> DiscoveryError:
+        return DiscoveryError(f"cannot read snapshot {spec!r}: {kind}: {why}",
+                              hint="the tarball is truncated or corrupt")
+
+    view = memoryview(raw)
+    end = len(raw)
+    pos = 0
+    streams = 0
+    while pos < end:
+        streams += 1
+        if streams > MAX_STREAMS:
+            raise UnsafeSnapshotError(f"snapshot {spec!r} holds more than {MAX_STREAMS} concatenated "
+                                      f"{kind} streams")
         d = new()
         try:
-            out = d.decompress(data, CHUNK)
-            if out:
-                yield out
             while not d.eof:
                 if kind == "gzip":
-                    tail = d.unconsumed_tail
-                    if not tail and not out:
-                        raise DiscoveryError(f"cannot read snapshot {spec!r}: the {kind} stream is truncated",
-                                             hint="the tarball is truncated or corrupt")
-                    out = d.decompress(tail, CHUNK)
+                    inp = d.unconsumed_tail
+                    if not inp and pos < end:
+                        inp = view[pos:pos + PIECE]
+                        pos += len(inp)
+                    out = d.decompress(inp, CHUNK)
+                    if not out and not inp and not d.eof:
+                        raise broken("the stream is truncated")
                 else:
+                    inp = b""
                     if d.needs_input:
-                        raise DiscoveryError(f"cannot read snapshot {spec!r}: the {kind} stream is truncated",
-                                             hint="the tarball is truncated or corrupt")
-                    out = d.decompress(b"", CHUNK)
+                        if pos >= end:
+                            raise broken("the stream is truncated")
+                        inp = view[pos:pos + PIECE]
+                        pos += len(inp)
+                    out = d.decompress(inp, CHUNK)
                 if out:
                     yield out
         except (zlib.error, OSError, EOFError, ValueError) as e:
-            raise DiscoveryError(f"cannot read snapshot {spec!r}: {kind}: {e}",
-                                 hint="the tarball is truncated or corrupt") from None
+            raise broken(str(e)) from None
         except Exception as e:  # lzma.LZMAError (lzma imported only for xz)
             if type(e).__name__ != "LZMAError":
                 raise
-            raise DiscoveryError(f"cannot read snapshot {spec!r}: {kind}: {e}",
-                                 hint="the tarball is truncated or corrupt") from None
-        # concatenated streams (gzip -c a b, pbzip2) continue; NUL padding ends them
-        data = d.unused_data
-        if data.count(0) == len(data):
-            return
+            raise broken(str(e)) from None
+        pos -= len(d.unused_data)  # the rest of the last piece belongs to what follows
+        if raw[pos:pos + len(head)] != head:
+            return  # NUL padding (tape blocking) or trailing bytes: not read, as gzip and tar do
 
 
 def is_archive(head: bytes) -> bool:
@@ -194,7 +215,7 @@ class ArchiveIndex:
         return (self.files, self.links, sorted(self.dirs), self.children, self.prefix, self.headers)
 
     @classmethod
-    def from_tuple(cls, t: tuple) -> "ArchiveIndex":
+    def from_tuple(cls, t: tuple) -> ArchiveIndex:
         files, links, dirs, children, prefix, headers = t
         if not (isinstance(files, dict) and isinstance(links, dict) and isinstance(dirs, list)
                 and isinstance(children, dict) and isinstance(prefix, str) and isinstance(headers, int)):
@@ -370,7 +391,7 @@ def build_index(raw: bytes, spec: str) -> ArchiveIndex:
     total = 0
     meta: dict[str, str] = {}
     unpack = _HEADER.unpack_from
-    files, links, dirs = b.files, b.links, b.dirs
+    files, dirs = b.files, b.dirs
     # the budgets as locals: read at each call (tests lower them), and cheaper in the loop
     max_members, max_member, max_total = MAX_MEMBERS, MAX_MEMBER_BYTES, MAX_TOTAL_BYTES
     max_depth, max_name, keep_max = MAX_DEPTH, MAX_NAME_BYTES, KEEP_BYTES

@@ -15,7 +15,7 @@ import zlib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rmctl.discovery.tarindex import ArchiveReader, _Resolver, _ESCAPED, build_index
+from rmctl.discovery.tarindex import _ESCAPED, ArchiveReader, _Resolver, build_index
 from rmctl.errors import RmctlError
 from tests.snapshot import tarbuild as tb
 

@@ -17,7 +17,6 @@ import tarfile
 import pytest
 
 from rmctl.discovery import tarindex
-from rmctl.discovery.root import Root
 from rmctl.discovery.tarindex import ArchiveReader, build_index, is_archive
 from rmctl.errors import DiscoveryError, RmctlError, UnsafeSnapshotError
 from tests.conftest import FIXTURES
@@ -289,8 +288,19 @@ def test_the_two_million_member_gzip_is_refused_fast(tmp_path):
 
 
 def test_hostile_cases_are_rmctl_errors_never_others():
-    for kind, raw in HOSTILE.items():
+    for raw in HOSTILE.values():
         try:
             build_index(tb.base() + raw + tb.end(), "t.tar")
         except RmctlError:
             pass
+
+
+def test_concatenated_empty_streams_are_bounded():
+    """400,000 empty gzip members (8 MB) carry no header to count: the stream count stops them."""
+    import gzip
+
+    raw = tb.gz(tb.base()) + gzip.compress(b"", mtime=0) * 400_000 + tb.gz(tb.end())
+    with pytest.raises(UnsafeSnapshotError, match=f"more than {tarindex.MAX_STREAMS} concatenated gzip"):
+        build_index(raw, "t.tar.gz")
+    ok = tb.gz(tb.base()) + gzip.compress(b"", mtime=0) * 100 + tb.gz(tb.end()) + b"\0" * 4096 + b"trailing"
+    assert build_index(ok, "t.tar.gz").files
