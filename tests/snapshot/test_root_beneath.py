@@ -215,3 +215,23 @@ def test_completion_reads_roots_through_root(tmp_path, resolver):
     os.makedirs(os.path.join(root, "sys/bus/pci"), exist_ok=True)
     os.symlink(str(outside), os.path.join(root, "sys/bus/pci/devices"))
     assert complete.pci_addresses(root, "") == []  # the link out is not listed
+
+
+def test_plans_for_a_snapshot_read_through_its_root(tmp_path, secret, resolver):
+    """ops.hosts gives a snapshot a SnapshotHost: reads beneath the root (a tarball from its
+    index), never a write; Host(root.base) read plain paths, links out included."""
+    from rmctl.errors import ApplyError
+    from rmctl.ops.hosts import host_for
+    from tests.conftest import FIXTURES
+
+    root = node(tmp_path)
+    os.symlink(secret, os.path.join(root, "proc/leak"))
+    h = host_for(Root.open(root))
+    assert h.read_text("/proc/leak") is None
+    assert h.read_text("/sys/devices/system/cpu/online") == "0-1\n"
+    assert h.dir_state("/sys/devices/system/cpu") == "nonempty" and h.dir_state("/mnt/none") == "absent"
+    with pytest.raises(ApplyError):
+        h.write_text("/sys/devices/system/cpu/online", "0")
+    tar = host_for(Root.open(os.path.join(FIXTURES, "nodes", "gpu-node.tar.gz")))
+    assert tar.read_text("/proc/meminfo").startswith("MemTotal:")
+    assert tar.mount_at("/sys") is not None or tar.read_text("/proc/mounts") is not None
