@@ -112,6 +112,8 @@ def test_sysfs_links_inside_the_root_work(tmp_path, resolver):
     assert r.realpath("sys/bus/pci/devices/0000:00:02.0") == "sys/devices/pci0000:00/0000:00:02.0"
     assert r.isdir("sys/bus/pci/devices/0000:00:02.0/driver")
     assert r.islink("sys/bus/pci/devices/0000:00:02.0")
+    # the link took the slow path the parametrisation names
+    assert (r._reader.openat2_calls > 0) == (resolver == "openat2")
     (dev_model,) = discover(r, devices=True).devices
     assert str(dev_model.address) == "0000:00:02.0" and dev_model.driver == "i915"
     assert dev_model.sysfs_path == "sys/devices/pci0000:00/0000:00:02.0" and dev_model.pcie_root == "pci0000:00"

@@ -200,3 +200,12 @@ def test_epyc_hit_loads_the_same_index(cache_dir):
     assert a._reader.index.files == b._reader.index.files
     assert a._reader.index.children == b._reader.index.children
     assert a.listdir("sys/devices/system/cpu") == b.listdir("sys/devices/system/cpu")
+
+
+def test_a_tarball_root_imports_no_tarfile(cache_dir):
+    """Nothing is extracted: tarfile, gzip, shutil and tempfile stay out (zlib reads gzip)."""
+    from tests.test_imports import imported
+
+    r = imported(["--root", EPYC, "topology", "-o", "json"], env={"RMCTL_CACHE_DIR": str(cache_dir)})
+    assert r["code"] == 0
+    assert not [m for m in ("tarfile", "gzip", "shutil", "tempfile", "typer", "bz2", "lzma") if m in r["top"]], r
