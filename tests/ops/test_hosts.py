@@ -6,7 +6,7 @@ import pytest
 
 from rmctl.discovery.root import Root
 from rmctl.errors import ExitCode, SnapshotRootError
-from rmctl.execute.host import Host, LiveHost
+from rmctl.execute.host import Host, LiveHost, SnapshotHost
 from rmctl.ops import hosts
 from tests import synth
 
@@ -28,7 +28,7 @@ def test_live_root_acts_on_this_machine(monkeypatch):
 def test_snapshot_root_reads_the_snapshot_and_state_stays_on_this_machine(snap, monkeypatch):
     monkeypatch.setattr(hosts, "host_factory", lambda: pytest.fail("the seam is for live roots only"))
     h = hosts.host_for(snap)
-    assert type(h) is Host and h.base == snap.base and not h.live
+    assert type(h) is SnapshotHost and h.root is snap and not h.live  # reads through the Root
     assert h.read_text("/sys/devices/system/cpu/online").strip() == "0"
     s = hosts.state_host(snap)
     assert type(s) is Host and s.base == "/"
