@@ -33,10 +33,14 @@ import errno
 import os
 import stat
 
-#: descriptors of resolved directories kept open per root, least recently used
-#: evicted (discovery walks one CPU, node or device directory after another;
-#: sys/devices/system/cpu stays open throughout)
+#: descriptors of resolved directories kept open, all directory roots of the
+#: process together (a fleet holds many Roots; select() and the soft
+#: RLIMIT_NOFILE of 1024 must not be crowded), least recently used closed
+#: first: discovery walks one CPU, node or device directory after another
 DIR_CACHE = 128
+
+#: (id of the DirReader, root-relative directory) -> O_PATH descriptor, oldest first
+_DIRS: dict[tuple[int, str], int] = {}
 MAX_LINK_HOPS = 40  # Linux MAXSYMLINKS
 
 _O_DIR = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -150,18 +154,25 @@ class DirReader:
         self.base = base
         # the root itself is the operator's own argument: its path may hold links
         self.rootfd = os.open(base, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-        self._dirs: dict[str, int] = {}
+        self._id = id(self)
         #: set by _dir_native when it stopped at a link or file (ENOTDIR), not a missing name
         self.link_on_the_way = False
         #: openat2 calls made (the slow path's count; tests assert on it)
         self.openat2_calls = 0
 
     # -- directories -----------------------------------------------------
+    def _cached(self, rel: str) -> int | None:
+        """Return the cached descriptor of ``rel`` (now the most recently used), or None."""
+        key = (self._id, rel)
+        fd = _DIRS.pop(key, None)
+        if fd is not None:
+            _DIRS[key] = fd
+        return fd
+
     def _remember(self, rel: str, fd: int) -> None:
-        dirs = self._dirs
-        if len(dirs) >= DIR_CACHE:
-            os.close(dirs.pop(next(iter(dirs))))
-        dirs[rel] = fd
+        if len(_DIRS) >= DIR_CACHE:
+            os.close(_DIRS.pop(next(iter(_DIRS))))
+        _DIRS[(self._id, rel)] = fd
 
     def _dir_native(self, rel: str) -> int | None:
         """Return a descriptor of directory ``rel`` opened without following any link, or None.
@@ -170,10 +181,8 @@ class DirReader:
         """
         if not rel:
             return self.rootfd
-        dirs = self._dirs
-        fd = dirs.pop(rel, None)
+        fd = self._cached(rel)
         if fd is not None:
-            dirs[rel] = fd  # most recently used last: the least recently used is evicted
             return fd
         # the longest prefix already open, then one openat per missing component
         missing = []
@@ -182,9 +191,8 @@ class DirReader:
         while prefix:
             prefix, _, name = prefix.rpartition("/")
             missing.append(name)
-            fd = dirs.pop(prefix, None)
+            fd = self._cached(prefix) if prefix else None
             if fd is not None:
-                dirs[prefix] = fd
                 pfd = fd
                 break
         for name in reversed(missing):
@@ -319,7 +327,7 @@ class DirReader:
     def read(self, rel: str, cap: int) -> bytes | None:
         """Return up to ``cap`` bytes of regular file ``rel``, or None (missing, not regular, unreadable)."""
         parent, _, name = rel.rpartition("/")
-        pfd = self._dirs.get(parent) if parent else self.rootfd
+        pfd = _DIRS.get((self._id, parent)) if parent else self.rootfd
         if pfd is None:
             pfd = self._dir(parent)
             if pfd is None:
@@ -419,9 +427,9 @@ class DirReader:
         return self.walk(rel, follow_last=True, strict=False)
 
     def close(self) -> None:
-        for fd in self._dirs.values():
-            os.close(fd)
-        self._dirs.clear()
+        """Close this root's descriptors (also done when it is collected)."""
+        for key in [k for k in _DIRS if k[0] == self._id]:
+            os.close(_DIRS.pop(key))
         if self.rootfd >= 0:
             os.close(self.rootfd)
             self.rootfd = -1
