@@ -19,6 +19,7 @@ from rmctl.discovery import paths
 from rmctl.discovery.cpu import read_cpumask_or_list
 from rmctl.discovery.netdev import read_net, read_rdma
 from rmctl.discovery.nvme import read_nvme
+from rmctl.discovery.pciids import names_fact, PciNames
 from rmctl.model.node import Finding
 from rmctl.model.pci import (
     GpuInfo, PciAddress, PciDevice, PciLink, Sriov, build_attributes, class_kind, virtio_type,
@@ -177,8 +178,6 @@ def read_device(root, name: str, addr: PciAddress, findings: list[Finding]) -> P
 
 
 def _add_names(root, devices: list[PciDevice]) -> list[PciDevice]:
-    from rmctl.discovery.pciids import PciNames
-
     names = PciNames(root, [(d.vendor, d.device, d.subsystem_vendor, d.subsystem_device) for d in devices])
     out = []
     for d in devices:
@@ -231,8 +230,6 @@ def snapshot_facts(root) -> dict:
         entries.append(ids)
     if not entries:
         return out
-    from rmctl.discovery.pciids import names_fact
-
     names = names_fact(root, [(v, d, sv, sd) for v, d, _c, sv, sd in entries])
     if names:
         out["pci_names"] = names

@@ -15,6 +15,7 @@ import os
 import tempfile
 
 from rmctl.cpuset import CpuSet
+from rmctl.discovery.parse import parse_mounts
 from rmctl.errors import AccessDenied, ApplyError
 
 
@@ -139,8 +140,6 @@ class Host:
     # -- mounts ------------------------------------------------------------
     def mount_at(self, path: str):
         """Return (source, fstype, options dict) of the last mount at ``path``, or None."""
-        from rmctl.discovery.parse import parse_mounts
-
         text = self.read_text("/proc/mounts") or ""
         found = None
         target = os.path.normpath(path)

@@ -20,7 +20,7 @@ time for either (tests/test_imports.py).
 from __future__ import annotations
 
 from rmctl.errors import ExitCode
-from rmctl.model.record import record
+from rmctl.model.record import record, replace
 
 TYPE_CHECKING = False  # the typing module costs ~2 ms on the fast path; type checkers see True
 if TYPE_CHECKING:
@@ -69,8 +69,6 @@ class Outcome:
 
     def with_messages(self, *messages: Message) -> Outcome:
         """Return this outcome with ``messages`` added after its own."""
-        from rmctl.model.record import replace
-
         return replace(self, messages=self.messages + tuple(messages))
 
 

@@ -15,6 +15,11 @@ import errno
 import os
 
 from rmctl.errors import AccessDenied, ApplyError, StateError
+from rmctl.execute.executor import apply
+from rmctl.execute.host import Host
+from rmctl.execute.status import error_of
+from rmctl.model.plan import Plan
+from rmctl.model.profile_actions import StateReplace
 
 
 def read_text(path: str, what: str = "state file") -> str | None:
@@ -92,12 +97,6 @@ def file_writable(path: str) -> bool:
 
 def replace(path: str, content: str, previous: str | None, summary: str) -> None:
     """Write ``content`` to ``path`` through the executor, expecting ``previous`` (None: absent) there now."""
-    from rmctl.execute.executor import apply
-    from rmctl.execute.host import Host
-    from rmctl.execute.status import error_of
-    from rmctl.model.plan import Plan
-    from rmctl.model.profile_actions import StateReplace
-
     rep = apply(Plan(actions=[StateReplace.of(path, content, previous, summary)], command="state"), Host("/"))
     err = error_of(rep)
     if err is not None:

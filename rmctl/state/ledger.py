@@ -34,7 +34,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from rmctl.errors import AccessDenied, LockTimeoutError, StateError
+from rmctl.cpuset import CpuSet
+from rmctl.errors import AccessDenied, LockTimeoutError, ParseError, StateError
+from rmctl.execute.executor import apply
+from rmctl.execute.host import Host
+from rmctl.execute.status import raise_for_report
+from rmctl.model.plan import Plan, ReplaceFile
 from rmctl.state import files
 from rmctl.state.records import STATE_KIND, STATE_VERSION, ReservationState
 
@@ -85,9 +90,6 @@ def parse(text: str, path: str) -> ReservationState:
     if not isinstance(res, dict) or not isinstance(doc.get("system_cpus"), str) \
             or not isinstance(doc.get("node") or {}, dict):
         raise _bad(path, "lacks reservations or system_cpus")
-    from rmctl.cpuset import CpuSet
-    from rmctl.errors import ParseError
-
     for name, rec in res.items():
         if not isinstance(rec, dict) or rec.get("name") != name or not isinstance(rec.get("cpus"), str):
             raise _bad(path, f"has a malformed reservation {name!r}")
@@ -239,10 +241,6 @@ class Ledger:
             plan = self._plan(previous, text, ch, command)
             report = None
             if plan.actions:
-                from rmctl.execute.executor import apply
-                from rmctl.execute.host import Host
-                from rmctl.execute.status import raise_for_report
-
                 report = apply(plan, host if host is not None else Host("/"), rollback=rollback)
                 raise_for_report(report)
             return Updated(previous, ch.state, plan, report, ch.value)
@@ -254,8 +252,6 @@ class Ledger:
         return state.for_node(fingerprint), text
 
     def _plan(self, previous: ReservationState, text: str | None, ch: Change, command: str):
-        from rmctl.model.plan import Plan, ReplaceFile
-
         actions = list(ch.before)
         if ch.state.to_data() != previous.to_data():
             actions.append(ReplaceFile(

@@ -7,6 +7,7 @@ podresources and systemd's pidfd-less code face the same problem.
 
 from __future__ import annotations
 
+from rmctl.discovery import paths
 from rmctl.state.records import Owner
 
 
@@ -29,8 +30,6 @@ def parse_stat_start_time(text: str) -> int | None:
 
 def owner_of(root, pid: int) -> Owner | None:
     """Return the Owner record of a live process read through ``root``, or None when there is none."""
-    from rmctl.discovery import paths
-
     stat = root.read(paths.proc_pid_file(pid, "stat"))
     if stat is None:
         return None
@@ -45,8 +44,6 @@ def owner_of(root, pid: int) -> Owner | None:
 
 def _argv(root, pid: int) -> str:
     """Return the command line of ``pid``, its arguments separated by spaces."""
-    from rmctl.discovery import paths
-
     rel = paths.proc_pid_file(pid, "cmdline")
     # Root.read drops NUL bytes, the argv separators: read the raw bytes for them.
     raw = root.read_bytes(rel)

@@ -18,14 +18,13 @@ import json
 from typing import Any
 
 from rmctl.errors import ConflictError
+from rmctl.planning.requests import evaluate, Reserved
 from rmctl.state.records import REQUEST_KIND, Reservation, ReservationState, thaw
 from rmctl.state.reservations import check_name
 
 
 def reserved_from_state(state: ReservationState, exclude: str | None = None):
     """Return a planning.requests.Reserved of what the state's reservations (and system CPUs) hold."""
-    from rmctl.planning.requests import Reserved
-
     r = Reserved(cpus=state.reserved_cpus(exclude=exclude) | state.system_cpus)
     for name, rec in state.reservations.items():
         if name == exclude:
@@ -60,8 +59,6 @@ def reserve_request(node, state: ReservationState, name: str, req, classes, *,
     why; the state is returned as it was).  A name already in the state is
     a ConflictError (exit 5).
     """
-    from rmctl.planning.requests import evaluate
-
     check_name(name)
     if state.get(name) is not None:
         raise ConflictError(f"a reservation named {name!r} already exists",

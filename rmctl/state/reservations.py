@@ -24,6 +24,7 @@ from typing import Any
 
 from rmctl.cpuset import CpuSet
 from rmctl.errors import ConflictError, UsageError
+from rmctl.planning import cpus as planner
 from rmctl.state.records import Owner, Reservation, ReservationState
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -88,8 +89,6 @@ def reserve(topo, state: ReservationState, name: str, *, count: int | None = Non
     as given, checked) is set.  A name already used is a ConflictError (5).
     ``exclude``: CPUs the allocator must not choose (the kubelet's pods').
     """
-    from rmctl.planning import cpus as planner
-
     check_name(name)
     have = state.get(name)
     if have is not None:
@@ -147,8 +146,6 @@ def release(state: ReservationState, name: str) -> tuple[ReservationState, Reser
 def reserve_system(topo, state: ReservationState, *, count: int | None = None, cpus: CpuSet | None = None,
                    kube=None) -> tuple[ReservationState, CpuSet]:
     """Return (the state with these system CPUs, the CPUs); with ``count`` in the packed order (reservedSystemCPUs)."""
-    from rmctl.planning import cpus as planner
-
     if (count is None) == (cpus is None):
         raise UsageError("give either --count or --cpus")
     if cpus is None:
