@@ -125,3 +125,23 @@ def test_snapshot_keeps_only_the_config_fields(tmp_path):
 
     outcome = check_op(Root.open(out))
     assert outcome.data["config"] == "snapshot facts" and outcome.data["ok"], outcome.data
+
+
+def test_live_check_compares_rmctl_reservations(run_cli, tmp_path):
+    """On this machine: a kubelet root of our own holding CPU 1 for a pod, an rmctl reservation on it."""
+    online = CpuSet.parse(open("/sys/devices/system/cpu/online").read())
+    if len(online) < 2:
+        pytest.skip("needs two CPUs")
+    first, second = online.sorted()[:2]
+    kroot = tmp_path / "k"
+    synth.write_kubelet("/", kubelet_root=str(kroot).lstrip("/"),
+                        cpu={"default": (online - CpuSet([second])).to_list(), "entries": {"u1": {"c": str(second)}}})
+    (kroot / "config.yaml").write_text(f'kind: KubeletConfiguration\ncpuManagerPolicy: static\n'
+                                       f'reservedSystemCPUs: "{first}"\n')
+    st = ["--state-dir", str(tmp_path / "st"), "--kubelet-root", str(kroot)]
+    code, _, err = run_cli(*st, "cpu", "reserve", "mine", "--cpus", str(second), "--force")
+    assert code == 0, err
+    code, out, err = run_cli(*st, "kubelet", "check", "-o", "json")
+    assert code == 4, out
+    bad = _failed(json.loads(out))
+    assert "gave a pod exclusively" in bad["rmctl-reservation:mine"]["message"]

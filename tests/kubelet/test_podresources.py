@@ -135,3 +135,28 @@ def test_grpc_is_not_imported_to_read_checkpoints(scenario):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     assert out.stdout.strip() == "False"
+
+
+def test_show_on_the_live_node_names_pods_through_the_api(run_cli, scenario, tmp_path):
+    """The live root, a kubelet root of our own with the scenario's checkpoints and a PodResources server."""
+    import json
+    import shutil
+
+    kroot = tmp_path / "k"
+    shutil.copytree(os.path.join(scenario["root"], "var/lib/kubelet"), kroot)
+    (kroot / "pod-resources").mkdir()
+    sock = str(kroot / "pod-resources" / "kubelet.sock")
+    if len(sock) > 100:
+        pytest.skip("temporary path too long for a Unix socket")
+    # the device checkpoint sits at the fixed /var/lib/kubelet/device-plugins of this machine, which
+    # has none; ours is found under the kubelet root
+    with serve(sock, scenario["api"]):
+        code, out, err = run_cli("--kubelet-root", str(kroot), "kubelet", "show", "-o", "json")
+        code2, out2, _ = run_cli("--kubelet-root", str(kroot), "kubelet", "show", "--pod", "batch/solver", "-o", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    names = {(p["namespace"], p["name"]): p for p in doc["pods"]}
+    assert set(names) == {("default", "web-0"), ("batch", "solver")}
+    assert names[("default", "web-0")]["uid"] == synth.POD_WEB
+    assert doc["api"]["socket"] == sock and doc["api"]["notes"] == []
+    assert code2 == 0 and [p["name"] for p in json.loads(out2)["pods"]] == ["solver"]
