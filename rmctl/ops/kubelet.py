@@ -17,8 +17,8 @@ from rmctl.planning.kubelet import device_holdings
 from rmctl.render import kubelet as render
 
 
-def read_state(root: Root, kubelet_root: str | None, *, api: bool = False, socket: str | None = None,
-               pod: tuple[str, str] | None = None) -> KubeletState:
+def read_state(root: Root, kubelet_root: str | None, *, api: bool = False,
+               socket: str | None = None) -> KubeletState:
     """Return the kubelet's state (checkpoints, and the live API when ``api``)."""
     return kubelet.read(root, kubelet_root, api=api and root.is_live, socket=socket)
 

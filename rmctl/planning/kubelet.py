@@ -140,7 +140,7 @@ def kubelet_held(node: NodeModel, state: KubeletState) -> KubeletHeld:
         size = _page_size(b.resource)
         if size is None or not b.nodes:
             continue
-        # a block over several nodes: the kubelet fills them in order; count it on the first with room
+        # a block over several nodes does not record how it was split: counted on its first node
         per_node = b.size // size
         key = (size, b.nodes[0])
         promised[key] = promised.get(key, 0) + per_node
