@@ -1,8 +1,10 @@
-"""CEL selectors: DRA variables, Kubernetes quantities, errors per device."""
+"""CEL selectors: DRA variables, Kubernetes quantities, errors per device; parity with the
+Kubernetes CEL environment DRA uses, on the H200 capture."""
 
 import pytest
 
 from rmctl.resources.cel import CelError, Quantity, compile_selector, device_activation, parse_quantity
+from tests.requests.helpers import H200
 
 GPU = device_activation(
     "nvidia",
@@ -110,3 +112,79 @@ def test_non_bool_result_is_an_error():
 def test_references_for_typo_hints():
     s = compile_selector('device.attributes["rmctl.io"].kind == "gpu" && device.capacity["rmctl.io"]["memory"].isGreaterThan(quantity("1"))')
     assert s.references() == [("attributes", "rmctl.io", "kind"), ("capacity", "rmctl.io", "memory")]
+
+
+# -- CEL parity with the Kubernetes environment DRA uses -----------------------------------
+
+def _h200_gpu():
+    from rmctl.discovery import discover
+    from rmctl.discovery.root import Root
+    from rmctl.planning.requests import device_views
+
+    node = discover(Root.open(H200), devices=True)
+    return next(v for v in device_views(node) if v.kind == "gpu")
+
+
+@pytest.fixture(scope="module")
+def gpu():
+    return _h200_gpu().activation()
+
+
+@pytest.mark.parametrize("expr", [
+    'device.attributes["rmctl.io"].computeCapability.isGreaterThan(semver("8.0.0"))',
+    'device.attributes["rmctl.io"].computeCapability.compareTo(semver("9.0.0")) == 0',
+    'device.attributes["rmctl.io"].driverVersion.isGreaterThan(semver("550.0.0"))',
+    'device.attributes["rmctl.io"].driverVersion.major() == 580',
+    'device.attributes["rmctl.io"].driverVersion.isLessThan(semver("v580.159.10", true))',
+    'semver("9.0", true) == device.attributes["rmctl.io"].computeCapability',
+    'device.attributes["resource.kubernetes.io"].pciBusID == "0000:00:06.0"',
+    'device.attributes["resource.kubernetes.io"].pciBusID.startsWith("0000:00:")',
+    'device.attributes["rmctl.io"].productName.lowerAscii() == "nvidia h200"',
+    'device.attributes["rmctl.io"].productName.upperAscii().endsWith("H200")',
+    'device.attributes["rmctl.io"].productName.split(" ")[1] == "H200"',
+    'device.attributes["rmctl.io"].productName.substring(7) == "H200"',
+    'device.attributes["rmctl.io"].productName.indexOf("H") == 7',
+    'device.attributes["rmctl.io"].productName.replace("NVIDIA ", "") == "H200"',
+    'device.attributes["rmctl.io"].productName.find("H[0-9]+") == "H200"',
+    '" x ".trim() == "x" && ["a", "b"].join("-") == "a-b" && [1, 2, 3].sum() == 6',
+    'device.attributes["rmctl.io"].vendor in ["0x10de", "0x1002"]',
+    '"memory" in device.capacity["rmctl.io"] && has(device.capacity["rmctl.io"].memory)',
+    '!has(device.attributes["rmctl.io"].numa)',
+    'device.capacity["rmctl.io"].memory.compareTo(quantity("140Gi")) >= 0',
+    'device.capacity["rmctl.io"].memory.isLessThan(quantity("141Gi"))',
+    'device.capacity["rmctl.io"].memory.asInteger() == 150754820096',
+    'quantity("1G").isLessThan(quantity("1Gi")) && quantity("1e3") == quantity("1k")',
+    'quantity("1500m").compareTo(quantity("1.5")) == 0 && !quantity("100m").isInteger()',
+])
+def test_kubernetes_cel_expressions_on_the_h200(gpu, expr):
+    o = compile_selector(expr).evaluate(gpu)
+    assert o.error is None and o.value is True, o.error
+
+
+def test_unknown_function_is_a_compile_error_with_position():
+    with pytest.raises(CelError) as e:
+        compile_selector('device.attributes["rmctl.io"].productName.lowerAcsii() == "x"', "c.yaml:7:9")
+    assert "c.yaml:7:9" in e.value.message and "at 1:43 of the expression" in e.value.message
+    assert "undeclared reference to 'lowerAcsii'" in e.value.message
+    assert "lowerAscii" in e.value.hint
+
+
+@pytest.mark.parametrize("expr, bad", [
+    ('device.capacity["rmctl.io"].memory.compareTo(quantity("16GB")) >= 0', '"16GB"'),
+    ('device.attributes["rmctl.io"].driverVersion.isGreaterThan(semver("550"))', '"550"'),
+])
+def test_constant_bad_quantity_or_semver_is_refused_at_load(expr, bad):
+    with pytest.raises(CelError) as e:
+        compile_selector(expr, "c.yaml:1:1")
+    assert f"at 1:{expr.index(bad) + 1} " in e.value.message  # 1-based column of the literal
+
+
+def test_runtime_errors_are_one_readable_line():
+    act = device_activation("", {"rmctl.io/kind": "gpu"}, {})
+    # versions have no '<' in CEL: refused at load, with the method to use
+    with pytest.raises(CelError) as e:
+        compile_selector('semver("1.2.3") < semver("1.3.0")')
+    assert "found no matching overload for '_<_' applied to '(kubernetes.Semver, kubernetes.Semver)'" in str(e.value)
+    assert "isLessThan" in e.value.hint
+    o = compile_selector('device.attributes["rmctl.io"].kind.charAt(99) == "x"').evaluate(act)
+    assert o.value is False and "index out of range" in o.error and "activation" not in o.error
