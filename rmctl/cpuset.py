@@ -38,10 +38,19 @@ MAX_LIST_IDS = 2 * MAX_CPUS
 #: the most 32-bit words in a hex mask
 MAX_MASK_WORDS = MAX_CPUS // 32
 
-# Numbers are at most 9 digits: a longer one is out of range anyway, and
+# Numbers are at most 9 ASCII digits: a longer one is out of range anyway, and
 # int() of thousands of digits is slow (and limited by sys.int_info).
-_RANGE = re.compile(r"(\d{1,9})(?:-(\d{1,9})(?::(\d{1,9})/(\d{1,9}))?)?\Z")
+_RANGE = re.compile(r"([0-9]{1,9})(?:-([0-9]{1,9})(?::([0-9]{1,9})/([0-9]{1,9}))?)?\Z")
 _HEX = re.compile(r"[0-9a-f]*\Z")
+
+
+# Parsed lists by text: sysfs repeats a core's list in thread_siblings_list
+# and in its L1d, L1i and L2 shared_cpu_list (EPYC: 211 lists, 64 texts).
+# Sets are immutable, so one object serves every reader.  Short texts
+# only, and a bounded count (cleared when full).
+_PARSED: dict[str, "CpuSet"] = {}
+_MEMO_TEXT = 128
+_MEMO_SIZE = 8192
 
 
 def _snip(text: str, limit: int = 64) -> str:
@@ -85,6 +94,10 @@ class CpuSet:
         in a newline, some in a NUL).  An empty string is the empty set.
         Work is linear in the text and bounded by MAX_LIST_IDS.
         """
+        hit = _PARSED.get(text) if cls is CpuSet else None
+        if hit is not None:
+            return hit
+        raw = text
         text = text.replace("\0", "").strip()
         if not text:
             return EMPTY
@@ -93,14 +106,19 @@ class CpuSet:
         cpus: set[int] = set()
         budget = MAX_LIST_IDS
         for part in text.split(","):
-            part = part.strip()
-            m = _RANGE.match(part)
-            if not m:
-                raise ParseError(
-                    f"bad cpulist {_snip(text)}: {_snip(part, 32)} is not a CPU number or range",
-                )
-            lo = int(m.group(1))
-            hi = int(m.group(2)) if m.group(2) is not None else lo
+            if part.isdigit() and part.isascii() and len(part) < 10:
+                lo = hi = int(part)  # the common case, a single CPU: no regex
+                group = None
+            else:
+                part = part.strip()
+                m = _RANGE.match(part)
+                if not m:
+                    raise ParseError(
+                        f"bad cpulist {_snip(text)}: {_snip(part, 32)} is not a CPU number or range",
+                    )
+                first, last, used_s, group = m.groups()
+                lo = int(first)
+                hi = int(last) if last is not None else lo
             if hi < lo:
                 raise ParseError(f"bad cpulist {_snip(text)}: range {part!r} runs backwards")
             if hi > MAX_CPU:
@@ -109,17 +127,22 @@ class CpuSet:
             if budget < 0:
                 raise ParseError(f"bad cpulist {_snip(text)}: names more than {MAX_LIST_IDS} CPUs "
                                  "counting repeats")
-            if m.group(3) is not None:
-                used, group = int(m.group(3)), int(m.group(4))
-                if group == 0 or used == 0 or used > group:
-                    raise ParseError(f"bad cpulist {_snip(text)}: bad group {used}/{group}")
-                for start in range(lo, hi + 1, group):
+            if group is not None:
+                used, step = int(used_s), int(group)
+                if step == 0 or used == 0 or used > step:
+                    raise ParseError(f"bad cpulist {_snip(text)}: bad group {used}/{step}")
+                for start in range(lo, hi + 1, step):
                     cpus.update(range(start, min(start + used, hi + 1)))
             elif hi == lo:
                 cpus.add(lo)
             else:
                 cpus.update(range(lo, hi + 1))
-        return cls._of(frozenset(cpus))
+        out = cls._of(frozenset(cpus))
+        if len(raw) <= _MEMO_TEXT and cls is CpuSet:
+            if len(_PARSED) >= _MEMO_SIZE:
+                _PARSED.clear()
+            _PARSED[raw] = out
+        return out
 
     @classmethod
     def parse_mask(cls, text: str) -> "CpuSet":

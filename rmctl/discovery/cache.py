@@ -41,7 +41,7 @@ def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cac
     into a plain set per index name, so a later CPU of the same instance
     costs one membership test (no per-CPU set rebuild).
     """
-    seen: dict[tuple[str, CpuSet], Cache] = {}
+    seen: dict[tuple[int, str, CpuSet], Cache] = {}
     covered: dict[str, set[int]] = {}  # index name -> CPUs already served
     index_names: list[str] | None = None
     no_size_reported = False
@@ -49,8 +49,12 @@ def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cac
     shapes: dict[tuple[str, int | None], tuple[int | None, int | None]] = {}  # (index, size) -> (line, ways)
     online_cpus = online.frozenset()
     for cpu in online:
-        if index_names is not None and all(cpu in covered.get(idx, ()) for idx in index_names):
-            continue  # every cache of this CPU is known from a sibling: no listing, no stat
+        if index_names is not None:
+            for idx in index_names:
+                if cpu not in covered.get(idx, ()):
+                    break
+            else:
+                continue  # every cache of this CPU is known from a sibling: no listing, no stat
         if index_names is None or not root.isdir(paths.cpu_cache_dir(cpu)):
             names = [n for n in root.listdir(paths.cpu_cache_dir(cpu)) if _INDEX.match(n)]
         else:
@@ -70,7 +74,8 @@ def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cac
             members = shared.frozenset() & online_cpus
             if cpu not in members:
                 members = members | {cpu}
-            shared = CpuSet._of(members)
+            if len(members) != len(shared) or cpu not in shared:
+                shared = CpuSet._of(members)  # else the parsed set is the instance's, as is
             done.update(members)
             if idx not in kinds:
                 kinds[idx] = (root.read_int(paths.cpu_cache(cpu, idx, "level")),
@@ -78,7 +83,7 @@ def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cac
             level, ctype = kinds[idx]
             if level is None or ctype is None:
                 continue
-            key = (f"{level}/{ctype}", shared)
+            key = (level, ctype, shared)
             if key in seen:
                 continue
             size_text = root.read(paths.cpu_cache(cpu, idx, "size"))

