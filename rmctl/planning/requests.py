@@ -27,12 +27,15 @@ combination's reasons are reported.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from rmctl.cpuset import CpuSet
 from rmctl.model.pci import RMCTL_DRIVER as DRIVER  # the default DRA driver name (device.driver)
+from rmctl.model.record import FrozenDict
 from rmctl.planning import topology_manager as tm
 from rmctl.units import format_size
 
@@ -102,7 +105,7 @@ def device_views(node, driver: str = DRIVER) -> list[DeviceView]:
 # Results
 # --------------------------------------------------------------------------
 
-@dataclass
+@dataclass(frozen=True)
 class SelectorResult:
     source: str  #: "class gpu" or "request gpu"
     cel: str
@@ -115,15 +118,18 @@ class SelectorResult:
                 "evaluated": self.evaluated}
 
 
-@dataclass
+@dataclass(frozen=True)
 class DeviceMatch:
     """How one device fared against one device-request choice."""
 
     address: str
-    selectors: list[SelectorResult]
+    selectors: Sequence[SelectorResult]  #: kept as a tuple
     reserved_by: str | None = None
     driver: str = DRIVER  #: the DRA driver of the view (rmctl's, or gpu.nvidia.com for NVIDIA's view)
     device: str = ""  #: the view's device name under that driver (gpu-0 for NVIDIA's)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "selectors", tuple(self.selectors))
 
     @property
     def matches(self) -> bool:
@@ -134,7 +140,7 @@ class DeviceMatch:
                 "reserved_by": self.reserved_by, "selectors": [s.to_data() for s in self.selectors]}
 
 
-@dataclass
+@dataclass(frozen=True)
 class ResourceResult:
     """One resource of the request: fits or not, why, and its NUMA hints."""
 
@@ -142,34 +148,47 @@ class ResourceResult:
     wanted: str
     fits: bool
     reason: str
-    hints: list | None = None  #: None = no NUMA preference
+    hints: Sequence[tm.Hint] | None = None  #: None = no NUMA preference; else kept as a tuple
+
+    def __post_init__(self) -> None:
+        if self.hints is not None:
+            object.__setattr__(self, "hints", tuple(self.hints))
 
     def to_data(self) -> dict:
         return {"resource": self.resource, "wanted": self.wanted, "fits": self.fits, "reason": self.reason,
                 "hints": None if self.hints is None else [h.to_data() for h in self.hints]}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evaluation:
-    """The answer for one node."""
+    """The answer for one node; made once, never changed (its sequences are tuples, its maps FrozenDicts)."""
 
     request: str
     policy: str
     fits: bool
     node: str = ""  #: the root evaluated
-    numa_nodes: list[int] = field(default_factory=list)
+    numa_nodes: Sequence[int] = ()
     cpus: CpuSet = field(default_factory=CpuSet)
-    devices: dict[str, list[str]] = field(default_factory=dict)  #: request name -> addresses
-    choices: dict[str, str] = field(default_factory=dict)  #: request name -> chosen alternative
-    memory: dict[int, int] = field(default_factory=dict)  #: NUMA node -> bytes
-    hugepages: dict[int, dict[int, int]] = field(default_factory=dict)  #: page size -> node -> pages
-    resources: list[ResourceResult] = field(default_factory=list)
+    devices: Mapping[str, Sequence[str]] = field(default_factory=dict)  #: request name -> addresses
+    choices: Mapping[str, str] = field(default_factory=dict)  #: request name -> chosen alternative
+    memory: Mapping[int, int] = field(default_factory=dict)  #: NUMA node -> bytes
+    hugepages: Mapping[int, Mapping[int, int]] = field(default_factory=dict)  #: page size -> node -> pages
+    resources: Sequence[ResourceResult] = ()
     admission: tm.Admission | None = None
-    matches: dict[str, list[DeviceMatch]] = field(default_factory=dict)  #: "req" or "req/alt" -> per device
-    reasons: list[str] = field(default_factory=list)
-    hints_for_typos: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  #: what was left out of the evaluation, and why
-    no_match: dict[str, str] = field(default_factory=dict)  #: matches key -> the selector no device passes
+    matches: Mapping[str, Sequence[DeviceMatch]] = field(default_factory=dict)  #: "req" or "req/alt" -> per device
+    reasons: Sequence[str] = ()
+    hints_for_typos: Sequence[str] = ()
+    notes: Sequence[str] = ()  #: what was left out of the evaluation, and why
+    no_match: Mapping[str, str] = field(default_factory=dict)  #: matches key -> the selector no device passes
+
+    def __post_init__(self) -> None:
+        for name in ("numa_nodes", "resources", "reasons", "hints_for_typos", "notes"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "devices", FrozenDict({k: tuple(v) for k, v in self.devices.items()}))
+        object.__setattr__(self, "matches", FrozenDict({k: tuple(v) for k, v in self.matches.items()}))
+        object.__setattr__(self, "hugepages", FrozenDict({k: FrozenDict(v) for k, v in self.hugepages.items()}))
+        for name in ("choices", "memory", "no_match"):
+            object.__setattr__(self, name, FrozenDict(getattr(self, name)))
 
     @property
     def device_addresses(self) -> list[str]:
@@ -366,31 +385,33 @@ def evaluate(node, request, classes: dict, *, reserved: Reserved | None = None,
         if first is None:
             first = ev
     assert first is not None
+    fits, reasons = first.fits, list(first.reasons)
     errors = runtime_errors(matches)
     if errors:
         # DRA's allocator fails the allocation on a CEL runtime error instead of
         # skipping the device (structured/allocator.go: "CEL runtime error")
-        first.fits = False
-        first.reasons[:0] = errors[:5] + ([f"... and {len(errors) - 5} more CEL runtime errors"]
-                                          if len(errors) > 5 else [])
-    first.matches = matches
-    first.no_match = {k: why for k, ms in matches.items() if (why := failing_selector(ms))}
-    first.node = node.source.root
-    first.hints_for_typos = typo_hints(request, classes, views)
-    return first
+        fits = False
+        reasons[:0] = errors[:5] + ([f"... and {len(errors) - 5} more CEL runtime errors"]
+                                    if len(errors) > 5 else [])
+    return dataclasses.replace(
+        first, fits=fits, reasons=reasons, matches=matches,
+        no_match={k: why for k, ms in matches.items() if (why := failing_selector(ms))},
+        node=node.source.root, hints_for_typos=typo_hints(request, classes, views))
 
 
 def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
                     max_numa_nodes: int = tm.MAX_ALLOWABLE_NUMA_NODES, every=None) -> Evaluation:
     by_addr = {v.address: v for v in views}
     nodes = _node_ids(node)
-    ev = Evaluation(request=request.name, policy=request.policy, fits=False)
+    # the fields of the Evaluation, filled step by step; it is made once, at each return
+    ev: dict[str, Any] = {"request": request.name, "policy": request.policy, "fits": False,
+                          "notes": [], "choices": {}, "hugepages": {}}
     refused = tm.too_many_numa_nodes(request.policy, nodes, max_numa_nodes)
     if refused:
-        ev.reasons = [f"topology: {refused}"]
-        return ev
+        ev["reasons"] = [f"topology: {refused}"]
+        return Evaluation(**ev)
     if len(nodes) > max_numa_nodes:  # policy none: no merge, so no 2^n hint enumeration either
-        ev.notes.append(f"NUMA hints not computed: {len(nodes)} NUMA nodes, more than "
+        ev["notes"].append(f"NUMA hints not computed: {len(nodes)} NUMA nodes, more than "
                         f"max-allowable-numa-nodes {max_numa_nodes} (policy none does not use them)")
     capacity_hints = tm.capacity_hints if len(nodes) <= max_numa_nodes else (lambda *a, **k: None)
     providers: list[dict] = []
@@ -499,21 +520,21 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
                                       + ", ".join(m.address for m in free_c[:8]) + ("..." if len(free_c) > 8 else ""),
                                       hints))
         providers.append({rname: hints})
-        ev.choices[dreq.name] = ch.name
+        ev["choices"][dreq.name] = ch.name
 
-    ev.resources = results
+    ev["resources"] = results
     if not all(r.fits for r in results):
-        ev.reasons = [f"{r.resource}: {r.reason}" for r in results if not r.fits]
-        ev.admission = tm.merge(request.policy, nodes, providers) if request.policy != "none" else None
-        return ev
+        ev["reasons"] = [f"{r.resource}: {r.reason}" for r in results if not r.fits]
+        ev["admission"] = tm.merge(request.policy, nodes, providers) if request.policy != "none" else None
+        return Evaluation(**ev)
 
     # -- merge and admit (step 3) ----------------------------------------
     adm = tm.merge(request.policy, nodes, providers,
                    distances={n: dict(node.topology.nodes[n].distances) for n in node.topology.nodes})
-    ev.admission = adm
+    ev["admission"] = adm
     if not adm.admit:
-        ev.reasons = [adm.reason] + _policy_detail(request.policy, results)
-        return ev
+        ev["reasons"] = [adm.reason] + _policy_detail(request.policy, results)
+        return Evaluation(**ev)
     strict = request.policy in ("restricted", "single-numa-node")
     affinity = nodes if adm.hint.mask is None else tm.bits(adm.hint.mask)
 
@@ -522,13 +543,13 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
     if request.devices:
         alloc = _allocate_devices(request, candidates, combo, by_addr, affinity, strict)
         if alloc is None:
-            ev.reasons = ["devices: no choice of devices satisfies the constraints"
+            ev["reasons"] = ["devices: no choice of devices satisfies the constraints"
                           + (f" on NUMA node(s) {_fmt_nodes(affinity)}" if strict else "")
                           + ": " + "; ".join(_constraint_detail(c, request, candidates, combo, by_addr)
                                              for c in request.constraints)]
-            _mark(results, "device/", False, ev.reasons[0])
-            return ev
-        ev.devices = alloc
+            _mark(results, "device/", False, ev["reasons"][0])
+            return Evaluation(**ev)
+        ev["devices"] = alloc
         for addrs in alloc.values():
             for a in addrs:
                 used_nodes.update(by_addr[a].nodes)
@@ -539,12 +560,12 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
         else:  # aligned first, then spill (CPU manager 2.3 step 4)
             got = take_cpus(node, usable, request.cpus, request.whole_cores, numa_affinity=affinity)
         if got is None or len(got) != request.cpus:
-            ev.reasons = [f"cpu: the CPU allocator found no {request.cpus} CPUs"
+            ev["reasons"] = [f"cpu: the CPU allocator found no {request.cpus} CPUs"
                           + (" in whole cores" if request.whole_cores else "")
                           + f" on NUMA node(s) {_fmt_nodes(affinity)}"]
-            _mark(results, "cpu", False, ev.reasons[0])
-            return ev
-        ev.cpus = got
+            _mark(results, "cpu", False, ev["reasons"][0])
+            return Evaluation(**ev)
+        ev["cpus"] = got
         used_nodes.update(_cpu_node(node, c) for c in got)
     if request.memory:
         caps = {n: _node_memory(node, n, reserved) for n in nodes}
@@ -553,10 +574,10 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
             if placed is None and not strict:
                 placed = _fill(request.memory, affinity + [n for n in nodes if n not in affinity], lambda n: caps[n][1])
             if placed is None:
-                ev.reasons = [f"memory: {format_size(request.memory)} does not fit on NUMA node(s) {_fmt_nodes(affinity)}"]
-                _mark(results, "memory", False, ev.reasons[0])
-                return ev
-            ev.memory = placed
+                ev["reasons"] = [f"memory: {format_size(request.memory)} does not fit on NUMA node(s) {_fmt_nodes(affinity)}"]
+                _mark(results, "memory", False, ev["reasons"][0])
+                return Evaluation(**ev)
+            ev["memory"] = placed
             used_nodes.update(placed)
     for size, amount in sorted(request.hugepages.items()):
         pages = amount // size
@@ -570,15 +591,15 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
             placed = _fill(pages, affinity + [n for n in nodes if n not in affinity], have)
         if placed is None:
             msg = f"hugepages-{format_size(size)}: {pages} pages do not fit on NUMA node(s) {_fmt_nodes(affinity)}"
-            ev.reasons = [msg]
+            ev["reasons"] = [msg]
             _mark(results, f"hugepages-{format_size(size)}", False, msg)
-            return ev
-        ev.hugepages[size] = placed
+            return Evaluation(**ev)
+        ev["hugepages"][size] = placed
         used_nodes.update(placed)
 
-    ev.fits = True
-    ev.numa_nodes = sorted(used_nodes) if used_nodes else (tm.bits(adm.hint.mask) if adm.hint.mask is not None else [])
-    return ev
+    ev["fits"] = True
+    ev["numa_nodes"] = sorted(used_nodes) if used_nodes else (tm.bits(adm.hint.mask) if adm.hint.mask is not None else [])
+    return Evaluation(**ev)
 
 
 def _per_node(values: dict[int, int], show, limit: int = 4) -> str:
@@ -604,9 +625,9 @@ def _constraint_detail(c, request, candidates, combo, by_addr) -> str:
 
 
 def _mark(results: list[ResourceResult], prefix: str, fits: bool, reason: str) -> None:
-    for r in results:
-        if r.resource.startswith(prefix):
-            r.fits, r.reason = fits, reason
+    """Replace, in the list being built, the results of resources starting with ``prefix``."""
+    results[:] = [dataclasses.replace(r, fits=fits, reason=reason) if r.resource.startswith(prefix) else r
+                  for r in results]
 
 
 def _fmt_nodes(nodes) -> str:

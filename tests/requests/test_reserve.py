@@ -98,7 +98,7 @@ def test_existing_device_reservations_are_honoured(tmp_path):
     class: gpu
 """, "r.yaml")[0], "r.yaml")
     ev = evaluate(node, req, load_classes(None), reserved=held)
-    assert ev.fits and ev.devices == {"gpu": ["0000:00:02.0"]} and ev.numa_nodes == [1]
+    assert ev.fits and ev.devices == {"gpu": ("0000:00:02.0",)} and ev.numa_nodes == (1,)
     assert not (ev.cpus & held.cpus)
     state = state.with_reservation(Reservation.new("more", devices=["0000:00:02.0"]))
     ev = evaluate(node, req, load_classes(None), reserved=reserved_from_state(state))

@@ -146,7 +146,7 @@ def test_raised_limit_evaluates_a_12_node_machine(tmp_path):
     refused = evaluate(node, req, builtin_classes())
     assert not refused.fits and "more than 8 NUMA nodes" in refused.reasons[0]
     ev = evaluate(node, req, builtin_classes(), max_numa_nodes=12)
-    assert ev.fits and ev.numa_nodes == [0, 1] and ev.admission.hint == Hint(mask_of([0, 1]), True)
+    assert ev.fits and ev.numa_nodes == (0, 1) and ev.admission.hint == Hint(mask_of([0, 1]), True)
 
 
 def test_merge_counts_distinct_states_not_permutations():
