@@ -13,7 +13,6 @@ rmctl does not publish in a domain it declares (with a did-you-mean).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 
 from rmctl.resources.cel import library as lib
 from rmctl.resources.cel.errors import CelCheckError, EvalError
@@ -39,15 +38,17 @@ from rmctl.resources.cel.types import (
 )
 
 
-@dataclass
 class Checked:
     """A checked expression: the AST, each node's type and each call's candidate overload ids."""
 
-    parsed: Parsed
-    types: dict[int, Type] = field(default_factory=dict)
-    overloads: dict[int, list[str]] = field(default_factory=dict)
-    #: (kind, domain, name) of every attribute/capacity looked up with constant names
-    references: list[tuple[str, str, str]] = field(default_factory=list)
+    __slots__ = ("parsed", "types", "overloads", "references")
+
+    def __init__(self, parsed: Parsed):
+        self.parsed = parsed
+        self.types: dict[int, Type] = {}
+        self.overloads: dict[int, list[str]] = {}
+        #: (kind, domain, name) of every attribute/capacity looked up with constant names
+        self.references: list[tuple[str, str, str]] = []
 
     @property
     def expr(self) -> Expr:

@@ -11,7 +11,6 @@ with the ``expectCost`` of DRA's compile_test.go.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from rmctl.resources.cel import limits as L
 from rmctl.resources.cel.checker import Checked
@@ -45,20 +44,23 @@ FIXED1: Est = (1, 1)
 ZERO: Est = (0, 0)
 
 
-@dataclass
 class Entry:
     """Sizes of the keys/indices and values of a list or map (cel-go entrySizeEstimate)."""
 
-    kind: str  #: "list" or "map"
-    key: Est
-    val: Est
+    __slots__ = ("kind", "key", "val")
+
+    def __init__(self, kind: str, key: Est, val: Est):
+        self.kind = kind  #: "list" or "map"
+        self.key = key
+        self.val = val
 
 
-@dataclass
 class Local:
-    size: Est | None
-    entry: Entry | None
-    type: Type | None = None
+    __slots__ = ("size", "entry")
+
+    def __init__(self, size: Est | None, entry: Entry | None):
+        self.size = size
+        self.entry = entry
 
 
 _SCALARS = frozenset({"bool", "int", "uint", "double"})

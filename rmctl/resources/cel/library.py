@@ -25,7 +25,6 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -70,14 +69,24 @@ from rmctl.resources.cel.values import (
 )
 
 
-@dataclass(frozen=True)
 class Overload:
-    id: str
-    member: bool
-    params: tuple[Type, ...]
-    result: Type
-    impl: Callable[..., Any] | None = None
-    strict: bool = True  #: errors in arguments propagate (all but the logical operators)
+    __slots__ = ("id", "member", "params", "result", "impl", "strict")
+
+    def __init__(
+        self,
+        id: str,
+        member: bool,
+        params: tuple[Type, ...],
+        result: Type,
+        impl: Callable[..., Any] | None = None,
+        strict: bool = True,
+    ):
+        self.id = id
+        self.member = member
+        self.params = params
+        self.result = result
+        self.impl = impl
+        self.strict = strict  #: errors in arguments propagate (all but the logical operators)
 
 
 DECLS: dict[str, list[Overload]] = {}
@@ -156,6 +165,8 @@ decl("_/_", "divide_double", [DOUBLE, DOUBLE], DOUBLE, _dbl_div)
 decl("_%_", "modulo_int64", [INT, INT], INT, _int_mod)
 decl("_%_", "modulo_uint64", [UINT, UINT], UINT, lambda a, b: UInt(_int_mod(a, b)))
 decl("_+_", "add_string", [STRING, STRING], STRING, _str_add)
+
+
 def _bytes_add(a: bytes, b: bytes) -> bytes:
     _size_check(len(a) + len(b))
     return a + b

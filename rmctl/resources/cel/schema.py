@@ -19,8 +19,6 @@ driver's ``gpu.nvidia.com`` domain passes its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from rmctl.resources.cel import limits as L
 from rmctl.resources.cel.types import BOOL, DYN, INT, QUANTITY, SEMVER, STRING, Type, map_of
 
@@ -65,17 +63,21 @@ RMCTL_ATTRIBUTES: dict[str, dict[str, str]] = {
 RMCTL_CAPACITY: dict[str, tuple[str, ...]] = {RMCTL_DOMAIN: ("memory", "speed", "storage")}
 
 
-@dataclass(frozen=True)
 class DeviceSchema:
     """What the checker knows about devices: declared domains with typed names.
 
     ``attributes``: domain -> name -> DRA type name (bool, int, string,
     version); ``capacity``: domain -> names.  Lookups in other domains are
-    typed as DRA types them (any value).
+    typed as DRA types them (any value).  Treat as immutable.
     """
 
-    attributes: dict[str, dict[str, str]] = field(default_factory=lambda: RMCTL_ATTRIBUTES)
-    capacity: dict[str, tuple[str, ...]] = field(default_factory=lambda: RMCTL_CAPACITY)
+    __slots__ = ("attributes", "capacity")
+
+    def __init__(
+        self, attributes: dict[str, dict[str, str]] | None = None, capacity: dict[str, tuple[str, ...]] | None = None
+    ):
+        self.attributes = RMCTL_ATTRIBUTES if attributes is None else attributes
+        self.capacity = RMCTL_CAPACITY if capacity is None else capacity
 
     def known_attributes(self) -> dict[str, dict[str, str]]:
         """Return domain -> attribute name -> type name (bool, int, string, version)."""

@@ -16,7 +16,6 @@ such an error, which the planner does (rmctl.planning.requests).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from rmctl.resources.cel import limits as L
@@ -28,13 +27,18 @@ from rmctl.resources.cel.schema import DEFAULT_SCHEMA, DeviceSchema
 from rmctl.resources.cel.syntax import parse
 
 
-@dataclass
 class Outcome:
     """One selector on one device: ``value`` True/False, or ``error`` (then value False)."""
 
-    value: bool
-    error: str | None = None
-    cost: int = 0
+    __slots__ = ("value", "error", "cost")
+
+    def __init__(self, value: bool, error: str | None = None, cost: int = 0):
+        self.value = value
+        self.error = error
+        self.cost = cost
+
+    def __repr__(self) -> str:
+        return f"Outcome(value={self.value!r}, error={self.error!r}, cost={self.cost})"
 
     def to_data(self) -> dict:
         return {"value": self.value, "error": self.error}

@@ -5,8 +5,6 @@ k8s.io/apiserver/pkg/cel/library/semverlib.go, blang/semver rules.  Standard lib
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 _IDENT_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-")
 
 
@@ -50,14 +48,27 @@ def is_semver(text: str) -> bool:
     return not isinstance(_split_semver(text), str)
 
 
-@dataclass(frozen=True)
 class Semver:
     """A semantic version (semver.org 2.0); build metadata is ignored when comparing."""
 
-    major: int
-    minor: int
-    patch: int
-    pre: tuple = ()
+    __slots__ = ("major", "minor", "patch", "pre")
+
+    def __init__(self, major: int, minor: int, patch: int, pre: tuple = ()):
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+        self.pre = pre
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Semver):
+            return NotImplemented
+        return (self.major, self.minor, self.patch, self.pre) == (other.major, other.minor, other.patch, other.pre)
+
+    def __hash__(self) -> int:
+        return hash((self.major, self.minor, self.patch, self.pre))
+
+    def __repr__(self) -> str:
+        return f"Semver({self})"
 
     @classmethod
     def parse(cls, text: str) -> Semver:

@@ -19,7 +19,6 @@ parsing (length, nesting depth), so a hostile expression gives a clean
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from typing import Any
 
 from rmctl.resources.cel.errors import CelSyntaxError
@@ -42,72 +41,124 @@ class UInt(int):
         return f"{int(self)}u"
 
 
-@dataclass(eq=False)
+# AST nodes are plain classes with __slots__: 11 dataclasses cost several
+# milliseconds of import time on every class/request command.
+
+
 class Expr:
     """Base of AST nodes; ``id`` is unique in one expression, ``pos`` a 0-based offset."""
 
-    id: int
-    pos: int
+    __slots__ = ("id", "pos")
+
+    def __init__(self, id: int, pos: int):
+        self.id = id
+        self.pos = pos
 
 
-@dataclass(eq=False)
 class Const(Expr):
-    value: Any  #: bool, int, UInt, float, str, bytes or None
+    __slots__ = ("value",)
+
+    def __init__(self, id: int, pos: int, value: Any):
+        super().__init__(id, pos)
+        self.value = value  #: bool, int, UInt, float, str, bytes or None
 
 
-@dataclass(eq=False)
 class Ident(Expr):
-    name: str
+    __slots__ = ("name",)
+
+    def __init__(self, id: int, pos: int, name: str):
+        super().__init__(id, pos)
+        self.name = name
 
 
-@dataclass(eq=False)
 class Select(Expr):
-    operand: Expr
-    field: str
-    test_only: bool = False  #: has(a.b)
-    optional: bool = False  #: a.?b
+    __slots__ = ("operand", "field", "test_only", "optional")
+
+    def __init__(self, id: int, pos: int, operand: Expr, field: str, test_only: bool = False, optional: bool = False):
+        super().__init__(id, pos)
+        self.operand = operand
+        self.field = field
+        self.test_only = test_only  #: has(a.b)
+        self.optional = optional  #: a.?b
 
 
-@dataclass(eq=False)
 class Call(Expr):
-    function: str
-    args: list[Expr]
-    target: Expr | None = None  #: receiver of a member call
+    __slots__ = ("function", "args", "target")
+
+    def __init__(self, id: int, pos: int, function: str, args: list[Expr], target: Expr | None = None):
+        super().__init__(id, pos)
+        self.function = function
+        self.args = args
+        self.target = target  #: receiver of a member call
 
     @property
     def is_member(self) -> bool:
         return self.target is not None
 
 
-@dataclass(eq=False)
 class ListExpr(Expr):
-    elements: list[Expr]
-    optional_indices: tuple[int, ...] = ()
+    __slots__ = ("elements", "optional_indices")
+
+    def __init__(self, id: int, pos: int, elements: list[Expr], optional_indices: tuple[int, ...] = ()):
+        super().__init__(id, pos)
+        self.elements = elements
+        self.optional_indices = optional_indices
 
 
-@dataclass(eq=False)
 class MapEntry:
-    key: Expr
-    value: Expr
-    optional: bool = False
+    __slots__ = ("key", "value", "optional")
+
+    def __init__(self, key: Expr, value: Expr, optional: bool = False):
+        self.key = key
+        self.value = value
+        self.optional = optional
 
 
-@dataclass(eq=False)
 class MapExpr(Expr):
-    entries: list[MapEntry] = field(default_factory=list)
+    __slots__ = ("entries",)
+
+    def __init__(self, id: int, pos: int, entries: list[MapEntry] | None = None):
+        super().__init__(id, pos)
+        self.entries = entries if entries is not None else []
 
 
-@dataclass(eq=False)
 class Comprehension(Expr):
-    iter_var: str
-    iter_range: Expr
-    accu_var: str
-    accu_init: Expr
-    loop_cond: Expr
-    loop_step: Expr
-    result: Expr
-    iter_var2: str | None = None
-    macro: str = ""  #: the macro it came from, for messages
+    __slots__ = (
+        "iter_var",
+        "iter_range",
+        "accu_var",
+        "accu_init",
+        "loop_cond",
+        "loop_step",
+        "result",
+        "iter_var2",
+        "macro",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        pos: int,
+        iter_var: str,
+        iter_range: Expr,
+        accu_var: str,
+        accu_init: Expr,
+        loop_cond: Expr,
+        loop_step: Expr,
+        result: Expr,
+        iter_var2: str | None = None,
+        macro: str = "",
+    ):
+        super().__init__(id, pos)
+        self.iter_var = iter_var
+        self.iter_range = iter_range
+        self.accu_var = accu_var
+        self.accu_init = accu_init
+        self.loop_cond = loop_cond
+        self.loop_step = loop_step
+        self.result = result
+        self.iter_var2 = iter_var2
+        self.macro = macro  #: the macro it came from, for messages
 
 
 def children(e: Expr) -> list[Expr]:
@@ -156,12 +207,14 @@ _PUNCT2 = ("==", "!=", "<=", ">=", "&&", "||", ".?", "[?")
 _PUNCT1 = "+-*/%<>!?:.,()[]{}"
 
 
-@dataclass
 class Token:
-    kind: str  #: "int", "uint", "double", "string", "bytes", "ident", "punct", "eof"
-    value: Any
-    pos: int
-    text: str = ""
+    __slots__ = ("kind", "value", "pos", "text")
+
+    def __init__(self, kind: str, value: Any, pos: int, text: str = ""):
+        self.kind = kind  #: "int", "uint", "double", "string", "bytes", "ident", "punct", "eof"
+        self.value = value
+        self.pos = pos
+        self.text = text
 
 
 class Lexer:
@@ -809,14 +862,16 @@ def ensure_recursion_limit() -> None:
         sys.setrecursionlimit(RECURSION_LIMIT)
 
 
-@dataclass
 class Parsed:
     """A parsed expression: the AST and each node's source offset."""
 
-    source: str
-    expr: Expr
-    positions: dict[int, int]
-    node_count: int
+    __slots__ = ("source", "expr", "positions", "node_count")
+
+    def __init__(self, source: str, expr: Expr, positions: dict[int, int], node_count: int):
+        self.source = source
+        self.expr = expr
+        self.positions = positions
+        self.node_count = node_count
 
 
 def parse(source: str) -> Parsed:

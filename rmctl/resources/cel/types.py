@@ -9,19 +9,32 @@ Neither takes part in type equality.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 
-
-@dataclass(frozen=True, eq=False)
 class Type:
-    kind: str  #: bool int uint double string bytes null dyn list map opaque object type error param
-    name: str = ""  #: opaque/object/param name
-    params: tuple[Type, ...] = ()
-    max_size: int | None = None
-    fields: dict[str, Type] | None = field(default=None, hash=False)
-    #: with ``fields``: a name not among them is an error (an attribute domain rmctl knows),
-    #: not a lookup that may fail at run time
-    strict: bool = False
+    """A CEL type; immutable by convention (plain class: no dataclass processing at import)."""
+
+    __slots__ = ("kind", "name", "params", "max_size", "fields", "strict")
+
+    def __init__(
+        self,
+        kind: str,
+        name: str = "",
+        params: tuple[Type, ...] = (),
+        max_size: int | None = None,
+        fields: dict[str, Type] | None = None,
+        strict: bool = False,
+    ):
+        self.kind = kind  #: bool int uint double string bytes null dyn list map opaque object type error param
+        self.name = name  #: opaque/object/param name
+        self.params = params
+        self.max_size = max_size
+        self.fields = fields
+        #: with ``fields``: a name not among them is an error (an attribute domain rmctl knows),
+        #: not a lookup that may fail at run time
+        self.strict = strict
+
+    def __repr__(self) -> str:
+        return f"Type({self})"
 
     def __str__(self) -> str:
         k = self.kind
@@ -44,7 +57,7 @@ class Type:
         return all(a.same(b) for a, b in zip(self.params, other.params, strict=False))
 
     def sized(self, n: int | None) -> Type:
-        return replace(self, max_size=n)
+        return Type(self.kind, self.name, self.params, n, self.fields, self.strict)
 
     def plain(self) -> Type:
         """This type without size or declared fields (for results the estimator must not trust)."""
