@@ -37,7 +37,9 @@ class RmctlGroup(TyperGroup):
     traceback (unless ``--debug``).
     """
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+    # click's main() is overloaded on standalone_mode; this one always returns the exit status
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,  # type: ignore[override]
+             **extra):
         from rmctl.cli.errors import exit_code_for, report_usage_error
 
         argv = list(sys.argv[1:] if args is None else args)

@@ -7,6 +7,10 @@ import sys
 
 from rmctl.errors import SnapshotRootError
 
+TYPE_CHECKING = False  # the typing module costs ~2 ms on the fast path; type checkers see True
+if TYPE_CHECKING:
+    from rmctl.discovery.root import Root
+
 DEFAULT_STATE_DIR = "/var/lib/rmctl"
 
 
@@ -28,7 +32,7 @@ class Settings:
         self.verbose = verbose
         self.debug = debug
         self.color = color  #: None: decide from the terminal and NO_COLOR
-        self._root = None
+        self._root: Root | None = None
 
     def __repr__(self) -> str:
         return (f"Settings(root_spec={self.root_spec!r}, state_dir={self._state_dir!r}, "
@@ -57,7 +61,7 @@ class Settings:
                     hint="nothing is ever written under a snapshot root: give --state-dir a directory of its own")
 
     @property
-    def root(self):
+    def root(self) -> Root:
         """Return the Root (opened on first use, so errors reach the command's handler)."""
         if self._root is None:
             from rmctl.discovery.root import Root

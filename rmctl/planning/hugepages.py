@@ -197,7 +197,7 @@ class PoolPlan:
                 "memory": [dict(n) for n in self.needs], "forced": self.forced}
 
 
-def plan_set(node: NodeModel, requests: list[tuple[int, dict[int | None, int]]], *,
+def plan_set(node: NodeModel, requests: Sequence[tuple[int, Mapping[int | None, int]]], *,
              overcommit: int | None = None, overcommit_sizes: list[int] | None = None,
              force: bool = False, gigantic_above: int | None = None,
              command: str = "hugepages set", nodes_named: bool = False) -> PoolPlan:

@@ -391,7 +391,8 @@ class _Validator:
         return out
 
     def hugepages(self, value) -> list[HugepageEntry]:
-        out, seen = [], {}
+        out: list[HugepageEntry] = []
+        seen: dict[tuple, str] = {}
         for i, item in enumerate(self.items(value, "spec.hugepages")):
             p = f"spec.hugepages[{i}]"
             m = self.mapping(item, p, ("pageSize", "count", "node", "reserved"))
@@ -414,7 +415,8 @@ class _Validator:
         return out
 
     def mounts(self, value) -> list[MountEntry]:
-        out, seen = [], {}
+        out: list[MountEntry] = []
+        seen: dict[str, str] = {}
         opt_names = {"size": "size", "minSize": "min_size", "nrInodes": "nr_inodes",
                      "uid": "uid", "gid": "gid", "mode": "mode"}
         for i, item in enumerate(self.items(value, "spec.mounts")):
@@ -460,7 +462,8 @@ class _Validator:
         return name
 
     def reservations(self, value) -> list[ReservationEntry]:
-        out, seen = [], {}
+        out: list[ReservationEntry] = []
+        seen: dict[str, str] = {}
         for i, item in enumerate(self.items(value, "spec.reservations")):
             p = f"spec.reservations[{i}]"
             m = self.mapping(item, p, RESERVATION_KEYS)

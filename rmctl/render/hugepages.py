@@ -147,9 +147,9 @@ def print_pools(con, data: dict) -> None:
         print_plan(con, data["plan"], title="Plan (dry run: nothing written)")
         return
     t = Table(title="Hugepage pools", title_justify="left")
-    for col, j in (("page size", "right"), ("node", "right"), ("previous", "right"), ("requested", "right"),
-                   ("achieved", "right"), ("status", "left")):
-        t.add_column(col, justify=j)
+    for col in ("page size", "node", "previous", "requested", "achieved"):
+        t.add_column(col, justify="right")
+    t.add_column("status", justify="left")
     for p in data["pools"]:
         t.add_row(format_size(p["page_size"]), "all" if p["node"] is None else str(p["node"]),
                   str(p["previous"]), str(p["requested"]), _n(p["achieved"]), p["status"])

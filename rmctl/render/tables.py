@@ -303,8 +303,9 @@ def topology_tree(node: NodeModel, *, verbose: int = 0) -> Tree:
         if not pk.cpus:
             continue
         pid = pk.package_id if pk.package_id is not None else f"key {pk.key}"
-        node_ids = sorted({t.cpus[c].node for c in pk.cpus if t.cpus[c].node is not None})
-        groups = [(nid, t.nodes[nid].cpus & pk.cpus if nid in t.nodes else CpuSet()) for nid in node_ids]
+        node_ids = sorted({n for c in pk.cpus if (n := t.cpus[c].node) is not None})
+        groups: list[tuple[int | None, CpuSet]] = [
+            (nid, t.nodes[nid].cpus & pk.cpus if nid in t.nodes else CpuSet()) for nid in node_ids]
         rest = pk.cpus - CpuSet(c for _, g in groups for c in g)
         if rest:
             groups.append((None, rest))
