@@ -22,7 +22,8 @@ from rmctl.discovery.nvme import read_nvme
 from rmctl.discovery.pciids import names_fact, PciNames
 from rmctl.model.node import Finding
 from rmctl.model.pci import (
-    GpuInfo, PciAddress, PciDevice, PciLink, Sriov, build_attributes, class_kind, virtio_type,
+    GpuInfo, NetInterface, NvmeController, PciAddress, PciDevice, PciLink, RdmaDevice, Sriov, build_attributes,
+    class_kind, virtio_type,
 )
 
 NVIDIA = 0x10DE
@@ -145,7 +146,10 @@ def read_device(root, name: str, addr: PciAddress, findings: list[Finding]) -> P
                                                     "no PCIe root known", rel, severity="info"))
     kind = class_kind(cls)
     label = root.read_strip(f"{rel}/{paths.PCI_LABEL_FILE}") if paths.PCI_LABEL_FILE in entries else None
-    net = rdma = nvme = block = ()
+    net: tuple[NetInterface, ...] = ()
+    rdma: tuple[RdmaDevice, ...] = ()
+    nvme: tuple[NvmeController, ...] = ()
+    block: tuple[str, ...] = ()
     # virtio-pci functions carry their interface one level down: <dev>/virtioN/net/eth0
     subdirs = [rel] + [f"{rel}/{e}" for e in entries if e.startswith("virtio") and e[6:].isdigit()]
     for sub in subdirs:
@@ -218,16 +222,17 @@ def snapshot_facts(root) -> dict:
     """
     findings: list[Finding] = []
     out: dict = {}
-    entries = []
+    entries: list[tuple[int, int, int, int | None, int | None]] = []
     for name in root.listdir(paths.SYS_PCI_DEVICES):
         addr = PciAddress.try_parse(name)
         if addr is None:
             continue
         rel = paths.pci_device(name)
-        ids = [_hex(root.read_strip(f"{rel}/{f}")) for f in paths.PCI_ID_FILES[:5]]
-        if None in ids[:3]:
+        vendor, device, cls, sub_vendor, sub_device = (_hex(root.read_strip(f"{rel}/{f}"))
+                                                       for f in paths.PCI_ID_FILES[:5])
+        if vendor is None or device is None or cls is None:
             continue
-        entries.append(ids)
+        entries.append((vendor, device, cls, sub_vendor, sub_device))
     if not entries:
         return out
     names = names_fact(root, [(v, d, sv, sd) for v, d, _c, sv, sd in entries])
