@@ -28,14 +28,31 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write("rmctl: error: interrupted\n")
         code = 130
     except BrokenPipeError:
-        # The reader went away (rmctl ... | head): not an rmctl error, but not 0.
-        try:
-            fd = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(fd, sys.stdout.fileno())
-        except OSError:
-            pass
-        code = 1
+        reader_gone()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def reader_gone() -> None:
+    """End the process as coreutils end when the reader of their output went away: by SIGPIPE, silently.
+
+    ``seq 1 100000 | head -1`` leaves PIPESTATUS[0] = 141 (128 + SIGPIPE),
+    no message: seq dies of the signal on its next write.  Python ignores
+    SIGPIPE, so rmctl's write fails with EPIPE (BrokenPipeError) instead;
+    here the default action is put back and the signal raised, so a shell
+    (``set -o pipefail``, PIPESTATUS) and a parent process (``-13`` in
+    Python's subprocess) see exactly what they see of coreutils.  Nothing
+    is flushed first (the buffered output has nowhere to go) and nothing is
+    printed.  Output is printed after a use case has done its work (the
+    state written, the plan applied), so no change is cut short.
+    """
+    import signal
+
+    try:
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGPIPE})
+        os.kill(os.getpid(), signal.SIGPIPE)
+    finally:
+        os._exit(128 + signal.SIGPIPE)  # only if the signal could not end us (the shell's number for it)
 
 
 def __getattr__(name: str):

@@ -10,6 +10,7 @@ and NVML are imported inside the commands that need them, so
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 from typing import Annotated, Optional
@@ -55,7 +56,13 @@ class RmctlGroup(TyperGroup):
         except typer.Abort:
             code = exit_code_for(KeyboardInterrupt(), argv)
         except BrokenPipeError:
-            raise  # rmctl.cli.main: the reader went away; exit 1 quietly
+            raise  # rmctl.cli.main: the reader went away; end as coreutils do (SIGPIPE)
+        except SystemExit as e:
+            # typer's own main catches EPIPE (its --help printing, a command's output) and exits 1
+            # after wrapping stdout in click's PacifyFlushWrapper: the reader went away, not an error.
+            if isinstance(sys.stdout, _click.utils.PacifyFlushWrapper):
+                raise BrokenPipeError(errno.EPIPE, "the reader of stdout went away") from None
+            raise
         except Exception as e:  # escaped a command's @handle_errors
             code = exit_code_for(e, argv)
         if standalone_mode:

@@ -112,8 +112,8 @@ def handle_errors(fn=None, *, document: bool = True):
         fmt = getattr(fmt, "value", fmt)
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
+        except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
+            raise  # BrokenPipeError: the reader went away (rmctl.cli.reader_gone), not an error of rmctl's
         except (Exception, KeyboardInterrupt) as e:
             ctx = _ctx()
             debug = ctx is not None and bool(getattr(ctx.obj, "debug", False))

@@ -17,10 +17,15 @@ def console(settings, *, stderr: bool = False):
     """Return a rich Console (imported here only: tables are the slow path)."""
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich's own answer is exit 1; the reader went away, which rmctl.cli.main ends as coreutils do
+            raise BrokenPipeError(32, "the reader of the output went away")
+
     stream = sys.stderr if stderr else sys.stdout
     color = settings.use_color(stream)
-    return Console(file=stream, no_color=not color, color_system="auto" if color else None,
-                   highlight=False, soft_wrap=False, force_terminal=color if color else None)
+    return _Console(file=stream, no_color=not color, color_system="auto" if color else None,
+                    highlight=False, soft_wrap=False, force_terminal=color if color else None)
 
 
 def print_renderables(settings, renderables) -> None:
