@@ -231,7 +231,8 @@ def _tree_digest(path) -> str:
 
 
 def _run(case_root, argv, state, env=None):
-    pre = [] if case_root == LIVE else ["--root", case_root]
+    # a case that names its own --root reads that one (two --root are a usage error: issue 11 finding 6)
+    pre = [] if case_root == LIVE or "--root" in argv else ["--root", case_root]
     e = {"NO_COLOR": "1", "RMCTL_STATE_DIR": state}
     e.update(env or {})
     return run_main(pre + list(argv), env=e)

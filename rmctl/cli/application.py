@@ -17,10 +17,10 @@ from typing import Annotated, Optional
 
 import typer
 from typer import _click  # typer >= 0.26 vendors click (see performance-baselines.md)
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from rmctl import __version__
-from rmctl.cli.context import DEFAULT_STATE_DIR, Settings
+from rmctl.cli.context import BY_FLAG, COUNT, FLAG, GLOBAL_OPTIONS, MULTI, Settings
 from rmctl.errors import EXIT_CODE_MEANINGS
 
 #: the exit-status table of --help; ``\b`` keeps click from re-wrapping it
@@ -37,6 +37,10 @@ class RmctlGroup(TyperGroup):
     ``@handle_errors`` still gets one line and its exit code, never a
     traceback (unless ``--debug``).
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        add_global_options(self)
 
     # click's main() is overloaded on standalone_mode; this one always returns the exit status
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,  # type: ignore[override]
@@ -70,6 +74,53 @@ class RmctlGroup(TyperGroup):
         return code
 
 
+def _take_global(ctx, param, value):
+    """Apply a global option given on the command line (at any level) to the invocation's Settings."""
+    if ctx.get_parameter_source(param.name) is not _click.core.ParameterSource.COMMANDLINE:
+        return  # defaults and the environment are Settings.from_environ's
+    if ctx.obj is None:
+        ctx.obj = Settings.from_environ()
+    option = BY_FLAG[param.opts[0]]
+    for v in (value if option.kind == MULTI else (value,)):
+        ctx.obj.take(option.dest, v)
+
+
+def global_option(option, *, hidden: bool):
+    """Return the click Option of a GlobalOption (rmctl.cli.context), applied by :func:`_take_global`."""
+    kw = {}
+    if option.kind == COUNT:
+        kw = {"count": True, "default": 0}
+    elif option.kind == FLAG:
+        kw = {"is_flag": True, "default": False}
+    elif option.kind == MULTI:
+        kw = {"multiple": True, "metavar": option.metavar}
+    else:
+        kw = {"metavar": option.metavar}
+        if option.dest == "lock_timeout":
+            kw["type"] = _click.types.FloatRange(min=0)
+    return TyperOption(param_decls=list(option.flags), help=option.help, hidden=hidden, expose_value=False,
+                       callback=_take_global, show_default=False, **kw)
+
+
+def add_global_options(group) -> None:
+    """Give ``group`` the global options (shown in its help) and every command below it (hidden).
+
+    The one rule of rmctl.cli.context: a global option is accepted before
+    the command and after it, at any depth.  A command that defines a flag
+    itself keeps it (tests/cli/test_global_options.py checks none does).
+    """
+    group.params[0:0] = [global_option(o, hidden=False) for o in GLOBAL_OPTIONS]
+
+    def below(cmd) -> None:
+        for sub in (getattr(cmd, "commands", None) or {}).values():
+            own = {f for p in sub.params for f in getattr(p, "opts", ())}
+            sub.params.extend(global_option(o, hidden=True) for o in GLOBAL_OPTIONS
+                              if not own.intersection(o.flags))
+            below(sub)
+
+    below(group)
+
+
 app = typer.Typer(
     name="rmctl",
     cls=RmctlGroup,
@@ -97,26 +148,14 @@ def _version(value: bool):
 @app.callback()
 def main_callback(
     ctx: typer.Context,
-    root: Annotated[str, typer.Option("--root", envvar="RMCTL_ROOT", metavar="PATH",
-                                      help="Machine to read: / (live), a directory with sys/ and proc/, or a snapshot tarball.")] = "/",
-    state_dir: Annotated[str, typer.Option("--state-dir", envvar="RMCTL_STATE_DIR", metavar="DIR",
-                                           help="Where reservations and journals are kept.")] = DEFAULT_STATE_DIR,
-    kubelet_root: Annotated[Optional[str], typer.Option(
-        "--kubelet-root", envvar="RMCTL_KUBELET_ROOT", metavar="DIR",
-        help="The kubelet's --root-dir, where its checkpoints are [default: /var/lib/kubelet, "
-             "or what a snapshot recorded].")] = None,
-    lock_timeout: Annotated[float, typer.Option("--lock-timeout", metavar="SECONDS", min=0,
-                                                help="How long to wait for the state lock.")] = 10.0,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Show findings and detail (repeat for more).")] = 0,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
-    no_color: Annotated[bool, typer.Option("--no-color", help="Never colour (NO_COLOR is honoured too).")] = False,
     version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
                                                     help="Print the version and exit.")] = None,
 ):
     """Resource management for one Linux node."""
-    ctx.obj = Settings(root_spec=root, state_dir=state_dir, lock_timeout=lock_timeout,
-                       verbose=verbose, debug=debug, color=False if no_color else None,
-                       kubelet_root=kubelet_root)
+    # The global options (rmctl.cli.context.GLOBAL_OPTIONS) are click options RmctlGroup adds to every
+    # command; each one met on the command line has already been applied to these settings.
+    if ctx.obj is None:
+        ctx.obj = Settings.from_environ()
 
 
 for _name in COMMAND_MODULES:

@@ -13,13 +13,26 @@ from __future__ import annotations
 
 import os
 
-from rmctl.cli.context import DEFAULT_STATE_DIR
+from rmctl.cli.context import DEFAULT_STATE_DIR, Settings
 
 
 def _param(ctx, name: str, env: str, default: str) -> str:
+    """Return a value given on the command line being completed, else the environment's, else ``default``.
+
+    The global options (--root, --state-dir) are in the invocation's
+    Settings (rmctl.cli.context: given before or after the command); a
+    command's own options in its context's params.
+    """
+    found = ctx.find_object(Settings) if hasattr(ctx, "find_object") else None
+    if found is not None and name == "root":
+        return found.root_specs[0]
+    if found is not None and name == "state_dir":
+        return found.state_dir
     c = ctx
     while c is not None:
         v = (getattr(c, "params", None) or {}).get(name)
+        if isinstance(v, (list, tuple)):
+            v = v[0] if v else None
         if v:
             return str(v)
         c = getattr(c, "parent", None)

@@ -1,4 +1,4 @@
-"""The scripted fast path: ``rmctl [global options] topology -o json|yaml``.
+"""The scripted fast path: ``rmctl [global options] topology [global options] -o json|yaml``.
 
 Provisioning scripts call this in loops; through typer it costs 4-5x
 ``lstopo`` (typer's import alone is ~80 ms, performance-baselines.md
@@ -16,71 +16,88 @@ from __future__ import annotations
 
 import re
 
-from rmctl.cli.context import DEFAULT_STATE_DIR, Settings
+from rmctl.cli.context import BY_FLAG, COUNT, FLAG, Settings
 
-#: global options taking a value, and the Settings field each sets
-_VALUED = {"--root": "root_spec", "--state-dir": "state_dir", "--lock-timeout": "lock_timeout"}
 _VERBOSE = re.compile(r"-v+\Z")
 # what click's FloatRange(min=0) surely accepts; anything else goes to typer
 _SECONDS = re.compile(r"\d+(\.\d*)?\Z")
 
 
+def _global(argv: list[str], i: int, s: Settings) -> int | None:
+    """Apply the global option at ``argv[i]`` (rmctl.cli.context's table); return the next index.
+
+    None: not a global option, or one the fast path leaves to typer (a
+    missing or odd value, a second --root: typer then says what is wrong).
+    """
+    a = argv[i]
+    if _VERBOSE.match(a):
+        s.take("verbose", len(a) - 1)
+        return i + 1
+    name, eq, value = a.partition("=") if a.startswith("--") else (a, "", "")
+    option = BY_FLAG.get(name)
+    if option is None:
+        return None
+    if option.kind in (COUNT, FLAG):
+        if eq:
+            return None
+        s.take(option.dest, 1 if option.kind == COUNT else True)
+        return i + 1
+    if not eq:
+        if i + 1 >= len(argv):
+            return None
+        i += 1
+        value = argv[i]
+    if not value or value.startswith("-"):
+        return None
+    if option.dest == "lock_timeout":
+        if not _SECONDS.match(value):
+            return None
+        s.take("lock_timeout", float(value))
+    elif option.dest == "root" and s.roots_given:
+        return None  # topology reads one node: typer's usage error says so
+    else:
+        s.take(option.dest, value)
+    return i + 1
+
+
 def parse(argv: list[str], environ) -> tuple[Settings, str] | None:
-    """Return (settings, format) when ``argv`` is a fast-path topology call, else None."""
+    """Return (settings, format) when ``argv`` is a fast-path topology call, else None.
+
+    Global options may come before and after ``topology`` (as on the typer
+    path); ``-o``/``--output`` after it.
+    """
     if any(k.startswith("_RMCTL_COMPLETE") for k in environ):
         return None  # shell completion is typer's business
-    s = Settings(root_spec=environ.get("RMCTL_ROOT") or "/",
-                 state_dir=environ.get("RMCTL_STATE_DIR") or DEFAULT_STATE_DIR)
+    s = Settings.from_environ(environ)
     i = 0
     while True:
         if i >= len(argv):
             return None
-        a = argv[i]
-        if a == "topology":
+        if argv[i] == "topology":
             break
-        name, eq, value = a.partition("=") if a.startswith("--") else (a, "", "")
-        if name in _VALUED:
-            if not eq:
-                if i + 1 >= len(argv):
-                    return None
-                i += 1
-                value = argv[i]
-            if not value or value.startswith("-"):
-                return None
-            if name == "--lock-timeout":
-                if not _SECONDS.match(value):
-                    return None
-                s.lock_timeout = float(value)
-            else:
-                setattr(s, _VALUED[name], value)
-        elif a == "--verbose" or _VERBOSE.match(a):
-            s.verbose += 1 if a == "--verbose" else len(a) - 1
-        elif a == "--debug":
-            s.debug = True
-        elif a == "--no-color":
-            s.color = False
-        else:
+        nxt = _global(argv, i, s)
+        if nxt is None:
             return None
-        i += 1
+        i = nxt
     fmt = None
-    rest = argv[i + 1:]
-    j = 0
-    while j < len(rest):
-        a = rest[j]
+    j = i + 1
+    while j < len(argv):
+        a = argv[j]
         if a in ("-o", "--output"):
-            if j + 1 >= len(rest):
+            if j + 1 >= len(argv):
                 return None
             j += 1
-            value = rest[j]
+            value = argv[j]
         elif a.startswith("--output="):
             value = a[len("--output="):]
         elif a.startswith("-o") and not a.startswith("--"):
             value = a[2:]
-        elif a == "--verbose" or _VERBOSE.match(a):
-            j += 1  # findings are in the document whatever the verbosity
-            continue
         else:
-            return None
+            nxt = _global(argv, j, s)  # findings are in the document whatever the verbosity
+            if nxt is None:
+                return None
+            j = nxt
+            continue
         if value.lower() not in ("table", "json", "yaml"):
             return None
         fmt = value.lower()

@@ -12,7 +12,7 @@ device has.
 
 from __future__ import annotations
 
-from typing import Annotated, List, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -25,9 +25,6 @@ MaxNuma = Annotated[int, typer.Option(
     "--max-allowable-numa-nodes", metavar="N", min=8, max=12,
     help="The kubelet's Topology Manager option: nodes with more NUMA nodes are refused "
          "under any policy but none (hints cover every NUMA mask, 2^N). 8 to 12.")]
-Roots = Annotated[Optional[List[str]], typer.Option(
-    "--root", metavar="PATH",
-    help="Node to evaluate on: a snapshot tarball or directory (repeat for several; default: the global --root).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -43,7 +40,6 @@ def register(app: typer.Typer) -> None:
 def evaluate_request(
     ctx: typer.Context,
     file: RequestFile,
-    root: Roots = None,
     class_dir: ClassDir = None,
     reserve: Annotated[Optional[str], typer.Option(
         "--reserve", metavar="NAME",
@@ -54,20 +50,23 @@ def evaluate_request(
 ):
     """Evaluate a ResourceRequest: fits or not, NUMA nodes, CPUs, hugepages and devices chosen.
 
-    Exit 0 when it fits, 4 when it does not; with several --root, 0 when any node fits.
+    Exit 0 when it fits, 4 when it does not.  --root (global, before or
+    after the command) may be repeated: one evaluation per node, exit 0
+    when any node fits.
 
     Example: rmctl request evaluate train.yaml --root a.tar.gz --root b.tar.gz
     """
     settings = ctx.obj
+    root, roots = settings.several_roots()
     if reserve is not None:
         from rmctl.cli import request_ledger
 
-        return request_ledger.reserve(settings, reserve, file, roots=root, class_dir=class_dir, dry_run=dry_run,
-                                      output=output, max_numa_nodes=max_numa_nodes)
+        return request_ledger.reserve(settings, reserve, file, root=root, roots=roots, class_dir=class_dir,
+                                      dry_run=dry_run, output=output, max_numa_nodes=max_numa_nodes)
     from rmctl.cli.output import finish
     from rmctl.ops.requests import evaluate_request as evaluate_op
 
-    finish(settings, evaluate_op(settings.root, file, roots=root or (), class_dir=class_dir,
+    finish(settings, evaluate_op(root, file, roots=roots, class_dir=class_dir,
                                  state_dir=settings.state_dir, lock_timeout=settings.lock_timeout,
                                  max_numa_nodes=max_numa_nodes, kubelet_root=settings.kubelet_root),
            fmt(output), table=_evaluations_table)
@@ -89,14 +88,13 @@ def _evaluations_table(settings, outcome) -> None:
 def explain_request(
     ctx: typer.Context,
     file: RequestFile,
-    root: Roots = None,
     class_dir: ClassDir = None,
     max_numa_nodes: MaxNuma = 8,
     output: Output = Format.table,
 ):
     """Explain a request: every selector on every device (true/false/error), why each resource fits or not.
 
-    Exit 0 when it fits, 4 when it does not (as evaluate).
+    Exit 0 when it fits, 4 when it does not (as evaluate); --root may be repeated (as evaluate).
 
     Example: rmctl request explain train.yaml --class-dir ./classes
     """
@@ -104,7 +102,8 @@ def explain_request(
     from rmctl.ops.requests import explain_request as explain_op
 
     settings = ctx.obj
-    finish(settings, explain_op(settings.root, file, roots=root or (), class_dir=class_dir,
+    root, roots = settings.several_roots()
+    finish(settings, explain_op(root, file, roots=roots, class_dir=class_dir,
                                 state_dir=settings.state_dir, lock_timeout=settings.lock_timeout,
                                 max_numa_nodes=max_numa_nodes, kubelet_root=settings.kubelet_root),
            fmt(output), table=_explanations_table)

@@ -10,13 +10,13 @@ from __future__ import annotations
 from rmctl.cli.options import fmt
 
 
-def reserve(settings, name: str, file: str, *, roots, class_dir, dry_run: bool, output,
+def reserve(settings, name: str, file: str, *, root, roots, class_dir, dry_run: bool, output,
             max_numa_nodes: int = 8) -> None:
     """Reserve the result of the request in ``file`` as ``name`` (exit 4 when it does not fit)."""
     from rmctl.cli.output import finish
     from rmctl.ops.request_reservations import reserve as reserve_op
 
-    finish(settings, reserve_op(settings.root, settings.state_dir, name, file, roots=roots or (),
+    finish(settings, reserve_op(root, settings.state_dir, name, file, roots=roots,
                                 class_dir=class_dir, dry_run=dry_run, max_numa_nodes=max_numa_nodes,
                                 lock_timeout=settings.lock_timeout, kubelet_root=settings.kubelet_root),
            fmt(output), table=_reservation_table)

@@ -25,8 +25,6 @@ def topology(
     ctx: typer.Context,
     output: Output = Format.table,
     tree: Annotated[bool, typer.Option("--tree", help="Show package -> NUMA node -> L3 -> core -> CPU as a tree.")] = False,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True,
-                                         help="Show findings and detail (as the global -v).")] = 0,
 ):
     """Show CPUs, cores, packages, NUMA nodes, caches and hugepage pools.
 
@@ -39,7 +37,6 @@ def topology(
     Example: rmctl --root node.tar.gz topology --tree
     """
     settings = ctx.obj
-    settings.verbose += verbose
     from rmctl.cli.output import finish
     from rmctl.ops.topology import show
 
