@@ -450,12 +450,14 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
                                           None))
             providers.append({"memory": None if ok else []})
         else:
-            hints = capacity_hints(nodes, request.memory, available=lambda n: caps[n][1],
-                                      capacity=lambda n: caps[n][0])
-            total = sum(c[1] for c in caps.values())
+            # every node says its memory: (capacity, free) are both known
+            known = {n: (cap, free) for n, (cap, free) in caps.items() if cap is not None and free is not None}
+            hints = capacity_hints(nodes, request.memory, available=lambda n: known[n][1],
+                                      capacity=lambda n: known[n][0])
+            total = sum(c[1] for c in known.values())
             ok = total >= request.memory  # the all-nodes mask: a hint exists iff this holds
             results.append(ResourceResult("memory", format_size(request.memory), ok,
-                                          "free per node: " + _per_node({n: caps[n][1] for n in nodes}, format_size)
+                                          "free per node: " + _per_node({n: known[n][1] for n in nodes}, format_size)
                                           + ("" if ok else f"; {format_size(total)} in all, {format_size(request.memory)} wanted"),
                                           hints))
             providers.append({"memory": hints})
@@ -496,10 +498,10 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
             providers.append({rname: []})
             continue
         if len(free_c) < need:
-            held = len(cands) - len(free_c)
+            n_held = len(cands) - len(free_c)
             holders = "; ".join(f"{m.address} by {m.reserved_by}" for m in cands if m.reserved_by)
             results.append(ResourceResult(rname, want, False,
-                                          f"{len(cands)} device(s) match, {held} already reserved ({holders}), "
+                                          f"{len(cands)} device(s) match, {n_held} already reserved ({holders}), "
                                           f"{need} wanted", []))
             providers.append({rname: []})
             continue
@@ -514,7 +516,7 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
             # A mask counts a device once even when it is local to several of its nodes.
             hints = None if hints is None else [h for h in hints
                      if sum(1 for m in free_c if not by_addr[m.address].nodes
-                            or set(by_addr[m.address].nodes) & set(tm.bits(h.mask))) >= need]
+                            or set(by_addr[m.address].nodes) & set(h.nodes() or ())) >= need]
         results.append(ResourceResult(rname, want, True,
                                       f"{len(free_c)} free matching device(s): "
                                       + ", ".join(m.address for m in free_c[:8]) + ("..." if len(free_c) > 8 else ""),
@@ -582,13 +584,13 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
     for size, amount in sorted(request.hugepages.items()):
         pages = amount // size
 
-        def have(n, size=size):
+        def free_pages(n, size=size):
             p = _pool(node, n, size)
             return max(0, (p.free if p else 0) - reserved.hugepages.get((size, n), 0))
 
-        placed = _fill(pages, affinity, have)
+        placed = _fill(pages, affinity, free_pages)
         if placed is None and not strict:
-            placed = _fill(pages, affinity + [n for n in nodes if n not in affinity], have)
+            placed = _fill(pages, affinity + [n for n in nodes if n not in affinity], free_pages)
         if placed is None:
             msg = f"hugepages-{format_size(size)}: {pages} pages do not fit on NUMA node(s) {_fmt_nodes(affinity)}"
             ev["reasons"] = [msg]
@@ -657,15 +659,15 @@ def _policy_detail(policy: str, results: list[ResourceResult]) -> list[str]:
             continue
         pref = [h for h in r.hints if h.preferred]
         if policy == "single-numa-node":
-            single = [h for h in pref if tm.count(h.mask) == 1]
+            single = [h for h in pref if len(h.nodes() or ()) == 1]
             if not single:
-                widths = sorted({tm.count(h.mask) for h in r.hints})
+                widths = sorted({len(h.nodes() or ()) for h in r.hints})
                 out.append(f"{r.resource}: does not fit on any single NUMA node "
                            f"(needs {widths[0] if widths else '?'} node(s))")
             else:
-                out.append(f"{r.resource}: fits on node(s) " + " or ".join(_fmt_nodes(tm.bits(h.mask)) for h in single))
+                out.append(f"{r.resource}: fits on node(s) " + " or ".join(_fmt_nodes(h.nodes()) for h in single))
         else:
-            out.append(f"{r.resource}: preferred on " + (" or ".join("{" + _fmt_nodes(tm.bits(h.mask)) + "}" for h in pref) or "nothing"))
+            out.append(f"{r.resource}: preferred on " + (" or ".join("{" + _fmt_nodes(h.nodes()) + "}" for h in pref) or "nothing"))
     return out
 
 
