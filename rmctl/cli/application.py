@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import importlib
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from typer import _click  # typer >= 0.26 vendors click (see performance-baselines.md)
@@ -87,7 +87,7 @@ def _take_global(ctx, param, value):
 
 def global_option(option, *, hidden: bool):
     """Return the click Option of a GlobalOption (rmctl.cli.context), applied by :func:`_take_global`."""
-    kw = {}
+    kw: dict[str, Any] = {}
     if option.kind == COUNT:
         kw = {"count": True, "default": 0}
     elif option.kind == FLAG:

@@ -160,6 +160,12 @@ def max_of_min_affinity_counts(filtered: list[list[Hint]]) -> int:
     return out
 
 
+def _merged_mask(h: Hint) -> int:
+    """Return the mask of a hint being merged (a merge always has one: None is only a provider's "any")."""
+    assert h.mask is not None
+    return h.mask
+
+
 class HintMerger:
     """policy.go HintMerger: walk every permutation and keep the best merged hint."""
 
@@ -182,7 +188,7 @@ class HintMerger:
         # NewHintMerger's compareNumaAffinityMasks (numa_info.go Narrowest/Closest)
         if candidate.mask == current.mask:
             return current
-        a, b = current.mask, candidate.mask
+        a, b = _merged_mask(current), _merged_mask(candidate)
         if self.closest and count(a) == count(b):
             da, db = self._avg_distance(a), self._avg_distance(b)
             best = (a if a < b else b) if da == db else (a if da < db else b)
@@ -192,7 +198,7 @@ class HintMerger:
 
     def compare(self, current: Hint | None, candidate: Hint) -> Hint | None:
         """policy.go HintMerger.compare, case by case (numbers as in the Go comments)."""
-        if count(candidate.mask) == 0:
+        if count(_merged_mask(candidate)) == 0:
             return current
         if current is None:
             return candidate
@@ -203,7 +209,7 @@ class HintMerger:
         if current.preferred and candidate.preferred:
             return self._compare_masks(current, candidate)
         # Both non-preferred: move towards best_non_preferred nodes.
-        best, cur, cand = self.best_non_preferred, count(current.mask), count(candidate.mask)
+        best, cur, cand = self.best_non_preferred, count(_merged_mask(current)), count(_merged_mask(candidate))
         if cur > best:  # case 1
             return self._compare_masks(current, candidate)
         if cur == best:  # case 2
@@ -234,7 +240,7 @@ class HintMerger:
         ``self.states`` counts the partial merges built (tests use it).
         """
         default = mask_of(self.nodes)
-        states = {(default, True, None)}
+        states: set[tuple[int, bool, int | None]] = {(default, True, None)}
         self.states = 1
         for hints in self.hints:
             nxt = set()
