@@ -64,6 +64,8 @@ class CpuSet:
     """An immutable, hashable set of CPU ids with set algebra."""
 
     __slots__ = ("_cpus", "_sorted")
+    _cpus: frozenset[int]
+    _sorted: tuple[int, ...] | None  #: the ids in order, made on first use
 
     def __init__(self, cpus: Iterable[int] = ()):
         if isinstance(cpus, CpuSet):
@@ -75,7 +77,7 @@ class CpuSet:
             bad = min(s) if min(s) < 0 else max(s)
             raise ParseError(f"CPU number out of range: {bad} (0-{MAX_CPU})")
         self._cpus = s
-        self._sorted: tuple[int, ...] | None = None
+        self._sorted = None
 
     @classmethod
     def _of(cls, s: frozenset[int]) -> "CpuSet":

@@ -355,8 +355,8 @@ def read_core_types(root: Root, cpus: dict[int, RawCpu], findings: list[Finding]
     for name in ("cpufreq/base_frequency", "acpi_cppc/highest_perf", "cpufreq/cpuinfo_max_freq"):
         if root.read_int(paths.cpu_file(heads[0], name)) is None:
             continue
-        per_core = {h: root.read_int(paths.cpu_file(h, name)) for h in heads}
-        per_core = {h: v for h, v in per_core.items() if v is not None}
+        read = {h: root.read_int(paths.cpu_file(h, name)) for h in heads}
+        per_core = {h: v for h, v in read.items() if v is not None}
         kinds = rank_kinds(per_core)
         if not kinds:
             return {}

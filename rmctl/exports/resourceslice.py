@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from rmctl.model.pci import RMCTL_DRIVER, attribute_type, dra_device_name
 
@@ -105,7 +106,7 @@ def _device_entry(dev, api_version: str) -> dict:
         body["attributes"] = {k: _attr(v) for k, v in sorted(attrs.items())}
     if cap:
         body["capacity"] = {k: {"value": str(v)} for k, v in sorted(cap.items())}
-    d = {"name": device_name(str(dev.address))}
+    d: dict[str, Any] = {"name": device_name(str(dev.address))}
     if api_version == "resource.k8s.io/v1beta1":
         d["basic"] = body
     else:

@@ -36,7 +36,7 @@ from rmctl.model.pci import DRA_DOMAIN, Version
 DRIVER = "gpu.nvidia.com"
 
 #: NVML nvmlBrandType_t -> go-nvlib GetBrandAsString (nvml.h enum order)
-BRANDS = {0: "Unknown", 1: "Quadro", 2: "Tesla", 3: "NVS", 4: "Grid", 5: "GeForce", 6: "Titan",
+BRANDS: dict[int | None, str] = {0: "Unknown", 1: "Quadro", 2: "Tesla", 3: "NVS", 4: "Grid", 5: "GeForce", 6: "Titan",
           7: "NvidiaVApps", 8: "NvidiaVPC", 9: "NvidiaVCS", 10: "NvidiaVWS", 11: "NvidiaCloudGaming",
           12: "QuadroRTX", 13: "NvidiaRTX", 14: "Nvidia", 15: "GeForceRTX", 16: "TitanRTX"}
 #: nvidia-smi -q's <product_brand> text -> the NVML brand (nvidia-smi prints NVML's brand names)
@@ -45,14 +45,14 @@ SMI_BRANDS = {"Unknown": 0, "Quadro": 1, "Tesla": 2, "NVS": 3, "Grid": 4, "GeFor
               "NVIDIA RTX Virtual Workstation": 10, "NVIDIA Cloud Gaming": 11, "Quadro RTX": 12,
               "NVIDIA RTX": 13, "NVIDIA": 14, "GeForce RTX": 15, "Titan RTX": 16}
 #: NVML nvmlDeviceArchitecture_t -> go-nvlib GetArchitectureAsString
-ARCHITECTURES = {2: "Kepler", 3: "Maxwell", 4: "Pascal", 5: "Volta", 6: "Turing", 7: "Ampere",
+ARCHITECTURES: dict[int | None, str] = {2: "Kepler", 3: "Maxwell", 4: "Pascal", 5: "Volta", 6: "Turing", 7: "Ampere",
                  8: "Ada Lovelace", 9: "Hopper", 10: "Blackwell"}
 #: compute capability major.minor -> architecture (NVIDIA's "CUDA GPUs - Compute Capability" table)
 CC_ARCHITECTURES = {"3": "Kepler", "5": "Maxwell", "6": "Pascal", "7.0": "Volta", "7.2": "Volta",
                     "7.5": "Turing", "8.0": "Ampere", "8.6": "Ampere", "8.7": "Ampere", "8.9": "Ada Lovelace",
                     "9.0": "Hopper", "10": "Blackwell", "11": "Blackwell", "12": "Blackwell"}
 #: NVML nvmlDeviceAddressingModeType_t -> go-nvlib GetAddressingModeAsString
-ADDRESSING_MODES = {0: "None", 1: "HMM", 2: "ATS"}
+ADDRESSING_MODES: dict[int | None, str] = {0: "None", 1: "HMM", 2: "ATS"}
 
 
 def architecture_from_cc(cc: str | None) -> str | None:

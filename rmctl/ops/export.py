@@ -24,6 +24,7 @@ from rmctl.discovery import discover
 from rmctl.discovery.root import Root
 from rmctl.errors import UsageError
 from rmctl.model.node import NodeModel
+from rmctl.model.profile_actions import StateReplace
 from rmctl.ops.outcome import Outcome, warning
 from rmctl.profile import load_profile, parse_profile
 from rmctl.profile.schema import NodeProfile
@@ -71,7 +72,9 @@ def cpu_facts(root: Root, node: NodeModel, state_dir: str, profile: NodeProfile 
 
         steps = cpu_actions(profile, node, root, state_dir)
         if steps:
-            final = steps[-1][1][-1].content
+            last = steps[-1][1][-1]
+            assert isinstance(last, StateReplace)  # the CPU steps end in the state file's new content
+            final = last.content
             if final != text:
                 source = "plan"
     if final is None:

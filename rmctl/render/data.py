@@ -32,7 +32,7 @@ def document(kind: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def error_document(code: str, message: str, hint: str | None, exit_code: int,
                    details: dict | None = None) -> dict[str, Any]:
-    err = {"code": code, "message": message, "hint": hint}
+    err: dict[str, Any] = {"code": code, "message": message, "hint": hint}
     if details:
         err["details"] = details
     return document("Error", {"error": err, "exit_code": exit_code})

@@ -31,6 +31,7 @@ they are added to the classes for this evaluation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from rmctl.resources.classes import ClassSelector, ResourceClass, _check_header, class_from_document, parse_selectors
 from rmctl.resources.yamlio import InputError, Reader, item_pos, pos, read_documents
@@ -68,7 +69,7 @@ class DeviceRequest:
     where: str = ""
 
     def to_data(self) -> dict:
-        d = {"name": self.name}
+        d: dict[str, Any] = {"name": self.name}
         if self.first_available:
             d["firstAvailable"] = [c.to_data() for c in self.choices]
         else:

@@ -7,7 +7,7 @@ constructor and reported as bad input).
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, NoReturn
 
 import yaml
 
@@ -143,7 +143,7 @@ class Reader:
     def __init__(self, filename: str):
         self.filename = filename
 
-    def fail(self, where: str, path: str, message: str, hint: str | None = None):
+    def fail(self, where: str, path: str, message: str, hint: str | None = None) -> NoReturn:
         raise InputError(f"{self.filename}:{where}: {path}: {message}", hint=hint)
 
     def mapping(self, obj, path: str, parent=None, key=None, *, allowed: set[str] | None = None,
