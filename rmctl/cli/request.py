@@ -1,5 +1,9 @@
 """`rmctl request evaluate|explain|release`: does a ResourceRequest fit this node (or those snapshots)?
 
+The input is rmctl's ResourceRequest or Kubernetes manifests (DeviceClass,
+ResourceClaim, ResourceClaimTemplate, a Pod or a workload), in one or
+several files; for pods the answer is the kubelet's, under the policies
+of ``--kubelet-config`` and the kubelet flags below.
 ``evaluate`` exits 0 when the request fits and 4 when it does not (the
 evaluation is printed either way).  With several ``--root`` snapshots it
 prints one row per node and exits 0 when at least one node fits.
@@ -12,7 +16,7 @@ device has.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -20,11 +24,71 @@ from rmctl.cli.classes import ClassDir
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import DryRun, Format, Output, fmt
 
-RequestFile = Annotated[str, typer.Argument(metavar="FILE", help="ResourceRequest YAML file ('-' for stdin).")]
-MaxNuma = Annotated[int, typer.Option(
+RequestFiles = Annotated[List[str], typer.Argument(
+    metavar="FILE...", help="A ResourceRequest file, or Kubernetes manifests (DeviceClass, ResourceClaim, "
+                            "ResourceClaimTemplate, Pod, Deployment...) in one or several files ('-' for stdin).")]
+MaxNuma = Annotated[Optional[int], typer.Option(
     "--max-allowable-numa-nodes", metavar="N", min=8, max=12,
-    help="The kubelet's Topology Manager option: nodes with more NUMA nodes are refused "
-         "under any policy but none (hints cover every NUMA mask, 2^N). 8 to 12.")]
+    help="The kubelet's Topology Manager option (same as --topology-option max-allowable-numa-nodes=N): "
+         "nodes with more NUMA nodes are refused under any policy but none (hints cover every NUMA mask, "
+         "2^N). 8 to 12; default 8.")]
+
+
+def _choices(*values: str):
+    def complete(incomplete: str) -> List[str]:
+        return [v for v in values if v.startswith(incomplete)]
+    return complete
+
+
+KubeletConfig = Annotated[Optional[str], typer.Option(
+    "--kubelet-config", metavar="FILE",
+    help="The kubelet's KubeletConfiguration (kubeadm: /var/lib/kubelet/config.yaml): its CPU, Memory and "
+         "Topology Manager policies, reserved CPUs and memory apply to Pods; flags override it.")]
+CpuPolicy = Annotated[Optional[str], typer.Option(
+    "--cpu-manager-policy", metavar="none|static", autocompletion=_choices("none", "static"),
+    help="The kubelet's CPU Manager policy (default none): static gives Guaranteed pods' whole CPUs exclusively.")]
+CpuOption = Annotated[Optional[List[str]], typer.Option(
+    "--cpu-option", metavar="NAME[=VALUE]",
+    autocompletion=_choices("full-pcpus-only", "distribute-cpus-across-numa", "align-by-socket",
+                            "distribute-cpus-across-cores", "strict-cpu-reservation",
+                            "prefer-align-cpus-by-uncorecache"),
+    help="A CPU Manager policy option (cpuManagerPolicyOptions), repeatable: full-pcpus-only, "
+         "distribute-cpus-across-numa, align-by-socket, distribute-cpus-across-cores, strict-cpu-reservation, "
+         "prefer-align-cpus-by-uncorecache.")]
+ReservedCpus = Annotated[Optional[str], typer.Option(
+    "--reserved-cpus", metavar="LIST", help="The kubelet's reservedSystemCPUs (kernel list syntax, e.g. 0-1).")]
+TopologyPolicy = Annotated[Optional[str], typer.Option(
+    "--topology-policy", metavar="POLICY",
+    autocompletion=_choices("none", "best-effort", "restricted", "single-numa-node"),
+    help="The Topology Manager policy: none, best-effort, restricted or single-numa-node "
+         "(overrides a ResourceRequest's spec.topologyPolicy).")]
+TopologyScope = Annotated[Optional[str], typer.Option(
+    "--topology-scope", metavar="container|pod", autocompletion=_choices("container", "pod"),
+    help="The Topology Manager scope (default container): align each container, or the pod as a whole.")]
+TopologyOption = Annotated[Optional[List[str]], typer.Option(
+    "--topology-option", metavar="NAME=VALUE",
+    autocompletion=_choices("prefer-closest-numa-nodes=true", "max-allowable-numa-nodes="),
+    help="A Topology Manager policy option, repeatable: prefer-closest-numa-nodes=true, "
+         "max-allowable-numa-nodes=N.")]
+MemoryPolicy = Annotated[Optional[str], typer.Option(
+    "--memory-manager-policy", metavar="None|Static", autocompletion=_choices("None", "Static"),
+    help="The kubelet's Memory Manager policy (default None): Static binds Guaranteed pods' memory and "
+         "hugepages to NUMA nodes.")]
+ReservedMemory = Annotated[Optional[List[str]], typer.Option(
+    "--reserved-memory", metavar="N:memory=SIZE[,...]",
+    help="The kubelet's reservedMemory, as its --reserved-memory flag: 0:memory=1Gi (repeatable, or ';' between "
+         "nodes); the Static Memory Manager needs it.")]
+
+
+def _flags(cpu_policy, cpu_option, reserved_cpus, topology_policy, topology_scope, topology_option,
+           max_numa_nodes, memory_policy, reserved_memory):
+    from rmctl.ops.requests import kubelet_flags
+
+    return kubelet_flags(cpu_manager_policy=cpu_policy, cpu_options=tuple(cpu_option or ()),
+                         reserved_cpus=reserved_cpus, topology_policy=topology_policy,
+                         topology_scope=topology_scope, topology_options=tuple(topology_option or ()),
+                         max_numa_nodes=max_numa_nodes, memory_manager_policy=memory_policy,
+                         reserved_memory=tuple(reserved_memory or ()))
 
 
 def register(app: typer.Typer) -> None:
@@ -39,36 +103,52 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def evaluate_request(
     ctx: typer.Context,
-    file: RequestFile,
+    files: RequestFiles,
     class_dir: ClassDir = None,
     reserve: Annotated[Optional[str], typer.Option(
         "--reserve", metavar="NAME",
         help="Reserve the result under NAME (CPUs and devices in the state file; hugepage pages recorded).")] = None,
     dry_run: DryRun = False,
-    max_numa_nodes: MaxNuma = 8,
+    kubelet_config: KubeletConfig = None,
+    cpu_policy: CpuPolicy = None,
+    cpu_option: CpuOption = None,
+    reserved_cpus: ReservedCpus = None,
+    topology_policy: TopologyPolicy = None,
+    topology_scope: TopologyScope = None,
+    topology_option: TopologyOption = None,
+    max_numa_nodes: MaxNuma = None,
+    memory_policy: MemoryPolicy = None,
+    reserved_memory: ReservedMemory = None,
     output: Output = Format.table,
 ):
-    """Evaluate a ResourceRequest: fits or not, NUMA nodes, CPUs, hugepages and devices chosen.
+    """Evaluate a request: fits or not, NUMA nodes, CPUs, hugepages and devices chosen.
 
-    Exit 0 when it fits, 4 when it does not.  --root (global, before or
-    after the command) may be repeated: one evaluation per node, exit 0
-    when any node fits.
+    A ResourceRequest, or Kubernetes manifests: DeviceClasses and
+    ResourceClaims evaluate as a request; a Pod (or a Deployment's pod
+    template) gets the kubelet's answer: admitted, or the error it would
+    raise (TopologyAffinityError, SMTAlignmentError, insufficient resources).
 
-    Example: rmctl request evaluate train.yaml --root a.tar.gz --root b.tar.gz
+    Exit 0 when it fits (every pod admitted), 4 when it does not.  --root
+    (global, before or after the command) may be repeated: one evaluation
+    per node, exit 0 when any node fits.
+
+    Example: rmctl request evaluate pod.yaml claim.yaml --cpu-manager-policy static --reserved-cpus 0 --topology-policy single-numa-node
     """
     settings = ctx.obj
     root, roots = settings.several_roots()
+    flags = _flags(cpu_policy, cpu_option, reserved_cpus, topology_policy, topology_scope, topology_option,
+                   max_numa_nodes, memory_policy, reserved_memory)
     if reserve is not None:
         from rmctl.cli import request_ledger
 
-        return request_ledger.reserve(settings, reserve, file, root=root, roots=roots, class_dir=class_dir,
-                                      dry_run=dry_run, output=output, max_numa_nodes=max_numa_nodes)
+        return request_ledger.reserve(settings, reserve, files, root=root, roots=roots, class_dir=class_dir,
+                                      dry_run=dry_run, output=output, max_numa_nodes=max_numa_nodes or 8)
     from rmctl.cli.output import finish
     from rmctl.ops.requests import evaluate_request as evaluate_op
 
-    finish(settings, evaluate_op(root, file, roots=roots, class_dir=class_dir,
+    finish(settings, evaluate_op(root, files, roots=roots, class_dir=class_dir,
                                  state_dir=settings.state_dir, lock_timeout=settings.lock_timeout,
-                                 max_numa_nodes=max_numa_nodes, kubelet_root=settings.kubelet_root),
+                                 kubelet_root=settings.kubelet_root, flags=flags, kubelet_config=kubelet_config),
            fmt(output), table=_evaluations_table)
 
 
@@ -76,6 +156,11 @@ def _evaluations_table(settings, outcome) -> None:
     from rmctl.cli.output import print_renderables
     from rmctl.render.requests import evaluation_renderables, evaluations_renderables
 
+    if outcome.kind.startswith("Pod"):
+        from rmctl.render.pods import pods_renderables
+
+        print_renderables(settings, pods_renderables(outcome.view, outcome.data))
+        return
     evs = outcome.view
     if len(evs) == 1:
         print_renderables(settings, evaluation_renderables(evs[0]))
@@ -87,25 +172,37 @@ def _evaluations_table(settings, outcome) -> None:
 @handle_errors
 def explain_request(
     ctx: typer.Context,
-    file: RequestFile,
+    files: RequestFiles,
     class_dir: ClassDir = None,
-    max_numa_nodes: MaxNuma = 8,
+    kubelet_config: KubeletConfig = None,
+    cpu_policy: CpuPolicy = None,
+    cpu_option: CpuOption = None,
+    reserved_cpus: ReservedCpus = None,
+    topology_policy: TopologyPolicy = None,
+    topology_scope: TopologyScope = None,
+    topology_option: TopologyOption = None,
+    max_numa_nodes: MaxNuma = None,
+    memory_policy: MemoryPolicy = None,
+    reserved_memory: ReservedMemory = None,
     output: Output = Format.table,
 ):
     """Explain a request: every selector on every device (true/false/error), why each resource fits or not.
 
+    Takes what evaluate takes (a ResourceRequest or Kubernetes manifests, the kubelet's policies).
     Exit 0 when it fits, 4 when it does not (as evaluate); --root may be repeated (as evaluate).
 
-    Example: rmctl request explain train.yaml --class-dir ./classes
+    Example: rmctl request explain deviceclass.yaml claim.yaml --root gpu-node.tar.gz
     """
     from rmctl.cli.output import finish
     from rmctl.ops.requests import explain_request as explain_op
 
     settings = ctx.obj
     root, roots = settings.several_roots()
-    finish(settings, explain_op(root, file, roots=roots, class_dir=class_dir,
+    flags = _flags(cpu_policy, cpu_option, reserved_cpus, topology_policy, topology_scope, topology_option,
+                   max_numa_nodes, memory_policy, reserved_memory)
+    finish(settings, explain_op(root, files, roots=roots, class_dir=class_dir,
                                 state_dir=settings.state_dir, lock_timeout=settings.lock_timeout,
-                                max_numa_nodes=max_numa_nodes, kubelet_root=settings.kubelet_root),
+                                kubelet_root=settings.kubelet_root, flags=flags, kubelet_config=kubelet_config),
            fmt(output), table=_explanations_table)
 
 
@@ -113,6 +210,11 @@ def _explanations_table(settings, outcome) -> None:
     from rmctl.cli.output import print_renderables
     from rmctl.render.requests import evaluation_renderables
 
+    if outcome.kind.startswith("Pod"):
+        from rmctl.render.pods import pods_renderables
+
+        print_renderables(settings, pods_renderables(outcome.view, outcome.data, explain=True))
+        return
     for ev in outcome.view:
         print_renderables(settings, evaluation_renderables(ev, explain=True))
 

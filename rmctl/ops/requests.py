@@ -1,10 +1,16 @@
 """``rmctl request evaluate|explain``: does a ResourceRequest fit this node (or those snapshots)?
 
+The input is rmctl's ResourceRequest or Kubernetes manifests (DeviceClass,
+ResourceClaim, ResourceClaimTemplate, a Pod or a workload's pod template:
+rmctl.resources.kube).  Claims without a pod are evaluated as one
+ResourceRequest; pods get the kubelet's answer (rmctl.planning.pods) under
+the kubelet's policies from ``--kubelet-config`` and flags.
+
 Read-only: an evaluation subtracts what the reservations state already
 holds (on the live machine only: a snapshot describes another node, whose
 state is not here) and changes nothing.  Exit status: 0 when the request
-fits (with several roots: when at least one node fits), 4 when it does
-not; the evaluation is the document either way.
+fits (pods: every pod admitted; with several roots: on at least one
+node), 4 when it does not; the evaluation is the document either way.
 
 Reserving the result (``evaluate --reserve``) and releasing it are the
 reservation use cases', which share :func:`load_request` and
@@ -24,22 +30,87 @@ from rmctl.ops.classes import load as load_classes
 from rmctl.ops.outcome import Outcome, note
 from rmctl.planning.requests import Evaluation, Reserved, evaluate
 from rmctl.resources.classes import ResourceClass
-from rmctl.resources.request import ResourceRequest, check_classes, load_request as read_request
+from rmctl.resources.request import ResourceRequest, check_classes
 from rmctl.state.ledger import Ledger
 from rmctl.state.requests import reserved_from_state
 
 
-def load_request(file: str, class_dir: str | None) -> tuple[ResourceRequest, dict[str, ResourceClass]]:
+class Loaded:
+    """What the input files hold: an rmctl request (its own, or the claims of Kubernetes manifests)
+    or Kubernetes pods; the classes they may use; the manifests when the input was Kubernetes'."""
+
+    def __init__(self, request: ResourceRequest | None, classes: dict[str, ResourceClass], kube=None):
+        self.request = request
+        self.classes = classes
+        self.kube = kube  #: rmctl.resources.kube.KubeInput, or None for rmctl's ResourceRequest
+
+
+def load_input(files, class_dir: str | None) -> Loaded:
+    """Return the input of ``files`` ('-': stdin): one rmctl ResourceRequest file, or Kubernetes manifests.
+
+    Kubernetes manifests (DeviceClass, ResourceClaim, ResourceClaimTemplate,
+    Pod and workloads, in any order and files) are read within bounds
+    (rmctl.resources.kube); without a pod their claims become one
+    ResourceRequest.  Every class a request names must exist: the
+    manifests' DeviceClasses, else rmctl's classes (built-ins and the class
+    directory); InputError (exit 2) otherwise.
+    """
+    from rmctl.resources import kube
+    from rmctl.resources.kube.common import MAX_FILES, read_manifests
+    from rmctl.resources.request import request_from_documents
+    from rmctl.resources.yamlio import InputError
+
+    files = [files] if isinstance(files, str) else list(files)
+    if not files:
+        raise InputError("no input file", hint="give a ResourceRequest file or Kubernetes manifests ('-': stdin)")
+    if len(files) > MAX_FILES:
+        raise InputError(f"{len(files)} files, more than the {MAX_FILES} rmctl reads at once")
+    if files.count("-") > 1:
+        raise InputError("'-' (stdin) given more than once")
+    pairs = [(f, read_manifests(f)) for f in files]
+    docs = [d for _, ds in pairs for d in ds]
+    if not docs:
+        raise InputError(f"{', '.join(files)}: no YAML documents",
+                         hint="give a ResourceRequest, or DeviceClass/ResourceClaim/Pod manifests")
+    classes = load_classes(class_dir)
+    if all(kube.is_rmctl_document(d) or (isinstance(d, dict) and d.get("kind") in ("ResourceRequest", "ResourceClass"))
+           for d in docs):
+        if len(files) > 1:
+            raise InputError("rmctl's ResourceRequest is evaluated one file at a time",
+                             hint="give one ResourceRequest file (it may hold its ResourceClass documents)")
+        req = request_from_documents(pairs[0][1], files[0])
+        merged = dict(classes)
+        merged.update(req.classes)
+        check_classes(req, merged)
+        return Loaded(req, merged)
+    inp = kube.load_documents(pairs)
+    merged = dict(classes)
+    merged.update(inp.classes)
+    for name in kube.claim_classes(list(inp.claims.values()) + list(inp.templates.values())):
+        if name not in merged:
+            where = next(ch.where for c in list(inp.claims.values()) + list(inp.templates.values())
+                         for r in c.requests for ch in r.choices if ch.class_name == name)
+            raise InputError(f"{where}: DeviceClass {name!r} is neither in the input nor one of rmctl's classes",
+                             hint="add the DeviceClass manifest to the files (kubectl get deviceclass NAME -o yaml)")
+    if inp.pods:
+        return Loaded(None, merged, inp)
+    return Loaded(kube.as_request(inp), merged, inp)
+
+
+def load_request(file, class_dir: str | None) -> tuple[ResourceRequest, dict[str, ResourceClass]]:
     """Return the request in ``file`` ('-': stdin) and the classes it may use (directory + its own).
 
-    Every class the request names must exist (InputError, exit 2).
+    The file is rmctl's ResourceRequest, or Kubernetes claims (their
+    DeviceClasses along); a Pod is admitted by the kubelet, not reserved
+    (UsageError).  Every class the request names must exist (InputError, exit 2).
     """
-    classes = load_classes(class_dir)
-    req = read_request(file)
-    merged = dict(classes)
-    merged.update(req.classes)
-    check_classes(req, merged)
-    return req, merged
+    from rmctl.errors import UsageError
+
+    got = load_input(file, class_dir)
+    if got.request is None:
+        raise UsageError("a Pod cannot be reserved: rmctl reserves a ResourceRequest or ResourceClaims",
+                         hint="evaluate the pod (rmctl request evaluate), or reserve its claims alone")
+    return got.request, got.classes
 
 
 def discover_roots(root: Root, roots: Sequence[str] = ()) -> list[NodeModel]:
@@ -92,61 +163,196 @@ def with_kubelet(root: Root, node: NodeModel, reserved: Reserved, kubelet_root: 
                     memory=dict(reserved.memory)), notes
 
 
-def _evaluations(root: Root, file: str, roots: Sequence[str], class_dir: str | None, state_dir: str,
-                 lock_timeout: float, max_numa_nodes: int,
-                 kubelet_root: str | None = None) -> tuple[ResourceRequest, list[Evaluation], list[str]]:
-    req, classes = load_request(file, class_dir)
-    evs, notes = [], []
-    for r in ([root] if not roots else [Root.open(x) for x in roots]):
+def kubelet_flags(**values):
+    """Return the kubelet policy flags of the command line (rmctl.resources.kube.kubelet.Flags)."""
+    from rmctl.resources.kube.kubelet import Flags
+
+    return Flags(**values)
+
+
+def policies_for(flags=None, kubelet_config: str | None = None):
+    """Return the kubelet's policies: the defaults, then the KubeletConfiguration file, then the flags."""
+    from rmctl.resources.kube.kubelet import KubeletPolicies, apply_flags, load_config
+
+    pol = load_config(kubelet_config) if kubelet_config else KubeletPolicies()
+    if flags is not None:
+        pol = apply_flags(pol, flags)
+    return pol
+
+
+def _request_policy(req: ResourceRequest, pol) -> tuple[ResourceRequest, list[str]]:
+    """Return the request under the Topology Manager policy that applies, and notes on ignored flags.
+
+    --topology-policy overrides spec.topologyPolicy; a --kubelet-config's
+    topologyManagerPolicy applies when the request does not set its own.
+    """
+    import dataclasses
+
+    notes = []
+    src = pol.sources.get("topologyManagerPolicy")
+    if src == "flag" or (src is not None and not req.policy_given):
+        req = dataclasses.replace(req, policy=pol.topology_policy)
+    if pol.sources.get("topologyManagerScope"):
+        notes.append(f"topology scope {pol.topology_scope}: a ResourceRequest is one unit, "
+                     "so container and pod scope give the same answer")
+    pod_only = sorted(k for k in pol.sources if k in (
+        "cpuManagerPolicy", "cpuManagerPolicyOptions", "reservedSystemCPUs", "memoryManagerPolicy",
+        "reservedMemory", "systemReserved", "kubeReserved", "evictionHard"))
+    if pod_only:
+        notes.append(f"{', '.join(pod_only)}: used for Pods only (a ResourceRequest says its own CPUs and memory)")
+    return req, notes
+
+
+def _evaluations(root: Root, file, roots: Sequence[str], class_dir: str | None, state_dir: str,
+                 lock_timeout: float, max_numa_nodes: int | None = None,
+                 kubelet_root: str | None = None, flags=None,
+                 kubelet_config: str | None = None) -> tuple[str, list, list[str], Loaded]:
+    from rmctl.resources.kube.kubelet import Flags
+
+    got = load_input(file, class_dir)
+    if max_numa_nodes is not None:
+        flags = flags or Flags()
+        flags.max_numa_nodes = max_numa_nodes
+    pol = policies_for(flags, kubelet_config)
+    targets = [root] if not roots else [Root.open(x) for x in roots]
+    notes: list[str] = list(got.kube.notes) if got.kube is not None else []
+    if got.kube is not None and got.kube.pods:
+        from rmctl.planning.pods import check_config
+
+        check_config(pol)
+        per_node = []
+        for r in targets:
+            n = discover(r, devices=True)
+            evs, more = _pod_evaluations(r, n, got, pol, state_dir, lock_timeout, kubelet_root)
+            notes += more
+            per_node.append((n, evs))
+        return got.kube.name, per_node, notes, got
+    req, more = _request_policy(got.request, pol)
+    notes += more
+    evs = []
+    for r in targets:
         n = discover(r, devices=True)
         reserved, more = with_kubelet(r, n, held(n, state_dir, lock_timeout), kubelet_root)
         notes += more
-        evs.append(evaluate(n, req, classes, reserved=reserved, max_numa_nodes=max_numa_nodes))
-    return req, evs, notes
+        ev = evaluate(n, req, got.classes, reserved=reserved, max_numa_nodes=pol.max_numa_nodes,
+                      prefer_closest=pol.prefer_closest_numa)
+        if got.kube is not None:
+            ev.notes += [f"{c.ref()}: {x}" for c in list(got.kube.claims.values()) + list(got.kube.templates.values())
+                         for x in c.notes]
+        evs.append(ev)
+    return req.name, evs, notes, got
+
+
+def _pod_evaluations(r: Root, node: NodeModel, got: Loaded, pol, state_dir: str, lock_timeout: float,
+                     kubelet_root: str | None):
+    """Return the kubelet's answer for every pod of the input on one node, and notes."""
+    from rmctl.discovery import kubelet
+    from rmctl.planning.kubelet import kubelet_held
+    from rmctl.planning.pods import evaluate_pods
+
+    notes: list[str] = []
+    state = kubelet.read(r, kubelet_root, api=r.is_live)
+    k_held = Reserved()
+    if state.present():
+        k = kubelet_held(node, state)
+        k_held = Reserved(cpus=k.cpus, devices=dict(k.devices))
+        if k.unresolved:
+            notes.append(f"{len(k.unresolved)} device(s) the kubelet allocated are not tied to a PCI device: "
+                         "not counted as taken")
+    else:
+        notes.append("no kubelet checkpoints on this node: evaluated as a kubelet with no pods yet "
+                     "(the scheduler counts every pod's requests; rmctl sees only what the checkpoints hold)")
+    inp = got.kube
+
+    def claims_of(pod):
+        out = []
+        for pc in pod.claims:
+            if pc.claim is not None:
+                key = (pod.namespace, pc.claim)
+                out.append((pc.name, inp.claims[key], key))
+            else:
+                out.append((pc.name, inp.templates[(pod.namespace, pc.template)], None))
+        return out
+
+    evs = evaluate_pods(node, inp.pods, got.classes, claims_of, pol, kubelet=state if state.present() else None,
+                        held=k_held, rmctl_held=held(node, state_dir, lock_timeout))
+    return evs, notes
 
 
 def _status(fits: bool) -> ExitCode:
     return ExitCode.OK if fits else ExitCode.UNSATISFIABLE
 
 
-def evaluate_request(root: Root, file: str, *, roots: Sequence[str] = (), class_dir: str | None = None,
-                     state_dir: str, lock_timeout: float = 10.0, max_numa_nodes: int = 8,
-                     kubelet_root: str | None = None) -> Outcome:
-    """Evaluate the request in ``file`` on ``root`` (or each of ``roots``).
+def evaluate_request(root: Root, file, *, roots: Sequence[str] = (), class_dir: str | None = None,
+                     state_dir: str, lock_timeout: float = 10.0, max_numa_nodes: int | None = None,
+                     kubelet_root: str | None = None, flags=None, kubelet_config: str | None = None) -> Outcome:
+    """Evaluate the request in ``file`` (one path or several) on ``root`` (or each of ``roots``).
 
-    One node: the RequestEvaluation document.  Several: the
-    RequestEvaluationList (``fits`` when any node fits, ``fitting_nodes``,
-    one evaluation per node).  ``view``: the evaluations.  What the
-    kubelet under ``kubelet_root`` holds is taken (:func:`with_kubelet`).
+    rmctl's ResourceRequest, or Kubernetes claims without a pod: one node,
+    the RequestEvaluation document; several: the RequestEvaluationList
+    (``fits`` when any node fits, ``fitting_nodes``, one evaluation per
+    node).  Kubernetes pods: the PodEvaluation document (one node) or the
+    PodEvaluationList, the kubelet's answer per pod (:func:`_pod_outcome`).
+    What the kubelet under ``kubelet_root`` holds is taken (:func:`with_kubelet`).
     """
-    req, evs, notes = _evaluations(root, file, roots, class_dir, state_dir, lock_timeout, max_numa_nodes,
-                                   kubelet_root)
+    name, evs, notes, got = _evaluations(root, file, roots, class_dir, state_dir, lock_timeout, max_numa_nodes,
+                                         kubelet_root, flags, kubelet_config)
     msgs = tuple(note(n) for n in notes)
+    if got.request is None:
+        return _pod_outcome("PodEvaluation", evs, got, msgs, explain=False)
     if len(evs) == 1:
         ev = evs[0]
         return Outcome(kind="RequestEvaluation", data=ev.to_data(), exit_code=_status(ev.fits), view=tuple(evs),
                        messages=msgs)
     fits = any(e.fits for e in evs)
-    data = {"request": req.name, "fits": fits, "fitting_nodes": [e.node for e in evs if e.fits],
+    data = {"request": name, "fits": fits, "fitting_nodes": [e.node for e in evs if e.fits],
             "nodes": [e.to_data() for e in evs]}
     return Outcome(kind="RequestEvaluationList", data=data, exit_code=_status(fits), view=tuple(evs), messages=msgs)
 
 
-def explain_request(root: Root, file: str, *, roots: Sequence[str] = (), class_dir: str | None = None,
-                    state_dir: str, lock_timeout: float = 10.0, max_numa_nodes: int = 8,
-                    kubelet_root: str | None = None) -> Outcome:
+def explain_request(root: Root, file, *, roots: Sequence[str] = (), class_dir: str | None = None,
+                    state_dir: str, lock_timeout: float = 10.0, max_numa_nodes: int | None = None,
+                    kubelet_root: str | None = None, flags=None, kubelet_config: str | None = None) -> Outcome:
     """Explain the request: as :func:`evaluate_request`, every selector's result on every device included.
 
-    One node: the RequestExplanation document; several: the
-    RequestExplanationList (``fits`` when any node fits).
+    One node: the RequestExplanation (PodExplanation) document; several:
+    the RequestExplanationList (PodExplanationList), ``fits`` when any
+    node fits.
     """
-    req, evs, notes = _evaluations(root, file, roots, class_dir, state_dir, lock_timeout, max_numa_nodes,
-                                   kubelet_root)
+    name, evs, notes, got = _evaluations(root, file, roots, class_dir, state_dir, lock_timeout, max_numa_nodes,
+                                         kubelet_root, flags, kubelet_config)
     msgs = tuple(note(n) for n in notes)
+    if got.request is None:
+        return _pod_outcome("PodExplanation", evs, got, msgs, explain=True)
     fits = any(e.fits for e in evs)
     if len(evs) == 1:
         return Outcome(kind="RequestExplanation", data=evs[0].to_data(explain=True), exit_code=_status(fits),
                        view=tuple(evs), messages=msgs)
-    data = {"request": req.name, "fits": fits, "nodes": [e.to_data(explain=True) for e in evs]}
+    data = {"request": name, "fits": fits, "nodes": [e.to_data(explain=True) for e in evs]}
     return Outcome(kind="RequestExplanationList", data=data, exit_code=_status(fits), view=tuple(evs),
+                   messages=msgs)
+
+
+def _pod_outcome(kind: str, per_node: list, got: Loaded, msgs: tuple, *, explain: bool) -> Outcome:
+    """Return the PodEvaluation (one node) or PodEvaluationList document.
+
+    Per node: ``admitted`` (every pod of the input admitted, in order),
+    ``pods`` (one PodEvaluation each).  Exit 0 when every pod is admitted
+    (several nodes: on at least one node), 4 otherwise.  ``view``: the
+    (node model, evaluations) pairs.
+    """
+    nodes = []
+    for n, evs in per_node:
+        nodes.append({"node": n.source.root, "admitted": all(e.fits for e in evs),
+                      "pods": [e.to_data(explain=explain) for e in evs]})
+    if len(nodes) == 1:
+        data = dict(nodes[0])
+        data["input"] = list(got.kube.files)
+        data["notes"] = list(got.kube.notes)
+        return Outcome(kind=kind, data=data, exit_code=_status(data["admitted"]), view=tuple(per_node),
+                       messages=msgs)
+    ok = [x["node"] for x in nodes if x["admitted"]]
+    data = {"input": list(got.kube.files), "admitted": bool(ok), "admitted_on": ok, "nodes": nodes,
+            "notes": list(got.kube.notes)}
+    return Outcome(kind=kind + "List", data=data, exit_code=_status(bool(ok)), view=tuple(per_node),
                    messages=msgs)

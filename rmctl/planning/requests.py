@@ -352,8 +352,12 @@ def _attr_value(view: DeviceView, qualified: str):
 # --------------------------------------------------------------------------
 
 def evaluate(node, request, classes: dict, *, reserved: Reserved | None = None,
-             max_numa_nodes: int = tm.MAX_ALLOWABLE_NUMA_NODES, driver: str = DRIVER) -> Evaluation:
+             max_numa_nodes: int = tm.MAX_ALLOWABLE_NUMA_NODES, driver: str = DRIVER,
+             prefer_closest: bool = False) -> Evaluation:
     """Return the Evaluation of ``request`` on ``node`` (a NodeModel with devices discovered).
+
+    ``prefer_closest`` is the Topology Manager's prefer-closest-numa-nodes
+    option: equally wide masks are ranked by mean NUMA distance.
 
     ``max_numa_nodes`` is the kubelet's max-allowable-numa-nodes: on a node
     with more NUMA nodes a policy other than none does not fit (the
@@ -378,7 +382,8 @@ def evaluate(node, request, classes: dict, *, reserved: Reserved | None = None,
                               MAX_COMBINATIONS)
     first: Evaluation | None = None
     for combo in combos:
-        ev = _evaluate_combo(node, request, views, candidates, combo, reserved, max_numa_nodes, every)
+        ev = _evaluate_combo(node, request, views, candidates, combo, reserved, max_numa_nodes, every,
+                             prefer_closest)
         if ev.fits:
             first = ev
             break
@@ -400,7 +405,8 @@ def evaluate(node, request, classes: dict, *, reserved: Reserved | None = None,
 
 
 def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
-                    max_numa_nodes: int = tm.MAX_ALLOWABLE_NUMA_NODES, every=None) -> Evaluation:
+                    max_numa_nodes: int = tm.MAX_ALLOWABLE_NUMA_NODES, every=None,
+                    prefer_closest: bool = False) -> Evaluation:
     by_addr = {v.address: v for v in views}
     nodes = _node_ids(node)
     # the fields of the Evaluation, filled step by step; it is made once, at each return
@@ -532,7 +538,8 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
 
     # -- merge and admit (step 3) ----------------------------------------
     adm = tm.merge(request.policy, nodes, providers,
-                   distances={n: dict(node.topology.nodes[n].distances) for n in node.topology.nodes})
+                   distances={n: dict(node.topology.nodes[n].distances) for n in node.topology.nodes},
+                   prefer_closest=prefer_closest)
     ev["admission"] = adm
     if not adm.admit:
         ev["reasons"] = [adm.reason] + _policy_detail(request.policy, results)

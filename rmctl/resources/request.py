@@ -95,6 +95,7 @@ class ResourceRequest:
 
     name: str
     policy: str = "none"
+    policy_given: bool = False  #: spec.topologyPolicy was written (a --kubelet-config then does not override it)
     cpus: int = 0
     whole_cores: bool = False
     memory: int = 0
@@ -172,6 +173,7 @@ def request_from_document(doc, filename: str, index: int = 0) -> ResourceRequest
             rd.fail(pos(spec, "topologyPolicy"), "spec.topologyPolicy",
                     f"must be one of {', '.join(POLICIES)}, got {p!r}")
         req.policy = p
+        req.policy_given = True
     if "cpus" in spec:
         c = spec["cpus"]
         if isinstance(c, int) and not isinstance(c, bool):  # shorthand: cpus: 8
@@ -240,7 +242,11 @@ def request_from_document(doc, filename: str, index: int = 0) -> ResourceRequest
 
 def load_request(path: str) -> ResourceRequest:
     """Return the one ResourceRequest of a file (ResourceClass documents may come along)."""
-    docs = read_documents(path)
+    return request_from_documents(read_documents(path), path)
+
+
+def request_from_documents(docs: list, path: str) -> ResourceRequest:
+    """Return the one ResourceRequest of a file's documents (ResourceClass documents may come along)."""
     request = None
     classes: dict[str, ResourceClass] = {}
     for i, doc in enumerate(docs):
