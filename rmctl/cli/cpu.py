@@ -46,7 +46,7 @@ def _complete_pci(ctx: typer.Context, incomplete: str) -> List[str]:
 
 #: the kubelet CPU Manager policy options --option takes (rmctl.planning.cpus.parse_options)
 _OPTION_NAMES = ("full-pcpus-only", "distribute-cpus-across-numa", "align-by-socket",
-                 "distribute-cpus-across-cores", "prefer-align-cpus-by-uncorecache")
+                 "distribute-cpus-across-cores", "prefer-align-cpus-by-uncorecache", "strict-cpu-reservation")
 
 
 def _complete_option(incomplete: str) -> List[str]:
@@ -73,7 +73,8 @@ PreferNuma = Annotated[Optional[str], typer.Option("--prefer-numa", metavar="NOD
                                                    help="Soft NUMA affinity (the Topology Manager's): these nodes first, the rest elsewhere.")]
 Opt = Annotated[Optional[List[str]], typer.Option("--option", metavar="NAME[=VALUE]", autocompletion=_complete_option,
                                                   help="kubelet CPU Manager policy option: full-pcpus-only, distribute-cpus-across-numa, "
-                                                       "align-by-socket, distribute-cpus-across-cores, prefer-align-cpus-by-uncorecache.")]
+                                                       "align-by-socket, distribute-cpus-across-cores, prefer-align-cpus-by-uncorecache, "
+                                                       "strict-cpu-reservation (keep the CPUs from every pod: export kubelet-config requires the option).")]
 
 
 #: --force of the commands that would otherwise refuse the kubelet's exclusive CPUs

@@ -79,6 +79,9 @@ class CpuFacts:
     system: CpuSet = field(default_factory=CpuSet)
     held: dict = field(default_factory=dict)
     source: str = "state"
+    #: reservations made with strict-cpu-reservation: their CPUs must leave the shared pool too,
+    #: so a kubelet without the option, or a profile turning it off, is refused rather than warned about
+    strict: tuple = ()
 
     @property
     def held_cpus(self) -> CpuSet:
@@ -188,14 +191,24 @@ def kubelet_config(node, *, profile=None, cpus: CpuFacts | None = None,
     if held and policy == "static":
         strict = options.get("strict-cpu-reservation")
         level = V.cpu_option_maturity("strict-cpu-reservation", version)
+        asked = ", ".join(cpus.strict)
         if strict is None and level is not None:
             options["strict-cpu-reservation"] = "true"
             out.notes.append(f"strict-cpu-reservation: CPUs {held.to_list()} held by rmctl reservations are in "
-                             "reservedSystemCPUs and out of the shared pool, so no pod runs there")
+                             "reservedSystemCPUs and out of the shared pool, so no pod runs there"
+                             + (f" (required by reservation {asked})" if asked else ""))
+        elif strict is None and asked:
+            raise UsageError(f"reservation {asked} asks for strict-cpu-reservation, which kubelet {version} "
+                             "does not have (1.32+)",
+                             hint="choose --kubelet-version 1.32 or newer, or reserve without the option")
         elif strict is None:
             out.warnings.append(f"kubelet {version} has no strict-cpu-reservation (1.32+): pods in the shared "
                                 f"pool (Burstable, BestEffort) can still run on CPUs {held.to_list()} held by "
                                 "rmctl reservations")
+        elif strict not in ("true", "True", "TRUE", "t", "T", "1") and asked:
+            raise ConflictError(f"the profile turns strict-cpu-reservation off, but reservation {asked} asks for it",
+                                hint="drop cpuManagerPolicyOptions strict-cpu-reservation from spec.kubelet, or "
+                                     "reserve without the option")
         elif strict not in ("true", "True", "TRUE", "t", "T", "1"):
             out.warnings.append(f"the profile turns strict-cpu-reservation off: pods in the shared pool can "
                                 f"run on CPUs {held.to_list()} held by rmctl reservations")

@@ -81,7 +81,10 @@ def cpu_facts(root: Root, node: NodeModel, state_dir: str, profile: NodeProfile 
         return CpuFacts()
     state = parse(final, lg.path)
     held = {name: rec.cpus for name, rec in state.reservations.items() if rec.cpus}
-    return CpuFacts(system=state.system_cpus, held=held, source=source)
+    # reservations made with --option strict-cpu-reservation (or a profile's options) require it
+    strict = tuple(sorted(name for name, rec in state.reservations.items()
+                          if rec.cpus and (rec.options or {}).get("strict-cpu-reservation")))
+    return CpuFacts(system=state.system_cpus, held=held, source=source, strict=strict)
 
 
 def kubelet_config(root: Root, state_dir: str, *, profile_path: str | None = None,

@@ -41,9 +41,13 @@ DISTRIBUTE_CPUS_ACROSS_NUMA = "distribute-cpus-across-numa"
 ALIGN_BY_SOCKET = "align-by-socket"
 DISTRIBUTE_CPUS_ACROSS_CORES = "distribute-cpus-across-cores"
 PREFER_ALIGN_CPUS_BY_UNCORECACHE = "prefer-align-cpus-by-uncorecache"
+#: KEP-4540: reserved CPUs also leave the shared pool.  It changes no choice of
+#: CPUs; on an rmctl reservation it says its CPUs must be kept from every pod,
+#: which ``export kubelet-config`` then requires (docs/exports.md)
+STRICT_CPU_RESERVATION = "strict-cpu-reservation"
 
 OPTION_NAMES = (FULL_PCPUS_ONLY, DISTRIBUTE_CPUS_ACROSS_NUMA, ALIGN_BY_SOCKET,
-                DISTRIBUTE_CPUS_ACROSS_CORES, PREFER_ALIGN_CPUS_BY_UNCORECACHE)
+                DISTRIBUTE_CPUS_ACROSS_CORES, PREFER_ALIGN_CPUS_BY_UNCORECACHE, STRICT_CPU_RESERVATION)
 
 # Go's strconv.ParseBool accepts exactly these.
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
@@ -52,13 +56,14 @@ _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 
 @dataclass(frozen=True)
 class Options:
-    """The kubelet's StaticPolicyOptions that change which CPUs are chosen."""
+    """The kubelet's StaticPolicyOptions (all but strict-cpu-reservation change which CPUs are chosen)."""
 
     full_pcpus_only: bool = False
     distribute_cpus_across_numa: bool = False
     align_by_socket: bool = False
     distribute_cpus_across_cores: bool = False
     prefer_align_cpus_by_uncorecache: bool = False
+    strict_cpu_reservation: bool = False
 
     def names(self) -> list[str]:
         """Return the names of the options that are on, in OPTION_NAMES order."""
