@@ -303,3 +303,10 @@ def test_a_fifo_is_refused_not_waited_on(tmp_path):
 def test_python_tags_are_refused(tmp_path):
     with pytest.raises(InputError, match="plain"):
         load(tmp_path, "apiVersion: v1\nkind: Pod\nmetadata: !!python/object:os.system {}\n")
+
+
+def test_a_directory_and_a_device_are_refused(tmp_path):
+    with pytest.raises(InputError, match="is a directory"):
+        kube.load([str(tmp_path)])
+    with pytest.raises(InputError, match="not a regular file"):
+        kube.load(["/dev/null"])

@@ -58,10 +58,11 @@ def read_text(path: str) -> str:
         raise InputError(f"{path}: cannot read: {e.strerror}") from None
     except OSError as e:
         raise InputError(f"{path}: cannot open: {e.strerror}") from None
+    st = os.fstat(fd)
+    if stat.S_ISDIR(st.st_mode):
+        os.close(fd)
+        raise InputError(f"{path}: is a directory, expected a YAML file")
     with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if stat.S_ISDIR(st.st_mode):
-            raise InputError(f"{path}: is a directory, expected a YAML file")
         if not stat.S_ISREG(st.st_mode):
             # a FIFO would block and a device never end: only plain files are manifests
             raise InputError(f"{path}: not a regular file", hint="give a YAML file, or '-' for stdin")
