@@ -237,8 +237,11 @@ def _evaluations(root: Root, file, roots: Sequence[str], class_dir: str | None, 
         ev = evaluate(n, req, got.classes, reserved=reserved, max_numa_nodes=pol.max_numa_nodes,
                       prefer_closest=pol.prefer_closest_numa)
         if got.kube is not None:
-            ev.notes += [f"{c.ref()}: {x}" for c in list(got.kube.claims.values()) + list(got.kube.templates.values())
-                         for x in c.notes]
+            import dataclasses
+
+            ev = dataclasses.replace(ev, notes=tuple(ev.notes) + tuple(
+                f"{c.ref()}: {x}" for c in list(got.kube.claims.values()) + list(got.kube.templates.values())
+                for x in c.notes))
         evs.append(ev)
     return req.name, evs, notes, got
 

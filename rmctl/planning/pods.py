@@ -37,11 +37,15 @@ memory per NUMA node, devices) is gone for the next pod of the input.
 from __future__ import annotations
 
 import copy
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from rmctl.cpuset import CpuSet
 from rmctl.errors import RmctlError, UnsatisfiableError
+from rmctl.model.record import FrozenDict
 from rmctl.planning import memory_manager as mm
 from rmctl.planning import topology_manager as tm
 from rmctl.planning.requests import Evaluation, Reserved, ResourceResult, evaluate
@@ -58,7 +62,7 @@ class KubeletStartError(RmctlError):
     """The kubelet would refuse to start with these policies on this node (it admits nothing)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Verdict:
     """The pod's fate: admitted, or refused at ``stage`` with the Kubernetes reason and message."""
 
@@ -73,7 +77,7 @@ class Verdict:
                 "message": self.message or None, "container": self.container}
 
 
-@dataclass
+@dataclass(frozen=True)
 class ContainerResult:
     """What one container got: exclusive CPUs or the shared pool, NUMA affinity, memory nodes."""
 
@@ -81,38 +85,52 @@ class ContainerResult:
     kind: str  #: init | sidecar | app
     cpu: Fraction
     memory: int
-    hugepages: dict[str, int]
+    hugepages: Mapping[str, int]
     exclusive: int  #: CPUs the static policy gives it exclusively (0: shared pool)
     pool: str  #: "exclusive" | "shared" | "none" (CPU Manager none: every CPU)
     cpus: CpuSet = field(default_factory=CpuSet)
-    affinity: list[int] | None = None  #: the Topology Manager's NUMA affinity (None: any)
-    memory_nodes: list[int] | None = None  #: Memory Manager Static: the nodes its memory is bound to
-    hints: dict[str, list | None] = field(default_factory=dict)
+    affinity: Sequence[int] | None = None  #: the Topology Manager's NUMA affinity (None: any)
+    memory_nodes: Sequence[int] | None = None  #: Memory Manager Static: the nodes its memory is bound to
+    hints: Mapping[str, Sequence[tm.Hint] | None] = field(default_factory=dict)
     admission: tm.Admission | None = None
-    claims: list[str] = field(default_factory=list)
+    claims: Sequence[str] = ()
     why: str = ""  #: why exclusive or shared
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hugepages", FrozenDict(self.hugepages))
+        object.__setattr__(self, "claims", tuple(self.claims))
+        object.__setattr__(self, "hints", FrozenDict({k: None if v is None else tuple(v) for k, v in self.hints.items()}))
+        for name in ("affinity", "memory_nodes"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, tuple(getattr(self, name)))
 
     def to_data(self) -> dict:
         return {"name": self.name, "type": self.kind, "cpu": _cores(self.cpu), "memory": self.memory,
                 "hugepages": dict(sorted(self.hugepages.items())), "exclusive_cpus": self.exclusive,
-                "pool": self.pool, "cpus": self.cpus.to_list(), "numa_affinity": self.affinity,
-                "memory_nodes": self.memory_nodes, "claims": list(self.claims), "why": self.why,
+                "pool": self.pool, "cpus": self.cpus.to_list(),
+                "numa_affinity": None if self.affinity is None else list(self.affinity),
+                "memory_nodes": None if self.memory_nodes is None else list(self.memory_nodes),
+                "claims": list(self.claims), "why": self.why,
                 "hints": {r: None if h is None else [x.to_data() for x in h] for r, h in self.hints.items()},
                 "topology": None if self.admission is None else self.admission.to_data()}
 
 
-@dataclass
+@dataclass(frozen=True)
 class PodEvaluation(Evaluation):
-    """The kubelet's answer for one pod; ``fits`` is ``verdict.admitted``."""
+    """The kubelet's answer for one pod; ``fits`` is ``verdict.admitted``; made once, never changed."""
 
     pod: str = ""
     origin: str = ""
     qos: str = ""
     scope: str = "container"
     verdict: Verdict | None = None
-    containers: list[ContainerResult] = field(default_factory=list)
-    kubelet: dict = field(default_factory=dict)  #: the policies, KubeletPolicies.to_data()
-    _fit_errors: list = field(default_factory=list, repr=False)  #: (resource, requested, used, allocatable)
+    containers: Sequence[ContainerResult] = ()
+    kubelet: Mapping[str, Any] = field(default_factory=dict)  #: the policies, KubeletPolicies.to_data()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "containers", tuple(self.containers))
+        object.__setattr__(self, "kubelet", FrozenDict(self.kubelet))
 
     def to_data(self, *, explain: bool = False) -> dict:
         d = super().to_data(explain=explain)
@@ -121,6 +139,58 @@ class PodEvaluation(Evaluation):
                   "verdict": (self.verdict or Verdict(self.fits)).to_data(),
                   "containers": [c.to_data() for c in self.containers], "kubelet": dict(self.kubelet)})
         return d
+
+
+class _ContainerDraft:
+    """A ContainerResult while the kubelet's managers fill it in."""
+
+    def __init__(self, name, kind, cpu, memory, hugepages, exclusive, pool, *, why="", claims=()):
+        self.name, self.kind, self.cpu, self.memory, self.hugepages = name, kind, cpu, memory, hugepages
+        self.exclusive, self.pool, self.why, self.claims = exclusive, pool, why, list(claims)
+        self.cpus = CpuSet()
+        self.affinity: list[int] | None = None
+        self.memory_nodes: list[int] | None = None
+        self.hints: dict[str, list | None] = {}
+        self.admission: tm.Admission | None = None
+
+    def build(self) -> ContainerResult:
+        return ContainerResult(self.name, self.kind, self.cpu, self.memory, self.hugepages, self.exclusive,
+                               self.pool, self.cpus, self.affinity, self.memory_nodes, self.hints, self.admission,
+                               self.claims, self.why)
+
+
+class _Draft:
+    """A PodEvaluation while it is being worked out (the Evaluation is made once, by :meth:`build`)."""
+
+    def __init__(self, **kw):
+        self.request, self.policy, self.fits, self.node = kw["request"], kw["policy"], False, kw["node"]
+        self.pod, self.origin, self.qos, self.scope, self.kubelet = (kw["pod"], kw["origin"], kw["qos"],
+                                                                     kw["scope"], kw["kubelet"])
+        self.numa_nodes: list[int] = []
+        self.cpus = CpuSet()
+        self.devices: dict[str, list[str]] = {}
+        self.choices: dict[str, str] = {}
+        self.memory: dict[int, int] = {}
+        self.hugepages: dict[int, dict[int, int]] = {}
+        self.resources: list[ResourceResult] = []
+        self.admission: tm.Admission | None = None
+        self.matches: Mapping = {}
+        self.reasons: list[str] = []
+        self.hints_for_typos: list[str] = []
+        self.notes: list[str] = []
+        self.no_match: Mapping = {}
+        self.verdict: Verdict | None = None
+        self.containers: list[_ContainerDraft] = []
+        self.fit_errors: list[tuple] = []  #: (resource, requested, used, allocatable) in the kubelet's units
+
+    def build(self) -> PodEvaluation:
+        return PodEvaluation(
+            request=self.request, policy=self.policy, fits=self.fits, node=self.node, numa_nodes=self.numa_nodes,
+            cpus=self.cpus, devices=self.devices, choices=self.choices, memory=self.memory,
+            hugepages=self.hugepages, resources=self.resources, admission=self.admission, matches=self.matches,
+            reasons=self.reasons, hints_for_typos=self.hints_for_typos, notes=self.notes, no_match=self.no_match,
+            pod=self.pod, origin=self.origin, qos=self.qos, scope=self.scope, verdict=self.verdict,
+            containers=[c.build() for c in self.containers], kubelet=self.kubelet)
 
 
 def _cores(v: Fraction) -> str:
@@ -373,33 +443,33 @@ def evaluate_pods(node, pods: list, classes: dict, claims_of, policies, *, kubel
     noted, not avoided.
     """
     state = build_state(node, policies, kubelet, held)
-    out = []
+    out: list[PodEvaluation] = []
     why = check_node(node, policies)
     for pod in pods:
         if why:
-            ev = _blank(node, pod, policies)
-            ev.verdict = Verdict(False, "kubelet-start", "KubeletStartError", why)
-            ev.reasons = [f"the kubelet would not start: {why}"]
-            out.append(ev)
+            d = _blank(node, pod, policies)
+            d.verdict = Verdict(False, "kubelet-start", "KubeletStartError", why)
+            d.reasons = [f"the kubelet would not start: {why}"]
+            out.append(d.build())
             continue
         trial = copy.deepcopy(state)
-        ev = _evaluate_pod(node, pod, classes, claims_of, policies, trial, rmctl_held, driver)
-        ev.notes = state.notes + ev.notes if not out else ev.notes
-        if ev.fits:
+        d = _evaluate_pod(node, pod, classes, claims_of, policies, trial, rmctl_held, driver)
+        if not out:
+            d.notes = state.notes + d.notes
+        if d.fits:
             state = trial
-        out.append(ev)
+        out.append(d.build())
     return out
 
 
-def _blank(node, pod, policies) -> PodEvaluation:
+def _blank(node, pod, policies) -> _Draft:
     from rmctl.resources.kube.pod import qos_class
 
-    return PodEvaluation(request=pod.name, policy=policies.topology_policy, fits=False, node=node.source.root,
-                         pod=pod.ref(), origin=pod.origin, qos=qos_class(pod), scope=policies.topology_scope,
-                         kubelet=policies.to_data())
+    return _Draft(request=pod.name, policy=policies.topology_policy, node=node.source.root, pod=pod.ref(),
+                  origin=pod.origin, qos=qos_class(pod), scope=policies.topology_scope, kubelet=policies.to_data())
 
 
-def _refuse(ev: PodEvaluation, stage: str, reason: str, message: str, container: str | None = None) -> PodEvaluation:
+def _refuse(ev: _Draft, stage: str, reason: str, message: str, container: str | None = None) -> _Draft:
     ev.verdict = Verdict(False, stage, reason, message, container)
     ev.fits = False
     where = f" (container {container})" if container else ""
@@ -413,7 +483,7 @@ def _fmt_amount(resource: str, v: Fraction) -> str:
     return format_size(_ceil(v)) if v else "0"
 
 
-def _scheduler_fit(ev: PodEvaluation, pod, state: NodeState) -> list[str]:
+def _scheduler_fit(ev: _Draft, pod, state: NodeState) -> list[str]:
     """NodeResourcesFit: return "Insufficient X" for every resource the node cannot give the pod."""
     from rmctl.resources.kube.pod import requests_of
 
@@ -439,11 +509,11 @@ def _scheduler_fit(ev: PodEvaluation, pod, state: NodeState) -> list[str]:
         if not ok:
             short.append(f"Insufficient {r}")
             scale = 1000 if r == "cpu" else 1  # the kubelet counts cpu in millicores
-            ev._fit_errors.append((r, _ceil(want * scale), _ceil(used * scale), _ceil(alloc * scale)))
+            ev.fit_errors.append((r, _ceil(want * scale), _ceil(used * scale), _ceil(alloc * scale)))
     return short
 
 
-def _evaluate_pod(node, pod, classes, claims_of, policies, state: NodeState, rmctl_held, driver) -> PodEvaluation:
+def _evaluate_pod(node, pod, classes, claims_of, policies, state: NodeState, rmctl_held, driver) -> _Draft:
     from rmctl.planning import cpus as allocator
     from rmctl.resources.request import ResourceRequest
 
@@ -471,7 +541,7 @@ def _evaluate_pod(node, pod, classes, claims_of, policies, state: NodeState, rmc
             pool = "shared"
             why = ("shared pool: " + (f"{qos} pod" if qos != "Guaranteed" else
                                       f"{_cores(cpu)} CPUs is not a whole number" if cpu else "no CPU request"))
-        results.append(ContainerResult(c.name, c.kind, c.requests.get("cpu", Fraction(0)),
+        results.append(_ContainerDraft(c.name, c.kind, c.requests.get("cpu", Fraction(0)),
                                        _ceil(c.requests.get("memory", Fraction(0))),
                                        {r: _ceil(v) for r, v in c.requests.items() if r.startswith("hugepages-")},
                                        n, pool, why=why, claims=[cl if rq is None else f"{cl}/{rq}"
@@ -480,7 +550,7 @@ def _evaluate_pod(node, pod, classes, claims_of, policies, state: NodeState, rmc
     # -- 1. the scheduler's resource fit -----------------------------------------
     direct = pod.node_name is not None
     short = _scheduler_fit(ev, pod, state)
-    fit_errors = list(ev._fit_errors)
+    fit_errors = list(ev.fit_errors)
     if direct:
         # spec.nodeName: the scheduler is bypassed and the kubelet's own predicate checks the
         # resources, after the Topology Manager (kubelet.go admit handler order)
@@ -510,8 +580,8 @@ def _evaluate_pod(node, pod, classes, claims_of, policies, state: NodeState, rmc
         ev.matches, ev.no_match, ev.hints_for_typos = dra.matches, dra.no_match, dra.hints_for_typos
         ev.choices = dict(dra.choices)
         for rr in dra.resources:
-            rr.hints = None  # the DRA allocator is not NUMA-aware: no hints reach the Topology Manager
-            ev.resources.append(rr)
+            # the DRA allocator is not NUMA-aware: no hints reach the Topology Manager
+            ev.resources.append(dataclasses.replace(rr, hints=None))
         if not dra.fits:
             short.append("cannot allocate all claims")
             ev.reasons += [x for x in dra.reasons]
@@ -543,12 +613,12 @@ def _evaluate_pod(node, pod, classes, claims_of, policies, state: NodeState, rmc
         return tm.merge(p.topology_policy, nodes, [x for x in prov], distances=distances,
                         prefer_closest=p.prefer_closest_numa)
 
-    def record_hints(res: ContainerResult, prov: list) -> None:
+    def record_hints(res: _ContainerDraft, prov: list) -> None:
         for x in prov:
             if x:
                 res.hints.update(x)
 
-    def allocate(res: ContainerResult, c, affinity: tm.Hint) -> Verdict | None:
+    def allocate(res: _ContainerDraft, c, affinity: tm.Hint) -> Verdict | None:
         nonlocal reuse_cpus
         res.affinity = None if affinity.mask is None else tm.bits(affinity.mask)
         if static and res.exclusive:
@@ -696,7 +766,7 @@ def _page_bytes(resource: str) -> int | None:
     return int(v) if v > 0 and v.denominator == 1 else None
 
 
-def _pod_guaranteed_cpus(results: list[ContainerResult]) -> int:
+def _pod_guaranteed_cpus(results: list[_ContainerDraft]) -> int:
     """policy_static.go podGuaranteedCPUs: max(init + sidecars before it, app containers + sidecars)."""
     init_max = sidecars = apps = 0
     for r in results:
@@ -729,7 +799,7 @@ def _pod_memory(pod) -> dict[str, int]:
     return out
 
 
-def _topology_rows(ev: PodEvaluation, results: list[ContainerResult], verdict: Verdict | None,
+def _topology_rows(ev: _Draft, results: list[_ContainerDraft], verdict: Verdict | None,
                    mem_static: bool, policy: str) -> None:
     """Add one row per container resource the kubelet places: its hints and where it went (or why not)."""
     for res in results:
@@ -755,7 +825,7 @@ def _topology_rows(ev: PodEvaluation, results: list[ContainerResult], verdict: V
                                                res.hints.get("memory")))
 
 
-def _affinity_detail(policy: str, results: list[ContainerResult], container: str | None) -> list[str]:
+def _affinity_detail(policy: str, results: list[_ContainerDraft], container: str | None) -> list[str]:
     """Return, per resource of the refused container, where it could go (why no merged hint is preferred)."""
     out = []
     for res in results:
@@ -777,7 +847,7 @@ def _affinity_detail(policy: str, results: list[ContainerResult], container: str
     return out
 
 
-def _device_locality_notes(ev: PodEvaluation, node, pod, results: list[ContainerResult], topo) -> None:
+def _device_locality_notes(ev: _Draft, node, pod, results: list[_ContainerDraft], topo) -> None:
     """Note claimed devices that are not on the NUMA nodes of the CPUs of the containers using them."""
     from rmctl.planning.requests import device_views
 
