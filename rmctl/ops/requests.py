@@ -28,7 +28,7 @@ from rmctl.model.fingerprint import fingerprint
 from rmctl.model.node import NodeModel
 from rmctl.ops.classes import load as load_classes
 from rmctl.ops.outcome import Outcome, note
-from rmctl.planning.requests import Evaluation, Reserved, evaluate
+from rmctl.planning.requests import Reserved, evaluate
 from rmctl.resources.classes import ResourceClass
 from rmctl.resources.request import ResourceRequest, check_classes
 from rmctl.state.ledger import Ledger
@@ -227,6 +227,7 @@ def _evaluations(root: Root, file, roots: Sequence[str], class_dir: str | None, 
             notes += more
             per_node.append((n, evs))
         return got.kube.name, per_node, notes, got
+    assert got.request is not None  # no pods: rmctl's request, or the claims as one
     req, more = _request_policy(got.request, pol)
     notes += more
     evs = []
@@ -267,8 +268,8 @@ def _pod_evaluations(r: Root, node: NodeModel, got: Loaded, pol, state_dir: str,
                      "(the scheduler counts every pod's requests; rmctl sees only what the checkpoints hold)")
     inp = got.kube
 
-    def claims_of(pod):
-        out = []
+    def claims_of(pod) -> list[tuple]:
+        out: list[tuple] = []
         for pc in pod.claims:
             if pc.claim is not None:
                 key = (pod.namespace, pc.claim)

@@ -150,7 +150,7 @@ def best_hint(hints: list[tm.Hint]) -> tm.Hint:
             best = h
         elif h.preferred and not best.preferred:
             best = h
-        elif h.preferred == best.preferred and tm.narrower(h.mask, best.mask):
+        elif h.preferred == best.preferred and tm.narrower(h.mask or 0, best.mask or 0):
             best = h
     assert best is not None
     return best
@@ -193,17 +193,19 @@ def allocate(machine: Machine, affinity: tm.Hint, requested: dict[str, int],
         if not default.preferred and best.preferred:
             raise MemoryManagerError("[memorymanager] failed to find the default preferred hint")
         best = default
+    assert best.mask is not None  # calculate_hints gives masks only
     bits = tm.bits(best.mask)
     if not _satisfies(machine, bits, requested):
         hints = calculate_hints(machine, requested, reusable)
-        group = [h for h in hints.get("memory") or next(iter(hints.values()), []) if set(bits) <= set(tm.bits(h.mask))]
+        group = [h for h in hints.get("memory") or next(iter(hints.values()), [])
+                 if h.mask is not None and set(bits) <= set(tm.bits(h.mask))]
         if not group:
             raise MemoryManagerError("[memorymanager] failed to find NUMA nodes to extend the current topology hint")
         extended = best_hint(group)
         if not extended.preferred and best.preferred:
             raise MemoryManagerError("[memorymanager] failed to find the extended preferred hint")
         best = extended
-        bits = tm.bits(best.mask)
+        bits = tm.bits(best.mask or 0)
     if _violates(machine, bits):
         raise MemoryManagerError("[memorymanager] preferred hint violates NUMA node allocation")
     again = reusable.get(tuple(bits), {})

@@ -242,7 +242,7 @@ def check_config(policies) -> None:
             raise InputError("the kubelet refuses to start: [memorymanager] you should specify the system "
                              "reserved memory",
                              hint="give --reserved-memory 0:memory=SIZE (the Static policy needs it)")
-        for n, limits in p.reserved_memory.items():
+        for limits in p.reserved_memory.values():
             for r, v in limits.items():
                 if r.startswith("hugepages-") and v:
                     raise InputError(f"the kubelet refuses to start: the total amount of type {r} in reservedMemory "
@@ -577,16 +577,16 @@ def _evaluate_pod(node, pod, classes, claims_of, policies, state: NodeState, rmc
         creq = ResourceRequest(name=pod.name, policy="none", devices=devices_req, constraints=constraints)
         kwargs = {"driver": driver} if driver else {}
         dra = evaluate(node, creq, classes, reserved=Reserved(devices=dict(state.devices)), **kwargs)
-        ev.matches, ev.no_match, ev.hints_for_typos = dra.matches, dra.no_match, dra.hints_for_typos
+        ev.matches, ev.no_match, ev.hints_for_typos = dra.matches, dra.no_match, list(dra.hints_for_typos)
         ev.choices = dict(dra.choices)
         for rr in dra.resources:
             # the DRA allocator is not NUMA-aware: no hints reach the Topology Manager
             ev.resources.append(dataclasses.replace(rr, hints=None))
         if not dra.fits:
             short.append("cannot allocate all claims")
-            ev.reasons += [x for x in dra.reasons]
+            ev.reasons += list(dra.reasons)
         else:
-            ev.devices.update(dra.devices)
+            ev.devices.update({k: list(v) for k, v in dra.devices.items()})
     if short:
         for res in results:
             res.cpus = CpuSet()
@@ -662,9 +662,9 @@ def _evaluate_pod(node, pod, classes, claims_of, policies, state: NodeState, rmc
                             pages[nid] = pages.get(nid, 0) + b // size
             key = tuple(bits)
             if c.kind == "init":
-                per = reuse_mem.setdefault(key, {})
+                keep = reuse_mem.setdefault(key, {})
                 for r, v in mem_req.items():
-                    per[r] = max(per.get(r, 0), v)
+                    keep[r] = max(keep.get(r, 0), v)
             elif key in reuse_mem:
                 for r, v in mem_req.items():
                     reuse_mem[key][r] = max(0, reuse_mem[key].get(r, 0) - v)
@@ -672,7 +672,7 @@ def _evaluate_pod(node, pod, classes, claims_of, policies, state: NodeState, rmc
 
     verdict: Verdict | None = None
     if p.topology_policy == "none":
-        for res, c in zip(results, pod.containers):
+        for res, c in zip(results, pod.containers, strict=True):
             verdict = allocate(res, c, tm.Hint(None, False))
             if verdict:
                 break
@@ -689,12 +689,12 @@ def _evaluate_pod(node, pod, classes, claims_of, policies, state: NodeState, rmc
         if not adm.admit:
             verdict = Verdict(False, "kubelet", TOPOLOGY_AFFINITY, TOPOLOGY_AFFINITY_MESSAGE)
         else:
-            for res, c in zip(results, pod.containers):
+            for res, c in zip(results, pod.containers, strict=True):
                 verdict = allocate(res, c, adm.hint)
                 if verdict:
                     break
     else:
-        for res, c in zip(results, pod.containers):
+        for res, c in zip(results, pod.containers, strict=True):
             mem_req = _mem_requested(c.requests) if mem_static else {}
             ext = sorted(r for r in c.limits if "/" in r)
             prov = providers_for(res.exclusive, mem_req, ext, reuse_cpus)
@@ -734,8 +734,8 @@ def _evaluate_pod(node, pod, classes, claims_of, policies, state: NodeState, rmc
     ev.cpus = excl
     from rmctl.resources.kube.pod import requests_of
 
-    for r, v in requests_of(pod).items():
-        state.used[r] = state.used.get(r, Fraction(0)) + v
+    for rname, amount in requests_of(pod).items():
+        state.used[rname] = state.used.get(rname, Fraction(0)) + amount
     used_nodes: set[int] = set()
     for res in results:
         if res.pool == "exclusive":
@@ -819,7 +819,7 @@ def _topology_rows(ev: _Draft, results: list[_ContainerDraft], verdict: Verdict 
         if mem_static:
             ok = res.memory_nodes is not None
             ev.resources.append(ResourceResult(f"{res.name}: memory", format_size(res.memory), ok,
-                                               f"NUMA node(s) {','.join(map(str, res.memory_nodes))}" if ok else
+                                               f"NUMA node(s) {','.join(map(str, res.memory_nodes or []))}" if ok else
                                                detail.get("memory") or
                                                (verdict.message if failed and verdict else "not allocated"),
                                                res.hints.get("memory")))
@@ -852,7 +852,7 @@ def _device_locality_notes(ev: _Draft, node, pod, results: list[_ContainerDraft]
     from rmctl.planning.requests import device_views
 
     nodes_of = {v.address: v.nodes for v in device_views(node)}
-    for res, c in zip(results, pod.containers):
+    for res, c in zip(results, pod.containers, strict=True):
         if res.pool != "exclusive" or not c.claims:
             continue
         cpu_nodes = {topo.details[x].node for x in res.cpus if x in topo.details}

@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from rmctl.resources.classes import ResourceClass
-from rmctl.resources.kube.dra import KINDS as DRA_KINDS, Claim
+from rmctl.resources.kube.dra import KINDS as DRA_KINDS
+from rmctl.resources.kube.dra import Claim
 from rmctl.resources.kube.pod import WORKLOADS, Pod
 from rmctl.resources.yamlio import InputError, pos
 
@@ -55,24 +56,25 @@ def is_rmctl_document(doc) -> bool:
 
 
 def _add(inp: KubeInput, doc, filename: str, index: int, seen: dict) -> None:
-    from rmctl.resources.kube import dra, pod as podmod
+    from rmctl.resources.kube import dra
+    from rmctl.resources.kube import pod as podmod
 
     if not isinstance(doc, dict):
         raise InputError(f"{filename}: document {index + 1}: expected a Kubernetes object (apiVersion, kind, ...)")
     kind = doc.get("kind")
     at = f"{filename}:{pos(doc, 'kind') if 'kind' in doc else pos(doc)}"
     if kind == "DeviceClass":
-        c = dra.device_class(doc, filename, index)
-        _unique(seen, ("DeviceClass", "", c.name), at)
-        inp.classes[c.name] = c
+        cls = dra.device_class(doc, filename, index)
+        _unique(seen, ("DeviceClass", "", cls.name), at)
+        inp.classes[cls.name] = cls
     elif kind == "ResourceClaim":
         c = dra.resource_claim(doc, filename, index)
         _unique(seen, (kind, c.namespace, c.name), at)
         inp.claims[(c.namespace, c.name)] = c
     elif kind == "ResourceClaimTemplate":
-        c = dra.resource_claim_template(doc, filename, index)
-        _unique(seen, (kind, c.namespace, c.name), at)
-        inp.templates[(c.namespace, c.name)] = c
+        t = dra.resource_claim_template(doc, filename, index)
+        _unique(seen, (kind, t.namespace, t.name), at)
+        inp.templates[(t.namespace, t.name)] = t
     elif kind == "Pod":
         p = podmod.pod(doc, filename, index)
         _unique(seen, ("Pod", p.namespace, p.name), at)

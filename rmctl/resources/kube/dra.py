@@ -35,7 +35,12 @@ from dataclasses import dataclass, field
 
 from rmctl.resources.classes import ClassSelector, ResourceClass
 from rmctl.resources.kube.common import (
-    DNS_SUBDOMAIN, dns_label, fully_qualified, meta, seq_of_maps, where,
+    DNS_SUBDOMAIN,
+    dns_label,
+    fully_qualified,
+    meta,
+    seq_of_maps,
+    where,
 )
 from rmctl.resources.request import Constraint, DeviceChoice, DeviceRequest
 from rmctl.resources.yamlio import Reader, item_pos, pos
@@ -288,7 +293,6 @@ def resource_claim_template(doc: dict, filename: str, index: int) -> Claim:
     name, ns = meta(rd, doc)
     if not name:
         rd.fail(pos(doc), "metadata.name", "a ResourceClaimTemplate needs a name")
-    spec = doc.get("spec")
-    rd.mapping(spec, "spec", doc, "spec", allowed={"metadata", "spec"}, required=("spec",))
+    spec = rd.mapping(doc.get("spec"), "spec", doc, "spec", allowed={"metadata", "spec"}, required=("spec",))
     requests, constraints, notes = claim_spec(rd, spec["spec"], "spec.spec", version, spec, "spec")
     return Claim(name, ns or "default", True, doc["apiVersion"], requests, constraints, where(rd, doc), notes)

@@ -209,11 +209,11 @@ def from_config(doc, filename: str) -> KubeletPolicies:
         opts = rd.mapping(doc["topologyManagerPolicyOptions"], "topologyManagerPolicyOptions", doc,
                           "topologyManagerPolicyOptions")
         for k, v in opts.items():
-            name, val = topology_option(str(k), v, f"{filename}:{pos(opts, k)}: topologyManagerPolicyOptions")
+            name, tval = topology_option(str(k), v, f"{filename}:{pos(opts, k)}: topologyManagerPolicyOptions")
             if name == "prefer-closest-numa-nodes":
-                p.prefer_closest_numa = bool(val)
+                p.prefer_closest_numa = bool(tval)
             else:
-                p.max_numa_nodes = int(val)
+                p.max_numa_nodes = int(tval)
         p.sources["topologyManagerPolicyOptions"] = src
     if doc.get("reservedSystemCPUs") not in (None, ""):
         v = doc["reservedSystemCPUs"]
@@ -337,11 +337,11 @@ def apply_flags(p: KubeletPolicies, f: Flags) -> KubeletPolicies:
         elif not sep:
             raise InputError(f"--topology-option {item!r}: expected NAME=VALUE",
                              hint="e.g. --topology-option max-allowable-numa-nodes=12")
-        name, val = topology_option(name.strip(), value.strip(), "--topology-option")
+        name, tval = topology_option(name.strip(), value.strip(), "--topology-option")
         if name == "prefer-closest-numa-nodes":
-            p.prefer_closest_numa = bool(val)
+            p.prefer_closest_numa = bool(tval)
         else:
-            p.max_numa_nodes = int(val)
+            p.max_numa_nodes = int(tval)
         p.sources["topologyManagerPolicyOptions"] = "flag"
     if f.memory_manager_policy is not None:
         p.memory_manager_policy = pick(f.memory_manager_policy, MEMORY_POLICIES, "--memory-manager-policy")

@@ -172,10 +172,10 @@ def _resources(rd: Reader, c: dict, path: str, claim_names: set[str]) -> tuple[d
             rd.fail(pos(item, "name"), f"{cpath}.name",
                     f"no pod resource claim named {cname!r}" + (f" (spec.resourceClaims: {', '.join(sorted(claim_names))})"
                                                                 if claim_names else " (spec.resourceClaims is empty)"))
-        req = item.get("request")
-        if req is not None:
-            req = dns_label(rd, req, f"{cpath}.request", item, "request")
-        claims.append((cname, req))
+        creq = item.get("request")
+        if creq is not None:
+            creq = dns_label(rd, creq, f"{cpath}.request", item, "request")
+        claims.append((cname, creq))
     return requests, limits, claims
 
 
