@@ -30,12 +30,14 @@ except SystemExit as e:
     code = e.code
 sys.stdout.flush()
 top = sorted({m.split(".")[0] for m in set(sys.modules) - before})
-sys.stderr.write("\nIMPORTED " + json.dumps({"code": code, "top": top, "new": len(set(sys.modules) - before)}) + "\n")
+cli = sorted(m[len("rmctl.cli."):] for m in sys.modules if m.startswith("rmctl.cli."))
+sys.stderr.write("\nIMPORTED " + json.dumps({"code": code, "top": top, "new": len(set(sys.modules) - before),
+                                             "cli": cli}) + "\n")
 """
 
 
 def imported(argv: list[str], env: dict | None = None) -> dict:
-    """Run rmctl in a fresh interpreter; return {code, top (new top-level modules), new (count)}."""
+    """Run rmctl in a fresh interpreter; return {code, top (new top-level modules), new (count), cli (rmctl.cli.*)}."""
     e = {k: v for k, v in os.environ.items() if k not in ("RMCTL_ROOT",)}
     e.update(env or {})
     p = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv)], capture_output=True, text=True,
@@ -99,3 +101,28 @@ def test_console_script_entry_is_cheap():
     p = subprocess.run([sys.executable, "-c", "import sys, rmctl.cli; print('typer' in sys.modules)"],
                        capture_output=True, text=True, cwd=REPO)
     assert p.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("argv, group", [
+    (["request", "evaluate", "--help"], "request"),
+    (["cpu", "list", "--help"], "cpu"),
+    (["plan", "--help"], "profile"),
+])
+def test_a_command_builds_only_its_group(argv, group):
+    """Issue 14 item 3: typer builds the command group that runs, not all of them (application.COMMANDS)."""
+    from rmctl.cli.application import COMMAND_MODULES
+
+    r = imported(argv)
+    assert r["code"] == 0
+    loaded = sorted(m for m in COMMAND_MODULES if m in r["cli"])
+    # cli.request reuses cli.classes' --class-dir option; nothing else
+    assert loaded == sorted({group, "classes"} if group == "request" else {group}), loaded
+
+
+def test_every_listed_command_is_registered_by_its_module():
+    import typer
+
+    from rmctl.cli.application import COMMANDS, app
+
+    root = typer.main.get_command(app)
+    assert list(root.commands) == list(COMMANDS)  # the property loads every module, in --help order

@@ -3,9 +3,14 @@
 Imported only on the typer path (``rmctl.cli.main`` dispatches the scripted
 fast path before this module is imported).  Each command group is its own
 module with a ``register(app)`` function (typer's one-file-per-command
-layout).  Modules here import only typer at module level: rich, yaml, cel
-and NVML are imported inside the commands that need them, so
-``rmctl --help`` stays fast.
+layout), and the root group loads a module only when one of its commands
+is asked for (:data:`COMMANDS`, :class:`RmctlGroup`): ``rmctl request
+evaluate`` imports and builds the three ``request`` commands, not all 40
+(typer inspects every parameter of every command it builds: 20 ms on the
+2-CPU VM, issue 14).  The root's ``--help`` and the completion of a
+command name load them all.  Modules here import only typer at module
+level: rich, yaml, cel and NVML are imported inside the commands that
+need them, so ``rmctl --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -39,8 +44,45 @@ class RmctlGroup(TyperGroup):
     """
 
     def __init__(self, *args, **kwargs):
+        self._commands: dict = {}
         super().__init__(*args, **kwargs)
         add_global_options(self)
+        for cmd in self._commands.values():  # given at construction (a test's app): not from COMMANDS
+            give_global_options(cmd)
+
+    # -- the command modules, loaded on demand (COMMANDS) ------------------------------------------
+    @property
+    def commands(self):  # type: ignore[override]
+        """Every command, each module loaded (help, walkers); running one loads its module only."""
+        for name in COMMANDS:
+            self._load(name)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value) -> None:
+        self._commands = dict(value)
+
+    def _load(self, name: str) -> None:
+        """Import the module of the top-level command ``name`` and add its commands (global options given)."""
+        module = COMMANDS.get(name)
+        if module is None or name in self._commands:
+            return
+        staging = typer.Typer(rich_markup_mode=None)
+        importlib.import_module(f"rmctl.cli.{module}").register(staging)
+        built = typer.main.get_group(staging)
+        for sub_name, cmd in built.commands.items():
+            if COMMANDS.get(sub_name) != module:
+                raise RuntimeError(f"rmctl.cli.{module} registered {sub_name!r}, which application.COMMANDS "
+                                   "does not list under it")
+            give_global_options(cmd)
+            self._commands[sub_name] = cmd
+
+    def get_command(self, ctx, cmd_name: str):
+        self._load(cmd_name)
+        return self._commands.get(cmd_name)
+
+    def list_commands(self, ctx) -> list[str]:
+        return [*COMMANDS, *(n for n in self._commands if n not in COMMANDS)]
 
     # click's main() is overloaded on standalone_mode; this one always returns the exit status
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,  # type: ignore[override]
@@ -103,22 +145,25 @@ def global_option(option, *, hidden: bool):
 
 
 def add_global_options(group) -> None:
-    """Give ``group`` the global options (shown in its help) and every command below it (hidden).
+    """Give the root ``group`` the global options (shown in its help).
 
     The one rule of rmctl.cli.context: a global option is accepted before
-    the command and after it, at any depth.  A command that defines a flag
-    itself keeps it (tests/cli/test_global_options.py checks none does).
+    the command and after it, at any depth; the commands below get them
+    (hidden) as their modules load (:func:`give_global_options`).
     """
     group.params[0:0] = [global_option(o, hidden=False) for o in GLOBAL_OPTIONS]
 
-    def below(cmd) -> None:
-        for sub in (getattr(cmd, "commands", None) or {}).values():
-            own = {f for p in sub.params for f in getattr(p, "opts", ())}
-            sub.params.extend(global_option(o, hidden=True) for o in GLOBAL_OPTIONS
-                              if not own.intersection(o.flags))
-            below(sub)
 
-    below(group)
+def give_global_options(cmd) -> None:
+    """Give ``cmd`` and every command below it the global options, hidden from their help.
+
+    A command that defines a flag itself keeps it
+    (tests/cli/test_global_options.py checks none does).
+    """
+    own = {f for p in cmd.params for f in getattr(p, "opts", ())}
+    cmd.params.extend(global_option(o, hidden=True) for o in GLOBAL_OPTIONS if not own.intersection(o.flags))
+    for sub in (getattr(cmd, "commands", None) or {}).values():
+        give_global_options(sub)
 
 
 app = typer.Typer(
@@ -133,10 +178,22 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-#: command modules, each with register(app); order is the order in --help
-COMMAND_MODULES = (
-    "topology", "snapshot", "cpu", "hugepages", "devices", "classes", "request", "profile", "export", "kubelet",
-)
+#: every top-level command and the module (rmctl.cli.<module>, with register(app)) that adds it, in
+#: --help order.  Known without importing the modules, so the root group loads only the one that runs.
+COMMANDS = {
+    "topology": "topology",
+    "plan": "profile", "apply": "profile", "undo": "profile", "verify": "profile",
+    "snapshot": "snapshot",
+    "cpu": "cpu",
+    "hugepages": "hugepages",
+    "devices": "devices",
+    "class": "classes",
+    "request": "request",
+    "export": "export",
+    "kubelet": "kubelet",
+}
+#: the command modules, in the order they first appear in COMMANDS
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
 def _version(value: bool):
@@ -156,7 +213,3 @@ def main_callback(
     # command; each one met on the command line has already been applied to these settings.
     if ctx.obj is None:
         ctx.obj = Settings.from_environ()
-
-
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"rmctl.cli.{_name}").register(app)
