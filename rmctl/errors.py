@@ -102,6 +102,13 @@ class StalePlanError(ConflictError):
     code = "stale_plan"
 
 
+class InvalidPlanError(ConflictError):
+    """A saved plan asks for what rmctl would not plan: an action, path or value outside its intent or its
+    allow-list (rmctl.execute.confine), or no intent to check it against."""
+
+    code = "invalid_plan"
+
+
 class LockTimeoutError(ConflictError):
     """The state lock could not be taken in time."""
 

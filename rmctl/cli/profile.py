@@ -2,13 +2,16 @@
 
 - ``plan -f PROFILE``: the ordered actions that would make this node match,
   each with current -> desired and whether it needs a reboot.  With
-  ``--detailed-exitcode``: 0 no changes, 2 changes (Terraform's convention).
-  ``-o json`` is a saved plan (it carries the node fingerprint).
+  ``--detailed-exitcode``: 0 no changes, 2 changes, 1 any error (Terraform's
+  convention; the error document keeps the precise code).  ``-o json`` is a
+  saved plan (it carries the node fingerprint and its intent).
 - ``apply -f PROFILE|PLAN.json``: runs the actions in order with read-back;
   on the first failure stops and rolls back (``--no-rollback`` keeps what
   was done).  Exit 0; 1 a step failed; 4 a shortfall (fewer hugepages than
-  asked); 5 a stale saved plan (refused before any change unless
-  ``--force``).  Every apply writes a journal under the state dir.
+  asked); 5 a saved plan that is stale, or not what rmctl plans now for
+  the intent it records (refused before any change; ``--force`` applies
+  what rmctl plans now instead).  Every apply writes a journal under the
+  state dir.
 - ``undo``: reverts the newest apply that changed something and is not
   undone yet.
 - ``verify -f PROFILE``: exit 0 when the running node matches the profile,
@@ -93,7 +96,8 @@ def plan_cmd(
     file: ProfileFile,
     output: Output = Format.table,
     detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
-                                                    help="Exit 0 when nothing would change, 2 when something would.")] = False,
+                                                    help="Exit 0 when nothing would change, 2 when something would, "
+                                                         "1 on any error (Terraform's convention).")] = False,
 ):
     from rmctl.cli.output import finish
     from rmctl.ops import profile as ops
@@ -112,14 +116,15 @@ def apply_cmd(
     output: Output = Format.table,
     dry_run: DryRun = False,
     no_rollback: Annotated[bool, typer.Option("--no-rollback", help="On a failure keep what was already changed.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Apply a saved plan even if the node changed since it was made.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="A saved plan that is stale: apply what rmctl plans now "
+                                                        "for the profile or command it records, not its actions.")] = False,
 ):
     from rmctl.cli.output import finish
     from rmctl.ops import profile as ops
 
     s = ctx.obj
     finish(s, ops.apply(s.root, s.state_dir, file, dry_run=dry_run, rollback=not no_rollback, force=force,
-                        lock_timeout=s.lock_timeout), fmt(output), table=_apply_table)
+                        lock_timeout=s.lock_timeout, kubelet_root=s.kubelet_root), fmt(output), table=_apply_table)
 
 
 @handle_errors

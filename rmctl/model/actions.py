@@ -46,8 +46,11 @@ def plan_from_data(d: dict[str, Any]) -> Plan:
     acts = d.get("actions") or []
     if not isinstance(acts, list):
         raise UsageError("plan actions must be a list")
+    intent = d.get("intent")
+    if intent is not None and not isinstance(intent, dict):
+        raise UsageError("plan intent must be a mapping")
     return Plan(actions=[action_from_data(a) for a in acts], fingerprint=d.get("fingerprint"),
-                command=d.get("command", ""), notes=list(d.get("notes") or []))
+                command=d.get("command", ""), notes=list(d.get("notes") or []), intent=intent)
 
 
 def plan_data_roundtrip(plan: Plan) -> Plan:

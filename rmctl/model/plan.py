@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, fields
-from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from rmctl.cpuset import CpuSet
@@ -443,18 +443,37 @@ class Plan:
     fingerprint: str | None = None
     command: str = ""
     notes: Sequence[str] = ()  #: kept as a tuple
+    #: what the plan is for: the command and arguments (or the profile) that made it, so that
+    #: ``rmctl apply`` can plan it again and run only what it would plan now (rmctl.ops.intent)
+    intent: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "actions", tuple(self.actions))
         object.__setattr__(self, "notes", tuple(self.notes))
 
+    def with_intent(self, intent: Mapping[str, Any] | None) -> Plan:
+        """Return this plan recording ``intent`` (rmctl.ops.intent.make)."""
+        return replace(self, intent=intent)
+
     def to_data(self) -> dict:
-        return {
+        d = {
             "apiVersion": PLAN_SCHEMA, "kind": "Plan", "command": self.command,
             "fingerprint": self.fingerprint,
             "actions": [a.to_data() for a in self.actions],
             "notes": list(self.notes),
         }
+        if self.intent is not None:
+            d["intent"] = _plain(self.intent)
+        return d
+
+
+def _plain(v):
+    """Return ``v`` with mappings and sequences as JSON's dicts and lists."""
+    if isinstance(v, Mapping):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
 
 
 @dataclass

@@ -28,6 +28,7 @@ from rmctl.errors import AccessDenied, UsageError
 from rmctl.model.fingerprint import fingerprint
 from rmctl.model.node import NodeModel
 from rmctl.ops.hosts import host_for, require_live, state_host
+from rmctl.ops.intent import make
 from rmctl.ops.near import near_cpus
 from rmctl.ops.outcome import Outcome, Text
 from rmctl.planning import cpus as planner
@@ -67,9 +68,10 @@ def constraints(root: Root, node: NodeModel, kube, *, numa: int | None = None, s
                                cpus_from=CpuSet.parse(from_) if from_ is not None else None, prefer_numa=pref)
 
 
-def _with_plan(data: dict[str, Any], up: Updated, dry_run: bool) -> dict[str, Any]:
+def _with_plan(data: dict[str, Any], up: Updated, dry_run: bool, intent: dict[str, Any]) -> dict[str, Any]:
+    """Return ``data`` with, on a dry run, the plan recording ``intent`` (rmctl.ops.intent)."""
     if dry_run:
-        data["plan"] = up.plan.to_data() if up.plan is not None else None
+        data["plan"] = up.plan.with_intent(intent).to_data() if up.plan is not None else None
     return data
 
 
@@ -130,7 +132,10 @@ def reserve(root: Root, state_dir: str, name: str, *, count: int | None = None, 
         fingerprint(node), change, dry_run=dry_run, command=f"cpu reserve {name}")
     rec, messages = up.value
     view = rec.view()
-    data = _with_plan({"reservation": view, "dry_run": dry_run}, up, dry_run)
+    data = _with_plan({"reservation": view, "dry_run": dry_run}, up, dry_run,
+                      make("cpu reserve", name=name, count=count, cpus=cpus, numa=numa, socket=socket, near=near,
+                           from_=from_, prefer_numa=prefer_numa, options=list(options), owner_pid=owner_pid,
+                           force=force))
     return Outcome(kind="CpuReservation", data=data, messages=tuple(messages),
                    view=Text((render.reserve_line(node.topology, view, dry_run),), up.plan if dry_run else None))
 
@@ -173,7 +178,7 @@ def release(root: Root, state_dir: str, name: str, *, dry_run: bool = False,
     """Release a reservation (and remove its cpuset cgroup): the CpuRelease document."""
     rec, up = release_reservation(root, state_dir, name, dry_run=dry_run, command=f"cpu release {name}",
                                   lock_timeout=lock_timeout)
-    data = _with_plan({"released": rec.view(), "dry_run": dry_run}, up, dry_run)
+    data = _with_plan({"released": rec.view(), "dry_run": dry_run}, up, dry_run, make("cpu release", name=name))
     line = f"{'would release' if dry_run else 'released'} {name}: CPUs {rec.cpus.to_list()}"
     return Outcome(kind="CpuRelease", data=data, view=Text((line,), up.plan if dry_run else None))
 
@@ -249,7 +254,7 @@ def reconcile(root: Root, state_dir: str, *, dry_run: bool = False,
     dropped_views = [r.view() for r in dropped]
     problem_data = [p.to_data() for p in problems]
     data = _with_plan({"dropped": dropped_views, "problems": problem_data, "reservations": remaining,
-                       "dry_run": dry_run}, up, dry_run)
+                       "dry_run": dry_run}, up, dry_run, make("cpu reconcile"))
     lines = render.reconcile_lines(dropped_views, problem_data, len(remaining), dry_run)
     return Outcome(kind="CpuReconcile", data=data, view=Text(tuple(lines), up.plan if dry_run else None))
 
@@ -274,7 +279,8 @@ def reserve_system(root: Root, state_dir: str, *, count: int | None = None, cpus
     up = ledger(state_dir, "rmctl cpu reserve-system", lock_timeout).update(
         fingerprint(node), change, dry_run=dry_run, command="cpu reserve-system")
     chosen = up.value
-    data = _with_plan({"system_cpus": chosen.to_list(), "dry_run": dry_run}, up, dry_run)
+    data = _with_plan({"system_cpus": chosen.to_list(), "dry_run": dry_run}, up, dry_run,
+                      make("cpu reserve-system", count=count, cpus=cpus))
     line = f"{'would set' if dry_run else 'set'} system CPUs: {chosen.to_list()}"
     return Outcome(kind="CpuSystem", data=data, view=Text((line,), up.plan if dry_run else None))
 
@@ -333,7 +339,8 @@ def pin(root: Root, state_dir: str, pid: int, *, reservation: str | None = None,
                 command=f"cpu pin {pid}")
     data: dict[str, Any] = {"pid": pid, "cpus": target.to_list(), "reservation": reservation, "dry_run": dry_run}
     if dry_run:
-        data["plan"] = plan.to_data()
+        data["plan"] = plan.with_intent(make("cpu pin", pid=pid, reservation=reservation, cpus=cpus,
+                                             force=force)).to_data()
         return Outcome(kind="CpuPin", data=data, view=Text((), plan), messages=tuple(messages))
     report = apply(plan, host_for(root))
     raise_for_report(report)
@@ -500,7 +507,8 @@ def cpuset(root: Root, state_dir: str, name: str, *, partition: str | None = Non
     # A second identical call finds every step at its target: say so (idempotent).
     changed = dry_run or up.report is None or up.report.changed
     data = _with_plan({"reservation": rec.view(), "cgroup": rec.cgroup.to_data(), "dry_run": dry_run,
-                       "changed": bool(changed and not dry_run)}, up, dry_run)
+                       "changed": bool(changed and not dry_run)}, up, dry_run,
+                      make("cpu cpuset", name=name, partition=partition, move=move, parent=parent))
     verb = "would create" if dry_run else ("created" if changed else "unchanged:")
     line = (f"{verb} {h.path(name)} (cgroup v{h.version}"
             f"{', ' + partition + ' partition' if partition else ''}): CPUs {rec.cpus.to_list()}, "

@@ -31,6 +31,7 @@ from rmctl.model.hugepage_actions import SetPoolPages, shortfall_of
 from rmctl.model.node import NodeModel
 from rmctl.model.plan import ApplyReport, Plan, WriteValue
 from rmctl.ops.hosts import host_for, require_live
+from rmctl.ops.intent import make, stamp
 from rmctl.ops.outcome import Message, Outcome
 from rmctl.planning.hugepages import (
     MountPlan,
@@ -208,6 +209,8 @@ def set_pools(root: Root, assignments: Sequence[str], *, node: int | None = None
                   gigantic_above=largest_buddy_block(nm, _zones(root)),
                   nodes_named=node is not None or per_node is not None)
     data, code, message, hint = _apply_pool_plan(root, pp, all_or_nothing=all_or_nothing, dry_run=dry_run)
+    stamp(data, make("hugepages set", assignments=list(assignments), node=node, per_node=per_node,
+                     overcommit=overcommit, all_or_nothing=all_or_nothing, force=force))
     return _outcome("HugepagePools", data, code, message, hint)
 
 
@@ -225,6 +228,8 @@ def size_pools(root: Root, amount: str, *, page_size: str, nodes: str | None = N
     pp = plan_set(nm, [(ps, sizing.per_node)], force=force, command="hugepages size")
     data, code, message, hint = _apply_pool_plan(root, pp, all_or_nothing=all_or_nothing, dry_run=not apply_plan)
     data["sizing"] = sizing.to_data()
+    stamp(data, make("hugepages size", amount=amount, page_size=page_size, nodes=nodes, spread=spread,
+                     all_or_nothing=all_or_nothing, force=force))
     return _outcome("HugepageSizing", data, code, message, hint)
 
 
@@ -278,6 +283,8 @@ def mount(root: Root, path: str, *, page_size: str | None = None, size: str | No
         report, code, message = _apply_mount_plan(root, mp.plan, f"mount hugetlbfs ({format_size(ps)}) at {p}")
     data = _mount_doc(mp, report, dry_run or fstab, "hugepages mount")
     data["fstab_only"] = fstab
+    stamp(data, make("hugepages mount", path=path, page_size=page_size, size=size, min_size=min_size,
+                     nr_inodes=nr_inodes, uid=uid, gid=gid, mode=mode))
     return _outcome("HugetlbfsMount", data, code, message, default="mount failed")
 
 
@@ -293,6 +300,7 @@ def umount(root: Root, path: str, *, rmdir: bool = False, dry_run: bool = False)
     if not dry_run:
         report, code, message = _apply_mount_plan(root, mp.plan, f"unmount {p}")
     data = _mount_doc(mp, report, dry_run, "hugepages umount")
+    stamp(data, make("hugepages umount", path=path, rmdir=rmdir))
     return _outcome("HugetlbfsUmount", data, code, message, default="umount failed")
 
 
@@ -315,4 +323,6 @@ def boot_args(root: Root, assignments: Sequence[str], *, per_node: bool = False,
     obtainable = {ps: estimate(nm, zones, ps).pages for ps, _ in requests}
     bp = plan_boot_args(nm, requests, per_node=per_node, default_size=default, obtainable=obtainable,
                         gigantic_above=largest_buddy_block(nm, zones))
-    return Outcome(kind="HugepageBootArgs", data=bp.to_data())
+    data = stamp(bp.to_data(), make("hugepages boot-args", assignments=list(assignments), per_node=per_node,
+                                    default_size=default_size))
+    return Outcome(kind="HugepageBootArgs", data=data)

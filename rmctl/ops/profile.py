@@ -8,9 +8,11 @@
 - :func:`apply`: runs the actions in order with read-back; on the first
   failure stops and rolls back (``rollback=False`` keeps what was done).
   Exit 0; the deciding step's status otherwise (rmctl.execute.status: 1 a
-  step failed, 4 a shortfall, 5 stale, 6 not permitted); a stale saved
-  plan is refused before any change unless ``force``.  Every apply
-  writes a journal under the state dir.
+  step failed, 4 a shortfall, 5 stale, 6 not permitted).  A saved plan
+  runs only when it is what rmctl plans now for the intent it records
+  (rmctl.ops.saved_plans); otherwise it is refused before any change
+  (exit 5), unless ``force``, which applies what rmctl plans now for that
+  intent.  Every apply writes a journal under the state dir.
 - :func:`undo`: reverts the newest apply that changed something and is
   not undone yet.
 - :func:`verify`: exit 0 when the running node matches the profile, 4
@@ -23,37 +25,28 @@ instead of interleaving.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import json
 import os
 from typing import Any
 
-from rmctl.discovery import discover
 from rmctl.discovery.root import Root
-from rmctl.errors import ConflictError, ExitCode, ParseError, StalePlanError, UsageError
+from rmctl.errors import ConflictError, ExitCode, ParseError, UsageError
 from rmctl.execute.executor import apply as run_plan
 from rmctl.execute.status import error_of, exit_status
 from rmctl.model.actions import plan_from_data
-from rmctl.model.fingerprint import fingerprint
-from rmctl.model.plan import NOT_RUN, ApplyReport, Plan, ReplaceFile
-from rmctl.model.profile_actions import StateReplace, sha256
+from rmctl.model.plan import NOT_RUN, UNCHANGED, ApplyReport, Plan, StepResult
+from rmctl.ops import saved_plans
 from rmctl.ops.hosts import host_for, require_live
 from rmctl.ops.outcome import Message, Outcome
-from rmctl.ops.profile_plan import ProfilePlan, effect_mismatches, plan_profile
+from rmctl.ops.profile_plan import ProfilePlan, effect_mismatches, node_for, plan_profile
 from rmctl.profile import load_profile
 from rmctl.render.plan import plan_data, report_data
 from rmctl.state import journal
-from rmctl.state.ledger import STATE_FILE, Ledger
+from rmctl.state.ledger import Ledger
 
 #: ``plan --detailed-exitcode`` when something would change (Terraform's convention; not an error)
 CHANGES_PENDING = 2
 DEFAULT_LOCK_TIMEOUT = 10.0
-
-
-def _node_for(root: Root, profile):
-    # devices only when the profile names some (discovering them costs time)
-    return discover(root, devices=bool(profile.requests) or any(r.near for r in profile.reservations))
 
 
 def plan_file(root: Root, state_dir: str, path: str) -> ProfilePlan:
@@ -63,7 +56,7 @@ def plan_file(root: Root, state_dir: str, path: str) -> ProfilePlan:
 
 def _plan_and_node(root: Root, state_dir: str, path: str):
     profile = load_profile(path)
-    node = _node_for(root, profile)
+    node = node_for(root, profile)
     return plan_profile(profile, node, host_for(root), root, state_dir=state_dir), node
 
 
@@ -127,8 +120,14 @@ def plan(root: Root, state_dir: str, path: str, *, detailed_exitcode: bool = Fal
 # -- apply ----------------------------------------------------------------------------------
 
 def apply(root: Root, state_dir: str, path: str, *, dry_run: bool = False, rollback: bool = True,
-          force: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Outcome:
+          force: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+          kubelet_root: str | None = None) -> Outcome:
     """Apply the profile or saved plan in ``path``; return the ApplyReport document (a Plan on a dry run).
+
+    A saved plan runs only when it is what rmctl plans now for the intent
+    it records (rmctl.ops.saved_plans.check: InvalidPlanError or
+    StalePlanError, exit 5, before anything runs); ``force`` applies what
+    rmctl plans now for that intent instead of a stale plan.
 
     ``view``: ("plan", Plan, title) for a saved plan's dry run, ("profile",
     ProfilePlan) for a profile's, ("report", ApplyReport, title, journal
@@ -139,9 +138,12 @@ def apply(root: Root, state_dir: str, path: str, *, dry_run: bool = False, rollb
     if dry_run:
         # never reaches the executor, never takes the lock, writes nothing
         if saved is not None:
-            checked = _checked(root, saved, force)
-            return Outcome(kind="Plan", data=plan_data(checked),
-                           view=("plan", checked, f"plan {path} (dry run: nothing changed)"))
+            checked = saved_plans.check(root, state_dir, saved, host_for(root), force=force,
+                                        lock_timeout=lock_timeout, kubelet_root=kubelet_root)
+            note = " (every action is in effect already)" if checked.in_effect else ""
+            return Outcome(kind="Plan", data=plan_data(checked.plan, changed=not checked.in_effect),
+                           messages=checked.messages,
+                           view=("plan", checked.plan, f"plan {path} (dry run: nothing changed){note}"))
         pp = plan_file(root, state_dir, path)
         return Outcome(kind="Plan", data=pp.to_data(), view=("profile", pp))
     require_live(root, "apply a plan" if saved is not None else "apply a profile")
@@ -150,105 +152,54 @@ def apply(root: Root, state_dir: str, path: str, *, dry_run: bool = False, rollb
     journal.check_writable(state_dir)
     host = host_for(root)
     profile_doc = None
-    with _state_lock(state_dir, saved, "rmctl apply", lock_timeout):
+    warnings: tuple[Message, ...] = ()
+    with _state_lock(state_dir, "rmctl apply", lock_timeout):
         if saved is not None:
-            the_plan = _undoable(_checked(root, saved, force), host)
+            checked = saved_plans.check(root, state_dir, saved, host, force=force, lock_timeout=lock_timeout,
+                                        kubelet_root=kubelet_root)
+            the_plan, warnings = checked.plan, checked.messages
             source = f"plan {path}"
+            # every action in effect already: nothing runs, not even the executor
+            report = unchanged_report(the_plan, host) if checked.in_effect else run_plan(the_plan, host,
+                                                                                            rollback=rollback)
         else:
             pp = plan_file(root, state_dir, path)
             the_plan = pp.plan(only_changes=False)  # unchanged steps are reported as such
             profile_doc = pp.profile.raw
             source = f"profile {path}"
-        report = run_plan(the_plan, host, rollback=rollback)
+            report = run_plan(the_plan, host, rollback=rollback)
         code = exit_status(report)
         entry = journal.new_entry(report, command="apply", profile=profile_doc, fingerprint=the_plan.fingerprint,
                                   source=source)
         jpath = journal.write(state_dir, entry, None, f"journal of apply {entry.id}")
-    messages: tuple[Message, ...] = ()
+    messages: tuple[Message, ...] = warnings
     err = error_of(report)
     if err is not None:
         hint = (f"rolled back {len(report.rolled_back)} change(s); fix the cause and apply again"
                 if report.rolled_back else err.hint)
-        messages = (Message(err.message, hint=hint),)
+        messages += (Message(err.message, hint=hint),)
     return Outcome(kind="ApplyReport", data=report_document(report, int(code), {"journal": jpath}, plan=the_plan),
                    exit_code=code, messages=messages, view=("report", report, f"apply {source}", jpath))
 
 
-def _checked(root: Root, saved: Plan, force: bool) -> Plan:
-    """Return the saved plan if it is fresh for this node; StalePlanError (5) unless ``force``."""
-    stale = _stale_reasons(saved, discover(root), host_for(root))
-    if stale and not force:
-        raise StalePlanError("the saved plan is stale: " + "; ".join(stale[:3]),
-                             hint="make a new plan (rmctl plan -f PROFILE -o json, or the command's "
-                                  "--dry-run -o json), or apply with --force",
-                             details={"reasons": stale})
-    return _without_expects(saved) if stale else saved
-
-
-def _undoable(saved: Plan, host) -> Plan:
-    """Return ``saved`` with each state-file ReplaceFile turned into a StateReplace that keeps the old text.
-
-    Plans saved from ``cpu reserve --dry-run`` and friends replace the
-    state by digest only; applied as they are, ``rmctl undo`` could not put
-    the old text back.  Read under the lock, the text that matches the
-    digest the plan expects is the one it replaces: recording it changes
-    nothing about what is written, and makes the step undoable.
-    """
-    acts = []
-    for a in saved.actions:
-        if type(a) is ReplaceFile:
-            text = host.read_text(a.path)
-            if (text is None and a.expect_sha256 is None) or (text is not None and sha256(text) == a.expect_sha256):
-                a = StateReplace(path=a.path, content=a.content, summary=a.summary, previous=text,
-                                 expect_sha256=a.expect_sha256)
-        acts.append(a)
-    return Plan(actions=acts, fingerprint=saved.fingerprint, command=saved.command, notes=list(saved.notes))
-
-
-def _state_lock(state_dir: str, the_plan: Plan | None, command: str, lock_timeout: float):
-    """Return a context holding the state lock of ``state_dir`` (and of any other state file the plan replaces).
-
-    The lock needs a writable state dir: AccessDenied (exit 6) otherwise,
-    before anything is changed.
-    """
-    dirs = [os.path.abspath(state_dir)]
-    for a in (the_plan.actions if the_plan is not None else []):
-        p = getattr(a, "path", None)
-        if a.kind in ("replace-file", "replace-state", "remove-file") and p \
-                and os.path.basename(p) == STATE_FILE and os.path.dirname(os.path.abspath(p)) not in dirs:
-            dirs.append(os.path.dirname(os.path.abspath(p)))
-    stack = contextlib.ExitStack()
-    try:
-        for d in sorted(dirs):  # one order for every process: no lock-order deadlock
-            stack.enter_context(Ledger(d, lock_timeout=lock_timeout, command=command).locked())
-    except BaseException:
-        stack.close()
-        raise
-    return stack
-
-
-def _stale_reasons(saved: Plan, node, host) -> list[str]:
-    out = []
-    fp = fingerprint(node)
-    if saved.fingerprint and fp != saved.fingerprint:
-        out.append(f"node fingerprint {fp} differs from the plan's {saved.fingerprint}")
-    for a in saved.actions:
-        exp = a.expected()
-        if exp is None:
-            continue
+def unchanged_report(plan: Plan, host) -> ApplyReport:
+    """Return the report of a plan whose every action is in effect already (nothing was run)."""
+    steps = []
+    for a in plan.actions:
         cur = a.current(host)
-        if not a.done(cur) and cur != exp:
-            out.append(f"{a.target()}: plan saw {exp!r}, now {cur!r}")
-    return out
+        steps.append(StepResult(a, UNCHANGED, "already at target", cur, cur))
+    return ApplyReport(steps=steps)
 
 
-def _without_expects(saved: Plan) -> Plan:
-    acts = []
-    for a in saved.actions:
-        names = {f.name for f in dataclasses.fields(a)}
-        kw = {k: None for k in ("expect", "expect_sha256") if k in names}
-        acts.append(dataclasses.replace(a, **kw) if kw else a)
-    return Plan(actions=acts, fingerprint=saved.fingerprint, command=saved.command, notes=list(saved.notes))
+def _state_lock(state_dir: str, command: str, lock_timeout: float):
+    """Return a context holding the state lock of ``state_dir``.
+
+    A saved plan replaces no other state file (rmctl.execute.confine), so
+    this one lock covers every state change of an apply or undo.  The lock
+    needs a writable state dir: AccessDenied (exit 6) otherwise, before
+    anything is changed.
+    """
+    return Ledger(os.path.abspath(state_dir), lock_timeout=lock_timeout, command=command).locked()
 
 
 # -- undo ---------------------------------------------------------------------------------------
@@ -273,7 +224,7 @@ def undo(root: Root, state_dir: str, *, dry_run: bool = False,
                        view=("plan", the_plan, f"undo apply {entry.id} (dry run: nothing changed)"))
     require_live(root, "undo an apply")
     journal.check_writable(state_dir)
-    with _state_lock(state_dir, the_plan, "rmctl undo", lock_timeout):
+    with _state_lock(state_dir, "rmctl undo", lock_timeout):
         # read again under the lock: a concurrent undo may have done it already
         again = journal.last_undoable(state_dir)
         if again is None or again[0] != path:

@@ -77,13 +77,28 @@ class ProfilePlan:
         return Plan(actions=[i.action for i in items], fingerprint=self.fingerprint,
                     command=PROFILE_PLAN_COMMAND, notes=list(self.notes))
 
+    def intent(self) -> dict[str, Any]:
+        """Return what this plan is for: the profile's file and text (rmctl.ops.intent)."""
+        from rmctl.ops.intent import make
+
+        source = self.profile.source
+        return make("plan", profile=self.profile.text,
+                    file="-" if source.startswith("<") else source)
+
     def to_data(self) -> dict:
-        """Return the saved-plan document body: a Plan any `rmctl apply` can load."""
-        d = self.plan().to_data()
+        """Return the saved-plan document body: a Plan any `rmctl apply` can load.
+
+        The words of the apply report: ``changed`` (would anything
+        change) and ``reboot_required`` (the changes that take effect only
+        after a reboot, described); ``changes`` counts the actions.
+        """
+        d = self.plan().with_intent(self.intent()).to_data()
+        ch = self.changes()
         d["profile"] = {"name": self.profile.name, "source": self.profile.source}
-        d["actions"] = [i.to_data() for i in self.changes()]
-        d["changes"] = len(self.changes())
-        d["reboot_required"] = any(i.reboot for i in self.changes())
+        d["actions"] = [i.to_data() for i in ch]
+        d["changed"] = bool(ch)
+        d["changes"] = len(ch)
+        d["reboot_required"] = [i.action.describe() for i in ch if i.reboot]
         return d
 
 
@@ -93,6 +108,24 @@ def _show(v):
     if isinstance(v, tuple):
         return list(v)
     return v
+
+
+def node_for(root, profile):
+    """Return the node model of ``root`` with what ``profile`` needs (devices only when it names some:
+    discovering them costs time)."""
+    from rmctl.discovery import discover
+
+    return discover(root, devices=bool(profile.requests) or any(r.near for r in profile.reservations))
+
+
+def plan_of_text(root, state_dir: str, text: str, source: str) -> ProfilePlan:
+    """Return the ProfilePlan of the profile ``text`` (read from ``source``: request files are relative to
+    it) on ``root``: what ``rmctl plan`` plans, from a saved plan's recorded profile."""
+    from rmctl.ops.hosts import host_for
+    from rmctl.profile import parse_profile
+
+    profile = parse_profile(text, source)
+    return plan_profile(profile, node_for(root, profile), host_for(root), root, state_dir=state_dir)
 
 
 def plan_profile(profile, node, host, root, *, state_dir: str) -> ProfilePlan:

@@ -26,6 +26,7 @@ from rmctl.discovery.root import Root
 from rmctl.errors import ExitCode, UsageError
 from rmctl.model.fingerprint import fingerprint
 from rmctl.ops.cpu import DEFAULT_LOCK_TIMEOUT, ledger, release_reservation
+from rmctl.ops.intent import make
 from rmctl.ops.outcome import Outcome, Text, note
 from rmctl.ops.requests import load_request
 from rmctl.state.ledger import Change
@@ -75,7 +76,9 @@ def reserve(root: Root, state_dir: str, name: str, file: str, *, roots: Sequence
     evd = ev.to_data()
     data = {"name": name, "reserved": bool(ev.fits and not dry_run), "dry_run": dry_run, "evaluation": evd,
             "hugepage_plan": {"pages": evd["hugepages"], "pool_changes": [], "note": HUGEPAGE_NOTE},
-            "plan": up.plan.to_data() if (dry_run and up.plan is not None) else None}
+            "plan": up.plan.with_intent(make("request evaluate --reserve", name=name, file=file, class_dir=class_dir,
+                                             max_numa_nodes=max_numa_nodes)).to_data()
+            if (dry_run and up.plan is not None) else None}
     lines: list[str] = []
     if ev.fits:
         verb = "would reserve" if dry_run else "reserved"
@@ -98,7 +101,8 @@ def release(root: Root, state_dir: str, name: str, *, dry_run: bool = False,
                          "hugepages": rec.to_data()["hugepages"]},
             "dry_run": dry_run}
     if dry_run:
-        data["plan"] = up.plan.to_data() if up.plan is not None else None
+        data["plan"] = up.plan.with_intent(make("request release", name=name)).to_data() \
+            if up.plan is not None else None
     verb = "would release" if dry_run else "released"
     line = f"{verb} {name}: CPUs {rec.cpus.to_list() or '-'}, devices {', '.join(rec.devices) or '-'}"
     return Outcome(kind="RequestRelease", data=data, view=Text((line,), up.plan if dry_run else None))

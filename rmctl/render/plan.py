@@ -14,23 +14,31 @@ from rmctl.model.plan import APPLIED, FAILED, NOT_RUN, STALE, UNCHANGED, ApplyRe
 _STATUS_STYLE = {APPLIED: "green", UNCHANGED: "dim", FAILED: "red", NOT_RUN: "yellow", STALE: "red"}
 
 
-def plan_data(plan: Plan, *, dry_run: bool = True) -> dict:
+def plan_data(plan: Plan, *, dry_run: bool = True, changed: bool | None = None) -> dict:
     """Return the plan as document data: command, fingerprint, actions, notes, dry_run.
 
     Each action carries ``kind``, its fields, ``description`` and, for
-    boot arguments, ``reboot_required``.
+    boot arguments, ``reboot_required``.  The plan's summary uses the
+    apply report's words: ``changed`` (would anything change: by default,
+    are there actions), ``changes`` (how many actions) and
+    ``reboot_required`` (the actions that take effect only after a reboot,
+    described; a list, as in the report).
     """
     d = plan.to_data()
     d.pop("apiVersion", None)
     d.pop("kind", None)
     d["dry_run"] = dry_run
-    d["reboot_required"] = any(a.reboot for a in plan.actions)
+    d["changed"] = bool(plan.actions) if changed is None else changed
+    d["changes"] = len(plan.actions) if d["changed"] else 0
+    d["reboot_required"] = [a.describe() for a in plan.actions if a.reboot]
     return d
 
 
 def report_data(report: ApplyReport, *, plan: Plan | None = None) -> dict:
-    """Return the apply report as document data: ok, changed, counts, steps, rolled_back."""
+    """Return the apply report as document data: ok, changed, changes (steps applied), counts, steps,
+    rolled_back."""
     d = report.to_data()
+    d["changes"] = d["counts"].get(APPLIED, 0)
     if plan is not None:
         d["command"] = plan.command
         d["fingerprint"] = plan.fingerprint
