@@ -90,7 +90,18 @@ def report_usage_error(e, argv: list[str]) -> int:
     if code == 1 and type(e).__name__ == "ClickException":
         code = int(ExitCode.FAILED)
     report_error("usage", e.format_message(), hint, code, fmt)
-    return code
+    words = argv[:argv.index("--")] if "--" in argv else argv
+    return detailed_status(code) if DETAILED_EXITCODE in words else code
+
+
+#: Terraform's option: 0 no changes, 2 changes, 1 every error (the error document keeps the precise code)
+DETAILED_EXITCODE = "--detailed-exitcode"
+
+
+def detailed_status(code: int) -> int:
+    """Return the exit status of an error under ``--detailed-exitcode``: 1 (Terraform's "error"), so 2 means
+    only "changes pending"; Ctrl-C keeps 130 (a signal, not an error of the command)."""
+    return code if code in (0, int(ExitCode.INTERRUPTED)) else int(ExitCode.FAILED)
 
 
 def handle_errors(fn=None, *, document: bool = True):
@@ -117,7 +128,8 @@ def handle_errors(fn=None, *, document: bool = True):
         except (Exception, KeyboardInterrupt) as e:
             ctx = _ctx()
             debug = ctx is not None and bool(getattr(ctx.obj, "debug", False))
-            raise typer.Exit(report_exception(e, fmt, debug)) from None
+            code = report_exception(e, fmt, debug)
+            raise typer.Exit(detailed_status(code) if kwargs.get("detailed_exitcode") else code) from None
 
     return wrapper
 

@@ -45,7 +45,7 @@ def test_plan_order_and_values(run_cli, root, tmp_path):
     pool = doc["actions"][0]
     assert (pool["current"], pool["desired"], pool["reboot"]) == ("4", "8", False)
     assert doc["actions"][-1]["kind"] == "boot-args" and doc["actions"][-1]["reboot"] is True
-    assert doc["reboot_required"] is True
+    assert doc["reboot_required"] == ["kernel command line: add isolcpus=3 (needs a reboot)"] and doc["changed"] is True
     # the reservation of 2 CPUs on NUMA node 1 is one whole core there (synth: node 1 = CPUs 2,3,6,7)
     db = [a for a in doc["actions"] if a["field"] == "spec.reservations[0]"][0]
     assert db["desired"] == "reservation db: CPUs 2,6"
@@ -56,6 +56,39 @@ def test_detailed_exitcode(run_cli, root, tmp_path):
     assert code == 2
     code, out, _ = run_cli("--root", root, "plan", "-f", _prof(tmp_path))
     assert code == 0 and "[needs a reboot]" in out
+
+
+@pytest.mark.parametrize("args,precise", [
+    (("plan", "-f", "/nonexistent/profile.yaml"), 2),  # missing profile: exit 2 before (= "changes pending")
+    (("plan", "-f", "{bad}"), 2),  # invalid YAML
+    (("plan", "-f", "{unsat}"), 4),  # does not fit
+    (("plan",), 2),  # a usage error click reports (no -f)
+    (("--root", "/nonexistent/root", "plan", "-f", "{good}"), 3),  # the root cannot be read
+], ids=["missing", "bad-yaml", "unsatisfiable", "no-file", "bad-root"])
+def test_detailed_exitcode_every_error_is_1(run_cli, root, tmp_path, args, precise):
+    """issue 11, finding 7: with --detailed-exitcode, 2 means only "changes pending" (Terraform): every
+    error exits 1, and the error document keeps the precise code."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: rmctl.io/v1alpha1\nkind: NodeProfile\nspec: [\n")
+    unsat = tmp_path / "unsat.yaml"
+    unsat.write_text(PROFILE.replace("{{name: db, count: 2, numa: 1}}", "{{name: db, count: 9, numa: 1}}").format(node=0))
+    args = tuple(a.format(bad=bad, unsat=unsat, good=_prof(tmp_path)) for a in args)
+    head = () if args[0] == "--root" else ("--root", root)
+    code, out, err = run_cli(*head, *args, "-o", "json")
+    assert code == precise, err  # without the option: the precise status
+    code, out, err = run_cli(*head, *args, "-o", "json", "--detailed-exitcode")
+    assert code == 1, err
+    doc = json.loads(out)
+    assert doc["kind"] == "Error" and doc["exit_code"] == precise and err.startswith("rmctl: error:")
+
+
+def test_detailed_exitcode_no_changes_is_0(run_cli, root, tmp_path):
+    f = tmp_path / "empty.yaml"
+    f.write_text("apiVersion: rmctl.io/v1alpha1\nkind: NodeProfile\nmetadata: {name: e}\nspec: {}\n")
+    code, out, err = run_cli("--root", root, "plan", "-f", str(f), "--detailed-exitcode", "-o", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["changed"] is False and doc["changes"] == 0 and doc["reboot_required"] == []
 
 
 def test_node_errors_name_field_and_position(run_cli, root, tmp_path):
