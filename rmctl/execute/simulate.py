@@ -21,6 +21,7 @@ files with it, a mount replaces what ``/proc/mounts`` says for its path.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rmctl.cpuset import CpuSet
@@ -32,9 +33,11 @@ from rmctl.model.plan import Action, Plan
 class OverlayHost(Host):
     """A Host that reads through to ``under`` and keeps every change in memory."""
 
-    def __init__(self, under: Host):
+    def __init__(self, under: Host, elsewhere: Mapping[str, Host] | None = None):
         super().__init__(under.base)
         self.under = under
+        #: files read from another host: the state file lives on this machine whatever the root
+        self.elsewhere = {self._key(p): h for p, h in (elsewhere or {}).items()}
         self.live = getattr(under, "live", False)
         self._files: dict[str, str | None] = {}  #: path -> text written (None: removed)
         self._dirs: dict[str, bool] = {}  #: path -> exists (made or removed by the plan)
@@ -62,6 +65,8 @@ class OverlayHost(Host):
             return self._files[k]
         if self._removed_above(k):
             return None
+        if k in self.elsewhere:
+            return self.elsewhere[k].read_text(path)
         return self.under.read_text(path)
 
     def write_text(self, path: str, value: str) -> None:
@@ -177,15 +182,16 @@ class Walk:
         return not self.acting and not self.stale
 
 
-def walk(plan: Plan, host: Host) -> Walk:
+def walk(plan: Plan, host: Host, elsewhere: Mapping[str, Host] | None = None) -> Walk:
     """Walk ``plan`` as the executor would, on an overlay of ``host``; nothing is changed.
 
     For each action in order: read its current value (as the actions
     before it leave it), skip it when already at its target or when it only
     takes effect at a reboot, note it stale when it differs from what the
-    plan saw, and let it act on the overlay.
+    plan saw, and let it act on the overlay.  ``elsewhere``: paths read from
+    another host (a snapshot root's plan replaces this machine's state file).
     """
-    ov = OverlayHost(host)
+    ov = OverlayHost(host, elsewhere)
     out = Walk()
     for a in plan.actions:
         try:

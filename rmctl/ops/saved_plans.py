@@ -42,6 +42,7 @@ from rmctl.discovery.parse import parse_mounts
 from rmctl.discovery.root import Root
 from rmctl.errors import InvalidPlanError, RmctlError, StalePlanError
 from rmctl.execute.confine import refusals
+from rmctl.execute.host import Host
 from rmctl.execute.simulate import OverlayHost, walk
 from rmctl.model.actions import plan_from_data
 from rmctl.model.plan import Plan, ReplaceFile
@@ -75,7 +76,9 @@ def check(root: Root, state_dir: str, saved: Plan, host, *, force: bool = False,
     _confined(saved, state_file, mounts, host, "the saved plan")
     command, args, profile = intents.parse(saved.intent)
     what = describe(command, args)
-    w = walk(saved, host)
+    # the state file is this machine's, whatever the root (rmctl.ops.hosts.state_host)
+    elsewhere = {} if getattr(host, "live", False) else {state_file: Host("/")}
+    w = walk(saved, host, elsewhere)
     if w.nothing_to_do:
         return Checked(plan=saved, in_effect=True, what=what)
     try:
@@ -93,7 +96,8 @@ def check(root: Root, state_dir: str, saved: Plan, host, *, force: bool = False,
         if reasons or diffs:
             messages = (warning(f"--force: applying what rmctl plans now for {what}, not the saved actions ("
                                 + "; ".join((reasons + diffs)[:2]) + ")"),)
-        return Checked(plan=with_previous(fresh.with_intent(saved.intent), host), messages=messages, what=what)
+        return Checked(plan=with_previous(fresh.with_intent(saved.intent), host, elsewhere), messages=messages,
+                       what=what)
     details = {"reasons": reasons, "differences": diffs, "intent": what}
     if reasons:
         raise StalePlanError("the saved plan is stale: " + "; ".join(reasons[:3]),
@@ -104,7 +108,7 @@ def check(root: Root, state_dir: str, saved: Plan, host, *, force: bool = False,
         raise InvalidPlanError(f"the saved plan is not what rmctl plans for {what}: " + "; ".join(diffs[:3]),
                                hint="the plan file was edited, or made by another rmctl: make a new plan",
                                details=details)
-    return Checked(plan=with_previous(saved, host), what=what)
+    return Checked(plan=with_previous(saved, host, elsewhere), what=what)
 
 
 def _confined(plan: Plan, state_file: str, mounts: list[str], host, whose: str) -> None:
@@ -258,12 +262,12 @@ def _is_stamp(v: Any) -> bool:
     return isinstance(v, str) and bool(_STAMP.match(v))
 
 
-def with_previous(plan: Plan, host) -> Plan:
+def with_previous(plan: Plan, host, elsewhere: dict | None = None) -> Plan:
     """Return ``plan`` with each state-file replacement a StateReplace whose ``previous`` (what undo puts
     back) is the text the machine holds before it, read now (through the actions before it), not the
     plan's.  Plans saved from ``cpu reserve --dry-run`` and friends replace the state by digest only;
     this makes them undoable too."""
-    ov = OverlayHost(host)
+    ov = OverlayHost(host, elsewhere)
     acts = []
     for a in plan.actions:
         if isinstance(a, ReplaceFile):

@@ -78,15 +78,24 @@ def test_profile_plan_changing_the_state_twice_applies(run_cli, tmp_path):
 
 
 @pytest.mark.parametrize("snapshot", [GPU_NODE, DEV_VM], ids=["gpu-node", "dev-vm"])
-def test_profile_plan_on_a_snapshot_dry_runs(run_cli, tmp_path, snapshot):
-    """The issue's own words: `--root SNAP plan -f PROFILE -o json; --root SNAP apply -f plan.json --dry-run`."""
+@pytest.mark.parametrize("existing", [False, True], ids=["new-state", "existing-state"])
+def test_profile_plan_on_a_snapshot_dry_runs(run_cli, tmp_path, snapshot, existing):
+    """The issue's own words: `--root SNAP plan -f PROFILE -o json; --root SNAP apply -f plan.json --dry-run`;
+    also when the snapshot's state dir holds a reservation already (the state file is read on this machine,
+    not beneath the snapshot)."""
     st = ("--state-dir", str(tmp_path / "snapstate"))
+    if existing:
+        code, out, err = run_cli("--root", snapshot, *st, "cpu", "reserve-system", "--count", "1")
+        assert code == 0, err
+    before = (tmp_path / "snapstate" / "state.json").read_text() if existing else None
     code, out, err = run_cli("--root", snapshot, *st, "plan", "-f", _profile(tmp_path), "-o", "json")
     assert code == 0, err
+    assert json.loads(out)["changes"] == (1 if existing else 2)
     saved = _save(tmp_path, out)
     code, out, err = run_cli("--root", snapshot, *st, "apply", "-f", saved, "--dry-run")
     assert code == 0, err
-    assert not (tmp_path / "snapstate").exists()
+    after = (tmp_path / "snapstate" / "state.json").read_text() if existing else None
+    assert after == before and (existing or not (tmp_path / "snapstate").exists())
 
 
 def _example_profiles():
