@@ -103,7 +103,7 @@ class RmctlGroup(TyperGroup):
             code = exit_code_for(KeyboardInterrupt(), argv)
         except BrokenPipeError:
             raise  # rmctl.cli.main: the reader went away; end as coreutils do (SIGPIPE)
-        except SystemExit as e:
+        except SystemExit:
             # typer's own main catches EPIPE (its --help printing, a command's output) and exits 1
             # after wrapping stdout in click's PacifyFlushWrapper: the reader went away, not an error.
             if isinstance(sys.stdout, _click.utils.PacifyFlushWrapper):

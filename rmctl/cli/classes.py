@@ -8,7 +8,7 @@ file and the line:column.
 
 from __future__ import annotations
 
-from typing import Annotated, List, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -20,7 +20,7 @@ ClassDir = Annotated[Optional[str], typer.Option(
     help="Directory of ResourceClass YAML files (default /etc/rmctl/classes; built-ins always load).")]
 
 
-def _complete_class(ctx: typer.Context, incomplete: str) -> List[str]:
+def _complete_class(ctx: typer.Context, incomplete: str) -> list[str]:
     from rmctl.cli.complete import complete_classes
 
     return complete_classes(ctx, incomplete)
@@ -76,7 +76,7 @@ def _detail_table(settings, outcome) -> None:
 
 @handle_errors
 def validate_classes(ctx: typer.Context,
-                     files: Annotated[Optional[List[str]], typer.Argument(
+                     files: Annotated[Optional[list[str]], typer.Argument(
                          help="Class files to check (default: every file of the class directory).")] = None,
                      class_dir: ClassDir = None, output: Output = Format.table):
     """Check class files: YAML shape, fields, CEL (syntax, types, cost); exit 2 listing every error (file:line:col).

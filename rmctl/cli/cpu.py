@@ -8,7 +8,7 @@ the closest fit); 5 lock timeout, name clash, corrupt or foreign state;
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Optional
 
 import typer
 from typing import Annotated
@@ -26,19 +26,19 @@ def register(app) -> None:
 
 
 # -- completion of live values (rmctl.cli.complete: one file or directory per <Tab>) --------------
-def _complete_reservation(ctx: typer.Context, incomplete: str) -> List[str]:
+def _complete_reservation(ctx: typer.Context, incomplete: str) -> list[str]:
     from rmctl.cli.complete import complete_reservations
 
     return complete_reservations(ctx, incomplete)
 
 
-def _complete_numa(ctx: typer.Context, incomplete: str) -> List[str]:
+def _complete_numa(ctx: typer.Context, incomplete: str) -> list[str]:
     from rmctl.cli.complete import complete_numa_nodes
 
     return complete_numa_nodes(ctx, incomplete)
 
 
-def _complete_pci(ctx: typer.Context, incomplete: str) -> List[str]:
+def _complete_pci(ctx: typer.Context, incomplete: str) -> list[str]:
     from rmctl.cli.complete import complete_pci_addresses
 
     return complete_pci_addresses(ctx, incomplete)
@@ -49,11 +49,11 @@ _OPTION_NAMES = ("full-pcpus-only", "distribute-cpus-across-numa", "align-by-soc
                  "distribute-cpus-across-cores", "prefer-align-cpus-by-uncorecache", "strict-cpu-reservation")
 
 
-def _complete_option(incomplete: str) -> List[str]:
+def _complete_option(incomplete: str) -> list[str]:
     return [o for o in _OPTION_NAMES if o.startswith(incomplete)]
 
 
-def _complete_partition(incomplete: str) -> List[str]:
+def _complete_partition(incomplete: str) -> list[str]:
     return [p for p in ("isolated", "root") if p.startswith(incomplete)]
 
 
@@ -71,7 +71,7 @@ Near = Annotated[Optional[str], typer.Option("--near", metavar="PCI_ADDRESS", au
 From = Annotated[Optional[str], typer.Option("--from", metavar="CPULIST", help="Choose only among these CPUs.")]
 PreferNuma = Annotated[Optional[str], typer.Option("--prefer-numa", metavar="NODES",
                                                    help="Soft NUMA affinity (the Topology Manager's): these nodes first, the rest elsewhere.")]
-Opt = Annotated[Optional[List[str]], typer.Option("--option", metavar="NAME[=VALUE]", autocompletion=_complete_option,
+Opt = Annotated[Optional[list[str]], typer.Option("--option", metavar="NAME[=VALUE]", autocompletion=_complete_option,
                                                   help="kubelet CPU Manager policy option: full-pcpus-only, distribute-cpus-across-numa, "
                                                        "align-by-socket, distribute-cpus-across-cores, prefer-align-cpus-by-uncorecache, "
                                                        "strict-cpu-reservation (keep the CPUs from every pod: export kubelet-config requires the option).")]
@@ -238,7 +238,7 @@ def pin(
 @handle_errors
 def run(
     ctx: typer.Context,
-    command: Annotated[Optional[List[str]], typer.Argument(help="The command and its arguments, after --.")] = None,
+    command: Annotated[Optional[list[str]], typer.Argument(help="The command and its arguments, after --.")] = None,
     reservation: Annotated[Optional[str], typer.Option("--reservation", "-r", help="Run on this reservation's CPUs.", autocompletion=_complete_reservation)] = None,
     count: Count = None,
     numa: Numa = None,

@@ -8,7 +8,7 @@ input of resource classes (docs/devices.md).
 from __future__ import annotations
 
 import enum
-from typing import Annotated, List, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -27,7 +27,7 @@ class Kind(str, enum.Enum):
     other = "other"
 
 
-def _complete_address(ctx: typer.Context, incomplete: str) -> List[str]:
+def _complete_address(ctx: typer.Context, incomplete: str) -> list[str]:
     """Shell completion: the PCI addresses of the root on the command line (or RMCTL_ROOT, or /)."""
     from rmctl.cli.complete import complete_pci_addresses
 
@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def list_devices(
     ctx: typer.Context,
-    kind: Annotated[Optional[List[Kind]], typer.Option(
+    kind: Annotated[Optional[list[Kind]], typer.Option(
         "--kind", "-k", case_sensitive=False,
         help="Only devices of this kind (repeat for several).")] = None,
     numa: Annotated[Optional[int], typer.Option(

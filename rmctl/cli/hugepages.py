@@ -7,7 +7,7 @@ reads or writes the machine.
 
 from __future__ import annotations
 
-from typing import Annotated, List, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -61,7 +61,7 @@ def show(ctx: typer.Context, output: Output = Format.table):
 @handle_errors
 def set_(
     ctx: typer.Context,
-    assignments: Annotated[List[str], typer.Argument(metavar="SIZE=COUNT...",
+    assignments: Annotated[list[str], typer.Argument(metavar="SIZE=COUNT...",
                                                      help="Pool sizes, e.g. 2M=512 1G=4 (SIZE alone with --per-node or --overcommit).")],
     node: Annotated[Optional[int], typer.Option("--node", metavar="N", help="Set the pool of NUMA node N (default: the global pool, which the kernel spreads over nodes).")] = None,
     per_node: Annotated[Optional[str], typer.Option("--per-node", metavar="N:COUNT,...", help="Pages per NUMA node, e.g. 0:512,1:256.")] = None,
@@ -175,7 +175,7 @@ def umount(
 @handle_errors
 def boot_args(
     ctx: typer.Context,
-    assignments: Annotated[List[str], typer.Argument(metavar="SIZE=COUNT...",
+    assignments: Annotated[list[str], typer.Argument(metavar="SIZE=COUNT...",
                                                      help="Pools to allocate at boot, e.g. 1G=8 or 1G=0:4,1:4.")],
     per_node: Annotated[bool, typer.Option("--per-node", help="Split each count evenly over the nodes with memory (hugepages=0:N,1:N form).")] = False,
     default_size: Annotated[Optional[str], typer.Option("--default-size", metavar="SIZE", help="Also set default_hugepagesz.")] = None,

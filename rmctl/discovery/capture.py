@@ -250,7 +250,9 @@ def capture(root: Root, dest: str, *, force: bool = False, keep_ids: bool = Fals
     cgroup_dst = cgroup_cpus_files(
         scrub(P.PROC_MOUNTS, (root.read(P.PROC_MOUNTS) or "").encode()).decode(),
         scrub_id(root.read(P.PROC_SELF_CGROUP) or ""), scrub_id(root.read(P.PROC_SELF_CPUSET) or ""))
-    for src, dst in zip(cgroup_src, cgroup_dst):
+    # the scrubbed texts name the same cgroups, so the lists pair up; a mount line
+    # dropped by scrubbing leaves the rest of the list unpaired, as before
+    for src, dst in zip(cgroup_src, cgroup_dst, strict=False):
         if root.isfile(src):
             add_path(src, dst)
     k_members, k_facts = kubelet_capture.capture(root, kubelet_rel, keep_ids=keep_ids)

@@ -162,7 +162,7 @@ def devices_in_use(root, devices) -> InUse:
     mounts = root.read(P.PROC_MOUNTS)
     if mounts is None:
         res.unknown.append(f"mounted filesystems: no {P.PROC_MOUNTS}")
-    for src, path, fstype, _ in parse_mounts(mounts or ""):
+    for src, path, _fstype, _ in parse_mounts(mounts or ""):
         name = _block_name(root, src)
         if name is None:
             continue

@@ -78,7 +78,7 @@ def read_nodes(root: Root, online: CpuSet, findings: list[Finding]) -> dict[int,
             try:
                 row = parse_distance(dist)
                 if len(row) == len(ids):
-                    n.distances = dict(zip(ids, row))
+                    n.distances = dict(zip(ids, row, strict=True))
                 else:
                     findings.append(Finding("bad_distance",
                                             f"node{nid}/distance has {len(row)} entries for {len(ids)} nodes",

@@ -110,7 +110,7 @@ def _one_gpu(nv, index: int, findings: list[Finding]) -> dict | None:
     ask("name", lambda: _text(nv.nvmlDeviceGetName(h)))
     ask("uuid", lambda: _text(nv.nvmlDeviceGetUUID(h)))
     ask("memory_total_bytes", lambda: int(nv.nvmlDeviceGetMemoryInfo(h).total))
-    ask("compute_capability", lambda: "%d.%d" % tuple(nv.nvmlDeviceGetCudaComputeCapability(h)))
+    ask("compute_capability", lambda: "{}.{}".format(*(int(x) for x in nv.nvmlDeviceGetCudaComputeCapability(h))))
     ask("mig_mode", lambda: [int(x) for x in nv.nvmlDeviceGetMigMode(h)])
     # what NVIDIA's DRA driver publishes (rmctl.model.nvidia): enum values, named there
     ask("brand", lambda: int(nv.nvmlDeviceGetBrand(h)))

@@ -224,7 +224,7 @@ def parse_cpuinfo_s390_caches(text: str) -> list[dict]:
         ctype = parse_cache_type(kv.get("type", ""))
         if ctype is None:
             continue
-        def _int(k: str) -> int | None:
+        def _int(k: str, kv: dict[str, str] = kv) -> int | None:
             # ASCII digits, bounded: str.isdigit() accepts "²", which int() refuses
             return int(kv[k]) if re.fullmatch(r"[0-9]{1,9}", kv.get(k, "")) else None
         out.append({"level": level, "type": ctype, "scope": kv.get("scope"),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from rmctl.cpuset import CpuSet
 from rmctl.errors import ParseError
@@ -57,7 +57,7 @@ class Version(str):
         return cls(".".join(nums))
 
 
-AttrValue = Union[bool, int, str, Version]
+AttrValue = bool | int | str | Version
 
 # DRA's rules for attribute and capacity names and values (k8s.io/api/resource/v1
 # types.go and pkg/apis/resource/validation/validation.go, Kubernetes 1.34):

@@ -803,8 +803,12 @@ def candidates(topo: KubeTopology, free: CpuSet, c: Constraints) -> Candidates:
     return out
 
 
+#: no system CPUs (CpuSet is immutable: one shared default)
+_NO_CPUS = CpuSet()
+
+
 def choose(topo: KubeTopology, free: CpuSet, count: int, opts: Options = Options(),
-           constraints: Constraints = Constraints(), *, system: CpuSet = CpuSet()) -> CpuSet:
+           constraints: Constraints = Constraints(), *, system: CpuSet = _NO_CPUS) -> CpuSet:
     """Return the CPUs a reservation of ``count`` gets, or raise UnsatisfiableError.
 
     The error names the first constraint that left too few CPUs and the

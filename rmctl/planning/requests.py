@@ -473,7 +473,8 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
         have = {n: ((_pool(node, n, size).free if _pool(node, n, size) else 0) - reserved.hugepages.get((size, n), 0))
                 for n in nodes}
         cap = {n: (_pool(node, n, size).total if _pool(node, n, size) else 0) for n in nodes}
-        hints = capacity_hints(nodes, pages, available=lambda n: max(0, have[n]), capacity=lambda n: cap[n])
+        hints = capacity_hints(nodes, pages, available=lambda n: max(0, have[n]),  # noqa: B023 (called here)
+                               capacity=lambda n: cap[n])  # noqa: B023
         ok = sum(max(0, have[n]) for n in nodes) >= pages
         if not any(_pool(node, n, size) for n in nodes):
             reason = f"the kernel offers no {format_size(size)} pages on this node"
@@ -518,7 +519,8 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
             def avail(n, pool=free_c):
                 return sum(1 for m in pool if not by_addr[m.address].nodes or n in by_addr[m.address].nodes)
 
-            hints = capacity_hints(nodes, need, available=avail, capacity=lambda n: avail(n, cands))
+            hints = capacity_hints(nodes, need, available=avail,
+                                   capacity=lambda n: avail(n, cands))  # noqa: B023 (called here)
             # A mask counts a device once even when it is local to several of its nodes.
             hints = None if hints is None else [h for h in hints
                      if sum(1 for m in free_c if not by_addr[m.address].nodes

@@ -53,7 +53,7 @@ def _construct_mapping(loader, node):
         try:
             hash(key)
         except TypeError:
-            raise yaml.constructor.ConstructorError(None, None, "unhashable key", knode.start_mark)
+            raise yaml.constructor.ConstructorError(None, None, "unhashable key", knode.start_mark) from None
         if key in d:
             # YAML 1.2 says keys are unique; PyYAML keeps the last silently, so a
             # second 'metadata:' or 'selectors:' would hide the first (the profile loader refuses it too)
