@@ -10,7 +10,7 @@ from __future__ import annotations
 from rmctl.cli.options import fmt
 
 
-def reserve(settings, name: str, file: str, *, root, roots, class_dir, dry_run: bool, output,
+def reserve(settings, name: str, file: str | list[str], *, root, roots, class_dir, dry_run: bool, output,
             max_numa_nodes: int = 8) -> None:
     """Reserve the result of the request in ``file`` as ``name`` (exit 4 when it does not fit)."""
     from rmctl.cli.output import finish

@@ -39,7 +39,7 @@ HUGEPAGE_NOTE = ("pages are taken from the pools' free pages; no pool is resized
                  "(size pools with 'rmctl hugepages set')")
 
 
-def reserve(root: Root, state_dir: str, name: str, file: str, *, roots: Sequence[str] = (),
+def reserve(root: Root, state_dir: str, name: str, file: str | Sequence[str], *, roots: Sequence[str] = (),
             class_dir: str | None = None, dry_run: bool = False, max_numa_nodes: int = 8,
             lock_timeout: float = DEFAULT_LOCK_TIMEOUT, kubelet_root: str | None = None) -> Outcome:
     """Evaluate the request in ``file`` under the state lock and record the result as reservation ``name``.

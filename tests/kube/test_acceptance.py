@@ -217,3 +217,14 @@ def test_best_effort_admits_across_both_nodes(run_cli, dual_socket, tmp_path):
     train = doc["pods"][0]["containers"][0]
     # reference 2.4: the free NUMA node 1 whole (3-5,9-11), then the whole core 1,7
     assert train["cpus"] == "1,3-5,7,9-11"
+
+
+def test_claims_can_be_reserved_a_pod_cannot(run_cli, tmp_path):
+    files = _files(tmp_path, "v1", "100Gi")
+    code, out, err = run_cli("--root", H200, "--state-dir", str(tmp_path / "st"), "request", "evaluate", *files,
+                             "--reserve", "gpu", "--dry-run", "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["evaluation"]["devices"] == ["0000:00:06.0"]
+    code, out, err = run_cli("--root", H200, "--state-dir", str(tmp_path / "st"), "request", "evaluate",
+                             *_pod(tmp_path), "--reserve", "p", "--dry-run")
+    assert code == 2 and "a Pod cannot be reserved" in err
