@@ -27,8 +27,8 @@ from typing import Any
 
 from rmctl.errors import InvalidPlanError
 
-# argument types
-STR, INT, BOOL, STRS, PATH = "str", "int", "bool", "strs", "path"
+# argument types (PATHS: one path, or a list of them: request evaluate's FILE...)
+STR, INT, BOOL, STRS, PATH, PATHS = "str", "int", "bool", "strs", "path", "paths"
 #: the longest string, and the most list items, an intent argument may hold
 MAX_TEXT, MAX_ITEMS = 4096, 64
 #: the longest profile text a plan may record (the saved plan's own read cap is 4 MiB)
@@ -52,7 +52,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "cpu reserve-system": {"count": INT, "cpus": STR},
     "cpu pin": {"pid": INT, "reservation": STR, "cpus": STR, "force": BOOL},
     "cpu cpuset": {"name": STR, "partition": STR, "move": INT, "parent": STR},
-    "request evaluate --reserve": {"name": STR, "file": PATH, "class_dir": PATH, "max_numa_nodes": INT},
+    "request evaluate --reserve": {"name": STR, "file": PATHS, "class_dir": PATH, "max_numa_nodes": INT},
     "request release": {"name": STR},
 }
 
@@ -71,7 +71,11 @@ def make(command: str, profile: str | None = None, **args: Any) -> dict[str, Any
     for k, v in args.items():
         if v is None:
             continue
-        if schema[k] == PATH and v != "-":
+        if schema[k] == PATHS and not isinstance(v, str):
+            v = [x if x == "-" else os.path.abspath(x) for x in v]
+            if len(v) == 1:
+                v = v[0]  # one file: recorded as before
+        elif schema[k] in (PATH, PATHS) and v != "-":
             v = os.path.abspath(v)
         elif schema[k] == STRS:
             v = [str(x) for x in v]
@@ -144,8 +148,12 @@ def _checked(command: str, name: str, kind: str, v: Any) -> Any:
         for x in v:
             _text(x, bad)
         return list(v)
+    if kind == PATHS and isinstance(v, list):
+        if not v or len(v) > MAX_ITEMS:
+            raise bad(f"not a list of 1 to {MAX_ITEMS} paths")
+        return [_checked(command, name, PATH, x) for x in v]
     _text(v, bad)
-    if kind == PATH and v != "-" and not os.path.isabs(v):
+    if kind in (PATH, PATHS) and v != "-" and not os.path.isabs(v):
         raise bad("not an absolute path")
     return v
 

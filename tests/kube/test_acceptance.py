@@ -228,3 +228,20 @@ def test_claims_can_be_reserved_a_pod_cannot(run_cli, tmp_path):
     code, out, err = run_cli("--root", H200, "--state-dir", str(tmp_path / "st"), "request", "evaluate",
                              *_pod(tmp_path), "--reserve", "p", "--dry-run")
     assert code == 2 and "a Pod cannot be reserved" in err
+
+
+def test_a_saved_reserve_plan_records_every_manifest_file(tmp_path, monkeypatch):
+    """The plan of `request evaluate A.yaml B.yaml --reserve N --dry-run` replays with both files (rmctl.ops.intent)."""
+    from rmctl.errors import InvalidPlanError
+    from rmctl.ops.intent import make, parse
+
+    monkeypatch.chdir(tmp_path)
+    one = make("request evaluate --reserve", name="gpu", file=["claim.yaml"])
+    assert one["args"]["file"] == str(tmp_path / "claim.yaml")  # one file: recorded as before
+    two = make("request evaluate --reserve", name="gpu", file=["class.yaml", "claim.yaml"])
+    assert two["args"]["file"] == [str(tmp_path / "class.yaml"), str(tmp_path / "claim.yaml")]
+    assert parse(two) == ("request evaluate --reserve", two["args"], None)
+    with pytest.raises(InvalidPlanError):
+        parse({"command": "request evaluate --reserve", "args": {"name": "g", "file": ["relative.yaml"]}})
+    with pytest.raises(InvalidPlanError):
+        parse({"command": "request evaluate --reserve", "args": {"name": "g", "file": []}})
