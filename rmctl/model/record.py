@@ -7,7 +7,7 @@ budget of 2.5x ``lscpu --sysroot`` (issue #2, performance-baselines.md
 section 3), which is about 38 ms all told.  The model's types need only
 what this gives: keyword/positional ``__init__`` with defaults and default
 factories, immutability, value equality and hashing, ``repr``, and
-``asdict``.  Types off the start-up path (plans, PCI devices) keep using
+``asdict``.  Types off the start-up path (plans) keep using
 ``dataclasses``.
 
 Annotations are strings (``from __future__ import annotations``); a field
@@ -95,22 +95,8 @@ def _frozen_delattr(self, name):
     raise FrozenInstanceError(f"cannot delete field {name!r} of {type(self).__name__}")
 
 
-@dataclass_transform(frozen_default=True, field_specifiers=(field,))
-def record(cls: type[_T]) -> type[_T]:
-    """Turn an annotated class into a frozen value type; return the class."""
-    names: list[str] = []
-    defaults: dict[str, object] = {}
-    for klass in reversed(cls.__mro__[:-1]):
-        for name, ann in klass.__dict__.get("__annotations__", {}).items():
-            if str(ann).startswith(("ClassVar", "typing.ClassVar")):
-                continue
-            if name not in names:
-                names.append(name)
-            if name in klass.__dict__:
-                defaults[name] = klass.__dict__[name]
-    annotations: dict[str, str] = {}
-    for klass in reversed(cls.__mro__[:-1]):
-        annotations.update({n: str(a) for n, a in klass.__dict__.get("__annotations__", {}).items()})
+def _init_source(cls, names: list[str], defaults: dict[str, object], annotations: dict[str, str]):
+    """Return the ``__init__`` of a record, made from source as dataclasses does (one ``exec``)."""
     params, body, env = [], [], {"_set": object.__setattr__, "_MISSING": _MISSING, "_frozen": frozen}
     for name in names:
         d = defaults.get(name, _MISSING)
@@ -126,16 +112,54 @@ def record(cls: type[_T]) -> type[_T]:
             params.append(f"{name}=_d_{name}")
             body.append(f"  _set(self, {name!r}, {value})")
         else:
-            if any(p.endswith(("=_MISSING",)) or "=_d_" in p for p in params):
-                raise TypeError(f"{cls.__name__}: field {name!r} without a default follows one with a default")
             params.append(name)
             body.append(f"  _set(self, {name!r}, {value})")
     src = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "  pass") + "\n"
-    exec(src, env)  # one small exec per class, as dataclasses does (it does four)
+    exec(src, env)
+    init = env["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def record(cls: type[_T]) -> type[_T]:
+    """Turn an annotated class into a frozen value type; return the class.
+
+    The ``__init__`` is made from source (as dataclasses makes it) the first
+    time the class is instantiated, not here: compiling it is most of a
+    record's cost, and a run uses a fraction of the model's ~40 types
+    (``topology -o json`` on the EPYC fixture: 15M instructions of 190M
+    went to compiling them at import, issue 14).
+    """
+    names: list[str] = []
+    defaults: dict[str, object] = {}
+    for klass in reversed(cls.__mro__[:-1]):
+        for name, ann in klass.__dict__.get("__annotations__", {}).items():
+            if str(ann).startswith(("ClassVar", "typing.ClassVar")):
+                continue
+            if name not in names:
+                names.append(name)
+            if name in klass.__dict__:
+                defaults[name] = klass.__dict__[name]
+    annotations: dict[str, str] = {}
+    for klass in reversed(cls.__mro__[:-1]):
+        annotations.update({n: str(a) for n, a in klass.__dict__.get("__annotations__", {}).items()})
+    seen_default = False
+    for name in names:
+        if name in defaults:
+            seen_default = True
+        elif seen_default:
+            raise TypeError(f"{cls.__name__}: field {name!r} without a default follows one with a default")
     for name in names:
         if isinstance(defaults.get(name), _Factory):
             delattr(cls, name) if name in cls.__dict__ else None
     fields = tuple(names)
+
+    def __init__(self, *args, **kw):
+        # first instance: make the real __init__, put it in place of this one, and use it
+        init = _init_source(cls, names, defaults, annotations)
+        cls.__init__ = init  # type: ignore[misc]
+        init(self, *args, **kw)
 
     def values(self):
         return tuple(getattr(self, n) for n in fields)
@@ -152,7 +176,7 @@ def record(cls: type[_T]) -> type[_T]:
         return f"{type(self).__name__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in fields) + ")"
 
     c: Any = cls  # the methods are made here, not declared: the checker sees dataclass_transform's
-    c.__init__ = env["__init__"]
+    c.__init__ = __init__
     c.__init__.__qualname__ = f"{cls.__qualname__}.__init__"
     c.__eq__ = __eq__
     c.__hash__ = __hash__
