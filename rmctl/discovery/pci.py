@@ -11,7 +11,6 @@ to the hypervisor, and everything needed is in the attribute files.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 
@@ -25,6 +24,7 @@ from rmctl.model.pci import (
     GpuInfo, NetInterface, NvmeController, PciAddress, PciDevice, PciLink, RdmaDevice, Sriov, build_attributes,
     class_kind, virtio_type,
 )
+from rmctl.model.record import replace
 
 NVIDIA = 0x10DE
 _GTS_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*GT/s")
@@ -55,7 +55,7 @@ def read_devices(root, findings: list[Finding]) -> list[PciDevice]:
     out = []
     for d in devices:
         attrs, cap = build_attributes(d)
-        out.append(dataclasses.replace(d, attributes=attrs, capacity=cap))
+        out.append(replace(d, attributes=attrs, capacity=cap))
     return out
 
 
@@ -186,7 +186,7 @@ def _add_names(root, devices: list[PciDevice]) -> list[PciDevice]:
     out = []
     for d in devices:
         vn, dn, sn = names.lookup((d.vendor, d.device, d.subsystem_vendor, d.subsystem_device))
-        out.append(dataclasses.replace(d, vendor_name=vn, device_name=dn, subsystem_name=sn,
+        out.append(replace(d, vendor_name=vn, device_name=dn, subsystem_name=sn,
                                        subsystem_vendor_name=names.vendor(d.subsystem_vendor or None)))
     return out
 
@@ -210,7 +210,7 @@ def _add_gpu_facts(root, devices: list[PciDevice], findings: list[Finding]) -> l
             if d.kind == "gpu" and d.address not in infos:
                 findings.append(Finding("nvml_missing_gpu", f"NVML does not report GPU {d.address}",
                                         paths.pci_device(str(d.address))))
-    return [dataclasses.replace(d, gpu=infos[d.address]) if d.address in infos else d for d in devices]
+    return [replace(d, gpu=infos[d.address]) if d.address in infos else d for d in devices]
 
 
 def snapshot_facts(root) -> dict:

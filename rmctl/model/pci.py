@@ -1,6 +1,7 @@
 """PCI functions: address, ids, kind, locality, SR-IOV, link, per-kind detail.
 
-Frozen dataclasses, no I/O.  ``PciDevice.to_data()`` is the stable JSON
+Frozen records (rmctl.model.record: no ``dataclasses`` import on the
+evaluate path, issue 14), no I/O.  ``PciDevice.to_data()`` is the stable JSON
 shape of one device (``rmctl devices list -o json``): hex ids as strings
 (``0x10de``), the class as six hex digits (``0x030200``), CPU sets as
 cpulist strings, sizes in bytes, unknown values as null.
@@ -16,11 +17,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from rmctl.cpuset import CpuSet
 from rmctl.errors import ParseError
+from rmctl.model.record import field, record
 
 #: DRA's standard attribute domain (k8s.io/dynamic-resource-allocation/deviceattribute)
 DRA_DOMAIN = "resource.kubernetes.io"
@@ -155,7 +156,7 @@ def attribute_type(value: AttrValue) -> str:
 _ADDR_RE = re.compile(r"^(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])$")
 
 
-@dataclass(frozen=True, order=True)
+@record
 class PciAddress:
     """A PCI function address: domain (segment), bus, device (slot), function.
 
@@ -192,6 +193,22 @@ class PciAddress:
 
     def __str__(self) -> str:
         return f"{self.domain:04x}:{self.bus:02x}:{self.device:02x}.{self.function:x}"
+
+    # ordered by (domain, bus, device, function), as dataclass(order=True) ordered it
+    def _key(self) -> tuple[int, int, int, int]:
+        return (self.domain, self.bus, self.device, self.function)
+
+    def __lt__(self, other: PciAddress) -> bool:
+        return self._key() < other._key() if isinstance(other, PciAddress) else NotImplemented
+
+    def __le__(self, other: PciAddress) -> bool:
+        return self._key() <= other._key() if isinstance(other, PciAddress) else NotImplemented
+
+    def __gt__(self, other: PciAddress) -> bool:
+        return self._key() > other._key() if isinstance(other, PciAddress) else NotImplemented
+
+    def __ge__(self, other: PciAddress) -> bool:
+        return self._key() >= other._key() if isinstance(other, PciAddress) else NotImplemented
 
 
 def class_kind(class_code: int) -> str:
@@ -241,7 +258,7 @@ def virtio_type(vendor: int, device: int) -> str | None:
     return None if vid is None else _VIRTIO_TYPES.get(vid, f"virtio-{vid}")
 
 
-@dataclass(frozen=True)
+@record
 class PciLink:
     """PCIe link speed and width, current and maximum (sysfs ``*_link_speed``/``*_link_width``).
 
@@ -280,7 +297,7 @@ def pcie_generation(gts: float | None) -> int | None:
     return None if gts is None else _GENERATIONS.get(gts)
 
 
-@dataclass(frozen=True)
+@record
 class Sriov:
     """SR-IOV: a physical function's VFs, or a virtual function's PF.
 
@@ -308,7 +325,7 @@ class Sriov:
                 "vfs": list(self.vfs), "physfn": self.physfn}
 
 
-@dataclass(frozen=True)
+@record
 class NetInterface:
     """A network interface of the device (``<dev>/net/<name>``).
 
@@ -328,7 +345,7 @@ class NetInterface:
                 "mtu": self.mtu, "operstate": self.operstate}
 
 
-@dataclass(frozen=True)
+@record
 class RdmaPort:
     """One port of an RDMA device (``infiniband/<dev>/ports/<n>``)."""
 
@@ -343,7 +360,7 @@ class RdmaPort:
                 "link_layer": self.link_layer, "rate": self.rate}
 
 
-@dataclass(frozen=True)
+@record
 class RdmaDevice:
     """An RDMA device of the function (``<dev>/infiniband/<name>``, e.g. mlx5_0)."""
 
@@ -354,7 +371,7 @@ class RdmaDevice:
         return {"name": self.name, "ports": [p.to_data() for p in self.ports]}
 
 
-@dataclass(frozen=True)
+@record
 class NvmeNamespace:
     """A namespace of an NVMe controller (``nvme0n1``); size in bytes."""
 
@@ -365,7 +382,7 @@ class NvmeNamespace:
         return {"name": self.name, "size_bytes": self.size_bytes}
 
 
-@dataclass(frozen=True)
+@record
 class NvmeController:
     """An NVMe controller of the function (``<dev>/nvme/nvmeN``).
 
@@ -382,7 +399,7 @@ class NvmeController:
                 "namespaces": [n.to_data() for n in self.namespaces]}
 
 
-@dataclass(frozen=True)
+@record
 class MigDeviceInfo:
     """One MIG device of a GPU, as NVML describes it (GPU instance profile and placement).
 
@@ -412,7 +429,7 @@ class MigDeviceInfo:
                 "jpeg_engines": self.jpeg_engines, "ofa_engines": self.ofa_engines}
 
 
-@dataclass(frozen=True)
+@record
 class GpuInfo:
     """What NVML says of a GPU (live), or what a snapshot's facts file recorded.
 
@@ -456,7 +473,7 @@ class GpuInfo:
                 "derived": list(self.derived), "missing": list(self.missing)}
 
 
-@dataclass(frozen=True)
+@record
 class PciDevice:
     """One PCI function as sysfs shows it (``sys/bus/pci/devices/<address>``).
 
