@@ -77,10 +77,10 @@ def reservation_names(state_dir: str, incomplete: str) -> list[str]:
 
 
 def class_names(class_dir: str | None, incomplete: str) -> list[str]:
-    """Return the names of the resource classes (built-ins and ``class_dir``'s)."""
-    from rmctl.ops.classes import load
+    """Return the names of the resource classes (built-ins and ``class_dir``'s), no selector compiled."""
+    from rmctl.resources.classes import DEFAULT_CLASS_DIR, class_names as names
 
     try:
-        return _match(load(class_dir), incomplete)
+        return _match(names(class_dir or DEFAULT_CLASS_DIR), incomplete)
     except Exception:  # a broken class file completes nothing
         return []

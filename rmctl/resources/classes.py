@@ -50,13 +50,38 @@ BUILTIN_CLASSES: dict[str, tuple[str, list[str]]] = {
 }
 
 
-@dataclass
 class ClassSelector:
-    """One selector of a class, with where it was written."""
+    """One selector of a class, with where it was written.
 
-    cel: str
-    where: str  #: "file:line:col" of the cel string
-    compiled: Any = None  #: rmctl.resources.cel.Selector
+    ``compiled`` (an rmctl.resources.cel.Selector) is given for the
+    selectors of files (compiled as they load, so a syntax error stops the
+    command naming the file); a built-in's compiles on first use: most
+    commands use one class or none, and ``class list`` or the completion of
+    class names compile nothing (issue 14).
+    """
+
+    __slots__ = ("cel", "where", "_compiled")
+
+    def __init__(self, cel: str, where: str, compiled: Any = None):
+        self.cel, self.where, self._compiled = cel, where, compiled
+
+    @property
+    def compiled(self) -> Any:
+        if self._compiled is None:
+            from rmctl.resources.cel import compile_selector
+
+            self._compiled = compile_selector(self.cel, self.where)
+        return self._compiled
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, ClassSelector):
+            return NotImplemented
+        return (self.cel, self.where) == (other.cel, other.where)
+
+    __hash__ = None  # type: ignore[assignment]  # as the dataclass it was (eq without frozen)
+
+    def __repr__(self) -> str:
+        return f"ClassSelector(cel={self.cel!r}, where={self.where!r})"
 
 
 @dataclass
@@ -133,15 +158,39 @@ def class_from_document(doc, filename: str, index: int = 0, errors: list | None 
 
 
 def builtin_classes() -> dict[str, ResourceClass]:
-    """Return the built-in classes (gpu, nic, rdma, nvme, accel), compiled."""
-    from rmctl.resources.cel import compile_selector
+    """Return the built-in classes (gpu, nic, rdma, nvme, accel); each selector compiles on first use.
 
+    tests/requests/test_loading.py compiles every one, so a broken
+    built-in fails there, not in an operator's command.
+    """
     out = {}
     for name, (desc, sels) in BUILTIN_CLASSES.items():
         where = f"{BUILTIN}:{name}"
-        out[name] = ResourceClass(name, [ClassSelector(s, where, compile_selector(s, where)) for s in sels],
-                                  BUILTIN, desc)
+        out[name] = ResourceClass(name, [ClassSelector(s, where) for s in sels], BUILTIN, desc)
     return out
+
+
+def class_names(class_dir: str | None = DEFAULT_CLASS_DIR) -> list[str]:
+    """Return the names of the built-in classes and of every class document in ``class_dir``.
+
+    For shell completion: each file is parsed as YAML and its documents'
+    ``metadata.name`` taken, nothing checked or compiled (a file that does
+    not parse adds no name; ``class validate`` says why).
+    """
+    from rmctl.errors import RmctlError
+
+    names = list(BUILTIN_CLASSES)
+    for path in class_files(class_dir) if class_dir else []:
+        try:
+            docs = read_documents(path)
+        except RmctlError:
+            continue
+        for d in docs:
+            meta = d.get("metadata") if isinstance(d, dict) and d.get("kind") == "ResourceClass" else None
+            name = meta.get("name") if isinstance(meta, dict) else None
+            if isinstance(name, str) and name:
+                names.append(name)
+    return names
 
 
 def load_file(path: str) -> list[ResourceClass]:

@@ -44,6 +44,33 @@ def write(tmp_path, name, text):
     return str(p)
 
 
+def test_builtin_selectors_compile_on_first_use_and_all_compile():
+    """Built-ins compile lazily (issue 14: class list and completion compile nothing); each one compiles."""
+    from rmctl.resources.cel import Selector
+
+    classes = builtin_classes()
+    assert all(s._compiled is None for c in classes.values() for s in c.selectors)
+    for c in classes.values():
+        for s in c.selectors:
+            assert isinstance(s.compiled, Selector) and s.compiled is s.compiled
+
+
+def test_class_names_read_names_only(tmp_path):
+    import subprocess
+    import sys
+
+    d = tmp_path / "classes"
+    d.mkdir()
+    write(d, "big.yaml", CLASS)
+    write(d, "broken.yaml", "kind: [unclosed\n")
+    write(d, "bad-cel.yaml", CLASS.replace("big-gpu", "bad-gpu").replace(">= 0", ">= >="))
+    code = ("import sys; from rmctl.resources.classes import class_names; "
+            f"print(sorted(class_names({str(d)!r}))); print('rmctl.resources.cel' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == str(sorted(["accel", "bad-gpu", "big-gpu", "gpu", "nic", "nvme", "rdma"]))
+    assert out[1] == "False"  # no selector compiled, not even the CEL engine imported
+
+
 def test_issue_shapes_load(tmp_path):
     d = tmp_path / "classes"
     d.mkdir()
