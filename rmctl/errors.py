@@ -21,6 +21,10 @@ class ExitCode(enum.IntEnum):
     UNSATISFIABLE = 4  #: not enough resources, or a partial result (shortfall)
     CONFLICT = 5  #: lock timeout, stale plan, name clash, corrupt state file
     PERMISSION = 6  #: not permitted (not root, read-only file)
+    #: ``cpu run`` only, the convention of env(1) and timeout(1): rmctl itself failed (any error of its own)
+    RUN_FAILED = 125
+    RUN_CANNOT_EXECUTE = 126  #: ``cpu run``: the command was found but cannot be executed
+    RUN_NOT_FOUND = 127  #: ``cpu run``: the command was not found
     INTERRUPTED = 130  #: interrupted by a signal (Ctrl-C)
 
 
@@ -32,8 +36,26 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.UNSATISFIABLE: "unsatisfiable or partial: not enough resources, or a shortfall",
     ExitCode.CONFLICT: "conflict: lock timeout, stale plan, name clash, corrupt state",
     ExitCode.PERMISSION: "permission denied",
+    ExitCode.RUN_FAILED: "cpu run: rmctl itself failed (any other status is the command's own)",
+    ExitCode.RUN_CANNOT_EXECUTE: "cpu run: the command was found but cannot be executed",
+    ExitCode.RUN_NOT_FOUND: "cpu run: the command was not found",
     ExitCode.INTERRUPTED: "interrupted",
 }
+
+
+def wrapper_status(code: int) -> int:
+    """Return the exit status of a command wrapper (``cpu run``) whose own step ended with ``code``.
+
+    The convention of env(1) and timeout(1) (GNU coreutils, POSIX's
+    "Utility Description Defaults" for exec-style utilities): 126 the
+    command cannot be executed, 127 it was not found, 125 the wrapper
+    itself failed, whatever the error (usage, discovery, state...): so a
+    script can tell every other status, the child's own 2 or 4 included,
+    from rmctl's.  Ctrl-C keeps 130 (a child killed by SIGINT gives 130 too).
+    """
+    if code in (ExitCode.OK, ExitCode.RUN_CANNOT_EXECUTE, ExitCode.RUN_NOT_FOUND, ExitCode.INTERRUPTED):
+        return int(code)
+    return int(ExitCode.RUN_FAILED)
 
 
 class RmctlError(Exception):
@@ -149,6 +171,20 @@ class ApplyError(RmctlError):
 
     code = "apply_failed"
     exit_code = ExitCode.FAILED
+
+
+class CommandNotFound(RmctlError):
+    """``cpu run``: the command to run does not exist (exit 127, as env(1) and the shell)."""
+
+    code = "command_not_found"
+    exit_code = ExitCode.RUN_NOT_FOUND
+
+
+class CommandNotExecutable(RmctlError):
+    """``cpu run``: the command exists but cannot be executed (exit 126, as env(1) and the shell)."""
+
+    code = "command_not_executable"
+    exit_code = ExitCode.RUN_CANNOT_EXECUTE
 
 
 class SnapshotRootError(UsageError):

@@ -81,6 +81,30 @@ GLOBAL_OPTIONS = (
 BY_FLAG = {f: o for o in GLOBAL_OPTIONS for f in o.flags}
 
 
+def command_words(argv: list[str]) -> tuple[str, ...]:
+    """Return the words of ``argv`` that name the command (``("cpu", "run")``), global options skipped.
+
+    For the error boundary, where click did not get as far as naming the
+    command (a usage error in a global option's value).  Stops at ``--``
+    and at the first option that is not global (the command's own).
+    """
+    words: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            break
+        if a.startswith("-"):
+            option = BY_FLAG.get(a.partition("=")[0])
+            if option is None and not (a.startswith("-v") and set(a[1:]) == {"v"}):
+                break
+            i += 2 if option is not None and option.takes_value and "=" not in a else 1
+            continue
+        words.append(a)
+        i += 1
+    return tuple(words)
+
+
 def parse_seconds(value: str) -> float:
     """Return ``--lock-timeout``'s value: a number of seconds, 0 or more (UsageError otherwise)."""
     try:

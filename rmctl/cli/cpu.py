@@ -235,7 +235,7 @@ def pin(
 
 # -- run ---------------------------------------------------------------------------------------------------------
 @cpu_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-@handle_errors
+@handle_errors(wrapper=True)
 def run(
     ctx: typer.Context,
     command: Annotated[Optional[list[str]], typer.Argument(help="The command and its arguments, after --.")] = None,
@@ -253,9 +253,12 @@ def run(
     """Run a command pinned to a reservation (or to CPUs reserved for it, released when it ends).
 
     The command gets RMCTL_CPUS (and RMCTL_RESERVATION) in its environment;
-    signals are forwarded; rmctl exits with the command's status.  -o
-    json|yaml applies to the --dry-run plan and to rmctl's own errors; the
-    command's output is its own.
+    signals are forwarded; rmctl exits with the command's status (a signal
+    N: 128+N).  As env and timeout: 125 when rmctl itself failed (bad
+    option, no such reservation, not enough CPUs...), 126 when the command
+    cannot be executed, 127 when it is not found.  -o json|yaml applies to
+    the --dry-run plan and to rmctl's own errors; the command's output is
+    its own.
     """
     from rmctl.cli.output import finish
     from rmctl.ops import cpu as ops

@@ -11,7 +11,11 @@ import functools
 import sys
 import traceback
 
-from rmctl.errors import ExitCode, RmctlError
+from rmctl.errors import ExitCode, RmctlError, wrapper_status
+
+#: commands that follow the wrapper convention of env(1)/timeout(1) for rmctl's own errors
+#: (125 rmctl failed, 126 cannot execute, 127 not found; rmctl.errors.wrapper_status)
+WRAPPERS = (("cpu", "run"),)
 
 
 def report_error(code: str, message: str, hint: str | None, exit_code: int, fmt: str | None,
@@ -29,24 +33,40 @@ def report_error(code: str, message: str, hint: str | None, exit_code: int, fmt:
     sys.stderr.flush()
 
 
-def report_exception(e: BaseException, fmt: str | None, debug: bool = False) -> int:
+def report_exception(e: BaseException, fmt: str | None, debug: bool = False, *, wrapper: bool = False) -> int:
     """Report ``e`` the rmctl way and return the exit code to use.
 
     RmctlError -> its message, hint and exit code; KeyboardInterrupt -> 130;
     anything else is an rmctl bug: one line, exit 1, the traceback only
-    with ``--debug``.
+    with ``--debug``.  ``wrapper`` (``cpu run``): the status follows
+    env(1)'s convention (rmctl.errors.wrapper_status: 125 for any error of
+    rmctl's own, 126/127 for a command that cannot run); the error
+    document's ``code`` still names the error precisely.
     """
+    def status(code: int) -> int:
+        return wrapper_status(code) if wrapper else int(code)
+
     if isinstance(e, RmctlError):
-        report_error(e.code, e.message, e.hint, int(e.exit_code), fmt, e.details)
-        return int(e.exit_code)
+        code = status(e.exit_code)
+        report_error(e.code, e.message, e.hint, code, fmt, e.details)
+        return code
     if isinstance(e, KeyboardInterrupt):
         report_error("interrupted", "interrupted", None, int(ExitCode.INTERRUPTED), fmt)
         return int(ExitCode.INTERRUPTED)
     if debug:
         traceback.print_exception(type(e), e, e.__traceback__)
+    code = status(ExitCode.FAILED)
     report_error("internal_error", f"internal error: {type(e).__name__}: {e}",
-                 "rerun with --debug for a traceback, and report it", int(ExitCode.FAILED), fmt)
-    return int(ExitCode.FAILED)
+                 "rerun with --debug for a traceback, and report it", code, fmt)
+    return code
+
+
+def is_wrapper(argv: list[str]) -> bool:
+    """Return True when ``argv`` runs a command of WRAPPERS (``cpu run``), global options anywhere."""
+    from rmctl.cli.context import command_words
+
+    words = command_words(argv)
+    return any(words[:len(w)] == w for w in WRAPPERS)
 
 
 def output_format_in(argv: list[str]) -> str | None:
@@ -74,7 +94,7 @@ def exit_code_for(e: BaseException, argv: list[str]) -> int:
     words = argv[:argv.index("--")] if "--" in argv else argv
     if any(a in NO_ERROR_DOCUMENT for a in words):
         fmt = None
-    return report_exception(e, fmt if fmt in ("json", "yaml") else None, "--debug" in argv)
+    return report_exception(e, fmt if fmt in ("json", "yaml") else None, "--debug" in argv, wrapper=is_wrapper(argv))
 
 
 def report_usage_error(e, argv: list[str]) -> int:
@@ -89,6 +109,8 @@ def report_usage_error(e, argv: list[str]) -> int:
     code = int(getattr(e, "exit_code", ExitCode.USAGE) or ExitCode.USAGE)
     if code == 1 and type(e).__name__ == "ClickException":
         code = int(ExitCode.FAILED)
+    if is_wrapper(argv):
+        code = wrapper_status(code)
     report_error("usage", e.format_message(), hint, code, fmt)
     words = argv[:argv.index("--")] if "--" in argv else argv
     return detailed_status(code) if DETAILED_EXITCODE in words else code
@@ -104,19 +126,21 @@ def detailed_status(code: int) -> int:
     return code if code in (0, int(ExitCode.INTERRUPTED)) else int(ExitCode.FAILED)
 
 
-def handle_errors(fn=None, *, document: bool = True):
+def handle_errors(fn=None, *, document: bool = True, wrapper: bool = False):
     """Wrap a command: RmctlError -> message + exit code; Ctrl-C -> 130; never a traceback.
 
     ``functools.wraps`` keeps the signature so typer still sees the options.
     ``document=False`` (the exports): never an error document on stdout,
     whatever ``-o`` says, so ``rmctl export ... > file`` cannot write one.
+    ``wrapper=True`` (``cpu run``): rmctl's own errors exit 125, a command
+    that cannot run 126/127 (:func:`report_exception`).
     Used bare (``@handle_errors``) or called (``@handle_errors(document=False)``).
     """
     if fn is None:
-        return functools.partial(handle_errors, document=document)
+        return functools.partial(handle_errors, document=document, wrapper=wrapper)
 
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def handled(*args, **kwargs):
         import typer
 
         fmt = kwargs.get("output") if document else None
@@ -128,10 +152,10 @@ def handle_errors(fn=None, *, document: bool = True):
         except (Exception, KeyboardInterrupt) as e:
             ctx = _ctx()
             debug = ctx is not None and bool(getattr(ctx.obj, "debug", False))
-            code = report_exception(e, fmt, debug)
+            code = report_exception(e, fmt, debug, wrapper=wrapper)
             raise typer.Exit(detailed_status(code) if kwargs.get("detailed_exitcode") else code) from None
 
-    return wrapper
+    return handled
 
 
 #: command groups that print foreign documents (Kubernetes objects, feature files): no error document

@@ -24,7 +24,7 @@ from typing import Any
 from rmctl.cpuset import CpuSet
 from rmctl.discovery import discover
 from rmctl.discovery.root import Root
-from rmctl.errors import AccessDenied, UsageError
+from rmctl.errors import AccessDenied, CommandNotExecutable, CommandNotFound, UsageError
 from rmctl.model.fingerprint import fingerprint
 from rmctl.model.node import NodeModel
 from rmctl.ops.hosts import host_for, require_live, state_host
@@ -360,7 +360,10 @@ def run(root: Root, state_dir: str, argv: Sequence[str], *, reservation: str | N
     The command gets RMCTL_CPUS (and RMCTL_RESERVATION) in its environment;
     signals are forwarded; the Outcome's exit status is the command's (a
     signal N: 128+N), with no document of rmctl's own (the command's
-    output is its own).  A dry run returns the plan (CpuRun).
+    output is its own).  A dry run returns the plan (CpuRun).  A command
+    that does not exist raises CommandNotFound (127), one that cannot be
+    executed CommandNotExecutable (126); the CLI reports every other error
+    of rmctl's as 125 (rmctl.errors.wrapper_status).
     """
     from rmctl.model.cpu_actions import MemBind
     from rmctl.model.plan import Plan, SetAffinity
@@ -433,8 +436,11 @@ def _run_pinned(root: Root, argv: list[str], name: str, target: str, pin_self, b
             env = dict(os.environ, RMCTL_CPUS=target, RMCTL_RESERVATION=name)
             try:
                 child = subprocess.Popen(argv, env=env)
-            except OSError as e:
-                raise UsageError(f"cannot run {argv[0]}: {e.strerror}") from None
+            except FileNotFoundError:
+                raise CommandNotFound(f"{argv[0]}: command not found",
+                                      hint="give the command's path, or a name on PATH") from None
+            except OSError as e:  # EACCES (no x bit, a directory), ENOEXEC (no #! and no ELF)...
+                raise CommandNotExecutable(f"cannot execute {argv[0]}: {e.strerror}") from None
         finally:
             apply(undo_plan(report), host)
         forwarded = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
