@@ -33,7 +33,7 @@ def action_from_data(d: dict[str, Any]) -> Action:
         # JSON has no tuples: sequence fields (BootArgs.add...) come back as lists,
         # which would make a frozen action unhashable and unequal to the original.
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names})
-    except TypeError as e:
+    except (TypeError, ValueError) as e:
         raise UsageError(f"bad {kind} action in plan: {e}") from None
 
 

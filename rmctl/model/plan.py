@@ -160,6 +160,20 @@ class MakeDir(Action):
     path: str = ""
     mode: int = 0o755
 
+    def __post_init__(self) -> None:
+        # documents print the mode in octal, as chmod(1) takes it ("0755"); plans and journals
+        # written before that hold the number (493): both read back to the same action
+        if isinstance(self.mode, str):
+            try:
+                object.__setattr__(self, "mode", int(self.mode, 8))
+            except ValueError:
+                raise ValueError(f"mode {self.mode!r} is not an octal mode like \"0755\"") from None
+
+    def to_data(self) -> dict:
+        d = super().to_data()
+        d["mode"] = f"{self.mode:04o}"
+        return d
+
     def current(self, host):
         return host.isdir(self.path)
 

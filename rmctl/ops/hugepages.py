@@ -295,7 +295,8 @@ def umount(root: Root, path: str, *, rmdir: bool = False, dry_run: bool = False)
     umount(8) leaves it.
     """
     p = mount_path(path)
-    mp = plan_umount(p, existing=mount_at(root, p), rmdir=rmdir, node=discover(root))
+    mp = plan_umount(p, existing=mount_at(root, p), rmdir=rmdir, node=discover(root),
+                     dir_state=host_for(root).dir_state(p) if rmdir else None)
     report, code, message = (None, 0, None)
     if not dry_run:
         report, code, message = _apply_mount_plan(root, mp.plan, f"unmount {p}")

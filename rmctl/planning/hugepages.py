@@ -626,20 +626,23 @@ def _show(v, key: str = "") -> str:
 
 
 def plan_umount(path: str, *, existing: tuple[str, str, dict] | None, rmdir: bool = False,
-                node=None) -> MountPlan:
+                node=None, dir_state: str | None = None) -> MountPlan:
     """Return the plan unmounting the hugetlbfs at ``path`` (and removing the directory if asked).
 
-    Nothing mounted: the plan still holds the Unmount, which apply reports
-    unchanged.  Another file system there: ConflictError (rmctl unmounts
-    only hugetlbfs).
+    Nothing mounted: no Unmount in the plan (a dry run shows nothing to
+    do, as the run would do nothing); with ``rmdir`` the directory is
+    still removed when ``dir_state`` says it is there and empty.  Another
+    file system there: ConflictError (rmctl unmounts only hugetlbfs).
     """
     path = mount_path(path)
     if existing is not None and existing[1] != "hugetlbfs":
         raise ConflictError(f"{path} is a {existing[1]} mount, not hugetlbfs: rmctl leaves it alone")
-    actions: list = [Unmount(path=path)]
-    if rmdir:
+    actions: list = [Unmount(path=path)] if existing is not None else []
+    if rmdir and (existing is not None or dir_state in (None, "empty")):
         actions.append(RemoveDir(path=path))
-    notes = [f"nothing is mounted at {path}: apply reports unchanged"] if existing is None else []
+    notes = [f"nothing is mounted at {path}"] if existing is None else []
+    if existing is None and rmdir and dir_state in ("nonempty", "notdir"):
+        notes.append(f"{path} is not an empty directory: it stays")
     plan = Plan(actions=actions, command="hugepages umount",
                 fingerprint=fingerprint(node) if node is not None else None, notes=notes)
     return MountPlan(plan, None, "not-mounted" if existing is None else "mounted",

@@ -260,3 +260,35 @@ def test_local_spread_follows_the_node_order_given(run_cli, synth_root):
     assert code == 0, err
     sizing = json.loads(out)["sizing"]
     assert [(r["node"], r["pages"]) for r in sizing["per_node"]] == [(1, 15), (0, 5)]
+
+
+def test_umount_dry_run_of_nothing_plans_nothing(run_cli, synth_root):
+    """Issue 11 finding 12: `umount --dry-run` planned an umount when nothing was mounted."""
+    code, out, err = run_cli("--root", synth_root, "hugepages", "umount", "/mnt/nothing", "--dry-run", "-o", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["state"] == "not-mounted" and doc["plan"]["actions"] == []
+    code, out, err = run_cli("--root", synth_root, "hugepages", "umount", "/mnt/nothing", "--dry-run")
+    assert code == 0 and "nothing to do" in out and "umount /mnt/nothing" not in out
+
+
+def test_modes_print_in_octal(run_cli, synth_root):
+    """Issue 11 finding 12: a mkdir's mode printed as 493; it is 0755, as chmod takes it, and reads back."""
+    from rmctl.model.actions import action_from_data, plan_data_roundtrip
+    from rmctl.model.plan import MakeDir, Plan
+
+    code, out, err = run_cli("--root", synth_root, "hugepages", "mount", "/mnt/huge", "--page-size", "2M",
+                             "--mode", "1770", "--dry-run", "-o", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    mkdir = next(a for a in doc["plan"]["actions"] if a["kind"] == "mkdir")
+    assert mkdir["mode"] == "0755" and doc["request"]["mode"] == "1770"
+    assert '"mode": 493' not in out
+    # a saved plan or journal of before (the number) and of now (octal text) read back alike
+    assert action_from_data({"kind": "mkdir", "path": "/x", "mode": 493}) == MakeDir(path="/x")
+    assert action_from_data({"kind": "mkdir", "path": "/x", "mode": "0755"}) == MakeDir(path="/x")
+    assert plan_data_roundtrip(Plan(actions=[MakeDir(path="/x", mode=0o1770)])).actions[0].mode == 0o1770
+    from rmctl.errors import UsageError
+
+    with pytest.raises(UsageError):
+        action_from_data({"kind": "mkdir", "path": "/x", "mode": "rwx"})

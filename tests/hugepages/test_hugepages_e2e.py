@@ -244,7 +244,9 @@ def test_mount_with_options_idempotent_and_umount(machine, run_cli, tmp_path):
     assert os.path.isdir(path)  # kept without --rmdir
     code, out, err = run_cli("hugepages", "umount", path, "--rmdir", "-o", "json")
     assert code == 0, err
-    assert json.loads(out)["report"]["steps"][0]["status"] == "unchanged"
+    # nothing mounted any more: only the directory is removed (no umount planned, issue 11 finding 12)
+    steps = json.loads(out)["report"]["steps"]
+    assert [(s["action"]["kind"], s["status"]) for s in steps] == [("rmdir", "applied")]
     assert not os.path.exists(path)
     code, out, err = run_cli("hugepages", "set", "2M=0")
     assert code == 0, err

@@ -188,6 +188,12 @@ def test_plan_umount():
     mp = hp.plan_umount("/mnt/h", existing=("hugetlbfs", "hugetlbfs", {}), rmdir=True)
     assert [type(a) for a in mp.plan.actions] == [Unmount, RemoveDir]
     assert hp.plan_umount("/mnt/h", existing=None).state == "not-mounted"
+    # nothing mounted: nothing to unmount (issue 11 finding 12: a dry run planned an umount)
+    assert hp.plan_umount("/mnt/h", existing=None).plan.actions == ()
+    assert [type(a) for a in hp.plan_umount("/mnt/h", existing=None, rmdir=True, dir_state="empty").plan.actions] \
+        == [RemoveDir]
+    for state in ("absent", "nonempty", "notdir"):
+        assert hp.plan_umount("/mnt/h", existing=None, rmdir=True, dir_state=state).plan.actions == ()
     with pytest.raises(ConflictError):
         hp.plan_umount("/mnt/h", existing=("/dev/sda1", "ext4", {}))
 
