@@ -215,6 +215,15 @@ class CpuSet:
             words[c >> 5] |= 1 << (c & 31)
         return ",".join(f"{w:08x}" for w in reversed(words))
 
+    def phrase(self, verb: str | None = None) -> str:
+        """Return ``CPU 3`` or ``CPUs 0-3`` for messages, with ``verb`` agreeing ("is"/"are", "was"/"were")."""
+        one = len(self._cpus) == 1
+        text = f"CPU{'' if one else 's'} {self.to_list() or '(none)'}"
+        if verb is None:
+            return text
+        singular = {"are": "is", "were": "was", "have": "has", "do": "does"}
+        return f"{text} {singular.get(verb, verb) if one else verb}"
+
     def __str__(self) -> str:
         return self.to_list()
 

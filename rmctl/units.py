@@ -93,3 +93,8 @@ def parse_page_size_dirname(name: str) -> int | None:
     """Return the page size in bytes named by ``hugepages-2048kB``, or None."""
     m = _DIRNAME.match(name)
     return int(m.group(1)) * 1024 if m else None
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """Return ``1 CPU``, ``2 CPUs``, ``0 pages``: the count and the noun in agreement."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"

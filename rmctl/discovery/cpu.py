@@ -135,7 +135,7 @@ def read_cpus(root: Root, findings: list[Finding]) -> dict[int, RawCpu]:
                                 "counted as online", paths.cpu_online(empty_online[0]), "info"))
     offline = CpuSet(c for c, r in cpus.items() if not r.online)
     if offline:
-        findings.append(Finding("cpus_offline", f"CPUs {offline} are present but offline", paths.CPU_ONLINE, "info"))
+        findings.append(Finding("cpus_offline", f"{offline.phrase('are')} present but offline", paths.CPU_ONLINE, "info"))
         if 0 in offline:
             findings.append(Finding("cpu0_offline", "cpu0 is offline", paths.cpu_online(0)))
     if present and len(present) != present.sorted()[-1] + 1:
@@ -208,7 +208,7 @@ def read_cpus(root: Root, findings: list[Finding]) -> dict[int, RawCpu]:
     unknown_pk = [c.id for c in cpus.values() if c.online and c.package_id is None]
     if unknown_pk:
         findings.append(Finding("package_id_unknown",
-                                f"CPUs {CpuSet(unknown_pk)} have physical_package_id -1 or none: "
+                                f"{CpuSet(unknown_pk).phrase('have')} physical_package_id -1 or none: "
                                 "packages grouped by core_siblings/package_cpus",
                                 paths.cpu_topology(unknown_pk[0], "physical_package_id"), "info"))
     return cpus
@@ -224,7 +224,7 @@ def _siblings_from_core_ids(cpus: dict[int, RawCpu], findings: list[Finding]) ->
     if not lacking:
         return
     findings.append(Finding("no_thread_siblings",
-                            f"CPUs {CpuSet(c.id for c in lacking)} have no thread_siblings file: "
+                            f"{CpuSet(c.id for c in lacking).phrase('have')} no thread_siblings file: "
                             "cores built from core_id within package", paths.cpu_topology(lacking[0].id, "thread_siblings_list"),
                             "info"))
     groups: dict[tuple, list[int]] = {}

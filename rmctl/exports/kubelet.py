@@ -158,7 +158,7 @@ def kubelet_config(node, *, profile=None, cpus: CpuFacts | None = None,
     reserved = cpus.system | cpus.held_cpus
     off = reserved - online
     if off:
-        raise ConflictError(f"reserved CPUs {off.to_list()} are not online on this node",
+        raise ConflictError(f"reserved {off.phrase('are')} not online on this node",
                             hint="the kubelet refuses reservedSystemCPUs outside the online CPUs "
                                  "(cmd/kubelet/app/server.go getReservedCPUs); check `rmctl cpu list`")
     policy = k.cpu_manager_policy

@@ -17,6 +17,7 @@ from rmctl.resources.classes import (
     unknown_class,
 )
 from rmctl.resources.yamlio import InputError
+from rmctl.units import counted
 
 
 def load(class_dir: str | None) -> dict[str, ResourceClass]:
@@ -72,9 +73,9 @@ def all_errors(errors: list):
     if len(errors) == 1:
         return first
     rest = "\n".join(e.message + _first_hint(e) for e in errors[1:])
-    hint = (f"{first.hint}\n" if first.hint else "") + f"{len(errors) - 1} more error(s):\n{rest}"
+    hint = (f"{first.hint}\n" if first.hint else "") + f"{counted(len(errors) - 1, 'more error', 'more errors')}:\n{rest}"
     details = {"errors": [{"message": e.message, "code": e.code, "hint": e.hint, **_position(e)} for e in errors]}
-    out = type(first)(f"{first.message} (and {len(errors) - 1} more error(s))", hint=hint, details=details)
+    out = type(first)(f"{first.message} (and {counted(len(errors) - 1, 'more error', 'more errors')})", hint=hint, details=details)
     return out
 
 

@@ -329,7 +329,7 @@ def pin(root: Root, state_dir: str, pid: int, *, reservation: str | None = None,
         want = CpuSet.parse(cpus or "")
         bad = want - node.topology.online_cpus()
         if not want or bad:
-            raise UsageError(f"--cpus {cpus}: {'no CPU' if not want else f'CPUs {bad} are not online'}")
+            raise UsageError(f"--cpus {cpus}: {'no CPU' if not want else bad.phrase('are') + ' not online'}")
         target = want
     from rmctl.ops.kubelet import cpu_view, guard_cpus
 

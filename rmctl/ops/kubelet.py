@@ -168,16 +168,16 @@ def guard_cpus(state: KubeletState, cpus: CpuSet, *, what: str, force: bool) -> 
     if clash.refused():
         if not force:
             raise ConflictError(
-                f"cannot {what}: the kubelet gave CPUs {clash.exclusive} to pods exclusively "
+                f"cannot {what}: the kubelet gave {clash.exclusive.phrase()} to pods exclusively "
                 f"({'; '.join(clash.holders)})",
                 hint="choose other CPUs ('rmctl kubelet show' lists the pods' CPUs), or --force to take them anyway",
                 details={"kubelet_exclusive_cpus": clash.exclusive.to_list(), "holders": list(clash.holders)})
         override = {"cpus": clash.exclusive.to_list(), "holders": list(clash.holders), "at_unix": int(time.time())}
-        messages.append(warning(f"--force: {what} on CPUs {clash.exclusive} that the kubelet gave pods exclusively "
+        messages.append(warning(f"--force: {what} on {clash.exclusive.phrase()} that the kubelet gave pods exclusively "
                                 f"({'; '.join(clash.holders)})"))
     shared = clash.shared - clash.exclusive
     if shared:
-        messages.append(warning(f"CPUs {shared} are in the kubelet's shared pool: Burstable and BestEffort pods run "
+        messages.append(warning(f"{shared.phrase('are')} in the kubelet's shared pool: Burstable and BestEffort pods run "
                                 "there too",
                                 hint="add them to the kubelet's reservedSystemCPUs with the strict-cpu-reservation "
                                      "option to keep pods off them"))

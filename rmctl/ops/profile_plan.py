@@ -204,14 +204,14 @@ def check_node(profile, node) -> None:
         if text:
             missing = CpuSet.parse(text) - online
             if missing:
-                raise profile.error(label, f"CPUs {missing.to_list()} are not online here",
+                raise profile.error(label, f"{missing.phrase('are')} not online here",
                                     hint=f"online CPUs: {online.to_list()}")
     for r in profile.reservations:
         for label, text in (("cpus", r.cpus), ("from", r.from_cpus)):
             if text:
                 missing = CpuSet.parse(text) - online
                 if missing:
-                    raise profile.error(f"{r.field}.{label}", f"CPUs {missing.to_list()} are not online here")
+                    raise profile.error(f"{r.field}.{label}", f"{missing.phrase('are')} not online here")
         if r.numa is not None and r.numa not in topo.nodes:
             raise profile.error(f"{r.field}.numa", f"NUMA node {r.numa} does not exist")
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from rmctl.cpuset import CpuSet
+from rmctl.units import counted
 from rmctl.errors import UnsatisfiableError, UsageError
 
 # -- options (policy_options.go) ----------------------------------------------
@@ -510,7 +511,7 @@ class _Budget:
         if self.used > self.limit:
             raise UnsatisfiableError(
                 f"{DISTRIBUTE_CPUS_ACROSS_NUMA}: more than {self.limit} NUMA node combinations to weigh "
-                f"for {self.count} CPUs (free CPU counts differ on too many nodes)",
+                f"for {counted(self.count, 'CPU')} (free CPU counts differ on too many nodes)",
                 hint="narrow the request with --numa or --socket, or drop the option to allocate packed",
                 details={"constraint": DISTRIBUTE_CPUS_ACROSS_NUMA, "requested": self.count,
                          "combinations_budget": self.limit})
@@ -826,7 +827,7 @@ def choose(topo: KubeTopology, free: CpuSet, count: int, opts: Options = Options
         except UnsatisfiableError as e:
             constraint = e.details.get("constraint", "topology")
             raise UnsatisfiableError(
-                f"cannot reserve {count} CPUs: {e.message}",
+                f"cannot reserve {counted(count, 'CPU')}: {e.message}",
                 hint="ask for fewer CPUs or drop the option that failed",
                 details={"constraint": constraint, "requested": count,
                          "available": len(cands.final), "closest_fit": _fit(cands.final)}) from None
@@ -843,9 +844,9 @@ def choose(topo: KubeTopology, free: CpuSet, count: int, opts: Options = Options
                 pass
     where = "free" if name == "free" else f"meeting {desc}"
     if closest.get("without"):
-        fit = f"closest fit: CPUs {closest['cpus']} without {desc}"
+        fit = f"closest fit: {CpuSet.parse(closest['cpus']).phrase()} without {desc}"
     elif closest["count"]:
-        fit = f"closest fit: {closest['count']} CPUs ({closest['cpus']})"
+        fit = f"closest fit: {counted(closest['count'], 'CPU')} ({closest['cpus']})"
     else:
         fit = "no CPU fits"
     raise UnsatisfiableError(

@@ -82,11 +82,11 @@ def check(node: NodeModel, state: KubeletState, config: dict | None, *,
             missing, extra = online - covered, covered - online
             parts = []
             if missing:
-                parts.append(f"online CPUs {missing} are in neither the shared pool nor an assignment")
+                parts.append(f"online {missing.phrase('are')} in neither the shared pool nor an assignment")
             if extra:
-                parts.append(f"CPUs {extra} of the checkpoint are not online")
+                parts.append(f"{extra.phrase()} of the checkpoint {'is' if len(extra) == 1 else 'are'} not online")
             if overlap:
-                parts.append(f"assigned CPUs {overlap} are also in the shared pool")
+                parts.append(f"assigned {overlap.phrase('are')} also in the shared pool")
             out.append(Finding("cpu-checkpoint-matches-cpus", False, "; ".join(parts) + ": the kubelet will refuse "
                                "to start on this checkpoint",
                                "bring the CPUs back online, or drain the node, stop the kubelet, delete "
@@ -112,7 +112,7 @@ def check(node: NodeModel, state: KubeletState, config: dict | None, *,
                                    f"{reserved & shared} are in the shared pool",
                                    f"drain the node and delete /{cpu.checkpoint.path} before the kubelet restarts"))
             elif not strict and not reserved.issubset(shared):
-                out.append(Finding("reserved-in-pool", False, f"reserved CPUs {reserved - shared} are not in the "
+                out.append(Finding("reserved-in-pool", False, f"reserved {(reserved - shared).phrase('are')} not in the "
                                    "shared pool (a pod holds them, or the pool is stale)",
                                    "set reservedSystemCPUs to CPUs no pod holds, then drain the node and delete "
                                    f"/{cpu.checkpoint.path}"))
@@ -123,7 +123,7 @@ def check(node: NodeModel, state: KubeletState, config: dict | None, *,
         nohz = CpuSet(c.id for c in topo.cpus.values() if c.nohz_full)
         bad = reserved & (isolated | nohz)
         if bad:
-            out.append(Finding("reserved-not-isolated", False, f"reservedSystemCPUs {bad} are in isolcpus= or "
+            out.append(Finding("reserved-not-isolated", False, f"reservedSystemCPUs: {bad.phrase('are')} in isolcpus= or "
                                "nohz_full=: system daemons and the kubelet would run unbalanced there",
                                f"take {bad} out of isolcpus=/nohz_full= on the kernel command line, or choose "
                                f"reservedSystemCPUs from {online - isolated - nohz or '(none left)'}"))
@@ -133,12 +133,12 @@ def check(node: NodeModel, state: KubeletState, config: dict | None, *,
         if isolated and cpu is not None and cpu.policy == "static":
             pooled = (isolated & shared) - reserved
             if pooled:
-                out.append(Finding("isolated-not-shared", False, f"isolated CPUs {pooled} are in the kubelet's shared "
+                out.append(Finding("isolated-not-shared", False, f"isolated {pooled.phrase('are')} in the kubelet's shared "
                                    "pool: Burstable and BestEffort pods run there without load balancing",
                                    f"add {pooled} to reservedSystemCPUs with the strict-cpu-reservation option, or "
                                    "take them out of isolcpus="))
             else:
-                out.append(Finding("isolated-not-shared", True, f"isolated CPUs {isolated} are not in the shared "
+                out.append(Finding("isolated-not-shared", True, f"isolated {isolated.phrase('are')} not in the shared "
                                    "pool"))
 
     # 3. rmctl's reservations and system CPUs against the kubelet

@@ -37,7 +37,7 @@ from rmctl.cpuset import CpuSet
 from rmctl.model.pci import RMCTL_DRIVER as DRIVER  # the default DRA driver name (device.driver)
 from rmctl.model.record import FrozenDict
 from rmctl.planning import topology_manager as tm
-from rmctl.units import format_size
+from rmctl.units import counted, format_size
 
 MAX_COMBINATIONS = 64
 
@@ -428,7 +428,7 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
     # -- hints (step 2) --------------------------------------------------
     if request.cpus:
         tpc = max(1, node.topology.threads_per_core_max())
-        want = f"{request.cpus} CPUs" + (" in whole cores" if request.whole_cores else "")
+        want = counted(request.cpus, "CPU") + (" in whole cores" if request.whole_cores else "")
         if request.whole_cores and request.cpus % tpc:
             results.append(ResourceResult("cpu", want, False,
                                           f"{request.cpus} is not a multiple of {tpc} threads per core "
@@ -571,7 +571,7 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
         else:  # aligned first, then spill (CPU manager 2.3 step 4)
             got = take_cpus(node, usable, request.cpus, request.whole_cores, numa_affinity=affinity)
         if got is None or len(got) != request.cpus:
-            ev["reasons"] = [f"cpu: the CPU allocator found no {request.cpus} CPUs"
+            ev["reasons"] = [f"cpu: the CPU allocator found no {counted(request.cpus, 'CPU')}"
                           + (" in whole cores" if request.whole_cores else "")
                           + f" on NUMA node(s) {_fmt_nodes(affinity)}"]
             _mark(results, "cpu", False, ev["reasons"][0])

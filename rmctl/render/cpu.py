@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rmctl.cpuset import CpuSet
+from rmctl.units import counted
 
 #: order of the CPU states in the table: what is taken first, free last
 STATE_ORDER = {"system": 0, "reserved": 1, "kubelet": 2, "isolated": 3, "not-allowed": 4, "offline": 5, "free": 6}
@@ -96,8 +97,8 @@ def list_tables(views: list[dict[str, Any]], cpus: list[dict[str, Any]], gone: I
 def reconcile_lines(dropped: list[dict[str, Any]], problems: list[dict[str, Any]], remaining: int,
                     dry_run: bool) -> list[str]:
     """Return the human report of `cpu reconcile`: a summary line, then one line per change or problem."""
-    head = (f"reconcile: {len(dropped) + remaining} reservation(s) checked, "
-            f"{len(dropped)} {'to drop' if dry_run else 'dropped'}, {len(problems)} problem(s)")
+    head = (f"reconcile: {counted(len(dropped) + remaining, 'reservation')} checked, "
+            f"{len(dropped)} {'to drop' if dry_run else 'dropped'}, {counted(len(problems), 'problem')}")
     lines = [head]
     for r in dropped:
         o = r.get("owner") or {}

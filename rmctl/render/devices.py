@@ -14,7 +14,7 @@ from rmctl.model.record import asdict
 
 from rmctl.model.node import Finding, NodeModel
 from rmctl.model.pci import attribute_type
-from rmctl.units import format_size
+from rmctl.units import counted, format_size
 
 #: finding codes that belong to device discovery
 FINDING_PREFIXES = ("pci_", "nvml_", "net_", "nvme_")
@@ -195,7 +195,7 @@ def _print_findings(con, findings, verbose: int) -> None:
 
             con.print(f"[dim]{f.severity}: {f.code}: {escape(f.message)}[/dim]", markup=True, highlight=False)
     else:
-        con.print(f"[dim]{len(findings)} finding(s); -v shows them[/dim]")
+        con.print(f"[dim]{counted(len(findings), 'finding')}; -v shows them[/dim]")
 
 
 def _numa_text(dev, node: NodeModel) -> str:

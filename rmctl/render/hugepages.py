@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from rmctl.model.memory import HugepagePool
 from rmctl.model.node import NodeModel
-from rmctl.units import format_size
+from rmctl.units import counted, format_size
 
 
 def pool_row(p: HugepagePool, est: dict | None) -> dict:
@@ -137,7 +137,7 @@ def print_pools(con, data: dict) -> None:
 
     if data.get("sizing"):
         s = data["sizing"]
-        con.print(f"{format_size(s['amount'])} of {format_size(s['page_size'])} pages: {s['pages']} pages "
+        con.print(f"{format_size(s['amount'])} of {format_size(s['page_size'])} pages: {counted(s['pages'], 'page')} "
                   f"({s['spread']}): " + ", ".join(
                       f"{'all' if r['node'] is None else 'node ' + str(r['node'])}: {r['pages']}"
                       for r in s["per_node"]))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rmctl.model.pci import RMCTL_DRIVER
-from rmctl.units import format_size
+from rmctl.units import counted, format_size
 
 
 def _e(text) -> str:
@@ -60,7 +60,7 @@ def evaluation_renderables(ev, *, explain: bool = False) -> list:
         if ev.memory:
             lines.append("  memory:     " + ", ".join(f"node {n} {format_size(b)}" for n, b in sorted(ev.memory.items())))
         for size, per in sorted(ev.hugepages.items()):
-            lines.append(f"  hugepages {format_size(size)}: " + ", ".join(f"node {n} {p} pages" for n, p in sorted(per.items())))
+            lines.append(f"  hugepages {format_size(size)}: " + ", ".join(f"node {n} {counted(p, 'page')}" for n, p in sorted(per.items())))
         out.append("\n".join(lines))
     else:
         out.append("\n".join(f"  why: {_e(r)}" for r in ev.reasons) or "  why: -")

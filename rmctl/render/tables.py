@@ -18,7 +18,7 @@ from rich.tree import Tree
 
 from rmctl.cpuset import CpuSet
 from rmctl.model.node import NodeModel
-from rmctl.units import format_size
+from rmctl.units import counted, format_size
 
 _CACHE_SUFFIX = {"data": "d", "instruction": "i", "unified": ""}
 _POINT_ZERO = re.compile(r"\.0+(?=[A-Za-z]|$)")
@@ -192,7 +192,7 @@ def print_findings(con, node: NodeModel, *, verbose: int = 0) -> None:
         return
     con.print()
     if not verbose:
-        con.print(f"[dim]{len(node.findings)} finding(s) while reading; -v shows them[/dim]")
+        con.print(f"[dim]{counted(len(node.findings), 'finding')} while reading; -v shows them[/dim]")
         return
     f = _section("Findings", ("severity", "left"), ("code", "left"), ("message", "left"))
     for fd in node.findings:
@@ -287,7 +287,7 @@ def topology_tree(node: NodeModel, *, verbose: int = 0) -> Tree:
         total = sum(nd.memory_total or 0 for nd in t.nodes.values())
     show_capacity = _mixed_capacity(t)
     collapse = not verbose and sum(1 for k in t.cores.values() if k.cpus) > TREE_CORES_MAX
-    label = Text.assemble(("Machine", "bold"), f" ({len(online)} CPUs"
+    label = Text.assemble(("Machine", "bold"), f" ({counted(len(online), 'CPU')}"
                           + (f", {human_size(total)})" if total is not None else ")"))
     root = Tree(label)
     llc = _last_level_caches(node)

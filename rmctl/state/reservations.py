@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rmctl.cpuset import CpuSet
+from rmctl.units import counted
 from rmctl.errors import ConflictError, UsageError
 from rmctl.planning import cpus as planner
 from rmctl.state.records import Owner, Reservation, ReservationState
@@ -116,23 +117,23 @@ def check_explicit(topo, state: ReservationState, cpus: CpuSet) -> CpuSet:
         raise UsageError("--cpus names no CPU")
     missing = CpuSet(c for c in cpus if c not in topo.cpus)
     if missing:
-        raise UsageError(f"CPUs {missing} do not exist on this node",
+        raise UsageError(f"{missing.phrase('do')} not exist on this node",
                          hint=f"CPUs present: {CpuSet(topo.cpus).to_list()}")
     offline = cpus & topo.offline_cpus()
     if offline:
-        raise UsageError(f"CPUs {offline} are offline")
+        raise UsageError(f"{offline.phrase('are')} offline")
     not_allowed = cpus - topo.allowed_cpus()
     if not_allowed:
-        raise UsageError(f"CPUs {not_allowed} are outside the CPUs this process may use",
+        raise UsageError(f"{not_allowed.phrase('are')} outside the CPUs this process may use",
                          hint="run rmctl from a cgroup/affinity that includes them")
     sysc = cpus & state.system_cpus
     if sysc:
-        raise ConflictError(f"CPUs {sysc} are system CPUs", hint="see rmctl cpu list")
+        raise ConflictError(f"{sysc.phrase('are')} system CPU{'s' if len(sysc) != 1 else ''}", hint="see rmctl cpu list")
     held = state.holder_of()
     clash = sorted({held[c] for c in cpus if c in held})
     if clash:
         taken = CpuSet(c for c in cpus if c in held)
-        raise ConflictError(f"CPUs {taken} are held by reservation {', '.join(clash)}",
+        raise ConflictError(f"{taken.phrase('are')} held by reservation {', '.join(clash)}",
                             hint="see rmctl cpu list")
     return cpus
 
@@ -152,16 +153,16 @@ def reserve_system(topo, state: ReservationState, *, count: int | None = None, c
         assert count is not None  # exactly one of the two, checked above
         kube = kube or planner.KubeTopology.from_topology(topo)
         if count > len(kube.details):
-            raise planner.UnsatisfiableError(f"cannot make {count} CPUs system CPUs: the node has {len(kube.details)} online")
+            raise planner.UnsatisfiableError(f"cannot make {counted(count, 'CPU')} system CPUs: the node has {len(kube.details)} online")
         cpus = planner.reserved_cpus(kube, count)
     else:
         missing = CpuSet(c for c in cpus if c not in topo.cpus or not topo.cpus[c].online)
         if missing:
-            raise UsageError(f"CPUs {missing} are not online CPUs of this node")
+            raise UsageError(f"{missing.phrase('are')} not online on this node")
     held = state.holder_of()
     clash = sorted({held[c] for c in cpus if c in held})
     if clash:
-        raise ConflictError(f"CPUs {CpuSet(c for c in cpus if c in held)} are held by reservation "
+        raise ConflictError(f"{CpuSet(c for c in cpus if c in held).phrase('are')} held by reservation "
                             f"{', '.join(clash)}", hint="release it first, or choose other CPUs")
     return state.with_system_cpus(cpus), cpus
 

@@ -142,7 +142,7 @@ def test_reserve_and_reconcile_wording(run_cli, tmp_path):
     assert code == 0 and out.strip() == "reserved a: 2 CPUs 4,12 on NUMA node 1, socket 1, 1 core"
     code, out, _ = run_cli("--root", root, "--state-dir", st, "cpu", "reconcile")
     assert code == 0
-    assert out.splitlines() == ["reconcile: 1 reservation(s) checked, 0 dropped, 0 problem(s)",
+    assert out.splitlines() == ["reconcile: 1 reservation checked, 0 dropped, 0 problems",
                                 "  nothing to do: every owner is alive and every reserved CPU is online"]
 
 

@@ -48,9 +48,9 @@ def test_reserved_cpus_that_a_pod_holds_and_isolcpus(run_cli, tmp_path):
         f.write("BOOT_IMAGE=/vmlinuz isolcpus=domain,0,3 nohz_full=3\n")
     code, out, err = run_cli("--root", sc["root"], "kubelet", "check")
     assert code == 4, out
-    assert "reserved CPUs 1 are not in the shared pool" in out
-    assert "reservedSystemCPUs 0 are in isolcpus= or nohz_full=" in out
-    assert "isolated CPUs 3 are in the kubelet's shared pool" in out
+    assert "reserved CPU 1 is not in the shared pool" in out
+    assert "reservedSystemCPUs: CPU 0 is in isolcpus= or nohz_full=" in out
+    assert "isolated CPU 3 is in the kubelet's shared pool" in out
     assert out.count("-> ") == 3
 
 

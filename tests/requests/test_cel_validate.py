@@ -28,7 +28,7 @@ def test_validate_refuses_the_issue_examples_with_positions(run_cli, tmp_path):
         f"rmctl: error: {a}:6:5: CEL type error at 1:1 of the expression: "
         "must evaluate to bool or the unknown type, not int"
     )
-    assert "(and 3 more error(s))" in first
+    assert "(and 3 more errors)" in first
     assert f"{a}:7:5: CEL type error at 1:1 of the expression: undeclared reference to 'no_such_var'" in err
     assert f"{a}:8:5: CEL type error at 1:36 of the expression: found no matching overload for '_==_'" in err
     assert f"{b}:6:5: CEL type error at 1:13 of the expression: invalid regular expression '('" in err
