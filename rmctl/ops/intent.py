@@ -151,7 +151,10 @@ def _checked(command: str, name: str, kind: str, v: Any) -> Any:
     if kind == PATHS and isinstance(v, list):
         if not v or len(v) > MAX_ITEMS:
             raise bad(f"not a list of 1 to {MAX_ITEMS} paths")
-        return [_checked(command, name, PATH, x) for x in v]
+        return [_checked(command, name, PATHS, x) for x in v]
+    if kind == PATHS and v == "-":  # a profile's text is recorded; a request read from stdin is not
+        raise bad("standard input cannot be read again when the plan is applied: save it to a file and plan "
+                  "from that")
     _text(v, bad)
     if kind in (PATH, PATHS) and v != "-" and not os.path.isabs(v):
         raise bad("not an absolute path")

@@ -298,3 +298,41 @@ def test_saved_cpuset_plan_applies_real_cgroup_and_an_edited_one_is_refused(run_
         code, out, err = run_cli("cpu", "release", "saved-cg")
         assert code == 0, err
     assert not os.path.exists(path)
+
+
+ONE_CPU_REQUEST = """apiVersion: rmctl.io/v1alpha1
+kind: ResourceRequest
+metadata: {name: one}
+spec:
+  topologyPolicy: best-effort
+  cpus: {count: 1}
+"""
+
+
+def test_request_reserve_plan_applies_and_an_edited_device_list_is_refused(run_cli, tmp_path):
+    p = tmp_path / "r.yaml"
+    p.write_text(ONE_CPU_REQUEST)
+    code, out, err = run_cli("request", "evaluate", str(p), "--reserve", "job", "--dry-run", "-o", "json")
+    assert code == 0, err
+    plan = json.loads(out)["plan"]
+    assert plan["intent"] == {"command": "request evaluate --reserve",
+                              "args": {"name": "job", "file": str(p), "max_numa_nodes": 8}}
+    edited = json.loads(json.dumps(plan))
+    content = json.loads(edited["actions"][0]["content"])
+    content["reservations"]["job"]["devices"] = ["0000:00:1f.0"]  # a device the request did not ask for
+    edited["actions"][0]["content"] = json.dumps(content)
+    code, out, err = run_cli("apply", "-f", _save(tmp_path, edited, "edited.json"), "-o", "json")
+    assert code == 5 and _error(out)["code"] == "invalid_plan", err
+    assert _state(tmp_path) is None
+    code, out, err = run_cli("apply", "-f", _save(tmp_path, plan), "-o", "json")
+    assert code == 0, err
+    assert _state(tmp_path)["reservations"]["job"]["kind"] == "request"
+
+
+def test_request_read_from_stdin_cannot_be_planned_again(run_cli, tmp_path):
+    code, out, err = run_cli("request", "evaluate", "-", "--reserve", "job", "--dry-run", "-o", "json",
+                             input=ONE_CPU_REQUEST)
+    assert code == 0, err
+    code, out, err = run_cli("apply", "-f", _save(tmp_path, json.loads(out)["plan"]), "-o", "json")
+    assert code == 5 and _error(out)["code"] == "invalid_plan" and "standard input" in err, err
+    assert _state(tmp_path) is None
