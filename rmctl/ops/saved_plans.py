@@ -73,6 +73,9 @@ def check(root: Root, state_dir: str, saved: Plan, host, *, force: bool = False,
     StalePlanError (exit 5) before anything runs otherwise."""
     state_file = os.path.join(os.path.abspath(state_dir), STATE_FILE)
     mounts = cgroup_mounts(host)
+    if saved.intent is None and saved.command.startswith("cpu run"):
+        raise InvalidPlanError("a 'cpu run' plan runs a command, which apply does not do",
+                               hint="run the command with rmctl cpu run; nothing was changed")
     _confined(saved, state_file, mounts, host, "the saved plan")
     command, args, profile = intents.parse(saved.intent)
     what = describe(command, args)

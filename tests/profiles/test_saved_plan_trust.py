@@ -229,7 +229,7 @@ def test_cpu_run_plans_are_not_applied(run_cli, tmp_path):
     code, out, err = run_cli("cpu", "run", "--count", "1", "--dry-run", "-o", "json", "--", "true")
     assert code == 0, err
     code, out, err = run_cli("apply", "-f", _save(tmp_path, json.loads(out)["plan"]), "-o", "json")
-    assert code == 5 and _error(out)["code"] == "invalid_plan"
+    assert code == 5 and _error(out)["code"] == "invalid_plan" and "runs a command" in err, err
     assert _state(tmp_path) is None
 
 
