@@ -86,7 +86,7 @@ def page_size_dirname(page_bytes: int) -> str:
     return f"hugepages-{page_bytes // 1024}kB"
 
 
-_DIRNAME = re.compile(r"^hugepages-(\d+)kB$")
+_DIRNAME = re.compile(r"^hugepages-(\d+)kB\Z")
 
 
 def parse_page_size_dirname(name: str) -> int | None:

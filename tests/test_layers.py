@@ -1,7 +1,7 @@
 """The import direction of rmctl, checked by parsing every module with ast.
 
     cli -> ops -> exports -> state -> discovery | render | planning | execute
-        -> profile/resources -> resources.cel -> model -> cpuset/units -> errors
+        -> profile/resources -> resources.cel -> model -> cpuset/units/names -> errors
 
 plus: no import cycles; and the CLI only parses, calls one use case and
 renders (below: it imports ops, render and errors only, decides no exit
@@ -33,6 +33,7 @@ LAYERS = {
     "rmctl": 1,                 # the package itself: __version__ only (exact name)
     "rmctl.cpuset": 1,
     "rmctl.units": 1,
+    "rmctl.names": 1,           # the one name rule (reservations, profiles, classes, cgroups, state keys)
     "rmctl.model": 2,           # frozen dataclasses, no I/O
     "rmctl.resources.cel": 3,   # CEL compiler (DRA's dialect), below the resource classes that use it
     "rmctl.resources": 4,       # parsed input: YAML schemas of classes, requests, profiles

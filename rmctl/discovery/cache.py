@@ -30,7 +30,7 @@ from rmctl.discovery.root import Root
 from rmctl.model.node import Finding
 from rmctl.model.topology import Cache
 
-_INDEX = re.compile(r"^index(\d+)$")
+_INDEX = re.compile(r"^index(\d+)\Z")
 
 
 def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cache]:

@@ -25,7 +25,7 @@ from rmctl.discovery.root import Root
 from rmctl.errors import ParseError
 from rmctl.model.node import Finding
 
-_CPU_DIR = re.compile(r"^cpu(\d+)$")
+_CPU_DIR = re.compile(r"^cpu(\d+)\Z")
 
 
 class RawCpu:

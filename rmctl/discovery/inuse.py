@@ -33,7 +33,7 @@ PROC_SWAPS = "proc/swaps"
 PROC_NET_ROUTE = "proc/net/route"
 PROC_NET_IPV6_ROUTE = "proc/net/ipv6_route"
 SYS_CLASS_BLOCK = "sys/class/block"
-_PCI_ADDR = re.compile(r"^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
+_PCI_ADDR = re.compile(r"^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]\Z")
 _MAX_DEPTH = 8  # stacked block/net devices followed at most this deep (dm on md on nvme...)
 
 #: root-relative globs of what this module reads (the snapshot manifest takes them)
@@ -91,10 +91,10 @@ def _pci_in_path(real: str | None, known: set[str]) -> str | None:
 
 
 def _strip_partition(name: str) -> str:
-    m = re.match(r"^(nvme\d+n\d+|mmcblk\d+)p\d+$", name)
+    m = re.match(r"^(nvme\d+n\d+|mmcblk\d+)p\d+\Z", name)
     if m:
         return m.group(1)
-    return re.sub(r"(?<=[a-z])\d+$", "", name) if re.match(r"^(sd|vd|xvd|hd)[a-z]+\d+$", name) else name
+    return re.sub(r"(?<=[a-z])\d+$", "", name) if re.match(r"^(sd|vd|xvd|hd)[a-z]+\d+\Z", name) else name
 
 
 def _block_name(root, source: str) -> str | None:

@@ -20,7 +20,7 @@ from rmctl.errors import ParseError
 from rmctl.model.memory import HugepagePool
 from rmctl.model.node import Finding
 
-_NODE_DIR = re.compile(r"^node(\d+)$")
+_NODE_DIR = re.compile(r"^node(\d+)\Z")
 
 
 class RawNode:

@@ -14,7 +14,7 @@ import re
 from rmctl.discovery import paths
 from rmctl.model.pci import NvmeController, NvmeNamespace
 
-_NS_RE = re.compile(r"^nvme\d+(?:c\d+)?n\d+$")
+_NS_RE = re.compile(r"^nvme\d+(?:c\d+)?n\d+\Z")
 SECTOR = 512
 
 

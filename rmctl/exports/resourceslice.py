@@ -39,7 +39,7 @@ DEFAULT_CLASSES = ("accel", "gpu", "nic", "rdma", "nvme")
 # at most 253 characters): k8s.io/apimachinery validation.IsDNS1123Subdomain,
 # which the API server applies to Node names and ResourceSlice spec.driver.
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS_SUBDOMAIN = re.compile(rf"^{_DNS_LABEL}(\.{_DNS_LABEL})*$")
+_DNS_SUBDOMAIN = re.compile(rf"^{_DNS_LABEL}(\.{_DNS_LABEL})*\Z")
 
 
 def check_dns_subdomain(value: str, what: str) -> str:

@@ -71,13 +71,13 @@ DRA_MAX_DOMAIN = 63  #: resource.DeviceMaxDomainLength
 DRA_MAX_ID = 32  #: resource.DeviceMaxIDLength
 DRA_MAX_VALUE = 64  #: resource.DeviceAttributeMaxValueLength (bytes: Go's len)
 DRA_MAX_PER_DEVICE = 32  #: resource.ResourceSliceMaxAttributesAndCapacitiesPerDevice
-_C_IDENT = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")
+_C_IDENT = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*\Z")
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS_SUBDOMAIN = re.compile(rf"^{_DNS_LABEL}(\.{_DNS_LABEL})*$")
+_DNS_SUBDOMAIN = re.compile(rf"^{_DNS_LABEL}(\.{_DNS_LABEL})*\Z")
 # semver.org 2.0.0's own expression, the one DRA's validation uses
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
                      r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-                     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$")
+                     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?\Z")
 
 
 def dra_name_problem(name: str) -> str | None:
@@ -153,7 +153,7 @@ def attribute_type(value: AttrValue) -> str:
     return "string"
 
 
-_ADDR_RE = re.compile(r"^(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])$")
+_ADDR_RE = re.compile(r"^(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])\Z")
 
 
 @record

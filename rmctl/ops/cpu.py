@@ -2,7 +2,7 @@
 
 Each use case takes the root, the state dir and the options as plain
 values and returns an Outcome; the state changes go through
-:meth:`rmctl.state.ledger.Ledger.update` (under the state lock, written by
+:meth:`rmctl.state.ledger.Ledger.update` (planned before the state lock, committed under it, written by
 the executor), machine changes through the executor on the Host of
 rmctl.ops.hosts.  Exit statuses: 2 bad input (cpulists, unknown --option,
 counts < 1); 4 not enough CPUs meeting the constraints (the error names

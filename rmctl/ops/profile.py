@@ -18,15 +18,22 @@
 - :func:`verify`: exit 0 when the running node matches the profile, 4
   when it does not (what differs is listed).
 
-The state lock is held from planning to the journal, so a concurrent
-apply, cpu reserve or request --reserve waits (or times out, exit 5)
-instead of interleaving.
+Planning (discovery, the allocator, requests' CEL, a saved plan's
+check, which plans its intent again) runs before the state lock is taken;
+the lock is held from the check that the state file is still what the
+plan expects, through the run, to the journal.  A state changed
+meanwhile by another rmctl makes the profile or saved plan be planned
+(checked) again, at least once, then while ``--lock-timeout`` lasts;
+after that exit 5 (``conflict``).  So a long plan never makes a
+concurrent ``cpu reserve`` wait (issue 15 item 4), and nothing
+interleaves.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
 from rmctl.discovery.root import Root
@@ -42,7 +49,7 @@ from rmctl.ops.profile_plan import ProfilePlan, effect_mismatches, node_for, pla
 from rmctl.profile import load_profile
 from rmctl.render.plan import plan_data, report_data
 from rmctl.state import journal
-from rmctl.state.ledger import Ledger
+from rmctl.state.ledger import STATE_FILE, Ledger
 
 #: ``plan --detailed-exitcode`` when something would change (Terraform's convention; not an error)
 CHANGES_PENDING = 2
@@ -148,30 +155,42 @@ def apply(root: Root, state_dir: str, path: str, *, dry_run: bool = False, rollb
         return Outcome(kind="Plan", data=pp.to_data(), view=("profile", pp))
     require_live(root, "apply a plan" if saved is not None else "apply a profile")
     # Before anything changes: the state dir (journal, reservations) must be
-    # writable (exit 6), and the state lock is held from planning to the journal.
+    # writable (exit 6).  Planning happens before the lock (see the module docstring).
     journal.check_writable(state_dir)
     host = host_for(root)
     profile_doc = None
     warnings: tuple[Message, ...] = ()
-    with _state_lock(state_dir, "rmctl apply", lock_timeout):
+    deadline = time.monotonic() + max(lock_timeout, 0.0)
+    attempts = 0
+    while True:
+        attempts += 1
+        in_effect = False
         if saved is not None:
             checked = saved_plans.check(root, state_dir, saved, host, force=force, lock_timeout=lock_timeout,
                                         kubelet_root=kubelet_root)
-            the_plan, warnings = checked.plan, checked.messages
+            the_plan, warnings, in_effect = checked.plan, checked.messages, checked.in_effect
             source = f"plan {path}"
-            # every action in effect already: nothing runs, not even the executor
-            report = unchanged_report(the_plan, host) if checked.in_effect else run_plan(the_plan, host,
-                                                                                            rollback=rollback)
         else:
             pp = plan_file(root, state_dir, path)
             the_plan = pp.plan(only_changes=False)  # unchanged steps are reported as such
             profile_doc = pp.profile.raw
             source = f"profile {path}"
-            report = run_plan(the_plan, host, rollback=rollback)
-        code = exit_status(report)
-        entry = journal.new_entry(report, command="apply", profile=profile_doc, fingerprint=the_plan.fingerprint,
-                                  source=source)
-        jpath = journal.write(state_dir, entry, None, f"journal of apply {entry.id}")
+        with _state_lock(state_dir, "rmctl apply", lock_timeout, deadline):
+            moved = None if in_effect else state_moved(the_plan)
+            if moved is None:
+                # every action in effect already: nothing runs, not even the executor
+                report = unchanged_report(the_plan, host) if in_effect else run_plan(the_plan, host,
+                                                                                     rollback=rollback)
+                code = exit_status(report)
+                entry = journal.new_entry(report, command="apply", profile=profile_doc,
+                                          fingerprint=the_plan.fingerprint, source=source)
+                jpath = journal.write(state_dir, entry, None, f"journal of apply {entry.id}")
+                break
+        if attempts > 1 and time.monotonic() >= deadline:
+            raise ConflictError(f"state file {moved} changed while the {'plan was checked' if saved else 'profile was planned'}"
+                                f" ({attempts} attempts)",
+                                hint="other rmctl commands are changing the reservations: apply again, "
+                                     "or raise --lock-timeout", details={"path": moved, "attempts": attempts})
     messages: tuple[Message, ...] = warnings
     err = error_of(report)
     if err is not None:
@@ -191,15 +210,39 @@ def unchanged_report(plan: Plan, host) -> ApplyReport:
     return ApplyReport(steps=steps)
 
 
-def _state_lock(state_dir: str, command: str, lock_timeout: float):
+def _state_lock(state_dir: str, command: str, lock_timeout: float, deadline: float | None = None):
     """Return a context holding the state lock of ``state_dir``.
 
     A saved plan replaces no other state file (rmctl.execute.confine), so
     this one lock covers every state change of an apply or undo.  The lock
     needs a writable state dir: AccessDenied (exit 6) otherwise, before
-    anything is changed.
+    anything is changed.  ``deadline`` (time.monotonic()): when to stop
+    waiting (default: ``lock_timeout`` from now).
     """
-    return Ledger(os.path.abspath(state_dir), lock_timeout=lock_timeout, command=command).locked()
+    return Ledger(os.path.abspath(state_dir), lock_timeout=lock_timeout, command=command).locked(deadline)
+
+
+def state_moved(the_plan: Plan) -> str | None:
+    """Return the first state file whose text is not what ``the_plan`` expects of it (call under the lock), or None.
+
+    The first action on each state file carries the digest planning saw
+    (None: no file); later ones expect what the one before wrote.  A file
+    already as the action leaves it has not moved (a plan applied twice).
+    """
+    from rmctl.model.plan import _ABSENT
+    from rmctl.model.profile_actions import sha256
+
+    seen = set()
+    for a in the_plan.actions:
+        p = getattr(a, "path", None)
+        if a.kind not in saved_plans.STATE_KINDS or not p or os.path.basename(p) != STATE_FILE or p in seen:
+            continue
+        seen.add(p)
+        text = Ledger(os.path.dirname(os.path.abspath(p))).read_text()
+        cur = None if text is None else sha256(text)
+        if cur != a.expect_sha256 and not a.done(_ABSENT if cur is None else cur):
+            return p
+    return None
 
 
 # -- undo ---------------------------------------------------------------------------------------

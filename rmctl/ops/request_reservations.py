@@ -7,8 +7,11 @@ addresses), ``hugepages`` (page size -> NUMA node -> pages) and
 request release NAME`` free the same thing, the same way
 (rmctl.ops.cpu.release_reservation).
 
-The evaluation runs inside the state update (under the state lock), so
-two concurrent ``--reserve`` runs cannot pick the same CPUs or devices.
+The evaluation runs inside the state update (rmctl.state.ledger.Ledger.update):
+before the state lock is taken, then committed under it only if the state
+is still the one evaluated against (else evaluated again), so two
+concurrent ``--reserve`` runs cannot pick the same CPUs or devices, and a
+long CEL evaluation never holds the lock.
 Like ``cpu reserve``, a snapshot root may be planned for with a
 ``--state-dir`` of its own: the state is the only thing written.
 
@@ -42,7 +45,7 @@ HUGEPAGE_NOTE = ("pages are taken from the pools' free pages; no pool is resized
 def reserve(root: Root, state_dir: str, name: str, file: str | Sequence[str], *, roots: Sequence[str] = (),
             class_dir: str | None = None, dry_run: bool = False, max_numa_nodes: int = 8,
             lock_timeout: float = DEFAULT_LOCK_TIMEOUT, kubelet_root: str | None = None) -> Outcome:
-    """Evaluate the request in ``file`` under the state lock and record the result as reservation ``name``.
+    """Evaluate the request in ``file`` and record the result as reservation ``name`` (see the module docstring).
 
     What the kubelet under ``kubelet_root`` holds (its pods' exclusive CPUs,
     allocated devices, promised hugepages) is never reserved.

@@ -33,6 +33,7 @@ from rmctl.model.memory import HugepagePool
 from rmctl.model.node import NodeModel
 from rmctl.model.plan import BootArgs, MakeDir, Mount, Plan, RemoveDir, Unmount, WriteValue
 from rmctl.model.record import FrozenDict
+from rmctl.names import path_problem
 from rmctl.units import format_size, parse_size
 
 #: read-back retries for nr_hugepages: writing again makes the kernel try
@@ -456,6 +457,9 @@ def mount_path(text: str) -> str:
     path = os.path.normpath(text)
     if path == "/":
         raise UsageError("refusing to mount over /")
+    why = path_problem(path)  # the one path rule (rmctl.names): no newline in /proc/mounts' fields
+    if why is not None:
+        raise UsageError(f"mount path {text!r} {why}")
     return path
 
 

@@ -50,6 +50,7 @@ from typing import Any
 
 from rmctl.cpuset import CpuSet
 from rmctl.errors import ParseError, UsageError
+from rmctl.names import NAME_HINT, is_name, path_problem
 from rmctl.units import parse_size
 
 PROFILE_API_VERSION = "rmctl.io/v1alpha1"
@@ -79,7 +80,6 @@ EVICTION_SIGNALS = ("memory.available", "allocatableMemory.available", "nodefs.a
                     "pid.available")
 #: constraint keys of a reservation, as `rmctl cpu reserve` spells its options
 RESERVATION_KEYS = ("name", "count", "cpus", "numa", "socket", "near", "from", "options", "ownerPid")
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")
 
 
 class ProfileError(ParseError):
@@ -340,6 +340,8 @@ class _Validator:
         name = meta.get("name")
         if not isinstance(name, str) or not name:
             raise self.err("metadata.name" if "name" in meta else "metadata", "a non-empty name is required")
+        if not is_name(name):
+            raise self.err("metadata.name", f"{name!r} is not a valid name", hint=NAME_HINT)
         spec = top.get("spec") or {}
         spec = self.mapping(spec, "spec", ("systemReservedCPUs", "isolatedCPUs", "hugepages", "mounts",
                                            "reservations", "kubelet", "requests"))
@@ -426,8 +428,9 @@ class _Validator:
                 if req not in m:
                     raise self.err(p, f"{req} is required")
             path = self.string(m["path"], f"{p}.path")
-            if not path.startswith("/") or "/../" in path + "/":
-                raise self.err(f"{p}.path", f"must be an absolute path without '..', not {path!r}")
+            why = path_problem(path)
+            if why is not None:
+                raise self.err(f"{p}.path", f"{why}, not {path!r}")
             path = os.path.normpath(path)
             if path in seen:
                 raise self.err(f"{p}.path", f"{path} already mounted by {seen[path]}")
@@ -454,8 +457,8 @@ class _Validator:
         if "name" not in m:
             raise self.err(p, "name is required")
         name = self.string(m["name"], f"{p}.name")
-        if not _NAME.match(name):
-            raise self.err(f"{p}.name", f"{name!r} is not a valid name (lower-case letters, digits, - _ .)")
+        if not is_name(name):  # the one name rule (rmctl.names): it becomes a reservation and a cgroup
+            raise self.err(f"{p}.name", f"{name!r} is not a valid name", hint=NAME_HINT)
         if name in seen:
             raise self.err(f"{p}.name", f"{name!r} already defined by {seen[name]}")
         seen[name] = p

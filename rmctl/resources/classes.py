@@ -23,6 +23,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from rmctl.names import NAME_HINT, is_name
 from rmctl.resources.yamlio import InputError, Reader, item_pos, pos, read_documents
 
 API_VERSION = "rmctl.io/v1alpha1"
@@ -140,6 +141,8 @@ def _check_header(rd: Reader, doc, kind: str, index: int) -> tuple[dict, str]:
     meta = rd.mapping(doc["metadata"], "metadata", doc, "metadata",
                       allowed={"name", "labels", "annotations"}, required=("name",))
     name = rd.string(meta["name"], "metadata.name", meta, "name")
+    if not is_name(name):  # the one name rule (rmctl.names): class and request names are keys
+        rd.fail(pos(meta, "name"), "metadata.name", f"{name!r} is not a valid name", hint=NAME_HINT)
     return doc, name
 
 

@@ -189,13 +189,13 @@ def check_writable(state_dir: str) -> None:
     """Raise AccessDenied (exit 6) when no journal could be written under ``state_dir``.
 
     Called before an apply or undo changes anything: an apply whose journal
-    cannot be written could not be undone.
+    cannot be written could not be undone.  The state dir and journal dir
+    are checked as every state dir is (rmctl.state.files).
     """
     d = journal_dir(state_dir)
-    p, ok = files.writable_dir(d)
+    p, ok = files.writable(d)
     if not ok:
-        raise AccessDenied(f"cannot write apply journals under {d}: "
-                           f"{p} is {'not a directory' if not os.path.isdir(p) else 'not writable'}",
+        raise AccessDenied(f"cannot write apply journals under {d}: {p} is not writable",
                            hint="run as root or choose another --state-dir (env RMCTL_STATE_DIR)")
 
 
@@ -203,7 +203,7 @@ def parse(text: str, path: str) -> JournalEntry:
     """Return the entry in ``text``; anything else is a StateError naming the file."""
     try:
         e = json.loads(text)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:
         raise StateError(f"journal {path} is unreadable: {err}",
                          hint="move the file away if it is damaged; other journals stay usable") from None
     if not isinstance(e, dict) or e.get("kind") != JOURNAL_KIND:
@@ -221,11 +221,13 @@ def parse(text: str, path: str) -> JournalEntry:
 def entries(state_dir: str) -> list[tuple[str, JournalEntry]]:
     """Return (path, entry) of every journal, oldest first; a corrupt file is a StateError."""
     d = journal_dir(state_dir)
+    if not files.check_dir(d, "journal dir"):
+        return []
     out = []
     for n in files.json_files(d):
         p = os.path.join(d, n)
         try:
-            text = files.read_text(p, "journal")
+            text = files.read_text(p, "journal", files.MAX_JOURNAL_BYTES)
         except (StateError, AccessDenied, OSError) as err:
             raise StateError(f"journal {p} is unreadable: {err}",
                              hint="move the file away if it is damaged; other journals stay usable") from None
@@ -259,4 +261,4 @@ def write(state_dir: str, entry: JournalEntry, previous: str | None, summary: st
 
 
 def read_text(path: str) -> str | None:
-    return files.read_text(path, "journal")
+    return files.read_text(path, "journal", files.MAX_JOURNAL_BYTES)

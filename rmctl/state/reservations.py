@@ -17,7 +17,6 @@ Rules (issue 3; the kubelet's pools, kubelet-resource-managers.md 2.1):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,18 +24,16 @@ from typing import Any
 from rmctl.cpuset import CpuSet
 from rmctl.units import counted
 from rmctl.errors import ConflictError, UsageError
+from rmctl.names import NAME_RE, check_name as _check_name
 from rmctl.planning import cpus as planner
 from rmctl.state.records import Owner, Reservation, ReservationState
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+__all__ = ["NAME_RE", "check_name"]
 
 
 def check_name(name: str) -> str:
-    """Return ``name`` if it can name a reservation (and a cgroup ``rmctl-NAME``)."""
-    if not NAME_RE.match(name or ""):
-        raise UsageError(f"bad reservation name {name!r}",
-                         hint="use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit")
-    return name
+    """Return ``name`` if it can name a reservation (and a cgroup ``rmctl-NAME``): rmctl.names' rule."""
+    return _check_name(name, "reservation name")
 
 
 # -- pools ---------------------------------------------------------------------------

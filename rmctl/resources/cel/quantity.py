@@ -28,7 +28,7 @@ _DECIMAL: dict[str, Fraction | int] = {
     "P": 10**15,
     "E": 10**18,
 }
-_QUANTITY = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])|([eE][+-]?\d+))?$", re.ASCII)
+_QUANTITY = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])|([eE][+-]?\d+))?\Z", re.ASCII)
 
 
 #: apimachinery's splitRE, the shape checked before the suffix (resource/quantity.go)
