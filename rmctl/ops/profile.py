@@ -187,8 +187,8 @@ def apply(root: Root, state_dir: str, path: str, *, dry_run: bool = False, rollb
                 jpath = journal.write(state_dir, entry, None, f"journal of apply {entry.id}")
                 break
         if attempts > 1 and time.monotonic() >= deadline:
-            raise ConflictError(f"state file {moved} changed while the {'plan was checked' if saved else 'profile was planned'}"
-                                f" ({attempts} attempts)",
+            doing = "the saved plan was checked" if saved is not None else "the profile was planned"
+            raise ConflictError(f"state file {moved} changed while {doing} ({attempts} attempts)",
                                 hint="other rmctl commands are changing the reservations: apply again, "
                                      "or raise --lock-timeout", details={"path": moved, "attempts": attempts})
     messages: tuple[Message, ...] = warnings

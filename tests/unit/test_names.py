@@ -117,8 +117,8 @@ def test_class_and_request_names_with_a_newline_are_refused(run_cli, root, tmp_p
     classes.mkdir()
     req = tmp_path / "r.yaml"
     if kind == "ResourceClass":
-        (classes / "c.yaml").write_text('apiVersion: rmctl.io/v1alpha1\nkind: ResourceClass\nmetadata: {name: "big\\n"}\n'
-                                        'spec:\n  selectors:\n  - cel: "true"\n')
+        (classes / "c.yaml").write_text('apiVersion: rmctl.io/v1alpha1\nkind: ResourceClass\n'
+                                        'metadata: {name: "big\\n"}\nspec:\n  selectors:\n  - cel: "true"\n')
         req.write_text("apiVersion: rmctl.io/v1alpha1\nkind: ResourceRequest\nmetadata: {name: r}\nspec:\n"
                        "  cpus: {count: 1}\n")
     else:
