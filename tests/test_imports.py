@@ -126,3 +126,24 @@ def test_every_listed_command_is_registered_by_its_module():
 
     root = typer.main.get_command(app)
     assert list(root.commands) == list(COMMANDS)  # the property loads every module, in --help order
+
+
+def test_request_evaluate_machine_output_skips_typer(root, tmp_path):
+    """Issue 14: request evaluate -o json (one class, one node) under 120 ms: no typer, no state ledger
+    (the executor and the Hosts) on a snapshot root, no process pool for one node."""
+    req = tmp_path / "r.yaml"
+    req.write_text("apiVersion: rmctl.io/v1alpha1\nkind: ResourceRequest\nmetadata: {name: r}\nspec:\n"
+                   "  cpus: {count: 1}\n  devices:\n  - {name: g, class: gpu}\n")
+    probe = PROBE.replace('top = sorted(', 'full = sorted(set(sys.modules) - before); top = sorted(').replace(
+        '"cli": cli}', '"cli": cli, "full": full}')
+    e = {k: v for k, v in os.environ.items() if k != "RMCTL_ROOT"}
+    for fmt in ("json", "jsonl"):
+        argv = ["--root", root, "request", "evaluate", str(req), "-o", fmt]
+        p = subprocess.run([sys.executable, "-c", probe, json.dumps(argv)], capture_output=True, text=True,
+                           cwd=REPO, env=e, timeout=60)
+        r = json.loads([l for l in p.stderr.splitlines() if l.startswith("IMPORTED ")][-1][len("IMPORTED "):])
+        assert r["code"] == 4  # no GPU on the synthetic node: evaluated, does not fit
+        bad = [m for m in ("typer", "click", "rich", "celpy") if m in r["top"]]
+        assert not bad, bad
+        slow = [m for m in r["full"] if m.startswith(("rmctl.state.ledger", "rmctl.execute", "rmctl.ops.pool"))]
+        assert not slow, f"imported {slow}: lazy-import them where they are needed"

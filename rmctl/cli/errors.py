@@ -20,12 +20,12 @@ WRAPPERS = (("cpu", "run"),)
 
 def report_error(code: str, message: str, hint: str | None, exit_code: int, fmt: str | None,
                  details: dict | None = None) -> None:
-    """Print one line (plus a hint) on stderr; with -o json|yaml also the error document on stdout."""
+    """Print one line (plus a hint) on stderr; with -o json|yaml|jsonl also the error document on stdout."""
     message = " ".join(str(message).split())  # one line, whatever the exception text held
     sys.stderr.write(f"rmctl: error: {message}\n")
     if hint:
         sys.stderr.write(f"hint: {hint}\n")
-    if fmt in ("json", "yaml"):
+    if fmt in ("json", "yaml", "jsonl"):
         from rmctl.render.data import dumps, error_document
 
         sys.stdout.write(dumps(error_document(code, message, hint, exit_code, details), fmt))
@@ -94,13 +94,13 @@ def exit_code_for(e: BaseException, argv: list[str]) -> int:
     words = argv[:argv.index("--")] if "--" in argv else argv
     if any(a in NO_ERROR_DOCUMENT for a in words):
         fmt = None
-    return report_exception(e, fmt if fmt in ("json", "yaml") else None, "--debug" in argv, wrapper=is_wrapper(argv))
+    return report_exception(e, fmt if fmt in ("json", "yaml", "jsonl") else None, "--debug" in argv, wrapper=is_wrapper(argv))
 
 
 def report_usage_error(e, argv: list[str]) -> int:
     """Report a click usage error (unknown option, bad value) as one line; return its code (2)."""
     fmt = output_format_in(argv)
-    fmt = fmt if fmt in ("json", "yaml") else None
+    fmt = fmt if fmt in ("json", "yaml", "jsonl") else None
     ctx = getattr(e, "ctx", None)
     path = ctx.command_path if ctx is not None else "rmctl"
     if _no_document(path):

@@ -1,15 +1,20 @@
-"""The scripted fast path: ``rmctl [global options] topology [global options] -o json|yaml``.
+"""The scripted fast path: machine output of the commands scripts call in loops, without typer.
 
-Provisioning scripts call this in loops; through typer it costs 4-5x
-``lstopo`` (typer's import alone is ~80 ms, performance-baselines.md
-section 3.3), so ``main()`` recognises exactly this argv shape and runs the
-same code as the typer command without importing typer.  Anything not
+``rmctl [global options] topology [global options] -o json|yaml`` and
+``rmctl [global options] request evaluate|explain FILE... [--class-dir D]
+[--max-allowable-numa-nodes N] [--jobs N] [--roots-from F] -o
+json|yaml|jsonl``.  Provisioning scripts call these in loops; through
+typer they cost 4-5x ``lstopo`` more (typer's import alone is ~45 ms of
+CPU on the 2-CPU VM, performance-baselines.md section 3.3), so ``main()``
+recognises exactly these argv shapes and runs the same code as the typer
+commands (rmctl.ops.topology.show; rmctl.cli.evaluate.run) without
+importing typer.  Anything not
 recognised here (another option, ``--help``, a value starting with ``-``,
 a malformed value) returns None and falls through to typer, which then
-handles it, errors included, exactly as before.  Both paths share
-:func:`rmctl.ops.topology.show` (rendered by :func:`rmctl.cli.output.finish`)
-and :func:`rmctl.cli.errors.report_exception`, and a test checks that they
-print the same bytes.
+handles it, errors included, exactly as before.  Both paths share the use
+cases, :func:`rmctl.cli.output.show` and
+:func:`rmctl.cli.errors.report_exception`, and tests/cli/test_fastpath.py
+checks that they print the same bytes and exit the same way.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ def _global(argv: list[str], i: int, s: Settings) -> int | None:
     """Apply the global option at ``argv[i]`` (rmctl.cli.context's table); return the next index.
 
     None: not a global option, or one the fast path leaves to typer (a
-    missing or odd value, a second --root: typer then says what is wrong).
+    missing or odd value: typer then says what is wrong).
     """
     a = argv[i]
     if _VERBOSE.match(a):
@@ -53,80 +58,146 @@ def _global(argv: list[str], i: int, s: Settings) -> int | None:
         if not _SECONDS.match(value):
             return None
         s.take("lock_timeout", float(value))
-    elif option.dest == "root" and s.roots_given:
-        return None  # topology reads one node: typer's usage error says so
     else:
         s.take(option.dest, value)
     return i + 1
 
 
-def parse(argv: list[str], environ) -> tuple[Settings, str] | None:
-    """Return (settings, format) when ``argv`` is a fast-path topology call, else None.
+#: the commands the fast path serves: words -> (its own options: flag -> (dest, kind), formats, positionals)
+_INT, _TEXT = "int", "text"
+COMMANDS = {
+    ("topology",): ({}, ("json", "yaml"), False),
+    ("request", "evaluate"): ({"--class-dir": ("class_dir", _TEXT), "--max-allowable-numa-nodes": ("max_numa", _INT),
+                               "--jobs": ("jobs", _INT), "-j": ("jobs", _INT), "--roots-from": ("roots_from", _TEXT)},
+                              ("json", "yaml", "jsonl"), True),
+}
+COMMANDS[("request", "explain")] = COMMANDS[("request", "evaluate")]
+#: bounds of the integer options (typer's min/max: outside them typer reports the usage error)
+_BOUNDS = {"max_numa": (8, 12), "jobs": (1, 1 << 16)}
+_INT_VALUE = re.compile(r"[0-9]{1,6}\Z")
 
-    Global options may come before and after ``topology`` (as on the typer
-    path); ``-o``/``--output`` after it.
+
+class Call:
+    """A command line the fast path serves: the command's words, the settings, the format, its own options."""
+
+    __slots__ = ("words", "settings", "fmt", "options", "files")
+
+    def __init__(self, words: tuple[str, ...], settings: Settings, fmt: str, options: dict, files: list[str]):
+        self.words, self.settings, self.fmt, self.options, self.files = words, settings, fmt, options, files
+
+    def __iter__(self):  # (settings, fmt), as parse() returned before it served more than topology
+        return iter((self.settings, self.fmt))
+
+
+def parse(argv: list[str], environ) -> Call | None:
+    """Return the Call when ``argv`` is a command line the fast path serves, else None.
+
+    Global options may come before and after the command (as on the typer
+    path); the command's own options and ``-o``/``--output`` after it.
     """
     if any(k.startswith("_RMCTL_COMPLETE") for k in environ):
-        return None  # shell completion is typer's business
+        return None  # shell completion is rmctl.cli.completion's business
     s = Settings.from_environ(environ)
     i = 0
+    words: tuple[str, ...] = ()
     while True:
         if i >= len(argv):
             return None
-        if argv[i] == "topology":
+        for cmd in COMMANDS:
+            if tuple(argv[i:i + len(cmd)]) == cmd:
+                words = cmd
+                break
+        if words:
             break
         nxt = _global(argv, i, s)
         if nxt is None:
             return None
         i = nxt
+    own, formats, takes_files = COMMANDS[words]
     fmt = None
-    j = i + 1
+    options: dict = {}
+    files: list[str] = []
+    j = i + len(words)
     while j < len(argv):
         a = argv[j]
-        if a in ("-o", "--output"):
-            if j + 1 >= len(argv):
+        if a in ("-o", "--output") or a.startswith("--output=") or (a.startswith("-o") and not a.startswith("--")):
+            if a in ("-o", "--output"):
+                if j + 1 >= len(argv):
+                    return None
+                j += 1
+                value = argv[j]
+            else:
+                value = a[len("--output="):] if a.startswith("--output=") else a[2:]
+            if value.lower() not in ("table", *formats):
                 return None
+            fmt = value.lower()
             j += 1
-            value = argv[j]
-        elif a.startswith("--output="):
-            value = a[len("--output="):]
-        elif a.startswith("-o") and not a.startswith("--"):
-            value = a[2:]
-        else:
-            nxt = _global(argv, j, s)  # findings are in the document whatever the verbosity
-            if nxt is None:
-                return None
-            j = nxt
             continue
-        if value.lower() not in ("table", "json", "yaml"):
+        name, eq, value = a.partition("=") if a.startswith("--") else (a, "", "")
+        if name in own:
+            dest, kind = own[name]
+            if not eq:
+                if j + 1 >= len(argv):
+                    return None
+                j += 1
+                value = argv[j]
+            if not value or value.startswith("-") or dest in options:
+                return None  # odd or repeated: typer says what it makes of it
+            if kind == _INT:
+                lo, hi = _BOUNDS[dest]
+                if not _INT_VALUE.match(value) or not lo <= int(value) <= hi:
+                    return None
+                options[dest] = int(value)
+            else:
+                options[dest] = value
+            j += 1
+            continue
+        if takes_files and (a == "-" or not a.startswith("-")):
+            files.append(a)
+            j += 1
+            continue
+        nxt = _global(argv, j, s)  # findings are in the document whatever the verbosity
+        if nxt is None:
             return None
-        fmt = value.lower()
-        j += 1
-    if fmt not in ("json", "yaml"):
+        j = nxt
+    if fmt not in formats or (takes_files and not files):
         return None
-    return s, fmt
+    if words == ("topology",) and len(s.root_specs) > 1:
+        return None  # topology reads one node: typer's usage error says so
+    if takes_files and "class_dir" not in options:
+        options["class_dir"] = environ.get("RMCTL_CLASS_DIR") or None  # ClassDir's envvar (an empty one is unset)
+    return Call(words, s, fmt, options, files)
 
 
-def emit_topology(settings: Settings, fmt: str, *, tree: bool = False) -> None:
-    """Print the Topology document (json or yaml)."""
-    from rmctl.cli.output import finish
-    from rmctl.ops.topology import show
+def emit_topology(settings: Settings, fmt: str, *, tree: bool = False) -> int:
+    """Print the Topology document (json or yaml); return the exit status."""
+    from rmctl.cli.output import show
+    from rmctl.ops.topology import show as topology
 
-    finish(settings, show(settings.root, devices=tree), fmt)
+    return show(settings, topology(settings.root, devices=tree), fmt)
+
+
+def _serve(call: Call) -> int:
+    if call.words == ("topology",):
+        return emit_topology(call.settings, call.fmt)
+    from rmctl.cli import evaluate
+
+    o = call.options
+    return evaluate.run(call.settings, call.files, explain=call.words[1] == "explain", class_dir=o.get("class_dir"),
+                        fmt=call.fmt, jobs=o.get("jobs"), roots_from=o.get("roots_from"),
+                        max_numa_nodes=o.get("max_numa"))
 
 
 def run(argv: list[str], environ) -> int | None:
     """Run the fast path when ``argv`` fits it; return the exit code, or None to fall through."""
-    parsed = parse(argv, environ)
-    if parsed is None:
+    call = parse(argv, environ)
+    if call is None:
         return None
-    settings, fmt = parsed
     try:
-        emit_topology(settings, fmt)
+        return _serve(call)
     except BrokenPipeError:
         raise
     except (Exception, KeyboardInterrupt) as e:
         from rmctl.cli.errors import report_exception
 
-        return report_exception(e, fmt, settings.debug)
-    return 0
+        return report_exception(e, call.fmt, call.settings.debug)

@@ -16,6 +16,21 @@ class Format(str, enum.Enum):
 
 Output = Annotated[Format, typer.Option("--output", "-o", help="Output format: table (people), json or yaml (scripts).",
                                         case_sensitive=False)]
+
+
+class FleetFormat(str, enum.Enum):
+    """The formats of the commands that read many nodes: Format's, and JSON Lines (one node per line)."""
+
+    table = "table"
+    json = "json"
+    yaml = "yaml"
+    jsonl = "jsonl"
+
+
+FleetOutput = Annotated[FleetFormat, typer.Option(
+    "--output", "-o", case_sensitive=False,
+    help="Output format: table (people), json or yaml (scripts), jsonl (one JSON document per node, "
+         "printed as each node is read).")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the plan (every write, mount and state change) and change nothing.")]
 
 

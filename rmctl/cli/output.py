@@ -38,16 +38,16 @@ def print_renderables(settings, renderables) -> None:
             con.print(r)
 
 
-def finish(settings, outcome, fmt: str, table=None) -> None:
-    """Render a use case's Outcome (rmctl.ops.outcome) and end the command with its exit status.
+def show(settings, outcome, fmt: str, table=None) -> int:
+    """Render a use case's Outcome (rmctl.ops.outcome); return its exit status.
 
     ``-o json|yaml``: the document (``outcome.kind``, ``outcome.data``);
-    table: ``table(settings, outcome)`` prints it for people.  Then each
-    message on stderr, then ``typer.Exit(outcome.exit_code)`` when it is
-    not 0 (typer is imported only then: the fast path never exits non-zero
-    through here with typer absent).
+    ``jsonl``: the document on one line; table: ``table(settings,
+    outcome)`` prints it for people; ``none``: nothing (what there was to
+    print has been, a fleet's nodes as they came).  Then each message on
+    stderr.
     """
-    if not outcome.kind:
+    if not outcome.kind or fmt == "none":
         pass  # nothing of rmctl's own to print
     elif fmt != "table":
         emit(outcome.kind, outcome.data, fmt)
@@ -57,7 +57,20 @@ def finish(settings, outcome, fmt: str, table=None) -> None:
     for m in outcome.messages:
         sys.stderr.write(m.lines())
     sys.stderr.flush()
-    code = int(outcome.exit_code)
+    return int(outcome.exit_code)
+
+
+def finish(settings, outcome, fmt: str, table=None) -> None:
+    """Render a use case's Outcome (:func:`show`) and end the command with its exit status.
+
+    ``typer.Exit(outcome.exit_code)`` when it is not 0 (typer is imported
+    only then: the fast path ends with :func:`show`'s status instead).
+    """
+    end(show(settings, outcome, fmt, table))
+
+
+def end(code: int) -> None:
+    """End a typer command with ``code`` (nothing to do for 0)."""
     if code:
         import typer
 

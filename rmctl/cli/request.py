@@ -22,7 +22,7 @@ import typer
 
 from rmctl.cli.classes import ClassDir
 from rmctl.cli.errors import handle_errors
-from rmctl.cli.options import DryRun, Format, Output, fmt
+from rmctl.cli.options import DryRun, FleetFormat, FleetOutput, Format, Output, fmt
 
 RequestFiles = Annotated[List[str], typer.Argument(
     metavar="FILE...", help="A ResourceRequest file, or Kubernetes manifests (DeviceClass, ResourceClaim, "
@@ -32,6 +32,21 @@ MaxNuma = Annotated[Optional[int], typer.Option(
     help="The kubelet's Topology Manager option (same as --topology-option max-allowable-numa-nodes=N): "
          "nodes with more NUMA nodes are refused under any policy but none (hints cover every NUMA mask, "
          "2^N). 8 to 12; default 8.")]
+
+
+Jobs = Annotated[Optional[int], typer.Option(
+    "--jobs", "-j", metavar="N", min=1,
+    help="Read at most N nodes at once, each in its own process (default: the CPUs this process may use).")]
+RootsFrom = Annotated[Optional[str], typer.Option(
+    "--roots-from", metavar="FILE",
+    help="Also evaluate on every root listed in FILE, one per line ('-': standard input; # comments). "
+         "A --root that is a directory of snapshots stands for every snapshot in it.")]
+
+
+def _complete_reservation(ctx: typer.Context, incomplete: str) -> List[str]:
+    from rmctl.cli.complete import complete_reservations
+
+    return complete_reservations(ctx, incomplete)
 
 
 def _choices(*values: str):
@@ -119,7 +134,9 @@ def evaluate_request(
     max_numa_nodes: MaxNuma = None,
     memory_policy: MemoryPolicy = None,
     reserved_memory: ReservedMemory = None,
-    output: Output = Format.table,
+    jobs: Jobs = None,
+    roots_from: RootsFrom = None,
+    output: FleetOutput = FleetFormat.table,
 ):
     """Evaluate a request: fits or not, NUMA nodes, CPUs, hugepages and devices chosen.
 
@@ -128,28 +145,29 @@ def evaluate_request(
     template) gets the kubelet's answer: admitted, or the error it would
     raise (TopologyAffinityError, SMTAlignmentError, insufficient resources).
 
-    Exit 0 when it fits (every pod admitted), 4 when it does not.  --root
-    (global, before or after the command) may be repeated: one evaluation
-    per node, exit 0 when any node fits.
+    Exit 0 when it fits (every pod admitted), 4 when it does not.  Many
+    nodes (--root repeated, a directory of snapshots, --roots-from): read
+    in parallel (--jobs), one line per node as each is known (-o table or
+    jsonl; json and yaml print one document at the end); exit 0 when it
+    fits on any node, 4 when it fits on none, else the first unreadable
+    node's status (3).
 
     Example: rmctl request evaluate pod.yaml claim.yaml --cpu-manager-policy static --reserved-cpus 0 --topology-policy single-numa-node
     """
     settings = ctx.obj
-    root, roots = settings.several_roots()
     flags = _flags(cpu_policy, cpu_option, reserved_cpus, topology_policy, topology_scope, topology_option,
                    max_numa_nodes, memory_policy, reserved_memory)
     if reserve is not None:
         from rmctl.cli import request_ledger
 
+        root, roots = settings.several_roots()
         return request_ledger.reserve(settings, reserve, files, root=root, roots=roots, class_dir=class_dir,
                                       dry_run=dry_run, output=output, max_numa_nodes=max_numa_nodes or 8)
-    from rmctl.cli.output import finish
-    from rmctl.ops.requests import evaluate_request as evaluate_op
+    from rmctl.cli import evaluate
+    from rmctl.cli.output import end
 
-    finish(settings, evaluate_op(root, files, roots=roots, class_dir=class_dir,
-                                 state_dir=settings.state_dir, lock_timeout=settings.lock_timeout,
-                                 kubelet_root=settings.kubelet_root, flags=flags, kubelet_config=kubelet_config),
-           fmt(output), table=_evaluations_table)
+    end(evaluate.run(settings, files, class_dir=class_dir, fmt=fmt(output), jobs=jobs, roots_from=roots_from,
+                     flags=flags, kubelet_config=kubelet_config, table=_evaluations_table))
 
 
 def _evaluations_table(settings, outcome) -> None:
@@ -184,7 +202,9 @@ def explain_request(
     max_numa_nodes: MaxNuma = None,
     memory_policy: MemoryPolicy = None,
     reserved_memory: ReservedMemory = None,
-    output: Output = Format.table,
+    jobs: Jobs = None,
+    roots_from: RootsFrom = None,
+    output: FleetOutput = FleetFormat.table,
 ):
     """Explain a request: every selector on every device (true/false/error), why each resource fits or not.
 
@@ -193,17 +213,14 @@ def explain_request(
 
     Example: rmctl request explain deviceclass.yaml claim.yaml --root gpu-node.tar.gz
     """
-    from rmctl.cli.output import finish
-    from rmctl.ops.requests import explain_request as explain_op
+    from rmctl.cli import evaluate
+    from rmctl.cli.output import end
 
     settings = ctx.obj
-    root, roots = settings.several_roots()
     flags = _flags(cpu_policy, cpu_option, reserved_cpus, topology_policy, topology_scope, topology_option,
                    max_numa_nodes, memory_policy, reserved_memory)
-    finish(settings, explain_op(root, files, roots=roots, class_dir=class_dir,
-                                state_dir=settings.state_dir, lock_timeout=settings.lock_timeout,
-                                kubelet_root=settings.kubelet_root, flags=flags, kubelet_config=kubelet_config),
-           fmt(output), table=_explanations_table)
+    end(evaluate.run(settings, files, explain=True, class_dir=class_dir, fmt=fmt(output), jobs=jobs,
+                     roots_from=roots_from, flags=flags, kubelet_config=kubelet_config, table=_explanations_table))
 
 
 def _explanations_table(settings, outcome) -> None:
@@ -222,7 +239,8 @@ def _explanations_table(settings, outcome) -> None:
 @handle_errors
 def release_request(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(metavar="NAME", help="Reservation name (as given to --reserve).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Reservation name (as given to --reserve).",
+                                        autocompletion=_complete_reservation)],
     dry_run: DryRun = False,
     output: Output = Format.table,
 ):

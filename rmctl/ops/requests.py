@@ -24,15 +24,12 @@ from collections.abc import Sequence
 from rmctl.discovery import discover
 from rmctl.discovery.root import Root
 from rmctl.errors import ExitCode
-from rmctl.model.fingerprint import fingerprint
 from rmctl.model.node import NodeModel
 from rmctl.ops.classes import load as load_classes
 from rmctl.ops.outcome import Outcome, note
 from rmctl.planning.requests import Reserved, evaluate
 from rmctl.resources.classes import ResourceClass
 from rmctl.resources.request import ResourceRequest, check_classes
-from rmctl.state.ledger import Ledger
-from rmctl.state.requests import reserved_from_state
 
 
 class Loaded:
@@ -127,6 +124,12 @@ def held(node: NodeModel, state_dir: str, lock_timeout: float = 10.0) -> Reserve
     """
     if not node.source.live:
         return Reserved()
+    # imported here: the ledger brings the executor and the Hosts (ctypes, subprocess), 20 ms that an
+    # evaluation of a snapshot never needs (issue 14: request evaluate one node under 120 ms)
+    from rmctl.model.fingerprint import fingerprint
+    from rmctl.state.ledger import Ledger
+    from rmctl.state.requests import reserved_from_state
+
     state = Ledger(state_dir, lock_timeout=lock_timeout, command="rmctl request").load(fingerprint(node))
     return reserved_from_state(state)
 
@@ -203,10 +206,23 @@ def _request_policy(req: ResourceRequest, pol) -> tuple[ResourceRequest, list[st
     return req, notes
 
 
-def _evaluations(root: Root, file, roots: Sequence[str], class_dir: str | None, state_dir: str,
-                 lock_timeout: float, max_numa_nodes: int | None = None,
-                 kubelet_root: str | None = None, flags=None,
-                 kubelet_config: str | None = None) -> tuple[str, list, list[str], Loaded]:
+class _Prepared:
+    """What every node's evaluation shares: the input, the kubelet's policies, the request (None: pods)."""
+
+    def __init__(self, got: Loaded, pol, request: ResourceRequest | None, notes: list[str]):
+        self.got, self.pol, self.request, self.notes = got, pol, request, notes
+
+    @property
+    def name(self) -> str:
+        if self.request is None:
+            assert self.got.kube is not None
+            return self.got.kube.name
+        return self.request.name
+
+
+def _prepare(file, class_dir: str | None, max_numa_nodes: int | None, flags,
+             kubelet_config: str | None) -> _Prepared:
+    """Read the input and the policies once, before any node is read (a fleet's workers share it)."""
     from rmctl.resources.kube.kubelet import Flags
 
     got = load_input(file, class_dir)
@@ -214,37 +230,133 @@ def _evaluations(root: Root, file, roots: Sequence[str], class_dir: str | None, 
         flags = flags or Flags()
         flags.max_numa_nodes = max_numa_nodes
     pol = policies_for(flags, kubelet_config)
-    targets = [root] if not roots else [Root.open(x) for x in roots]
     notes: list[str] = list(got.kube.notes) if got.kube is not None else []
     if got.kube is not None and got.kube.pods:
         from rmctl.planning.pods import check_config
 
         check_config(pol)
-        per_node = []
-        for r in targets:
-            n = discover(r, devices=True)
-            evs, more = _pod_evaluations(r, n, got, pol, state_dir, lock_timeout, kubelet_root)
-            notes += more
-            per_node.append((n, evs))
-        return got.kube.name, per_node, notes, got
+        return _Prepared(got, pol, None, notes)
     assert got.request is not None  # no pods: rmctl's request, or the claims as one
     req, more = _request_policy(got.request, pol)
-    notes += more
-    evs = []
-    for r in targets:
-        n = discover(r, devices=True)
-        reserved, more = with_kubelet(r, n, held(n, state_dir, lock_timeout), kubelet_root)
-        notes += more
-        ev = evaluate(n, req, got.classes, reserved=reserved, max_numa_nodes=pol.max_numa_nodes,
-                      prefer_closest=pol.prefer_closest_numa)
-        if got.kube is not None:
-            import dataclasses
+    _compile_selectors(req, got.classes)
+    return _Prepared(got, pol, req, notes + more)
 
-            ev = dataclasses.replace(ev, notes=tuple(ev.notes) + tuple(
-                f"{c.ref()}: {x}" for c in list(got.kube.claims.values()) + list(got.kube.templates.values())
-                for x in c.notes))
-        evs.append(ev)
-    return req.name, evs, notes, got
+
+def _compile_selectors(req: ResourceRequest, classes: dict[str, ResourceClass]) -> None:
+    """Compile the selectors of the classes the request uses, once, before a fleet's workers are forked."""
+    for d in req.devices:
+        for ch in d.choices:
+            c = classes.get(ch.class_name)
+            for s in c.selectors if c is not None else ():
+                s.compiled  # noqa: B018  # compiled on first use (rmctl.resources.classes.ClassSelector)
+
+
+def _on_node(r: Root, prep: _Prepared, state_dir: str, lock_timeout: float,
+             kubelet_root: str | None) -> tuple[object, list[str], bool]:
+    """Return one node's answer: (the Evaluation, or (NodeModel, pod evaluations)), notes, and whether it fits."""
+    n = discover(r, devices=True)
+    if prep.request is None:
+        evs, more = _pod_evaluations(r, n, prep.got, prep.pol, state_dir, lock_timeout, kubelet_root)
+        return (n, evs), more, all(e.fits for e in evs)
+    reserved, more = with_kubelet(r, n, held(n, state_dir, lock_timeout), kubelet_root)
+    ev = evaluate(n, prep.request, prep.got.classes, reserved=reserved, max_numa_nodes=prep.pol.max_numa_nodes,
+                  prefer_closest=prep.pol.prefer_closest_numa)
+    kube = prep.got.kube
+    if kube is not None:
+        import dataclasses
+
+        ev = dataclasses.replace(ev, notes=tuple(ev.notes) + tuple(
+            f"{c.ref()}: {x}" for c in list(kube.claims.values()) + list(kube.templates.values())
+            for x in c.notes))
+    return ev, more, ev.fits
+
+
+def _evaluations(root: Root, file, roots: Sequence[str], class_dir: str | None, state_dir: str,
+                 lock_timeout: float, max_numa_nodes: int | None = None,
+                 kubelet_root: str | None = None, flags=None,
+                 kubelet_config: str | None = None) -> tuple[str, list, list[str], Loaded]:
+    """Return (name, per node: the Evaluation or (NodeModel, pod evaluations), notes, the input), in order."""
+    prep = _prepare(file, class_dir, max_numa_nodes, flags, kubelet_config)
+    notes = list(prep.notes)
+    out = []
+    for r in [root] if not roots else [Root.open(x) for x in roots]:
+        value, more, _ = _on_node(r, prep, state_dir, lock_timeout, kubelet_root)
+        notes += more
+        out.append(value)
+    return prep.name, out, notes, prep.got
+
+
+def request_roots(specs: Sequence[str], given: bool, roots_from: str | None = None,
+                  files: Sequence[str] = ()) -> tuple[list[str], bool]:
+    """Return the roots a request is evaluated on, and whether they are a fleet (list documents).
+
+    A fleet is what the caller asked for as one: ``--root`` more than
+    once, a directory of snapshots, ``--roots-from`` (even when it names
+    one root: the document's shape does not depend on the list's
+    length).  ``--roots-from`` replaces the default root (``/`` or
+    RMCTL_ROOT) rather than adding to it.
+    """
+    from rmctl.discovery.roots import fleet_roots  # not through ops.fleet: one node needs no pool
+
+    if roots_from == "-" and "-" in ([files] if isinstance(files, str) else list(files)):
+        from rmctl.errors import UsageError
+
+        raise UsageError("the request and --roots-from cannot both be read from stdin ('-')",
+                         hint="give one of them as a file")
+    if roots_from is None and len(specs) == 1:
+        expanded = fleet_roots(list(specs))
+        return expanded, expanded != list(specs)
+    return fleet_roots(list(specs) if given or roots_from is None else [], roots_from), True
+
+
+def evaluate_fleet(roots: Sequence[str], file, *, explain: bool = False, jobs: int | None = None,
+                   class_dir: str | None = None, state_dir: str, lock_timeout: float = 10.0,
+                   max_numa_nodes: int | None = None, kubelet_root: str | None = None, flags=None,
+                   kubelet_config: str | None = None):
+    """Return the rmctl.ops.fleet.Fleet of a request on ``roots``: nodes read in up to ``jobs`` processes.
+
+    The input is read (and its selectors compiled) here, once; a bad
+    request is an error before any node is read.  Iterate the Fleet for
+    each node as it is known, then take its ``outcome()``: the
+    RequestEvaluationList (RequestExplanationList, PodEvaluationList,
+    PodExplanationList) document, nodes in the order of ``roots``, with
+    ``errors`` for the nodes that could not be read.
+    """
+    from rmctl.ops.fleet import Fleet, errors_data
+
+    prep = _prepare(file, class_dir, max_numa_nodes, flags, kubelet_config)
+
+    def node(spec: str):
+        with Root.open(spec) as r:
+            return _on_node(r, prep, state_dir, lock_timeout, kubelet_root)
+
+    pods = prep.request is None
+    kind = ("Pod" if pods else "Request") + ("Explanation" if explain else "Evaluation")
+
+    def document(res) -> tuple[str, dict]:
+        if pods:
+            n, evs = res.value
+            return kind, {"node": n.source.root, "admitted": res.fits, "pods": [e.to_data(explain=explain) for e in evs],
+                          "input": list(prep.got.kube.files), "notes": list(prep.got.kube.notes)}
+        return kind, res.value.to_data(explain=explain)
+
+    def finish(results) -> Outcome:
+        good = [r for r in results if r.error is None]
+        status = Fleet.status(results)
+        msgs = tuple(note(n) for n in prep.notes)
+        if pods:
+            out = _pod_outcome(kind, [r.value for r in good], prep.got, msgs, explain=explain, fleet=True)
+            return Outcome(kind=out.kind, data={**out.data, "errors": errors_data(results)}, exit_code=status,
+                           view=out.view, messages=out.messages)
+        evs = [r.value for r in good]
+        data = {"request": prep.name, "fits": any(e.fits for e in evs)}
+        if not explain:
+            data["fitting_nodes"] = [e.node for e in evs if e.fits]
+        data["nodes"] = [e.to_data(explain=explain) for e in evs]
+        data["errors"] = errors_data(results)
+        return Outcome(kind=kind + "List", data=data, exit_code=status, view=tuple(evs), messages=msgs)
+
+    return Fleet(roots, node, jobs=jobs, document=document, finish=finish, name=f"request {prep.name}", pods=pods)
 
 
 def _pod_evaluations(r: Root, node: NodeModel, got: Loaded, pol, state_dir: str, lock_timeout: float,
@@ -289,55 +401,58 @@ def _status(fits: bool) -> ExitCode:
 
 def evaluate_request(root: Root, file, *, roots: Sequence[str] = (), class_dir: str | None = None,
                      state_dir: str, lock_timeout: float = 10.0, max_numa_nodes: int | None = None,
-                     kubelet_root: str | None = None, flags=None, kubelet_config: str | None = None) -> Outcome:
+                     kubelet_root: str | None = None, flags=None, kubelet_config: str | None = None,
+                     jobs: int | None = 1) -> Outcome:
     """Evaluate the request in ``file`` (one path or several) on ``root`` (or each of ``roots``).
 
     rmctl's ResourceRequest, or Kubernetes claims without a pod: one node,
     the RequestEvaluation document; several: the RequestEvaluationList
     (``fits`` when any node fits, ``fitting_nodes``, one evaluation per
-    node).  Kubernetes pods: the PodEvaluation document (one node) or the
-    PodEvaluationList, the kubelet's answer per pod (:func:`_pod_outcome`).
-    What the kubelet under ``kubelet_root`` holds is taken (:func:`with_kubelet`).
+    node; :func:`evaluate_fleet`, which streams them).  Kubernetes pods:
+    the PodEvaluation document (one node) or the PodEvaluationList, the
+    kubelet's answer per pod (:func:`_pod_outcome`).  What the kubelet
+    under ``kubelet_root`` holds is taken (:func:`with_kubelet`).
     """
-    name, evs, notes, got = _evaluations(root, file, roots, class_dir, state_dir, lock_timeout, max_numa_nodes,
-                                         kubelet_root, flags, kubelet_config)
-    msgs = tuple(note(n) for n in notes)
-    if got.request is None:
-        return _pod_outcome("PodEvaluation", evs, got, msgs, explain=False)
-    if len(evs) == 1:
-        ev = evs[0]
-        return Outcome(kind="RequestEvaluation", data=ev.to_data(), exit_code=_status(ev.fits), view=tuple(evs),
-                       messages=msgs)
-    fits = any(e.fits for e in evs)
-    data = {"request": name, "fits": fits, "fitting_nodes": [e.node for e in evs if e.fits],
-            "nodes": [e.to_data() for e in evs]}
-    return Outcome(kind="RequestEvaluationList", data=data, exit_code=_status(fits), view=tuple(evs), messages=msgs)
+    kw = dict(class_dir=class_dir, state_dir=state_dir, lock_timeout=lock_timeout, max_numa_nodes=max_numa_nodes,
+              kubelet_root=kubelet_root, flags=flags, kubelet_config=kubelet_config)
+    if roots:
+        return evaluate_fleet(roots, file, jobs=jobs, **kw).outcome()
+    prep = _prepare(file, class_dir, max_numa_nodes, flags, kubelet_config)
+    value, more, _ = _on_node(root, prep, state_dir, lock_timeout, kubelet_root)
+    msgs = tuple(note(n) for n in prep.notes + more)
+    if prep.request is None:
+        return _pod_outcome("PodEvaluation", [value], prep.got, msgs, explain=False)
+    ev = value
+    return Outcome(kind="RequestEvaluation", data=ev.to_data(), exit_code=_status(ev.fits), view=(ev,),
+                   messages=msgs)
 
 
 def explain_request(root: Root, file, *, roots: Sequence[str] = (), class_dir: str | None = None,
                     state_dir: str, lock_timeout: float = 10.0, max_numa_nodes: int | None = None,
-                    kubelet_root: str | None = None, flags=None, kubelet_config: str | None = None) -> Outcome:
+                    kubelet_root: str | None = None, flags=None, kubelet_config: str | None = None,
+                    jobs: int | None = 1) -> Outcome:
     """Explain the request: as :func:`evaluate_request`, every selector's result on every device included.
 
     One node: the RequestExplanation (PodExplanation) document; several:
     the RequestExplanationList (PodExplanationList), ``fits`` when any
     node fits.
     """
-    name, evs, notes, got = _evaluations(root, file, roots, class_dir, state_dir, lock_timeout, max_numa_nodes,
-                                         kubelet_root, flags, kubelet_config)
-    msgs = tuple(note(n) for n in notes)
-    if got.request is None:
-        return _pod_outcome("PodExplanation", evs, got, msgs, explain=True)
-    fits = any(e.fits for e in evs)
-    if len(evs) == 1:
-        return Outcome(kind="RequestExplanation", data=evs[0].to_data(explain=True), exit_code=_status(fits),
-                       view=tuple(evs), messages=msgs)
-    data = {"request": name, "fits": fits, "nodes": [e.to_data(explain=True) for e in evs]}
-    return Outcome(kind="RequestExplanationList", data=data, exit_code=_status(fits), view=tuple(evs),
-                   messages=msgs)
+    kw = dict(class_dir=class_dir, state_dir=state_dir, lock_timeout=lock_timeout, max_numa_nodes=max_numa_nodes,
+              kubelet_root=kubelet_root, flags=flags, kubelet_config=kubelet_config)
+    if roots:
+        return evaluate_fleet(roots, file, explain=True, jobs=jobs, **kw).outcome()
+    prep = _prepare(file, class_dir, max_numa_nodes, flags, kubelet_config)
+    value, more, _ = _on_node(root, prep, state_dir, lock_timeout, kubelet_root)
+    msgs = tuple(note(n) for n in prep.notes + more)
+    if prep.request is None:
+        return _pod_outcome("PodExplanation", [value], prep.got, msgs, explain=True)
+    ev = value
+    return Outcome(kind="RequestExplanation", data=ev.to_data(explain=True), exit_code=_status(ev.fits),
+                   view=(ev,), messages=msgs)
 
 
-def _pod_outcome(kind: str, per_node: list, got: Loaded, msgs: tuple, *, explain: bool) -> Outcome:
+def _pod_outcome(kind: str, per_node: list, got: Loaded, msgs: tuple, *, explain: bool,
+                 fleet: bool = False) -> Outcome:
     """Return the PodEvaluation (one node) or PodEvaluationList document.
 
     Per node: ``admitted`` (every pod of the input admitted, in order),
@@ -349,7 +464,7 @@ def _pod_outcome(kind: str, per_node: list, got: Loaded, msgs: tuple, *, explain
     for n, evs in per_node:
         nodes.append({"node": n.source.root, "admitted": all(e.fits for e in evs),
                       "pods": [e.to_data(explain=explain) for e in evs]})
-    if len(nodes) == 1:
+    if len(nodes) == 1 and not fleet:
         data = dict(nodes[0])
         data["input"] = list(got.kube.files)
         data["notes"] = list(got.kube.notes)

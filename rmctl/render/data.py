@@ -136,9 +136,11 @@ def _pretty(doc: Any) -> str:
 
 
 def dumps(doc: dict[str, Any], fmt: str) -> str:
-    """Return ``doc`` as JSON or YAML text (a trailing newline included)."""
+    """Return ``doc`` as JSON, JSON on one line (``jsonl``: a JSON Lines record) or YAML, newline-terminated."""
     if fmt == "json":
         return _pretty(doc) + "\n"
+    if fmt == "jsonl":
+        return json.dumps(doc, default=_default, separators=(",", ":")) + "\n"
     if fmt == "yaml":
         import yaml  # only for yaml output: it costs ~30 ms to import
 

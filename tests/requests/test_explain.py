@@ -65,8 +65,11 @@ def test_multi_root_table_short_names_and_reasons_below(run_cli, tmp_path):
     p = request_file(tmp_path, "  topologyPolicy: best-effort\n  cpus: {count: 2}\n  devices:\n  - {name: gpu, class: gpu}\n")
     code, out, _ = run_cli("request", "evaluate", p, "--root", H200, "--root", FIXTURE_64, env={"COLUMNS": "80"})
     lines = out.splitlines()
-    assert code == 0 and lines[0] == "request r: fits on 1 of 2 node(s)"
+    # a fleet streams (issue 14 item 2): header, one row per node as it is read, why not, then the count
+    assert code == 0 and lines[0].split() == ["NODE", "FITS", "NUMA", "CPUS", "DEVICES"]
+    assert lines[-1] == "request r: fits on 1 of 2 node(s)"
     assert max(len(x) for x in lines) <= 80
-    assert lines[2].split()[:2] == ["h200-vm-capture", "yes"] and "0000:00:06.0" in lines[2]
-    assert lines[3].split()[:2] == ["hwloc-256ia64-64n2s2c", "no"]
-    assert lines[4] == "why not on hwloc-256ia64-64n2s2c:" and "more than 8 NUMA" in " ".join(x.strip() for x in lines[5:])
+    rows = {x.split()[0]: x for x in lines[1:3]}
+    assert rows["h200-vm-capture"].split()[1] == "yes" and "0000:00:06.0" in rows["h200-vm-capture"]
+    assert rows["hwloc-256ia64-64n2s2c"].split()[1] == "no"
+    assert lines[3] == "why not on hwloc-256ia64-64n2s2c:" and "more than 8 NUMA" in " ".join(x.strip() for x in lines[4:])
