@@ -75,7 +75,7 @@ def ev(expr: str):
         'device.attributes["rmctl.io"].productName.find("H[0-9]+") == "H200"',
         'device.attributes["rmctl.io"].productName.lowerAscii().split(" ")[1] == "h200"',
         '"a,b".split(",") == ["a", "b"] && ["a", "b"].join("-") == "a-b" && "abc".substring(1) == "bc"',
-        '"abc".reverse() == "cba" && "abc".charAt(1) == "b" && "a b".indexOf(" ") == 1',
+        '"abc".charAt(1) == "b" && "a b".indexOf(" ") == 1 && "abc".indexOf("c", 9) == -1',
         # heterogeneous equality and error absorption (cel-go)
         "dyn(1) == 1u && dyn(1) == 1.0 && dyn(true) != 1",
         "(1 / 0 == 1) || true",
@@ -90,7 +90,11 @@ def test_environment(expr):
 @pytest.mark.parametrize(
     "expr, message",
     [
-        ('"fish".exists(c, c == "f")', "cannot be the range of a comprehension"),
+        ('"fish".exists(c, c == "f")', "cannot be range of a comprehension"),
+        # Kubernetes loads ext.Strings version 2: reverse() (version 3) is not declared there
+        ('"abc".reverse() == "cba"', "undeclared reference to 'reverse'"),
+        # cel.HomogeneousAggregateLiterals (environment/base.go)
+        ('[1, "a"].size() == 2', "expected type 'int' but found 'string'"),
         ("1", "must evaluate to bool or the unknown type, not int"),
         ("no_such_var", "undeclared reference to 'no_such_var'"),
         ('device.attributes["rmctl.io"].kind == 1', "found no matching overload for '_==_' applied to '(string, int)'"),

@@ -16,18 +16,33 @@ import difflib
 
 from rmctl.resources.cel import library as lib
 from rmctl.resources.cel.errors import CelCheckError, EvalError
-from rmctl.resources.cel.syntax import Call, Comprehension, Const, Expr, Ident, ListExpr, MapExpr, Parsed, Select, UInt
+from rmctl.resources.cel.syntax import (
+    Call,
+    Comprehension,
+    Const,
+    Expr,
+    Ident,
+    ListExpr,
+    MapExpr,
+    Parsed,
+    Select,
+    UInt,
+    children,
+)
 from rmctl.resources.cel.types import (
     BOOL,
     BYTES,
     DOUBLE,
     DYN,
+    FREE,
     INT,
     NULL,
     STRING,
     UINT,
     Type,
+    fits_free,
     is_dyn,
+    is_free,
     is_optional,
     join,
     list_of,
@@ -86,7 +101,50 @@ class Checker:
 
     def check(self) -> Checked:
         self.visit(self.parsed.expr)
+        self.homogeneous_literals()
         return self.out
+
+    def homogeneous_literals(self) -> None:
+        """Refuse list and map literals whose elements differ in type, as the cluster does.
+
+        Kubernetes' base environment enables cel.HomogeneousAggregateLiterals() and
+        cel.ValidateHomogeneousAggregateLiterals() (apiserver/pkg/cel/environment/base.go);
+        cel-go's validator (cel/validator.go) compares each element's type with the first's,
+        unwrapping optional elements, and exempts literals under a format() call, whose
+        argument list mixes types by design (ext/formatting.go).  Pre-order, so the
+        first error reported is the outermost literal's, as cel-go lists them.
+        """
+        types = self.out.types
+        stack: list[tuple[Expr, bool]] = [(self.parsed.expr, False)]
+        while stack:
+            e, exempt = stack.pop()
+            if not exempt and isinstance(e, ListExpr):
+                first: Type | None = None
+                for i, x in enumerate(e.elements):
+                    t = types[x.id]
+                    if i in e.optional_indices and is_optional(t):
+                        t = t.params[0]
+                    if first is None or is_free(first):
+                        first = t
+                    elif not fits_free(first, t):
+                        raise self.fail(x, f"expected type '{first}' but found '{t}'")
+            elif not exempt and isinstance(e, MapExpr):
+                kt: Type | None = None
+                vt: Type | None = None
+                for en in e.entries:
+                    k, v = types[en.key.id], types[en.value.id]
+                    if en.optional and is_optional(v):
+                        v = v.params[0]
+                    if kt is None or vt is None:
+                        kt, vt = k, v
+                        continue
+                    if not fits_free(kt, k):
+                        raise self.fail(en.key, f"expected type '{kt}' but found '{k}'")
+                    if not fits_free(vt, v):
+                        raise self.fail(en.value, f"expected type '{vt}' but found '{v}'")
+                    kt, vt = (k if is_free(kt) else kt), (v if is_free(vt) else vt)
+            inner = exempt or (isinstance(e, Call) and e.function in _HOMOGENEITY_EXEMPT)
+            stack.extend((c, inner) for c in reversed(children(e)))
 
     def visit(self, e: Expr) -> Type:
         t = self._visit(e)
@@ -191,8 +249,8 @@ class Checker:
                 if not (is_optional(t) or is_dyn(t)):
                     raise self.fail(x, f"expected type 'optional_type' but found '{t}'")
                 t = t.params[0] if is_optional(t) else DYN
-            elem = t.plain() if elem is None else join(elem, t)
-        return list_of(elem or DYN)
+            elem = t.plain() if elem is None else _join_elements(elem, t)
+        return list_of(elem or FREE)
 
     def map_expr(self, e: MapExpr) -> Type:
         kt: Type | None = None
@@ -206,9 +264,9 @@ class Checker:
                 if not (is_optional(v) or is_dyn(v)):
                     raise self.fail(en.value, f"expected type 'optional_type' but found '{v}'")
                 v = v.params[0] if is_optional(v) else DYN
-            kt = k.plain() if kt is None else join(kt, k)
-            vt = v.plain() if vt is None else join(vt, v)
-        return map_of(kt or DYN, vt or DYN)
+            kt = k.plain() if kt is None else _join_elements(kt, k)
+            vt = v.plain() if vt is None else _join_elements(vt, v)
+        return map_of(kt or FREE, vt or FREE)
 
     def comprehension(self, e: Comprehension) -> Type:
         rt = self.visit(e.iter_range)
@@ -223,7 +281,7 @@ class Checker:
         else:
             raise self.fail(
                 e.iter_range,
-                f"expression of type '{rt}' cannot be the range of a comprehension (must be list, map, or dynamic)",
+                f"expression of type '{rt}' cannot be range of a comprehension (must be list, map, or dynamic)",
             )
         it = self.visit(e.accu_init)
         scope: dict[str, Type] = {e.iter_var: first}
@@ -251,6 +309,11 @@ class Checker:
     # -- calls -------------------------------------------------------------------
 
     def call(self, e: Call) -> Type:
+        if isinstance(e.target, Ident) and f"{e.target.name}.{e.function}" in lib.DECLS:
+            # cel-go resolves ip.isCanonical(s) as the function "ip.isCanonical" before a member call
+            # (checker.go checkCall: the qualified name is looked up first)
+            e.function = f"{e.target.name}.{e.function}"
+            e.target = None
         fn = e.function
         target_t = self.visit(e.target) if e.target is not None else None
         if fn in ("_[_]", "_[?_]"):
@@ -347,9 +410,12 @@ class Checker:
                 try:
                     lib.compile_regex(pat.value)
                 except EvalError as x:
+                    # cel-go's ValidateRegexLiterals says "invalid matches argument"; find and findAll
+                    # fail when the program is built ("error parsing regexp: ...")
+                    what = " (invalid matches argument)" if fn == "matches" else ""
                     raise self.fail(
                         pat,
-                        f"invalid regular expression {_short(pat.value)}: {x.message}",
+                        f"invalid regular expression {_short(pat.value)}{what}: {x.message}",
                         "RE2 syntax: https://github.com/google/re2/wiki/Syntax (no backreferences or lookarounds)",
                     ) from None
         elif fn in _REGEX_FUNCS and e.target is None and len(e.args) == 2:
@@ -427,6 +493,24 @@ def _const_type(v) -> Type:
     if t is bytes:
         return BYTES
     return NULL
+
+
+#: calls whose arguments may mix types in list and map literals (cel.HomogeneousAggregateLiteralExemptFunctions)
+_HOMOGENEITY_EXEMPT = frozenset({"format"})
+
+
+def _join_elements(prev: Type, t: Type) -> Type:
+    """The element type of a list or map literal so far (cel-go checker.joinTypes: the most general).
+
+    Mixed elements make it ``dyn`` and it stays ``dyn``: ``[1, 2.0, 3u]`` is ``list(dyn)``.
+    """
+    if is_dyn(prev) or is_dyn(t):
+        return DYN
+    if prev.same(t):
+        return prev.plain()
+    if prev.kind == t.kind and prev.name == t.name and len(prev.params) == len(t.params):
+        return Type(prev.kind, prev.name, tuple(_join_elements(a, b) for a, b in zip(prev.params, t.params, strict=False)))
+    return DYN
 
 
 def _assignable(target: Type, t: Type) -> bool:

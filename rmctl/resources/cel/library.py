@@ -250,7 +250,19 @@ def _map_insert(m, k, v):
     return out
 
 
+def _map_merge(m, other):
+    """cel.@mapInsert(map, map): transformMapEntry's step (ext/comprehensions.go)."""
+    out = dict(m)
+    for k, v in other.items():
+        if map_lookup(out, k)[0]:
+            raise err(f"insert failed: key {to_string(k) if type(k) is not str else k} already exists")
+        out[k] = v
+    _size_check(len(out))
+    return out
+
+
 decl("cel.@mapInsert", "cel_@mapInsert_map_key_value", [map_of(K, V), K, V], map_of(K, V), _map_insert)
+decl("cel.@mapInsert", "cel_@mapInsert_map_map", [map_of(K, V), map_of(K, V)], map_of(K, V), _map_merge)
 
 # --------------------------------------------------------------------------
 # size and conversions
@@ -394,10 +406,37 @@ def compile_regex(pattern: str):
         r = re2.compile(pattern, opts)
     except re2.error as e:
         msg = e.args[0].decode() if e.args and isinstance(e.args[0], bytes) else str(e)
-        raise err(f"error parsing regexp: {msg}") from None
+        raise err(f"error parsing regexp: {_go_regexp_error(msg)}") from None
     if len(_REGEX_CACHE) < 256:
         _REGEX_CACHE[pattern] = r
     return r
+
+
+#: RE2's (C++) error texts -> Go regexp/syntax's, which the cluster prints: "error parsing regexp: <code>: `<arg>`"
+_RE2_TO_GO = {
+    "missing )": "missing closing )",
+    "missing ]": "missing closing ]",
+    "unexpected )": "unexpected )",
+    "trailing \\": "trailing backslash at end of expression",
+    "no argument for repetition operator": "missing argument to repetition operator",
+    "invalid repetition size": "invalid repeat count",
+    "bad repetition operator": "invalid nested repetition operator",
+    "invalid perl operator": "invalid or unsupported Perl syntax",
+    "invalid named capture group": "invalid named capture",
+    "invalid escape sequence": "invalid escape sequence",
+    "invalid character class": "invalid character class",
+    "invalid character class range": "invalid character class range",
+    "invalid UTF-8": "invalid UTF-8",
+    "pattern too large - compile failed": "expression too large",
+}
+
+
+def _go_regexp_error(msg: str) -> str:
+    code, sep, arg = msg.partition(": ")
+    go = _RE2_TO_GO.get(code)
+    if go is None or not sep:
+        return msg
+    return f"{go}: `{arg}`"
 
 
 def _matches(s, p):
@@ -418,17 +457,28 @@ def _char_at(s, i):
 
 
 def _index_of(s, sub, start=0):
-    if start < 0 or start > len(s):
+    # cel-go ext/strings.go indexOfOffset: "" gives the offset; past the end -1, not an error
+    if sub == "":
+        return start
+    if start < 0:
         raise err(f"index out of range: {start}")
+    if start >= len(s):
+        return -1
     return s.find(sub, start)
 
 
 def _last_index_of(s, sub, end=None):
+    # cel-go ext/strings.go lastIndexOf / lastIndexOfOffset
     if end is None:
-        return s.rfind(sub)
-    if end < 0 or end >= len(s) + (1 if not s else 0):
-        if not (end == 0 and not s):
-            raise err(f"index out of range: {end}")
+        if sub == "":
+            return len(s)
+        end = len(s) - 1
+    if sub == "":
+        return end
+    if end < 0:
+        raise err(f"index out of range: {end}")
+    if end >= len(s):
+        return -1
     return s.rfind(sub, 0, end + len(sub))
 
 
@@ -516,7 +566,6 @@ decl("substring", "string_substring_int_int", [STRING, INT, INT], STRING, _subst
 decl("trim", "string_trim", [STRING], STRING, _trim, member=True)
 decl("join", "list_join", [list_of(STRING)], STRING, _join, member=True)
 decl("join", "list_join_string", [list_of(STRING), STRING], STRING, _join, member=True)
-decl("reverse", "string_reverse", [STRING], STRING, lambda s: s[::-1], member=True)
 decl("strings.quote", "strings_quote", [STRING], STRING, quote)
 
 
@@ -760,7 +809,7 @@ decl(
     optional_of(A),
     lambda x: NONE if _zero(x) else Optional(x, True),
 )
-decl("optional.none", "optional_none", [], optional_of(DYN), lambda: NONE)
+decl("optional.none", "optional_none", [], optional_of(A), lambda: NONE)
 decl("hasValue", "optional_hasValue", [optional_of(A)], BOOL, lambda o: o.present, member=True)
 decl("value", "optional_value", [optional_of(A)], A, _opt_value, member=True)
 decl(

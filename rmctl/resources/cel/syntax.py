@@ -7,7 +7,7 @@ Macros are expanded here, as cel-go's parser does (parser/macro.go), into
 comprehensions whose shape the cost estimator relies on: ``all``,
 ``exists``, ``exists_one``, ``map``, ``filter``, ``has``, ``cel.bind``,
 the two-variable forms of ext.TwoVarComprehensions (``all``, ``exists``,
-``existsOne``, ``transformList``, ``transformMap``) and ``optMap`` /
+``existsOne``, ``transformList``, ``transformMap``, ``transformMapEntry``) and ``optMap`` /
 ``optFlatMap``.
 
 No third-party parser: building lark's grammar tables cost celpy about 90 ms
@@ -713,7 +713,10 @@ class Parser:
                 return Select(self.nid(pos), pos, a.operand, a.field, test_only=True)
             return Call(self.nid(pos), name_pos, name, args)
         if isinstance(target, Ident) and target.name == "cel" and name == "bind" and len(args) == 3:
-            var = self._var(args[0], "cel.bind")
+            if not isinstance(args[0], Ident):
+                # cel-go ext/bindings.go's message, spelling included
+                raise CelSyntaxError("cel.bind() variable names must be simple identifers", self.src, args[0].pos)
+            var = args[0].name
             return Comprehension(
                 self.nid(pos),
                 pos,
@@ -731,7 +734,7 @@ class Parser:
             return self._quantifier(name, target, args, pos)
         if name in ("map", "filter") and n in (2, 3) and not (name == "filter" and n == 3):
             return self._map_filter(name, target, args, pos)
-        if name in ("transformList", "transformMap") and n in (3, 4):
+        if name in ("transformList", "transformMap", "transformMapEntry") and n in (3, 4):
             return self._transform(name, target, args, pos)
         if name in ("optMap", "optFlatMap") and n == 2:
             return self._opt_map(name, target, args, pos)
@@ -739,6 +742,7 @@ class Parser:
 
     def _var(self, e: Expr, macro: str) -> str:
         if not isinstance(e, Ident):
+            # cel-go parser/macro.go and ext/comprehensions.go: "argument must be a simple name"
             raise CelSyntaxError(f"{macro}: argument must be a simple name", self.src, e.pos)
         return e.name
 
@@ -820,9 +824,13 @@ class Parser:
         if name == "transformList":
             init: Expr = ListExpr(self.nid(pos), pos, [])
             step: Expr = self._call("_+_", [r(), ListExpr(self.nid(pos), pos, [fn])], pos)
-        else:
+        elif name == "transformMap":
             init = MapExpr(self.nid(pos), pos, [])
             step = self._call("cel.@mapInsert", [r(), self._ident(v1, pos), fn], pos)
+        else:
+            # transformMapEntry: fn is a map whose entries join the result (ext/comprehensions.go)
+            init = MapExpr(self.nid(pos), pos, [])
+            step = self._call("cel.@mapInsert", [r(), fn], pos)
         if flt is not None:
             step = self._call("_?_:_", [flt, step, r()], pos)
         return Comprehension(
@@ -830,7 +838,10 @@ class Parser:
         )
 
     def _opt_map(self, name: str, target: Expr, args: list[Expr], pos: int) -> Expr:
-        v = self._var(args[0], name)
+        if not isinstance(args[0], Ident):
+            # cel-go cel/macro.go (optional library)
+            raise CelSyntaxError(f"{name}() variable name must be a simple identifier", self.src, args[0].pos)
+        v = args[0].name
         # opt.optMap(x, e) -> opt.hasValue() ? optional.of(cel.bind(x, opt.value(), e)) : optional.none()
         bound = Comprehension(
             self.nid(pos),

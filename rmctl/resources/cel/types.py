@@ -86,6 +86,10 @@ STRING = Type("string")
 BYTES = Type("bytes")
 NULL = Type("null")
 DYN = Type("dyn")
+#: the type of a type parameter nothing bound (``[]``'s element, ``optional.none()``'s value):
+#: dyn everywhere, but the homogeneous-literal check lets it match any element type, as
+#: cel-go's checker binds the parameter to the other elements' type
+FREE = Type("dyn", "*free")
 ERROR = Type("error")
 TYPE = Type("type")
 
@@ -115,6 +119,19 @@ A = param("A")
 B = param("B")
 K = param("K")
 V = param("V")
+
+
+def is_free(t: Type) -> bool:
+    return t.kind == "dyn" and t.name == "*free"
+
+
+def fits_free(a: Type, b: Type) -> bool:
+    """Whether two element types are the same once unbound parameters take the other's type."""
+    if is_free(a) or is_free(b):
+        return True
+    if a.kind != b.kind or a.name != b.name or len(a.params) != len(b.params):
+        return False
+    return all(fits_free(x, y) for x, y in zip(a.params, b.params, strict=False))
 
 
 def is_dyn(t: Type) -> bool:
@@ -158,7 +175,7 @@ def _compatible(cur: Type, a: Type, b: dict[str, Type]) -> bool:
 
 def substitute(t: Type, b: dict[str, Type]) -> Type:
     if t.kind == "param":
-        return b.get(t.name, DYN)
+        return b.get(t.name, FREE)
     if not t.params:
         return t
     return Type(t.kind, t.name, tuple(substitute(p, b) for p in t.params))
