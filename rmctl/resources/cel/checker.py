@@ -44,7 +44,6 @@ from rmctl.resources.cel.types import (
     is_dyn,
     is_free,
     is_optional,
-    join,
     list_of,
     map_of,
     optional_of,
@@ -359,7 +358,8 @@ class Checker:
         self.out.overloads[e.id] = [m[0] for m in matched]
         result = matched[0][1]
         for _, r in matched[1:]:
-            result = join(result, r)
+            # several overloads fit (a dyn argument): the result is their common type, else dyn
+            result = _join_elements(result, r)
         self.check_constants(e)
         return result.plain() if not is_dyn(result) else result
 
@@ -425,6 +425,19 @@ class Checker:
                     lib.compile_regex(pat.value)
                 except EvalError as x:
                     raise self.fail(pat, f"invalid regular expression {_short(pat.value)}: {x.message}") from None
+        if (
+            fn == "format"
+            and isinstance(e.target, Const)
+            and type(e.target.value) is str
+            and len(e.args) == 1
+            and isinstance(e.args[0], ListExpr)
+        ):
+            # cel-go ext.Strings' stringFormatValidator (StringsValidateFormatCalls, on by default)
+            from rmctl.resources.cel.formatting import validate
+
+            bad = validate(e.target.value, e.args[0].elements, lambda x: self.out.types[x.id])
+            if bad is not None:
+                raise self.fail(bad.node if bad.node is not None else e, bad.message)
         kind = _CONST_CHECKS.get(fn)
         if kind and e.target is None and e.args and isinstance(e.args[0], Const) and type(e.args[0].value) is str:
             arg = e.args[0]

@@ -11,6 +11,7 @@ with the ``expectCost`` of DRA's compile_test.go.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from rmctl.resources.cel import limits as L
 from rmctl.resources.cel.checker import Checked
@@ -82,8 +83,13 @@ _STRING_EQ = frozenset(
 
 
 class Coster:
-    def __init__(self, checked: Checked):
+    """cel-go's coster. ``size_hint(type)`` plays a test's ``EstimateSize`` where no declared bound is
+    known (Kubernetes' cost_test.go bounds every string and bytes to 12); DRA's own size estimator is
+    the declared ``max_size`` of the device's types (schema.py)."""
+
+    def __init__(self, checked: Checked, size_hint: Callable[[Type], Est | None] | None = None):
         self.c = checked
+        self.hint = size_hint
         self.sizes: dict[int, Est] = {}
         self.entries: dict[int, Entry] = {}
         self.locals: dict[str, list[Local]] = {}
@@ -107,15 +113,20 @@ class Coster:
             return (len(e.elements), len(e.elements))
         if isinstance(e, MapExpr):
             return (len(e.entries), len(e.entries))
+        # cel-go computeSize: the estimator (DRA: declared bounds), the type, then a local's size
+        t = self.type_of(e)
+        if t is not None and t.max_size is not None and isinstance(e, (Ident, Select, Call)):
+            return (0, t.max_size)
+        if t is not None and self.hint is not None:
+            h = self.hint(t)
+            if h is not None:
+                return h
+        if t is not None and _scalar(t):
+            return FIXED1
         if isinstance(e, Ident) and self.locals.get(e.name):
             loc = self.locals[e.name][-1]
             if loc.size is not None:
                 return loc.size
-        t = self.type_of(e)
-        if t is not None and t.max_size is not None and isinstance(e, (Ident, Select, Call)):
-            return (0, t.max_size)
-        if t is not None and _scalar(t):
-            return FIXED1
         return None
 
     def size_or_unknown(self, e: Expr) -> Est:
@@ -150,7 +161,8 @@ class Coster:
 
     def select(self, e: Select) -> Est:
         if e.test_only:
-            return _add(FIXED1, self.cost(e.operand))
+            # Kubernetes: checker.PresenceTestHasCost(false) (environment/base.go): has() adds nothing
+            return self.cost(e.operand)
         s = self.cost(e.operand)
         t = self.type_of(e.operand)
         if t is not None and (t.kind in ("map", "object", "param") or is_optional(t)):
@@ -282,6 +294,9 @@ class Coster:
         if oid == "string_to_bytes" and len(args) == 1:
             sz = self.size_or_unknown(args[0])
             return _add(_factor(sz, tf), args_sum), (sz[0], min(sz[1] * 4, MAXU))
+        if oid == "bytes_to_string" and len(args) == 1:
+            sz = self.size_or_unknown(args[0])
+            return _add(_factor(sz, tf), args_sum), (sz[0] // 4, sz[1])
         if oid in ("starts_with_string", "ends_with_string") and len(args) == 1:
             return _add(_factor(self.size_or_unknown(args[0]), tf), args_sum), None
         if oid == "in_list" and len(args) == 2:
@@ -330,12 +345,11 @@ class Coster:
         tf = L.STRING_TRAVERSAL_COST_FACTOR
         if fn in ("isSorted", "sum", "max", "min", "indexOf", "lastIndexOf") and target is not None:
             tt = self.type_of(target)
-            if tt is not None and tt.kind == "list":
+            if tt is not None and tt.kind in ("list", "map") and tt.params:
                 el: Est = FIXED1
                 et = tt.params[0]
                 if et.kind in ("string", "bytes"):
-                    el_size = (0, et.max_size) if et.max_size is not None else self._elem_size(target)
-                    el = _add(el, _factor(el_size, tf))
+                    el = _add(el, _factor(self._elem_size(target), tf))
                 return _mul(self.size_or_unknown(target), el), None
             return _factor(self.size_or_unknown(target), tf), None
         if fn in ("lowerAscii", "upperAscii", "substring", "trim") and target is not None:
@@ -382,10 +396,20 @@ class Coster:
             "isLoopback",
             "isLinkLocalMulticast",
             "isLinkLocalUnicast",
+            "isGlobalUnicast",
+            "major",
+            "minor",
+            "patch",
         ):
             return FIXED1, None
         if fn == "ip" and target is not None:
-            return FIXED1, None
+            return FIXED1, None  # cidr.ip(): a field
+        # string parsers: one traversal of the argument (Kubernetes' estimator sees a target for
+        # global calls too, so these apply to ip("..."), quantity("...") and the rest)
+        if fn in ("ip", "isIP", "cidr", "isCIDR", "quantity", "isQuantity", "semver", "isSemver") and args:
+            return _factor(self.size_or_unknown(args[0]), tf), None
+        if fn == "ip.isCanonical" and args:
+            return _factor(self.size_or_unknown(args[0]), 2 * tf), None
         if fn in ("containsIP", "containsCIDR") and target is not None and args:
             c = _factor((8, 32), tf)
             if fn == "containsCIDR":
@@ -398,18 +422,26 @@ class Coster:
             n = L.RESOURCE_SLICE_MAX_ATTRIBUTE_VALUES_PER_DEVICE
             return (n, n), None
         if fn in ("sets.contains", "sets.equivalent", "sets.intersects") and len(args) == 2:
-            # cel-go ext/sets.go: O(n*m)
-            return _mul(self.size_or_unknown(args[0]), self.size_or_unknown(args[1])), None
+            # cel-go ext/sets.go estimateSetsCost: n*m (twice for equivalent) plus the call's 1
+            nm = _mul(self.size_or_unknown(args[0]), self.size_or_unknown(args[1]))
+            return _add(_factor(nm, 2 if fn == "sets.equivalent" else 1), FIXED1), None
         return None
 
     def _elem_size(self, lst: Expr) -> Est:
-        en = self.entry(lst)
-        if en is not None:
-            return en.val
+        """Kubernetes' listElementNode: an items node with no computed size, sized by the estimator
+        only (library/cost.go). A literal's elements do not count: DRA's estimator knows only the
+        device's declared bounds, so ``["a", "b"].join()`` is of unknown size there."""
         tt = self.type_of(lst)
-        if tt is not None and tt.kind == "list" and tt.params[0].max_size is not None:
-            return (0, tt.params[0].max_size)
-        if tt is not None and tt.kind == "list" and _scalar(tt.params[0]):
+        et = tt.params[0] if tt is not None and tt.kind == "list" and tt.params else None
+        if et is None:
+            return UNKNOWN
+        if et.max_size is not None:
+            return (0, et.max_size)
+        if self.hint is not None:
+            h = self.hint(et)
+            if h is not None:
+                return h
+        if _scalar(et):
             return FIXED1
         return UNKNOWN
 
@@ -457,6 +489,6 @@ def _is_bind(e: Comprehension) -> bool:
     )
 
 
-def estimate(checked: Checked) -> Est:
+def estimate(checked: Checked, size_hint: Callable[[Type], Est | None] | None = None) -> Est:
     """Return (min, max) of the expression's cost in cel-go's units."""
-    return Coster(checked).cost(checked.expr)
+    return Coster(checked, size_hint).cost(checked.expr)

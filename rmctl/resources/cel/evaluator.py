@@ -70,72 +70,106 @@ _TRAVERSE = L.STRING_TRAVERSAL_COST_FACTOR
 _STRING_COMPARE = {"_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_"}
 
 
+def _actual_size(v: Any) -> int:
+    """cel-go actualSize: a traits.Sizer's size, else 1 (Kubernetes' IP: its bytes; CIDR: its prefix bytes)."""
+    if isinstance(v, (str, bytes, list, tuple, dict)):
+        return len(v)
+    if v.__class__ is IPAddr:
+        return 4 if v.addr.version == 4 else 16
+    if v.__class__ is CIDR:
+        return -(-v.prefix // 8)
+    return 1
+
+
+#: Kubernetes' CallCost: one traversal of the string argument (library/cost.go)
+_K8S_STRING_TRAVERSAL = frozenset(
+    {"lowerAscii", "upperAscii", "substring", "trim", "cidr", "isIP", "isCIDR", "quantity", "isQuantity", "semver",
+     "isSemver"}
+)  # fmt: skip
+#: Kubernetes' CallCost: nominal cost 1
+_K8S_NOMINAL = frozenset(
+    {"masked", "prefixLength", "family", "isUnspecified", "isLoopback", "isLinkLocalMulticast", "isLinkLocalUnicast",
+     "isGlobalUnicast", "sign", "asInteger", "isInteger", "asApproximateFloat", "isGreaterThan", "isLessThan",
+     "compareTo", "add", "sub", "major", "minor", "patch"}
+)  # fmt: skip
+#: cel-go costCall: O(n) in the first argument
+_CELGO_FIRST_ARG = frozenset({"string_to_bytes", "bytes_to_string", "strings_quote", "string_format"})
+
+
 def call_cost(fn: str, oid: str, args: list, result: Any) -> int:
-    """The runtime cost of one call (cel-go runtimecost.go costCall + Kubernetes' CallCost)."""
+    """The runtime cost of one call: Kubernetes' CallCost (library/cost.go), else cel-go's costCall.
+
+    cel-go interpreter/runtimecost.go; ``args`` include the receiver of a member call first.
+    """
+    # -- Kubernetes' CostEstimator.CallCost
+    if fn in ("isSorted", "sum", "max", "min", "indexOf", "lastIndexOf"):
+        return _traversal(args[0]) if args else 0
+    if fn in _K8S_STRING_TRAVERSAL and args:
+        return _ceil(_actual_size(args[0]) * _TRAVERSE)
+    if fn in ("replace", "split") and args:
+        return _ceil(_actual_size(args[0]) * 2 * _TRAVERSE)
+    if fn == "join" and args:
+        return _ceil(_actual_size(result) * 2 * _TRAVERSE)
+    if fn in ("find", "findAll") and len(args) >= 2:
+        return _ceil((1 + _actual_size(args[0])) * _TRAVERSE) * _ceil(
+            _actual_size(args[1]) * L.REGEX_STRING_LENGTH_COST_FACTOR
+        )
+    if fn == "ip" and args:
+        return 1 if oid == "cidr_ip" else _ceil(_actual_size(args[0]) * _TRAVERSE)
+    if fn == "ip.isCanonical" and args:
+        return _ceil(_actual_size(args[0]) * 2 * _TRAVERSE)
+    if fn in _K8S_NOMINAL:
+        return 1
+    if fn == "containsIP" and len(args) >= 2:
+        c = _ceil(2 * _actual_size(args[0]) * _TRAVERSE)
+        if oid == "cidr_contains_ip_string":
+            c += _ceil(_actual_size(args[1]) * _TRAVERSE)
+        return c
+    if fn == "containsCIDR" and len(args) >= 2:
+        cidr = _actual_size(args[0])
+        c = _ceil(2 * cidr * _TRAVERSE) + _ceil(cidr * _TRAVERSE) + 1
+        if oid == "cidr_contains_cidr_string":
+            c += _ceil(_actual_size(args[1]) * _TRAVERSE)
+        return c
+    if fn == "_==_" and args and args[0].__class__ in (Quantity, Semver, IPAddr, CIDR):
+        return 1
+    # -- DRA's includes() and cel-go ext.Sets (ext/sets.go: 1 + n*m, twice for equivalent)
+    if oid == "dyn_includes_dyn":
+        return _size(args[0])
+    if fn in ("sets.contains", "sets.intersects"):
+        return 1 + len(args[0]) * len(args[1])
+    if fn == "sets.equivalent":
+        return 1 + 2 * len(args[0]) * len(args[1])
+    # -- cel-go CostTracker.costCall
+    if oid in _CELGO_FIRST_ARG:
+        return _ceil(_actual_size(args[0]) * _TRAVERSE)
+    if oid in ("starts_with_string", "ends_with_string"):
+        return _ceil(len(args[1]) * _TRAVERSE)
+    if oid == "in_list":
+        return len(args[1])
     if fn in _STRING_COMPARE:
-        a, b = args
-        if type(a) in (str, bytes) and type(b) in (str, bytes):
-            return _ceil(min(len(a), len(b)) * _TRAVERSE)
+        if fn in ("_==_", "_!=_") or (type(args[0]) in (str, bytes) and type(args[1]) in (str, bytes)):
+            return _ceil(min(_actual_size(args[0]), _actual_size(args[1])) * _TRAVERSE)
         return 1
     if oid in ("add_string", "add_bytes"):
         return _ceil((len(args[0]) + len(args[1])) * _TRAVERSE)
     if oid in ("matches", "matches_string"):
         return _ceil((len(args[0]) + 1) * _TRAVERSE) * _ceil(len(args[1]) * L.REGEX_STRING_LENGTH_COST_FACTOR)
-    if fn in ("find", "findAll"):
-        return _ceil((len(args[0]) + 1) * _TRAVERSE) * _ceil(len(args[1]) * L.REGEX_STRING_LENGTH_COST_FACTOR)
     if oid == "contains_string":
         return _ceil(len(args[0]) * _TRAVERSE) * _ceil(len(args[1]) * _TRAVERSE)
-    if oid in ("starts_with_string", "ends_with_string"):
-        return _ceil(len(args[1]) * _TRAVERSE)
-    if oid == "in_list":
-        return len(args[1])
-    if fn in ("isSorted", "sum", "max", "min") or oid in ("list_a_index_of_int", "list_a_last_index_of_int"):
-        return _traversal(args[0])
-    if (
-        fn
-        in (
-            "lowerAscii",
-            "upperAscii",
-            "substring",
-            "trim",
-            "quantity",
-            "isQuantity",
-            "semver",
-            "isSemver",
-            "ip",
-            "isIP",
-            "cidr",
-            "isCIDR",
-            "reverse",
-            "strings.quote",
-            "string_to_bytes",
-            "charAt",
-        )
-        and args
-        and type(args[0]) is str
-    ):
-        return _ceil(len(args[0]) * _TRAVERSE)
-    if fn in ("indexOf", "lastIndexOf") and type(args[0]) is str:
-        return _ceil(len(args[0]) * _TRAVERSE)
-    if fn in ("replace", "split"):
-        return _ceil(len(args[0]) * 2 * _TRAVERSE)
-    if fn in ("join", "format"):
-        return _ceil(_size(result) * 2 * _TRAVERSE)
-    if fn in ("sets.contains", "sets.equivalent", "sets.intersects"):
-        return max(1, len(args[0]) * len(args[1]))
-    if oid == "dyn_includes_dyn":
-        return _size(args[0])
     return 1
 
 
 def _traversal(v: Any) -> int:
+    """Kubernetes' traversalCost: strings and bytes len*0.1 (truncated), lists and maps their elements'."""
+    t = type(v)
+    if t is str or t is bytes:
+        return int(len(v) * _TRAVERSE)
     if isinstance(v, (list, tuple)):
-        cost = len(v)
-        for x in v:
-            if type(x) in (str, bytes):
-                cost += _ceil(len(x) * _TRAVERSE)
-        return cost
-    return _ceil(_size(v) * _TRAVERSE)
+        return sum(_traversal(x) for x in v)
+    if isinstance(v, dict):
+        return sum(_traversal(k) + _traversal(x) for k, x in v.items())
+    return 1
 
 
 # --------------------------------------------------------------------------
@@ -190,14 +224,40 @@ def _fits(oid: str, args: list) -> bool:
 # --------------------------------------------------------------------------
 
 
+#: cel-go overloads.IsTypeConversionFunction: a call of one on a constant is folded (OptOptimize)
+_CONVERSIONS = frozenset({"bool", "bytes", "double", "dyn", "int", "string", "uint"})
+
+
+def _constant(v: Any) -> Fn:
+    """A planned constant: costs nothing at run time (cel-go evalConst)."""
+
+    def f(ctx: Ctx) -> Any:
+        return v
+
+    f.constant = (v,)  # type: ignore[attr-defined]
+    return f
+
+
+def _const_of(fn: Fn) -> tuple | None:
+    return getattr(fn, "constant", None)
+
+
 class Planner:
-    def __init__(self, checked: Checked):
+    """Plans a checked AST into closures.
+
+    With ``optimize`` (cel-go's ``cel.OptOptimize``, which Kubernetes' environment sets,
+    environment/base.go), list and map literals of constants and type conversions of a
+    constant are built once when planned (interpreter/decorators.go decOptimize), so they
+    cost nothing at run time, as in the cluster.
+    """
+
+    def __init__(self, checked: Checked, optimize: bool = True):
         self.c = checked
+        self.optimize = optimize
 
     def plan(self, e: Expr) -> Fn:
         if isinstance(e, Const):
-            v = e.value
-            return lambda ctx: v
+            return _constant(e.value)
         if isinstance(e, Ident):
             return self.ident(e)
         if isinstance(e, Select):
@@ -233,8 +293,8 @@ class Planner:
         if e.test_only:
 
             def has(ctx: Ctx) -> Any:
+                # no cost of its own: Kubernetes sets PresenceTestHasCost(false) (environment/base.go)
                 m = operand(ctx)
-                ctx.cost += 1
                 if isinstance(m, dict):
                     return name in m
                 if m.__class__ is Optional:
@@ -273,6 +333,7 @@ class Planner:
             a = args[0]
 
             def nsf(ctx: Ctx) -> Any:
+                ctx.cost += 1  # a call: cost 1 (interpreter/runtimecost.go), each loop condition
                 try:
                     return a(ctx) is not False
                 except EvalError:
@@ -294,6 +355,12 @@ class Planner:
             impls.append((oid, impl))
         name = fn
         n = len(args)
+        folded = _const_of(args[0]) if self.optimize and fn in _CONVERSIONS and n == 1 and len(impls) == 1 else None
+        if folded is not None:
+            try:
+                return _constant(impls[0][1](folded[0]))
+            except EvalError:
+                pass  # cel-go fails the program's creation; rmctl reports it when evaluated
 
         if direct and n == 1:
             a0 = args[0]
@@ -336,6 +403,8 @@ class Planner:
     def list_expr(self, e: ListExpr) -> Fn:
         elems = [self.plan(x) for x in e.elements]
         opt = frozenset(e.optional_indices)
+        if self.optimize and not opt and all(_const_of(x) is not None for x in elems):
+            return _constant([_const_of(x)[0] for x in elems])  # type: ignore[index]
 
         def f(ctx: Ctx) -> Any:
             ctx.charge(L.LIST_CREATE_BASE_COST)
@@ -355,6 +424,17 @@ class Planner:
 
     def map_expr(self, e: MapExpr) -> Fn:
         entries = [(self.plan(en.key), self.plan(en.value), en.optional) for en in e.entries]
+        if self.optimize and all(
+            not o and _const_of(k) is not None and _const_of(v) is not None for k, v, o in entries
+        ):
+            out: dict = {}
+            for k, v, _ in entries:
+                kv, vv = _const_of(k)[0], _const_of(v)[0]  # type: ignore[index]
+                if kv.__class__ not in (str, int, UInt, bool) or map_lookup(out, kv)[0]:
+                    break  # an error at run time, as without optimize
+                out[kv] = vv
+            else:
+                return _constant(out)
 
         def f(ctx: Ctx) -> Any:
             ctx.charge(L.MAP_CREATE_BASE_COST)
@@ -522,8 +602,8 @@ def _opt_or(o: Fn, alt: Fn, value: bool) -> Fn:
 class Program:
     """A planned expression: ``run(variables)`` returns the value or raises EvalError/LimitExceeded."""
 
-    def __init__(self, checked: Checked):
-        self.fn = Planner(checked).plan(checked.expr)
+    def __init__(self, checked: Checked, optimize: bool = True):
+        self.fn = Planner(checked, optimize).plan(checked.expr)
 
     def run(
         self, variables: dict[str, Any], cost_limit: int = L.MAX_COST, seconds: float = L.MAX_EVAL_SECONDS

@@ -7,7 +7,7 @@ additions (dynamic-resource-allocation/cel/compile.go):
 * CEL's standard functions and operators (cel-spec langdef.md), with
   cross-type numeric comparisons (``1 < 1.5``, cel.CrossTypeNumericComparisons);
 * cel-go ext.Strings (charAt, indexOf, lastIndexOf, lowerAscii, upperAscii,
-  replace, split, substring, trim, join, reverse, format, strings.quote),
+  replace, split, substring, trim, join, format, strings.quote; version 2, as Kubernetes loads it),
   ext.Sets (sets.contains, sets.equivalent, sets.intersects), ext.Bindings
   (cel.bind, a macro), optional types (optional.of/none/ofNonZeroValue,
   hasValue, value, orValue, or, ``.?``, ``[?]``), two-variable comprehensions;
@@ -570,90 +570,11 @@ decl("strings.quote", "strings_quote", [STRING], STRING, quote)
 
 
 def _format(fmt: str, args: list) -> str:
-    """``"%s, %d".format([a, b])`` (cel-go ext/strings.go, the verbs a selector would use)."""
-    out: list[str] = []
-    i, n, k = 0, len(fmt), 0
-    while i < n:
-        c = fmt[i]
-        if c != "%":
-            out.append(c)
-            i += 1
-            continue
-        i += 1
-        if i < n and fmt[i] == "%":
-            out.append("%")
-            i += 1
-            continue
-        prec = None
-        if i < n and fmt[i] == ".":
-            j = i + 1
-            while j < n and fmt[j].isdigit():
-                j += 1
-            prec = int(fmt[i + 1 : j] or "0")
-            if prec > 100:
-                raise err("format: precision too large")
-            i = j
-        if i >= n:
-            raise err("format: unterminated verb")
-        verb = fmt[i]
-        i += 1
-        if k >= len(args):
-            raise err(f"index {k} out of range")
-        a = args[k]
-        k += 1
-        out.append(_format_one(verb, a, prec))
-        _size_check(sum(len(x) for x in out))
-    return "".join(out)
+    from rmctl.resources.cel.formatting import format_string
 
-
-def _format_one(verb: str, a: Any, prec: int | None) -> str:
-    t = type(a)
-    if verb == "s":
-        return _format_s(a)
-    if verb == "d":
-        if t in (int, UInt):
-            return str(int(a))
-        raise err(f"error during formatting: integer clause can only be used on integers, was given {type_name(a)}")
-    if verb in "fe":
-        if t not in (int, UInt, float):
-            raise err(
-                f"error during formatting: fixed-point clause can only be used on doubles, was given {type_name(a)}"
-            )
-        x = float(a)
-        if math.isnan(x):
-            return "NaN"
-        if math.isinf(x):
-            return "Infinity" if x > 0 else "-Infinity"
-        return f"{x:.{6 if prec is None else prec}{verb}}"
-    if verb in "box":
-        if t in (int, UInt):
-            return format(int(a), verb)
-        if verb == "b" and t is bool:
-            return "1" if a else "0"
-        if verb == "x" and t in (str, bytes):
-            return (a.encode() if t is str else a).hex()
-        raise err(
-            f"error during formatting: only integers and bools can be formatted as binary, was given {type_name(a)}"
-        )
-    if verb == "X":
-        if t in (int, UInt):
-            return format(int(a), "X")
-        if t in (str, bytes):
-            return (a.encode() if t is str else a).hex().upper()
-    raise err(f'could not parse formatting clause: unrecognized formatting clause "{verb}"')
-
-
-def _format_s(a: Any) -> str:
-    t = type(a)
-    if t is str:
-        return a
-    if isinstance(a, (list, tuple)):
-        return "[" + ", ".join(_format_s(x) for x in a) + "]"
-    if isinstance(a, dict):
-        return "{" + ", ".join(f"{_format_s(k)}: {_format_s(v)}" for k, v in a.items()) + "}"
-    if a is None:
-        return "null"
-    return to_string(a)
+    out = format_string(fmt, args)
+    _size_check(len(out))
+    return out
 
 
 decl("format", "string_format", [STRING, list_of(DYN)], STRING, _format, member=True)

@@ -19,6 +19,8 @@ is created, so the same message is a compile error there.
 import json
 import math
 
+OPTIMIZE = False  # the file builds programs without cel.OptOptimize
+
 SOURCE = {
     "repo": "google/cel-go",
     "path": "ext/formatting_test.go",
@@ -86,15 +88,11 @@ CASES = {
     ),
     "lowercase hexadecimal formatting clause": _case("%x is 30 in hexadecimal", "30", "1e is 30 in hexadecimal", 13),
     "uppercase hexadecimal formatting clause": _case("%X is 20 in hexadecimal", "30", "1E is 20 in hexadecimal", 13),
-    "negative hexadecimal formatting clause": _case(
-        "%x is -30 in hexadecimal", "-30", "-1e is -30 in hexadecimal", 13
-    ),
+    "negative hexadecimal formatting clause": _case("%x is -30 in hexadecimal", "-30", "-1e is -30 in hexadecimal", 13),
     "unsigned support for hexadecimal formatting clause": _case(
         "%X is 6000 in hexadecimal", "uint(6000)", "1770 is 6000 in hexadecimal", 14
     ),
-    "string support with hexadecimal formatting clause": _case(
-        "%x", '"Hello world!"', "48656c6c6f20776f726c6421", 11
-    ),
+    "string support with hexadecimal formatting clause": _case("%x", '"Hello world!"', "48656c6c6f20776f726c6421", 11),
     "string support with uppercase hexadecimal formatting clause": _case(
         "%X", '"Hello world!"', "48656C6C6F20776F726C6421", 11
     ),

@@ -57,8 +57,12 @@ OPTIONALS = {
     )
 }
 
-MAPS = {"self": ("{val1: map(string, string), val2: map(string, string)}",
-                 {"val1": {"k1": "a", "k2": "b"}, "val2": {"k2": "b", "k1": "a"}})}
+MAPS = {
+    "self": (
+        "{val1: map(string, string), val2: map(string, string)}",
+        {"val1": {"k1": "a", "k2": "b"}, "val2": {"k2": "b", "k1": "a"}},
+    )
+}
 
 OBJS = {"self": ("{val1: string, val2: string}", {"val1": "20", "val2": "200M"})}
 
@@ -274,9 +278,9 @@ _TIME = "timestamps and durations are not in rmctl's environment (no DRA attribu
 SKIPPED = {
     "stdlib list functions: self.durations.*, self.dates.* (18 rows)": _TIME,
     "optionals: optional.ofNonZeroValue(timestamp(...)) / (duration(...)) (4 rows)": _TIME,
-    "IP and CIDR: type(ip(\"192.168.0.1\")) == net.IP": "type values are not in rmctl's environment "
+    'IP and CIDR: type(ip("192.168.0.1")) == net.IP': "type values are not in rmctl's environment "
     "(docs/cel.md: type() gives the name only); DRA selectors have no use for them",
-    "IP and CIDR: type(cidr(\"2001:db8::/32\").ip()) == net.IP": "type values (see above)",
+    'IP and CIDR: type(cidr("2001:db8::/32").ip()) == net.IP': "type values (see above)",
     "cost for extended lib calculated correctly: url('https:://kubernetes.io/').getHostname() != 'test'": "the "
     "url library is not in rmctl's environment (docs/cel.md)",
     "maps: self.objs (objects and listMaps sections)": "CRD object/listMap semantics are not CEL library "
