@@ -911,6 +911,12 @@ decl("patch", "semver_patch", [SEMVER], INT, lambda v: v.patch, member=True)
 # --------------------------------------------------------------------------
 
 
+def _go_q(s: str) -> str:
+    from rmctl.resources.cel.formatting import go_quote
+
+    return go_quote(s[:64] + ("..." if len(s) > 64 else ""))
+
+
 def parse_ip(s: str):
     """Parse an IP as Kubernetes' ip() does: no zones, no IPv4-mapped IPv6, no leading zeros."""
     if "%" in s:
@@ -918,7 +924,8 @@ def parse_ip(s: str):
     try:
         a = ipaddress.ip_address(s)
     except ValueError:
-        raise err(f"IP Address {s!r} parse error during conversion from string") from None
+        # Kubernetes' message (library/ip.go), Go's %q of the input; netip's own detail is not repeated
+        raise err(f"IP Address {_go_q(s)} parse error during conversion from string") from None
     if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped is not None:
         raise err(f"IPv4-mapped IPv6 address is not allowed: {s}")
     return a
@@ -929,14 +936,14 @@ def parse_cidr(s: str) -> CIDR:
         raise err(f"CIDR with zone value is not allowed: {s}")
     addr, slash, plen = s.partition("/")
     if not slash or not plen.isdigit() or (len(plen) > 1 and plen[0] == "0"):
-        raise err(f"network address parse error during conversion from string: invalid CIDR {s!r}")
+        raise err(f"network address parse error during conversion from string: invalid CIDR {_go_q(s)}")
     try:
         a = ipaddress.ip_address(addr)
         n = int(plen)
         if n > a.max_prefixlen:
             raise ValueError
     except ValueError:
-        raise err(f"network address parse error during conversion from string: invalid CIDR {s!r}") from None
+        raise err(f"network address parse error during conversion from string: invalid CIDR {_go_q(s)}") from None
     if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped is not None:
         raise err(f"IPv4-mapped IPv6 address is not allowed: {s}")
     return CIDR(a, n)
