@@ -118,7 +118,12 @@ def compile_selector(source: str, where: str = "", schema: DeviceSchema | None =
                 0,
             )
             x.hint = (
-                "nested comprehensions multiply: each .all()/.exists() over n items costs n times its "
+                # cel-go saturates an unknown size at 2^64-1
+                "the worst case is unbounded: a string list literal's join(), indexOf(), min(), max() or "
+                "isSorted(), or a split() of split() results, has elements of a size the cluster cannot "
+                "bound (its estimator knows the device's fields only; docs/cel.md)"
+                if cost >= 1 << 60
+                else "nested comprehensions multiply: each .all()/.exists() over n items costs n times its "
                 "body; avoid nesting them over lists or maps"
             )
             raise x
