@@ -31,7 +31,7 @@ from rmctl.cpuset import CpuSet
 from rmctl.discovery.kubelet import files
 from rmctl.discovery.kubelet import gotypes as g
 from rmctl.discovery.root import Root
-from rmctl.errors import KubeletCheckpointVersionError, ParseError
+from rmctl.errors import ParseError
 from rmctl.model.kubelet import NOT_VERIFIED, UNCHECKED_ZERO, VERIFIED, Checkpoint, CpuAssignment, CpuManagerState
 
 #: k8s.io/utils/cpuset Parse accepts "N" and "N-M" joined by commas; the
@@ -106,12 +106,7 @@ def parse(rel: str, text: str) -> CpuManagerState:
 
 def load(rel: str, text: str) -> tuple[str, dict, tuple[str, str]]:
     """Return (layout, Go value, (checksum status, detail)) of a checked checkpoint text."""
-    value = files.parse_json(rel, text)
-    unknown = [k for k, _ in value if not any(k.lower() == kk.lower() for kk in KNOWN_KEYS)]
-    if unknown:
-        raise KubeletCheckpointVersionError(
-            f"kubelet checkpoint {rel} has a layout rmctl does not know (keys {', '.join(map(repr, unknown[:5]))})",
-            hint="a newer kubelet wrote it: use an rmctl that reads it, or inspect it by hand")
+    value = files.parse_known(rel, text, KNOWN_KEYS)
     if g.has_key(value, "data") or g.has_key(value, "dataChecksum"):
         return _parse_v4(rel, value)
     errors = []

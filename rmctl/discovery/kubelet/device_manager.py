@@ -22,7 +22,6 @@ from __future__ import annotations
 from rmctl.discovery.kubelet import files
 from rmctl.discovery.kubelet import gotypes as g
 from rmctl.discovery.root import Root
-from rmctl.errors import KubeletCheckpointVersionError
 from rmctl.model.kubelet import VERIFIED, Checkpoint, DeviceAllocation, DeviceManagerState
 
 _STR = g.GoString()
@@ -74,12 +73,7 @@ def parse(rel: str, text: str) -> DeviceManagerState:
 
 def load(rel: str, text: str) -> tuple[str, dict]:
     """Return (layout, Go value) of a checked checkpoint text."""
-    value = files.parse_json(rel, text)
-    unknown = [k for k, _ in value if not any(k.lower() == kk.lower() for kk in KNOWN_KEYS)]
-    if unknown:
-        raise KubeletCheckpointVersionError(
-            f"kubelet checkpoint {rel} has a layout rmctl does not know (keys {', '.join(map(repr, unknown[:5]))})",
-            hint="a newer kubelet wrote it: use an rmctl that reads it, or inspect it by hand")
+    value = files.parse_known(rel, text, KNOWN_KEYS)
     errors = []
     for fmt, outer_t, data_t in (("v2", OUTER_V2, DATA_V2), ("v1", OUTER_V1, DATA_V1)):
         try:

@@ -12,7 +12,7 @@ import errno
 
 from rmctl.discovery.kubelet import gotypes
 from rmctl.discovery.root import NotRegularFile, Root
-from rmctl.errors import AccessDenied, KubeletCheckpointError
+from rmctl.errors import AccessDenied, KubeletCheckpointError, KubeletCheckpointVersionError
 
 #: the largest checkpoint rmctl reads.  A node with 250 pods holds a few
 #: hundred KiB (the device checkpoint, with the plugins' Allocate answers,
@@ -85,6 +85,22 @@ def parse_json(rel: str, text: str) -> gotypes.Json:
         raise corrupt(rel, f"not valid JSON ({_short(str(e))})") from None
     if not gotypes.is_object(value):
         raise corrupt(rel, "not a JSON object")
+    return value
+
+
+def parse_known(rel: str, text: str, known_keys) -> gotypes.Json:
+    """Return the checkpoint's JSON (as ``parse_json``), refusing top-level keys not in ``known_keys``.
+
+    Go's encoding/json matches keys case-insensitively, so the kubelet would read
+    ``"CHECKSUM"`` too; a key no layout has means a newer kubelet wrote the file
+    (exit 5 kubelet_checkpoint_version, never a guess at its meaning)."""
+    value = parse_json(rel, text)
+    known = {k.lower() for k in known_keys}
+    unknown = [k for k, _ in value if k.lower() not in known]
+    if unknown:
+        raise KubeletCheckpointVersionError(
+            f"kubelet checkpoint {rel} has a layout rmctl does not know (keys {', '.join(map(repr, unknown[:5]))})",
+            hint="a newer kubelet wrote it: use an rmctl that reads it, or inspect it by hand")
     return value
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 from rmctl.discovery.kubelet import files
 from rmctl.discovery.kubelet import gotypes as g
 from rmctl.discovery.root import Root
-from rmctl.errors import KubeletCheckpointVersionError
 from rmctl.model.kubelet import (
     UNCHECKED_ZERO,
     VERIFIED,
@@ -90,12 +89,7 @@ def parse(rel: str, text: str) -> MemoryManagerState:
 
 def load(rel: str, text: str) -> tuple[str, dict, tuple[int | None, str, str]]:
     """Return (layout, Go value, (checksum, status, detail)) of a checked checkpoint text."""
-    value = files.parse_json(rel, text)
-    unknown = [k for k, _ in value if not any(k.lower() == kk.lower() for kk in KNOWN_KEYS)]
-    if unknown:
-        raise KubeletCheckpointVersionError(
-            f"kubelet checkpoint {rel} has a layout rmctl does not know (keys {', '.join(map(repr, unknown[:5]))})",
-            hint="a newer kubelet wrote it: use an rmctl that reads it, or inspect it by hand")
+    value = files.parse_known(rel, text, KNOWN_KEYS)
     if g.has_key(value, "data") or g.has_key(value, "dataChecksum"):
         outer = files.decode(rel, V3, value)
         if g.fnv32a(("(string)" + outer["Data"]).encode("utf-8", "surrogatepass")) != outer["DataChecksum"]:

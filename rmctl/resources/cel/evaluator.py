@@ -324,9 +324,9 @@ class Planner:
         fn = e.function
         args = [self.plan(a) for a in ([e.target] if e.target is not None else []) + list(e.args)]
         if fn == "_&&_":
-            return _and(args[0], args[1])
+            return _logic(args[0], args[1], False, "_&&_")
         if fn == "_||_":
-            return _or(args[0], args[1])
+            return _logic(args[0], args[1], True, "_||_")
         if fn == "_?_:_":
             return _cond(*args)
         if fn == "@not_strictly_false":
@@ -526,50 +526,33 @@ def _sig(name: str, vals: list, member: bool) -> str:
     return f"{name}({', '.join(ts)})"
 
 
-def _and(a: Fn, b: Fn) -> Fn:
+def _logic(a: Fn, b: Fn, absorbing: bool, name: str) -> Fn:
+    """CEL's commutative ``&&`` (absorbing False) and ``||`` (absorbing True).
+
+    Either side's absorbing value decides, even when the other side is an
+    error (cel-spec langdef.md, "Logical operators"); otherwise an error of
+    either side is the result, the left one first; two booleans give the
+    other value; anything else has no overload."""
+
     def f(ctx: Ctx) -> Any:
         err = None
         try:
             x = a(ctx)
         except EvalError as e:
             err, x = e, None
-        if x is False:
-            return False
+        if x is absorbing:
+            return absorbing
         try:
             y = b(ctx)
         except EvalError as e:
             raise (err or e) from None
-        if y is False:
-            return False
+        if y is absorbing:
+            return absorbing
         if err is not None:
             raise err
-        if x is True and y is True:
-            return True
-        raise EvalError(f"no such overload: _&&_({type_name(x)}, {type_name(y)})")
-
-    return f
-
-
-def _or(a: Fn, b: Fn) -> Fn:
-    def f(ctx: Ctx) -> Any:
-        err = None
-        try:
-            x = a(ctx)
-        except EvalError as e:
-            err, x = e, None
-        if x is True:
-            return True
-        try:
-            y = b(ctx)
-        except EvalError as e:
-            raise (err or e) from None
-        if y is True:
-            return True
-        if err is not None:
-            raise err
-        if x is False and y is False:
-            return False
-        raise EvalError(f"no such overload: _||_({type_name(x)}, {type_name(y)})")
+        if type(x) is bool and type(y) is bool:
+            return not absorbing
+        raise EvalError(f"no such overload: {name}({type_name(x)}, {type_name(y)})")
 
     return f
 
