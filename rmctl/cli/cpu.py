@@ -167,8 +167,8 @@ def _list_table(settings, outcome) -> None:
     from rmctl.cli.output import console
     from rmctl.render.cpu import list_tables
 
-    views, cpus, gone = outcome.view
-    for t in list_tables(views, cpus, gone):
+    views, cpus, gone, now = outcome.view
+    for t in list_tables(views, cpus, gone, now):
         console(settings).print(t)
 
 

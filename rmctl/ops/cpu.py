@@ -18,6 +18,7 @@ except as a ``--dry-run`` plan.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -189,8 +190,9 @@ def list_cpus(root: Root, state_dir: str, *, lock_timeout: float = DEFAULT_LOCK_
               kubelet_root: str | None = None) -> Outcome:
     """Return every CPU (free, system, reserved by whom, offline, isolated) and every reservation.
 
-    ``view``: (reservation views, CPU entries, names whose owner is gone;
-    owners are checked on the live root only).
+    ``view``: (reservation views, CPU entries, names whose owner is gone
+    (owners are checked on the live root only), now: the time the ages of
+    the table are counted to).
     """
     node = discover(root)
     state = ledger(state_dir, "rmctl cpu list", lock_timeout).load(fingerprint(node))
@@ -220,7 +222,7 @@ def list_cpus(root: Root, state_dir: str, *, lock_timeout: float = DEFAULT_LOCK_
     if root.is_live:
         gone = tuple(n for n in state.names() if state.reservations[n].owner is not None
                      and not owner_alive(root, state.reservations[n].owner))
-    return Outcome(kind="CpuList", data=data, view=(views, cpus, gone))
+    return Outcome(kind="CpuList", data=data, view=(views, cpus, gone, time.time()))
 
 
 # -- reconcile ----------------------------------------------------------------------------

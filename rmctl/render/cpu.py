@@ -45,13 +45,15 @@ def age(seconds: int) -> str:
     return f"{seconds // 86400}d"
 
 
-def list_tables(views: list[dict[str, Any]], cpus: list[dict[str, Any]], gone: Iterable[str] = ()) -> list:
+def list_tables(views: list[dict[str, Any]], cpus: list[dict[str, Any]], gone: Iterable[str] = (),
+                now: float | None = None) -> list:
     """Return the rich tables of `cpu list`: reservations, then CPUs grouped by state as ranges.
 
     A 256-CPU node stays a handful of rows: one per state (one per
     reservation), each with its count, cpulist and NUMA nodes.  ``gone``:
     the reservations whose owner no longer runs (live roots only;
-    reconcile drops them).
+    reconcile drops them).  ``now``: the time ages are counted to (seconds
+    since the epoch; the reservations' ``created_unix``).
     """
     from rich.table import Table
 
@@ -71,7 +73,7 @@ def list_tables(views: list[dict[str, Any]], cpus: list[dict[str, Any]], gone: I
         if cg.get("path"):
             where = f"{cg['path']} (v{cg.get('version')}{', ' + cg['partition'] if cg.get('partition') else ''})"
         t.add_row(v["name"], v["cpus"] or "-", str(len(CpuSet.parse(v["cpus"] or ""))),
-                  ",".join(map(str, v.get("nodes") or [])) or "-", who, age(v["age_seconds"]), where)
+                  ",".join(map(str, v.get("nodes") or [])) or "-", who, age(max(0, int((now or 0) - float(v.get("created_unix") or now or 0)))), where)
     groups: dict[tuple, list[dict]] = {}
     for c in cpus:
         key = (STATE_ORDER.get(c["state"], 9), c["state"], c.get("reservation") or "")

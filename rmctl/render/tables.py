@@ -236,16 +236,38 @@ def _mixed_capacity(t) -> bool:
     return len({c.capacity for c in t.cpus.values() if c.online and c.capacity is not None}) > 1
 
 
+def core_name(core, t=None) -> str:
+    """Return ``Core 3``: the kernel's ``topology/core_id`` (lstopo -p's ``Core P#3``).
+
+    Not the document's ``core`` (the core's lowest CPU, unique on the node:
+    the kubelet's numbering) nor lstopo's logical index (``Core L#n``, an
+    order of hwloc's): docs/formats.md, "Identifiers".  core_id is unique
+    in a package on most machines, but not everywhere (clusters of RISC-V
+    and Arm parts count from 0 each, s390 repeats it): with ``t`` given, a
+    core_id its package holds twice gets the cluster (``Core 1, cluster
+    4``) or, when that does not tell them apart, its first CPU.
+    """
+    if core.core_id is None:
+        return f"Core (no core_id, CPU {core.key})"
+    name = f"Core {core.core_id}"
+    if t is None:
+        return name
+    same = [k for k in t.cores.values() if k.package == core.package and k.core_id == core.core_id and k.cpus]
+    if len(same) < 2:
+        return name
+    if core.cluster_id is not None and sum(1 for k in same if k.cluster_id == core.cluster_id) == 1:
+        return f"{name}, cluster {core.cluster_id}"
+    return f"{name}, first CPU {core.key}"
+
+
 def _core_label(core, t, verbose: int, show_capacity: bool = False) -> str:
-    """Return `` (performance, capacity 1024, core_id 3)`` for a core, or ''."""
+    """Return `` (performance, capacity 1024)`` for a core, or ''."""
     extra = []
     if core.core_type:
         extra.append(core.core_type)
     cap = {t.cpus[c].capacity for c in core.cpus if t.cpus[c].capacity is not None}
     if show_capacity and len(cap) == 1:
         extra.append(f"capacity {cap.pop()}")
-    if verbose and core.core_id is not None:
-        extra.append(f"core_id {core.core_id}")
     return f" [dim]({', '.join(extra)})[/dim]" if extra else ""
 
 
@@ -336,7 +358,7 @@ def topology_tree(node: NodeModel, *, verbose: int = 0) -> Tree:
                 cores = [(core, core.cpus & ccpus) for core in t.cores.values() if core.cpus & ccpus]
                 if not collapse:
                     for core, threads in cores:
-                        cparent.add(f"Core {core.key}{_core_label(core, t, verbose, show_capacity)}: "
+                        cparent.add(f"{core_name(core, t)}{_core_label(core, t, verbose, show_capacity)}: "
                                     + ", ".join(f"[green]CPU {c}[/green]" for c in threads))
                 else:
                     runs = _core_runs(cores, t, show_capacity)

@@ -236,11 +236,15 @@ class Reservation:
             out["request"] = thaw(self.request)
         return out
 
-    def view(self, now: float | None = None) -> dict[str, Any]:
-        """Return the reservation for output (cpu list, release documents): its data plus ``age_seconds``."""
-        out = self.to_data()
-        out["age_seconds"] = self.age_seconds(now)
-        return out
+    def view(self) -> dict[str, Any]:
+        """Return the reservation for output (cpu list, release documents).
+
+        The same bytes on every run while nothing changes: ``created`` (UTC,
+        ISO 8601) and ``created_unix`` say when it was made; the age a table
+        shows is computed when the table is printed.  (``age_seconds``,
+        which changed on every run, is gone: issue 11 finding 12.)
+        """
+        return self.to_data()
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,8 @@ def test_big_tree_collapses_like_cores(fixture_root):
     assert "-v shows each core" in lines[-1]
     code, full, err = run_typer(["--root", root, "topology", "--tree", "-v"])
     assert code == 0 and len(full.splitlines()) > 500
-    assert "Core 255 (core_id 1): CPU 255" in full
+    # "Core N" is the kernel's core_id (lstopo -p's P#), not the lowest CPU (issue 11 finding 12)
+    assert "Core 1: CPU 255" in full and "Core 255" not in full
     # EPYC, 48 cores: each L3 holds one line for its three 2-thread cores
     doc_root = fixture_root("utillinux-x86_64-epyc_7451")
     tree = run_typer(["--root", doc_root, "topology", "--tree"])[1]
@@ -105,7 +106,7 @@ def test_core_types_with_capacity(fixture_root):
     assert ("Core types:       3 efficiency (capacity 280), 4 intermediate (capacity 855), "
             "1 performance (capacity 1024)") in out
     tree = run_typer(["--root", root, "topology", "--tree"])[1]
-    assert "Core 7 (performance, capacity 1024): CPU 7" in tree
+    assert "Core 0 (performance, capacity 1024): CPU 7" in tree  # core_id 0 of package 2
     # Intel hybrid without cpu_capacity: types ranked by base frequency, no capacity invented
     root = fixture_root("hwloc-20em64t-hybrid-1p6c2t+2ca4co1t")
     doc = json.loads(run_typer(["--root", root, "topology", "-o", "json"])[1])
@@ -220,3 +221,21 @@ def test_tree_json_is_the_topology_document(synth_root):
     code, out, err = run_typer(["--root", synth_root, "topology", "--tree", "-o", "json"])
     assert code == 0, err
     assert json.loads(out)["kind"] == "Topology"
+
+
+def test_tree_core_names_are_the_kernels_core_id(fixture_root):
+    """Issue 11 finding 12: "Core N" was the core's lowest CPU; it is topology/core_id, lstopo -p's Core P#N."""
+    import re as _re
+
+    root = fixture_root("hwloc-16em64t-4s2c2t-offlines")
+    doc = json.loads(run_typer(["--root", root, "topology", "-o", "json"])[1])
+    tree = run_typer(["--root", root, "topology", "--tree"])[1]
+    for core in doc["cores"]:
+        if not core["cpus"]:
+            continue
+        first = CpuSet.parse(core["cpus"]).sorted()[0]
+        line = next(l for l in tree.splitlines() if _re.search(rf": CPU {first}\b", l))
+        assert f"Core {core['core_id']}:" in line, (core, line)
+    # core_id repeats in a package where clusters count from 0: the cluster tells them apart
+    rv = run_typer(["--root", fixture_root("utillinux-rv64-milkvpioneer"), "topology", "--tree", "-v"])[1]
+    assert "Core 1, cluster 0: CPU 0" in rv and "Core 0, cluster 1: CPU 4" in rv
