@@ -63,7 +63,8 @@ def set_(
     ctx: typer.Context,
     assignments: Annotated[list[str], typer.Argument(metavar="SIZE=COUNT...",
                                                      help="Pool sizes, e.g. 2M=512 1G=4 (SIZE alone with --per-node or --overcommit).")],
-    node: Annotated[Optional[int], typer.Option("--node", metavar="N", help="Set the pool of NUMA node N (default: the global pool, which the kernel spreads over nodes).")] = None,
+    numa: Annotated[Optional[int], typer.Option("--numa", metavar="N", help="Set the pool of NUMA node N (default: the global pool, which the kernel spreads over nodes).")] = None,
+    node: Annotated[Optional[int], typer.Option("--node", metavar="N", hidden=True, help="Old name of --numa.")] = None,
     per_node: Annotated[Optional[str], typer.Option("--per-node", metavar="N:COUNT,...", help="Pages per NUMA node, e.g. 0:512,1:256.")] = None,
     overcommit: Annotated[Optional[int], typer.Option("--overcommit", min=0, metavar="N", help="Also set nr_overcommit_hugepages (surplus pages on demand; not for gigantic pages).")] = None,
     all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="On a shortfall restore every pool touched to its previous size.")] = False,
@@ -76,13 +77,14 @@ def set_(
     A request that does not fit free memory is refused before any write
     (exit 4) unless --force.  A shortfall exits 4 with the numbers.
 
-    Example: rmctl hugepages set 2M=512 --node 0
+    Example: rmctl hugepages set 2M=512 --numa 0
     """
+    from rmctl.cli.options import alias
     from rmctl.cli.output import finish
     from rmctl.ops.hugepages import set_pools
     from rmctl.render.hugepages import print_pools
 
-    outcome = set_pools(ctx.obj.root, assignments, node=node, per_node=per_node, overcommit=overcommit,
+    outcome = set_pools(ctx.obj.root, assignments, node=alias(numa, node, "--numa", "--node"), per_node=per_node, overcommit=overcommit,
                         all_or_nothing=all_or_nothing, force=force, dry_run=dry_run)
     finish(ctx.obj, outcome, fmt(output), table=_render(print_pools))
 
@@ -93,7 +95,8 @@ def size(
     ctx: typer.Context,
     amount: Annotated[str, typer.Argument(metavar="AMOUNT", help="Memory to hold in hugepages, e.g. 12Gi.")],
     page_size: Annotated[str, typer.Option("--page-size", metavar="SIZE", help="Page size, e.g. 2M or 1G.")],
-    nodes: Annotated[Optional[str], typer.Option("--nodes", metavar="LIST", help="NUMA nodes, e.g. 0,1 (default: every node with memory).")] = None,
+    numa: Annotated[Optional[str], typer.Option("--numa", metavar="LIST", help="NUMA nodes, e.g. 0,1 (default: every node with memory).")] = None,
+    nodes: Annotated[Optional[str], typer.Option("--nodes", metavar="LIST", hidden=True, help="Old name of --numa.")] = None,
     spread: Annotated[str, typer.Option("--spread", metavar="even|local", help="even: the same on every node; local: fill nodes in order.")] = "even",
     apply_: Annotated[bool, typer.Option("--apply", help="Perform the plan (through the same path as 'set').")] = False,
     all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="With --apply: on a shortfall restore every pool touched.")] = False,
@@ -104,13 +107,14 @@ def size(
 
     Counts are absolute pool sizes per node.
 
-    Example: rmctl hugepages size 12Gi --page-size 1G --nodes 0,1
+    Example: rmctl hugepages size 12Gi --page-size 1G --numa 0,1
     """
+    from rmctl.cli.options import alias
     from rmctl.cli.output import finish
     from rmctl.ops.hugepages import size_pools
     from rmctl.render.hugepages import print_pools
 
-    outcome = size_pools(ctx.obj.root, amount, page_size=page_size, nodes=nodes, spread=spread,
+    outcome = size_pools(ctx.obj.root, amount, page_size=page_size, nodes=alias(numa, nodes, "--numa", "--nodes"), spread=spread,
                          apply_plan=apply_, all_or_nothing=all_or_nothing, force=force)
     finish(ctx.obj, outcome, fmt(output), table=_render(print_pools))
 

@@ -88,7 +88,7 @@ def pool_requests(node: NodeModel, assignments: Sequence[str], nid: int | None, 
     """
     per = parse_per_node(per_node) if per_node is not None else None
     if per is not None and nid is not None:
-        raise UsageError("--node and --per-node exclude each other")
+        raise UsageError("--numa and --per-node exclude each other")
     requests: list[tuple[int, dict[int | None, int]]] = []
     sizes = []
     for text in assignments:

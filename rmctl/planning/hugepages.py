@@ -204,7 +204,7 @@ def plan_set(node: NodeModel, requests: Sequence[tuple[int, Mapping[int | None, 
              command: str = "hugepages set", nodes_named: bool = False) -> PoolPlan:
     """Return the plan setting pool sizes: ``requests`` is [(page_size, {node or None: pages})].
 
-    ``nodes_named``: the caller asked for node pools (``--node``,
+    ``nodes_named``: the caller asked for node pools (``--numa``,
     ``--per-node``), so an overcommit gets the note that it is global.
 
     Raises UsageError for unknown sizes or nodes and for overcommit of
@@ -350,7 +350,7 @@ def plan_size(node: NodeModel, amount: int, page_size: int, nodes: list[int] | N
 
     ``even``: the same number of pages on every node (the remainder, one
     page each, on the first nodes listed).  ``local``: fill the nodes in the
-    order given (``--nodes 1,0``: node 1 first), each up
+    order given (``--numa 1,0``: node 1 first), each up
     to what its current pool plus its free memory holds, so the memory
     stays on as few nodes as possible.  Without NUMA nodes under the root
     the global pool is sized.  Counts are absolute pool sizes.
@@ -366,7 +366,7 @@ def plan_size(node: NodeModel, amount: int, page_size: int, nodes: list[int] | N
                      f"rounded up to {pages} pages ({format_size(pages * page_size)})")
     if not node.topology.nodes:
         if nodes:
-            raise UsageError("this root has no NUMA nodes; drop --nodes")
+            raise UsageError("this root has no NUMA nodes; drop --numa")
         return Sizing(amount, page_size, pages, {None: pages}, spread, notes)
     if nodes is None:
         nodes = memory_nodes(node)

@@ -181,7 +181,7 @@ def check(node: NodeModel, state: KubeletState, config: dict | None, *,
                                        f"{format_size(t.total)} of {t.resource}, the pool holds {format_size(have)}: "
                                        "the kubelet's restart validation will fail",
                                        f"set the pool back (rmctl hugepages set {format_size(size)}="
-                                       f"{t.total // size} --node {n.node}), or drain the node and delete "
+                                       f"{t.total // size} --numa {n.node}), or drain the node and delete "
                                        f"/{mem.checkpoint.path} before the kubelet restarts"))
                 else:
                     out.append(Finding(key, True, f"node {n.node}: {t.resource} {format_size(have)} as the Memory "

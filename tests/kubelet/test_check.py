@@ -64,7 +64,7 @@ def test_pool_resized_under_the_memory_manager(run_cli, tmp_path):
     assert code == 4
     f = _failed(json.loads(out))["memory-manager-pool:0:hugepages-2Mi"]
     assert "counts 1Gi of hugepages-2Mi, the pool holds 2Gi" in f["message"]
-    assert "rmctl hugepages set 2Mi=512 --node 0" in f["fix"]
+    assert "rmctl hugepages set 2Mi=512 --numa 0" in f["fix"]
 
 
 def test_checkpoint_that_no_longer_covers_the_cpus(run_cli, tmp_path):
