@@ -13,6 +13,7 @@ from rmctl.resources.classes import (
     ResourceClass,
     check_files,
     class_files,
+    load_class_dir,
     load_classes,
     unknown_class,
 )
@@ -26,19 +27,45 @@ def load(class_dir: str | None) -> dict[str, ResourceClass]:
 
 
 def list_classes(class_dir: str | None) -> Outcome:
-    """Return the ResourceClassList document, classes sorted by name; ``view``: the classes."""
-    classes = sorted(load(class_dir).values(), key=lambda c: c.name)
-    return Outcome(kind="ResourceClassList", data={"classes": [c.to_data() for c in classes]},
-                   view=tuple(classes))
+    """Return the ResourceClassList document, classes sorted by name; ``view``: the classes.
+
+    A bad file does not hide the good ones (issue 11 finding 9): its
+    classes are left out, the file is listed under ``invalid`` (file and
+    first error, with its position) and named in a warning on stderr; the
+    exit status stays 0 (``class validate`` is the check that fails).
+    """
+    found, bad = load_class_dir(class_dir or DEFAULT_CLASS_DIR, strict_dir=class_dir is not None)
+    classes = sorted(found.values(), key=lambda c: c.name)
+    invalid = [{"file": path, "message": e.message, "code": e.code, **_position(e)} for path, e in bad]
+    return Outcome(kind="ResourceClassList", data={"classes": [c.to_data() for c in classes], "invalid": invalid},
+                   view=tuple(classes), messages=tuple(_skipped(path, e) for path, e in bad))
+
+
+def _skipped(path: str, e):
+    from rmctl.ops.outcome import warning
+
+    first = e.message.split("\n", 1)[0]
+    return warning(f"skipped {path} (its classes are not listed): {first}",
+                   hint=f"rmctl class validate {path} lists every error")
 
 
 def show_class(name: str, class_dir: str | None) -> Outcome:
-    """Return the ResourceClass document of class ``name``; InputError (exit 2) naming close matches."""
-    classes = load(class_dir)
+    """Return the ResourceClass document of class ``name``; InputError (exit 2) naming close matches.
+
+    Bad files of the class directory do not stop it (as for ``class
+    list``): they are warned about, and named in the error when the class
+    is not found (it may be defined there).
+    """
+    classes, bad = load_class_dir(class_dir or DEFAULT_CLASS_DIR, strict_dir=class_dir is not None)
     if name not in classes:
-        raise unknown_class(name, classes, "class")
+        err = unknown_class(name, classes, "class")
+        if bad:
+            err = type(err)(err.message, hint=(err.hint or "") + "; files that did not load (rmctl class validate): "
+                            + ", ".join(p for p, _ in bad))
+        raise err
     c = classes[name]
-    return Outcome(kind="ResourceClass", data={"class": c.to_data()}, view=c)
+    return Outcome(kind="ResourceClass", data={"class": c.to_data()}, view=c,
+                   messages=tuple(_skipped(path, e) for path, e in bad))
 
 
 def validate_classes(files: list[str], class_dir: str | None) -> Outcome:
@@ -51,7 +78,7 @@ def validate_classes(files: list[str], class_dir: str | None) -> Outcome:
     """
     paths = list(files) or class_files(class_dir or DEFAULT_CLASS_DIR)
     if not files and class_dir:
-        load(class_dir)  # a named directory must exist
+        load_class_dir(class_dir, strict_dir=True)  # a named directory must exist (its bad files are reported below)
     found, errors = check_files(paths)
     checked = [{"file": p, "name": c.name, "selectors": len(c.selectors)} for p, c, _ in found]
     for p in files:

@@ -242,22 +242,51 @@ def load_classes(class_dir: str | None = DEFAULT_CLASS_DIR, *, strict_dir: bool 
 
     ``strict_dir``: a missing directory is an error (it was named on the
     command line) rather than "no local classes" (the default path).
-    Two files defining the same name is an error naming both.
+    A bad file, or two files defining the same name, is an error (the
+    first one): what evaluates a request must not run on part of the
+    classes.  ``class list`` shows what loads and names the bad files
+    (:func:`load_class_dir`).
     """
+    classes, bad = load_class_dir(class_dir, strict_dir=strict_dir)
+    if bad:
+        raise bad[0][1]
+    return classes
+
+
+def load_class_dir(class_dir: str | None = DEFAULT_CLASS_DIR, *,
+                   strict_dir: bool = False) -> tuple[dict[str, ResourceClass], list[tuple[str, Any]]]:
+    """Return (built-ins plus the classes of every good file of ``class_dir``, [(bad file, its first error)]).
+
+    A file is good when every document in it loads: a file with one bad
+    document or selector gives none of its classes (a class missing a
+    selector would match more devices than written).  A class whose name
+    an earlier file (in sorted order) already defined makes its file bad.
+    """
+    from rmctl.errors import RmctlError
+
     classes = builtin_classes()
+    bad: list[tuple[str, Any]] = []
     if class_dir:
         if strict_dir and not os.path.isdir(class_dir):
             raise InputError(f"class directory {class_dir!r} does not exist",
                              hint="create it, or drop --class-dir to use the built-in classes")
         seen: dict[str, str] = {}
         for path in class_files(class_dir):
-            for c in load_file(path):
-                if c.name in seen:
-                    raise InputError(f"{path}: class {c.name!r} is also defined in {seen[c.name]}",
-                                     hint="class names must be unique across the class directory")
+            try:
+                loaded = load_file(path)
+                here: dict[str, str] = {}
+                for c in loaded:
+                    if c.name in seen or c.name in here:
+                        raise InputError(f"{path}: class {c.name!r} is also defined in {seen.get(c.name, path)}",
+                                         hint="class names must be unique across the class directory")
+                    here[c.name] = path
+            except RmctlError as e:
+                bad.append((path, e))
+                continue
+            for c in loaded:
                 seen[c.name] = path
                 classes[c.name] = c
-    return classes
+    return classes, bad
 
 
 def unknown_class(name: str, classes: dict[str, ResourceClass], where: str) -> InputError:
