@@ -195,16 +195,20 @@ def reserve_system(
     ctx: typer.Context,
     count: Count = None,
     cpus: Cpus = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Have no system CPUs any more (they become free to reserve).")] = False,
     dry_run: DryRun = False,
     output: Output = Format.table,
 ):
-    """Set the system CPUs (the kubelet's reservedSystemCPUs): never handed out exclusively."""
+    """Set the system CPUs (the kubelet's reservedSystemCPUs): never handed out exclusively; --clear removes them.
+
+    Example: rmctl cpu reserve-system --count 1
+    """
     from rmctl.cli.output import finish
     from rmctl.ops import cpu as ops
 
     s = ctx.obj
-    finish(s, ops.reserve_system(s.root, count=count, cpus=cpus, dry_run=dry_run, **_state(s)), fmt(output),
-           table=_text)
+    finish(s, ops.reserve_system(s.root, count=count, cpus=cpus, clear=clear, dry_run=dry_run, **_state(s)),
+           fmt(output), table=_text)
 
 
 # -- pin -------------------------------------------------------------------------------------------------------

@@ -264,17 +264,27 @@ def reconcile(root: Root, state_dir: str, *, dry_run: bool = False,
 # -- reserve-system -------------------------------------------------------------------------
 
 def reserve_system(root: Root, state_dir: str, *, count: int | None = None, cpus: str | None = None,
-                   dry_run: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Outcome:
-    """Set the system CPUs (the kubelet's reservedSystemCPUs): never handed out exclusively."""
+                   clear: bool = False, dry_run: bool = False,
+                   lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Outcome:
+    """Set the system CPUs (the kubelet's reservedSystemCPUs): never handed out exclusively.
+
+    ``clear``: no system CPUs any more (they become free; ``export
+    kubelet-config`` then writes no reservedSystemCPUs).  Clearing what is
+    already clear is an unchanged step, as applying any state twice is.
+    """
     check_count(count)
-    if (count is None) == (cpus is None):
-        raise UsageError("give exactly one of --count and --cpus")
+    if sum(x is not None and x is not False for x in (count, cpus, clear or None)) != 1:
+        raise UsageError("give exactly one of --count, --cpus and --clear")
     explicit = CpuSet.parse(cpus) if cpus is not None else None
     if explicit is not None and not explicit:
-        raise UsageError("--cpus names no CPU")
+        raise UsageError("--cpus names no CPU", hint="to have no system CPUs: rmctl cpu reserve-system --clear")
     node = discover(root)
 
     def change(state: ReservationState) -> Change:
+        if clear:
+            return Change(state.with_system_cpus(CpuSet()),
+                          summary=f"clear the system CPUs (were {state.system_cpus.to_list() or 'none'})",
+                          value=CpuSet())
         new, chosen = rsv.reserve_system(node.topology, state, count=count, cpus=explicit)
         return Change(new, summary=f"system CPUs {chosen.to_list()}", value=chosen)
 
@@ -282,8 +292,11 @@ def reserve_system(root: Root, state_dir: str, *, count: int | None = None, cpus
         fingerprint(node), change, dry_run=dry_run, command="cpu reserve-system")
     chosen = up.value
     data = _with_plan({"system_cpus": chosen.to_list(), "dry_run": dry_run}, up, dry_run,
-                      make("cpu reserve-system", count=count, cpus=cpus))
-    line = f"{'would set' if dry_run else 'set'} system CPUs: {chosen.to_list()}"
+                      make("cpu reserve-system", count=count, cpus=cpus, clear=clear or None))
+    if clear:
+        line = f"{'would clear' if dry_run else 'cleared'} the system CPUs: every CPU may be reserved"
+    else:
+        line = f"{'would set' if dry_run else 'set'} system CPUs: {chosen.to_list()}"
     return Outcome(kind="CpuSystem", data=data, view=Text((line,), up.plan if dry_run else None))
 
 

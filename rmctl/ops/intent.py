@@ -49,7 +49,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
                     "from_": STR, "prefer_numa": STR, "options": STRS, "owner_pid": INT, "force": BOOL},
     "cpu release": {"name": STR},
     "cpu reconcile": {},
-    "cpu reserve-system": {"count": INT, "cpus": STR},
+    "cpu reserve-system": {"count": INT, "cpus": STR, "clear": BOOL},
     "cpu pin": {"pid": INT, "reservation": STR, "cpus": STR, "force": BOOL},
     "cpu cpuset": {"name": STR, "partition": STR, "move": INT, "parent": STR},
     "request evaluate --reserve": {"name": STR, "file": PATHS, "class_dir": PATH, "max_numa_nodes": INT},
