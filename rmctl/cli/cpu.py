@@ -79,6 +79,8 @@ Opt = Annotated[Optional[list[str]], typer.Option("--option", metavar="NAME[=VAL
 
 #: --force of the commands that would otherwise refuse the kubelet's exclusive CPUs
 Force = Annotated[bool, typer.Option("--force", help="Take CPUs the kubelet gave a pod exclusively anyway (recorded).")]
+#: --force of cpu pin: the kubelet's CPUs, and CPUs another owner's reservation holds
+PinForce = Annotated[bool, typer.Option("--force", help="Pin on CPUs another owner's reservation holds, or the kubelet gave a pod exclusively, anyway.")]
 
 
 def _state(settings) -> dict:
@@ -160,16 +162,22 @@ def list_(
     from rmctl.ops import cpu as ops
 
     s = ctx.obj
-    finish(s, ops.list_cpus(s.root, kubelet_root=s.kubelet_root, **_state(s)), fmt(output), table=_list_table)
+    finish(s, ops.list_cpus(s.root, kubelet_root=s.kubelet_root, verbose=s.verbose, **_state(s)), fmt(output),
+           table=_list_table)
 
 
 def _list_table(settings, outcome) -> None:
     from rmctl.cli.output import console
     from rmctl.render.cpu import list_tables
 
+    from rmctl.render.cpu import occupants_table
+
     views, cpus, gone, now = outcome.view
+    con = console(settings)
     for t in list_tables(views, cpus, gone, now):
-        console(settings).print(t)
+        con.print(t)
+    if outcome.data.get("occupants"):
+        con.print(occupants_table(outcome.data["occupants"], verbose=settings.verbose))
 
 
 # -- reconcile ----------------------------------------------------------------------------------------
@@ -219,14 +227,16 @@ def pin(
     pid: Annotated[int, typer.Argument(help="Process to pin (every thread).")],
     reservation: Annotated[Optional[str], typer.Option("--reservation", "-r", help="Pin to this reservation's CPUs.", autocompletion=_complete_reservation)] = None,
     cpus: Cpus = None,
-    force: Force = False,
+    force: PinForce = False,
     dry_run: DryRun = False,
     output: Output = Format.table,
 ):
     """Set the CPU affinity of every thread of a process.
 
-    CPUs the kubelet gave a pod exclusively exit 5 unless --force; the
-    kubelet's shared pool is warned about.
+    --cpus that another owner's reservation holds, or that the kubelet gave
+    a pod exclusively, exit 5 unless --force (a warning then names whose
+    they are); --reservation NAME joins a reservation.  The kubelet's
+    shared pool is warned about.
     """
     from rmctl.cli.output import finish
     from rmctl.ops import cpu as ops

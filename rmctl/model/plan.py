@@ -332,7 +332,7 @@ class SetAffinity(Action):
         return SetAffinity(pid=self.pid, cpus=first) if first else None
 
     def describe(self):
-        return f"pin every thread of PID {self.pid} to CPUs {self.cpus}"
+        return f"pin every thread of PID {self.pid} to {CpuSet.parse(self.cpus).phrase()}"
 
     def target(self):
         return f"pid {self.pid}"

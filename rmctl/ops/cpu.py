@@ -38,6 +38,7 @@ from rmctl.state import reservations as rsv
 from rmctl.state.ledger import Change, Ledger, Updated
 from rmctl.state.owners import owner_alive, owner_of
 from rmctl.state.records import CgroupRef, Reservation, ReservationState
+from rmctl.units import counted
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 
@@ -187,8 +188,13 @@ def release(root: Root, state_dir: str, name: str, *, dry_run: bool = False,
 # -- list -----------------------------------------------------------------------------------
 
 def list_cpus(root: Root, state_dir: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-              kubelet_root: str | None = None) -> Outcome:
+              kubelet_root: str | None = None, verbose: int = 0) -> Outcome:
     """Return every CPU (free, system, reserved by whom, offline, isolated) and every reservation.
+
+    ``verbose`` (``-v``, this machine only): also ``occupants``, the threads
+    on reserved CPUs with their role (owner, cgroup, pinned, intruder,
+    kernel: rmctl.planning.occupants) and ``intruders``, their count; a
+    warning names the reservations that have intruders.
 
     ``view``: (reservation views, CPU entries, names whose owner is gone
     (owners are checked on the live root only), now: the time the ages of
@@ -222,7 +228,64 @@ def list_cpus(root: Root, state_dir: str, *, lock_timeout: float = DEFAULT_LOCK_
     if root.is_live:
         gone = tuple(n for n in state.names() if state.reservations[n].owner is not None
                      and not owner_alive(root, state.reservations[n].owner))
-    return Outcome(kind="CpuList", data=data, view=(views, cpus, gone, time.time()))
+    messages: tuple = ()
+    if verbose:
+        messages = _occupants(root, state, data)
+    return Outcome(kind="CpuList", data=data, view=(views, cpus, gone, time.time()), messages=messages)
+
+
+def holders(root: Root, state: ReservationState) -> list:
+    """Return the reservations as rmctl.planning.occupants takes them: owners only while alive (live root)."""
+    from rmctl.planning.occupants import Holder
+
+    out = []
+    for name in state.names():
+        rec = state.reservations[name]
+        pid = rec.owner.pid if rec.owner is not None and root.is_live and owner_alive(root, rec.owner) else None
+        out.append(Holder(name=name, cpus=rec.cpus, owner_pid=pid, cgroup=_cgroup_rel(rec.cgroup)))
+    return out
+
+
+def _cgroup_rel(cg: CgroupRef | None) -> str | None:
+    """Return a cgroup's path as proc/PID/cgroup writes it (relative to the hierarchy's mount)."""
+    if cg is None:
+        return None
+    if cg.mount and (cg.path + "/").startswith(cg.mount.rstrip("/") + "/"):
+        return "/" + cg.path[len(cg.mount.rstrip("/")):].strip("/")
+    return "/" + os.path.basename(cg.path)
+
+
+def _occupants(root: Root, state: ReservationState, data: dict[str, Any]) -> tuple:
+    """Add the threads on reserved CPUs to ``data``; return the messages (intruders, or why none are shown)."""
+    from rmctl.discovery.tasks import cgroup_paths, read_tasks
+    from rmctl.ops.outcome import note, warning
+    from rmctl.planning.occupants import INTRUDER, occupants
+
+    if not root.is_live:
+        data["occupants"] = None
+        return (note("threads on reserved CPUs are read on this machine only: a snapshot holds no processes"),)
+    hs = holders(root, state)
+    if not hs:
+        data["occupants"], data["intruders"] = [], 0
+        return ()
+    tasks = read_tasks(root)
+    cgroups = {}
+    if any(h.cgroup for h in hs):
+        reserved = CpuSet(c for h in hs for c in h.cpus)
+        cgroups = {t.pid: cgroup_paths(root, t.pid) for t in tasks if t.cpu in reserved}
+    occ = occupants(hs, tasks, cgroups)
+    bad = [o for o in occ if o.role == INTRUDER]
+    data["occupants"] = [o.to_data() for o in occ]
+    data["intruders"] = len(bad)
+    if not bad:
+        return ()
+    per: dict[str, int] = {}
+    for o in bad:
+        per[o.reservation] = per.get(o.reservation, 0) + 1
+    return (warning(f"{counted(len(bad), 'thread')} of other processes on reserved CPUs: "
+                    + ", ".join(f"{n} in {name}" for name, n in sorted(per.items())),
+                    hint="pin them elsewhere (rmctl cpu pin PID --cpus ...), or keep them off: a cpuset cgroup "
+                         "(rmctl cpu cpuset NAME), isolcpus=, or the kubelet's strict-cpu-reservation"),)
 
 
 # -- reconcile ----------------------------------------------------------------------------
@@ -328,7 +391,11 @@ def pin(root: Root, state_dir: str, pid: int, *, reservation: str | None = None,
     """Set the CPU affinity of every thread of a process (to a reservation's CPUs, or ``cpus``).
 
     CPUs the kubelet gave a pod exclusively are refused (ConflictError, 5)
-    unless ``force``; the kubelet's shared pool is warned about.
+    unless ``force``; the kubelet's shared pool is warned about.  So are
+    ``cpus`` that another owner's reservation holds (the process is not
+    its owner nor the owner's descendant; a reservation without an owner
+    is always another's): pin to it by name (``reservation``) to join it,
+    or ``force`` (a warning says whose CPUs they are).
     """
     from rmctl.execute.executor import apply
     from rmctl.execute.status import raise_for_report
@@ -349,6 +416,9 @@ def pin(root: Root, state_dir: str, pid: int, *, reservation: str | None = None,
     from rmctl.ops.kubelet import cpu_view, guard_cpus
 
     messages, _ = guard_cpus(cpu_view(root, kubelet_root)[0], target, what=f"pin PID {pid}", force=force)
+    if reservation is None:
+        state = ledger(state_dir, "rmctl cpu pin", lock_timeout).load(fingerprint(node))
+        messages += guard_reserved(root, state, target, pid, force=force)
     check_may_signal(root, pid)
     plan = Plan(actions=[SetAffinity(pid=pid, cpus=target.to_list())], fingerprint=fingerprint(node),
                 command=f"cpu pin {pid}")
@@ -360,8 +430,41 @@ def pin(root: Root, state_dir: str, pid: int, *, reservation: str | None = None,
     report = apply(plan, host_for(root))
     raise_for_report(report)
     data["changed"] = report.changed
-    line = f"pinned every thread of PID {pid} to CPUs {target.to_list()}{'' if report.changed else ' (unchanged)'}"
+    line = f"pinned every thread of PID {pid} to {target.phrase()}{'' if report.changed else ' (unchanged)'}"
     return Outcome(kind="CpuPin", data=data, view=Text((line,)), messages=tuple(messages))
+
+
+def guard_reserved(root: Root, state: ReservationState, cpus: CpuSet, pid: int, *, force: bool) -> list:
+    """Refuse (ConflictError, 5) moving ``pid`` onto CPUs another owner's reservation holds, unless ``force``.
+
+    The same pattern as the kubelet's CPUs (rmctl.ops.kubelet.guard_cpus):
+    the error names the reservations and their owners; ``force`` turns it
+    into a warning.
+    """
+    from rmctl.discovery.tasks import parents
+    from rmctl.errors import ConflictError
+    from rmctl.ops.outcome import warning
+    from rmctl.planning.occupants import foreign_holders
+
+    foreign = foreign_holders(holders(root, state), cpus, pid, parents(root, pid))
+    if not foreign:
+        return []
+    held = CpuSet(c for h in foreign for c in h.cpus & cpus)
+
+    def who(h) -> str:
+        rec = state.reservations[h.name]
+        owner = f"owner PID {rec.owner.pid} ({rec.owner.command[:40] or '?'})" if h.owner_pid is not None \
+            else "no owner recorded" if rec.owner is None else "its owner is gone"
+        return f"{h.name!r} ({owner})"
+
+    holders_text = ", ".join(who(h) for h in foreign)
+    if not force:
+        raise ConflictError(
+            f"cannot pin PID {pid}: {held.phrase('are')} reserved by {holders_text}",
+            hint=f"join the reservation by name (rmctl cpu pin {pid} --reservation {foreign[0].name}), choose "
+                 "free CPUs ('rmctl cpu list'), or --force to pin there anyway",
+            details={"reserved_cpus": held.to_list(), "reservations": [h.name for h in foreign]})
+    return [warning(f"--force: PID {pid} pinned on {held.phrase()} reserved by {holders_text}")]
 
 
 # -- run --------------------------------------------------------------------------------------------

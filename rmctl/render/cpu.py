@@ -117,3 +117,48 @@ def reconcile_lines(dropped: list[dict[str, Any]], problems: list[dict[str, Any]
     if not dropped and not problems:
         lines.append("  nothing to do: every owner is alive and every reserved CPU is online")
     return lines
+
+
+def occupants_table(occupants: list[dict[str, Any]], *, verbose: int = 1):
+    """Return the rich table of `cpu list -v`: the threads on reserved CPUs, intruders first on each CPU.
+
+    Kernel threads are one row per CPU (their count) unless ``verbose`` > 1
+    (``-vv``), where each is listed: per-CPU kernel threads run on every CPU.
+    """
+    from rich.table import Table
+
+    users = [o for o in occupants if o["role"] != "kernel"]
+    kernel: dict[Any, list[dict[str, Any]]] = {}
+    for o in occupants:
+        if o["role"] == "kernel":
+            kernel.setdefault(o["cpu"], []).append(o)
+    bad = sum(1 for o in users if o["role"] == "intruder")
+    t = Table(title=f"threads on reserved CPUs ({counted(len(users), 'user thread')}, "
+                    f"{counted(bad, 'intruder')}{'' if verbose > 1 else '; -vv lists kernel threads'})",
+              title_justify="left")
+    for col in ("cpu", "reservation", "pid", "tid", "command", "state", "allowed", "role"):
+        # a command is at most 15 characters (TASK_COMM_LEN): never wrapped
+        t.add_column(col, justify="right" if col in ("cpu", "pid", "tid") else "left",
+                     no_wrap=col in ("command", "role", "pid", "tid"), min_width=15 if col == "command" else None)
+    rows = list(users)
+    if verbose > 1:
+        rows += [o for group in kernel.values() for o in group]
+    rows.sort(key=lambda o: (o["cpu"] if o["cpu"] is not None else -1, o["role"] != "intruder", o["role"] == "kernel",
+                             o["pid"], o["tid"]))
+    for o in rows:
+        role = "[bold red]intruder[/bold red]" if o["role"] == "intruder" else o["role"]
+        t.add_row("-" if o["cpu"] is None else str(o["cpu"]), o["reservation"], str(o["pid"]), str(o["tid"]),
+                  _escape(o["command"]), o["state"], o["allowed"], role)
+    if verbose <= 1:
+        for cpu in sorted(kernel, key=lambda c: -1 if c is None else c):
+            group = kernel[cpu]
+            t.add_row("-" if cpu is None else str(cpu), group[0]["reservation"], "", "",
+                      counted(len(group), "kernel thread"), "", "", "kernel")
+    return t
+
+
+def _escape(text: str) -> str:
+    """Return a command name safe in a rich table (a thread may name itself "[red]")."""
+    from rich.markup import escape
+
+    return escape(text)
