@@ -133,6 +133,7 @@ CASES = {
                            bad=["class", "validate", "{request}"], bad_code=2),
     "request evaluate": dict(ok=["request", "evaluate", "{request}"],
                              bad=["request", "evaluate", "{tmp}/missing.yaml"], bad_code=2),
+    "request list": dict(ok=["request", "list"], bad=["--root", "/nonexistent-root", "request", "list"], bad_code=3),
     "request explain": dict(ok=["request", "explain", "{request}"],
                             bad=["request", "explain", "{profile}"], bad_code=2),
     # request --reserve refuses a snapshot root; release takes any kind of reservation

@@ -112,6 +112,7 @@ def register(app: typer.Typer) -> None:
     sub.command("evaluate")(evaluate_request)
     sub.command("explain")(explain_request)
     sub.command("release")(release_request)
+    sub.command("list")(list_requests)
     app.add_typer(sub, name="request")
 
 
@@ -185,6 +186,31 @@ def _evaluations_table(settings, outcome) -> None:
         return
     print_renderables(settings, [f"request {outcome.data['request']}: fits on {sum(e.fits for e in evs)} "
                                  f"of {len(evs)} node(s)", *evaluations_renderables(evs)])
+
+
+@handle_errors
+def list_requests(ctx: typer.Context, output: Output = Format.table):
+    """List the reservations made by 'request evaluate --reserve' (or a profile's spec.requests).
+
+    Each with its CPUs, NUMA nodes, devices, hugepage pages and memory per
+    node; 'rmctl cpu list' shows every reservation's CPUs.
+
+    Example: rmctl request list -o json
+    """
+    from rmctl.cli.output import finish
+    from rmctl.ops.request_reservations import list_requests as list_op
+
+    settings = ctx.obj
+    finish(settings, list_op(settings.root, settings.state_dir, lock_timeout=settings.lock_timeout), fmt(output),
+           table=_list_table)
+
+
+def _list_table(settings, outcome) -> None:
+    from rmctl.cli.output import console
+    from rmctl.render.requests import reservations_table
+
+    views, now = outcome.view
+    console(settings).print(reservations_table(views, now))
 
 
 @handle_errors

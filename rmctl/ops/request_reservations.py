@@ -109,3 +109,24 @@ def release(root: Root, state_dir: str, name: str, *, dry_run: bool = False,
     verb = "would release" if dry_run else "released"
     line = f"{verb} {name}: CPUs {rec.cpus.to_list() or '-'}, devices {', '.join(rec.devices) or '-'}"
     return Outcome(kind="RequestRelease", data=data, view=Text((line,), up.plan if dry_run else None))
+
+
+def list_requests(root: Root, state_dir: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Outcome:
+    """Return the RequestReservationList document: every reservation ``request evaluate --reserve`` (or a
+    profile's ``spec.requests``) made, by name, with its CPUs, devices, hugepage pages and memory per node.
+
+    ``view``: (the reservation views, now: the time the table's ages count to).
+    """
+    import time
+
+    from rmctl.discovery import discover
+    from rmctl.state.records import REQUEST_KIND
+
+    node = discover(root)
+    state = ledger(state_dir, "rmctl request list", lock_timeout).load(fingerprint(node))
+    views = [state.reservations[n].view() for n in state.names() if state.reservations[n].kind == REQUEST_KIND]
+    others = sum(1 for n in state.names() if state.reservations[n].kind != REQUEST_KIND)
+    messages = (note(f"{others} other reservation{'s' if others != 1 else ''} of CPUs only: rmctl cpu list"),) \
+        if others else ()
+    return Outcome(kind="RequestReservationList", data={"reservations": views}, messages=messages,
+                   view=(views, time.time()))

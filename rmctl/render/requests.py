@@ -184,3 +184,28 @@ def evaluations_renderables(evs: list) -> list:
             out.append(_e(f"why not on {node_label(ev.node, roots)}:"))
             out.append("\n".join(_e(f"  - {r}") for r in ev.reasons) or "  - ?")
     return out
+
+
+def reservations_table(views: list[dict], now: float):
+    """Return the table of `request list` (or a line when there is none): one row per request reservation."""
+    from rich.table import Table
+
+    from rmctl.cpuset import CpuSet
+    from rmctl.render.cpu import age
+
+    if not views:
+        return "no request reservations (rmctl request evaluate FILE --reserve NAME makes one)"
+    t = Table(title=f"request reservations ({len(views)})", title_justify="left")
+    for col in ("name", "request", "cpus", "numa", "devices", "hugepages", "memory", "age"):
+        t.add_column(col)
+    for v in views:
+        pages = "; ".join(f"{format_size(int(size))}: " + ", ".join(f"node {n} {counted(p, 'page')}"
+                                                                     for n, p in sorted(per.items()))
+                          for size, per in sorted(v.get("hugepages", {}).items(), key=lambda kv: int(kv[0])))
+        memory = ", ".join(f"node {n} {format_size(b)}" for n, b in sorted((v.get("memory") or {}).items()))
+        request = (v.get("request") or {}).get("name") or "-"
+        t.add_row(v["name"], _e(request), CpuSet.parse(v["cpus"] or "").to_list() or "-",
+                  ",".join(map(str, v.get("nodes") or [])) or "-", "\n".join(v.get("devices") or []) or "-",
+                  pages or "-", memory or "-",
+                  age(max(0, int(now - float(v.get("created_unix") or now)))))
+    return t
