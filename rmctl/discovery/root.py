@@ -14,7 +14,6 @@ trusted.  Roots never write (the tarball cache is not under the root).
 
 from __future__ import annotations
 
-import json
 import os
 
 # tarfile, shutil and tempfile are never imported by a Root; the tarball
@@ -149,7 +148,8 @@ class Root:
 
         The caller records a finding where a missing file matters.
         """
-        self._note(rel)
+        if self.opened is not None:
+            self.opened.append(rel)
         data = self._reader.read(_clean(rel), READ_CAP)
         if data is None:
             return None
@@ -229,6 +229,8 @@ class Root:
                 if text is None:
                     self._facts = _hwloc_nofile_info(self.read(HWLOC_NOFILE_INFO))
                     return self._facts
+                import json  # a snapshot's facts only: not on the live or sysfs-fixture fast path
+
                 try:
                     self._facts = json.loads(text) if text.strip() else {}
                 except (ValueError, RecursionError):
@@ -245,8 +247,10 @@ class Root:
 
 def _clean(rel: str) -> str:
     """Return a root-relative path without ``.`` or empty components; refuse ``/`` and ``..``."""
-    if rel.startswith("/") or ".." in rel or "//" in rel or rel.startswith("./") or "/." in rel \
-            or rel.endswith("/") or rel == ".":
+    # most paths hold no "." and no "//" and neither start nor end in "/": four tests, not seven
+    if ("." in rel or "//" in rel or rel[:1] == "/" or rel[-1:] == "/") and (
+            rel.startswith("/") or ".." in rel or "//" in rel or rel.startswith("./") or "/." in rel
+            or rel.endswith("/") or rel == "."):
         if rel.startswith("/"):
             raise DiscoveryError(f"path {rel!r} leaves the root")
         parts = [p for p in rel.split("/") if p and p != "."]
