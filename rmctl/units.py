@@ -12,8 +12,6 @@ Kubernetes quantities (``16Gi`` vs ``16G``) differ; they belong to CEL's
 
 from __future__ import annotations
 
-import re
-
 from rmctl.errors import ParseError
 
 _UNITS = {
@@ -25,7 +23,8 @@ _UNITS = {
     "t": 1 << 40,
     "p": 1 << 50,
 }
-_SIZE = re.compile(r"^\s*(\d+)\s*([kmgtpKMGTP]?)(i?)([bB]?)\s*$")
+#: a size as written (compiled on first use: ``re`` is not imported on the topology fast path)
+_SIZE_PATTERN = r"^\s*(\d+)\s*([kmgtpKMGTP]?)(i?)([bB]?)\s*$"
 # Printing order, largest first.
 _NAMES = [("Pi", 1 << 50), ("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)]
 
@@ -38,7 +37,9 @@ def parse_size(text: str | int, *, what: str = "size") -> int:
         if text < 0:
             raise ParseError(f"bad {what} {text}: negative")
         return text
-    m = _SIZE.match(str(text))
+    import re
+
+    m = re.match(_SIZE_PATTERN, str(text))
     if not m:
         raise ParseError(
             f"bad {what} {text!r}: expected a number with an optional binary unit "
@@ -86,13 +87,10 @@ def page_size_dirname(page_bytes: int) -> str:
     return f"hugepages-{page_bytes // 1024}kB"
 
 
-_DIRNAME = re.compile(r"^hugepages-(\d+)kB\Z")
-
-
 def parse_page_size_dirname(name: str) -> int | None:
-    """Return the page size in bytes named by ``hugepages-2048kB``, or None."""
-    m = _DIRNAME.match(name)
-    return int(m.group(1)) * 1024 if m else None
+    """Return the page size in bytes named by ``hugepages-2048kB``, or None (``^hugepages-(\\d+)kB\\Z``)."""
+    digits = name[10:-2] if name.startswith("hugepages-") and name.endswith("kB") else ""
+    return int(digits) * 1024 if digits.isdecimal() else None
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 
 from rmctl import __version__
 from rmctl.cpuset import CpuSet
@@ -141,7 +140,9 @@ def infer_arch(root: Root, cpuinfo: str | None, findings: list[Finding]) -> str 
                                 paths.PROC_CPUINFO, "info"))
         return None
     byteorder = None
-    if re.search(r"^cpu\s*:\s*(POWER|PPC|ppc)", cpuinfo_head(cpuinfo), re.M):
+    if any(line.startswith("cpu") and (rest := line[3:].lstrip()).startswith(":")
+           and rest[1:].lstrip().startswith(("POWER", "PPC", "ppc"))
+           for line in cpuinfo_head(cpuinfo).split("\n")):  # ^cpu\s*:\s*(POWER|PPC|ppc), by line
         byteorder = root.read_strip(paths.SYS_CPU_BYTEORDER)
     arch = parse_cpuinfo_arch(cpuinfo, byteorder)
     findings.append(Finding("arch_inferred",

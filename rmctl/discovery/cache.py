@@ -20,17 +20,14 @@ the 96-CPU EPYC fixture):
 
 from __future__ import annotations
 
-import re
-
 from rmctl.cpuset import CpuSet
 from rmctl.discovery import paths
 from rmctl.discovery.cpu import read_cpumask_or_list
-from rmctl.discovery.parse import parse_cache_size, parse_cache_type, parse_cpuinfo_s390_caches
+from rmctl.discovery.parse import number_after, parse_cache_size, parse_cache_type, parse_cpuinfo_s390_caches
 from rmctl.discovery.root import Root
 from rmctl.model.node import Finding
 from rmctl.model.topology import Cache
 
-_INDEX = re.compile(r"^index(\d+)\Z")
 
 
 def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cache]:
@@ -56,7 +53,7 @@ def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cac
             else:
                 continue  # every cache of this CPU is known from a sibling: no listing, no stat
         if index_names is None or not root.isdir(paths.cpu_cache_dir(cpu)):
-            names = [n for n in root.listdir(paths.cpu_cache_dir(cpu)) if _INDEX.match(n)]
+            names = [n for n in root.listdir(paths.cpu_cache_dir(cpu)) if number_after(n, "index") is not None]
         else:
             names = index_names
         if index_names is None and names:

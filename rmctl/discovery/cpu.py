@@ -17,15 +17,13 @@ Documentation/admin-guide/cputopology.rst):
 
 from __future__ import annotations
 
-import re
-
 from rmctl.cpuset import MAX_CPU, CpuSet
 from rmctl.discovery import paths
+from rmctl.discovery.parse import number_after
 from rmctl.discovery.root import Root
 from rmctl.errors import ParseError
 from rmctl.model.node import Finding
 
-_CPU_DIR = re.compile(r"^cpu(\d+)\Z")
 
 
 class RawCpu:
@@ -98,7 +96,7 @@ def read_cpumask_or_list(root: Root, list_rel: str, mask_rel: str, findings: lis
 
 def read_cpus(root: Root, findings: list[Finding]) -> dict[int, RawCpu]:
     """Return every present CPU with its online flag and topology ids."""
-    dirs = sorted(int(m.group(1)) for n in root.listdir(paths.SYS_CPU) if (m := _CPU_DIR.match(n)))
+    dirs = sorted(i for n in root.listdir(paths.SYS_CPU) if (i := number_after(n, "cpu")) is not None)
     if dirs and dirs[-1] > MAX_CPU:
         # No kernel numbers a CPU past NR_CPUS (rmctl.cpuset.MAX_CPU): a
         # snapshot with such a directory is damaged or forged.

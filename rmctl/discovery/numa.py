@@ -9,18 +9,15 @@ are no nodes, as lscpu reports (hwloc invents one; rmctl does not).
 
 from __future__ import annotations
 
-import re
-
 from rmctl.cpuset import CpuSet
 from rmctl.discovery import paths
 from rmctl.discovery.cpu import read_cpumask_or_list
-from rmctl.discovery.parse import parse_distance, parse_meminfo
+from rmctl.discovery.parse import number_after, parse_distance, parse_meminfo
 from rmctl.discovery.root import Root
 from rmctl.errors import ParseError
 from rmctl.model.memory import HugepagePool
 from rmctl.model.node import Finding
 
-_NODE_DIR = re.compile(r"^node(\d+)\Z")
 
 
 class RawNode:
@@ -43,7 +40,7 @@ MAX_NODES = 1 << 10
 def node_ids(root: Root) -> list[int]:
     """Return the NUMA node ids under the root, ascending (ids past MAX_NODES are not nodes)."""
     return sorted(i for n in root.listdir(paths.SYS_NODE)
-                  if (m := _NODE_DIR.match(n)) and (i := int(m.group(1))) < MAX_NODES)
+                  if (i := number_after(n, "node")) is not None and i < MAX_NODES)
 
 
 def read_nodes(root: Root, online: CpuSet, findings: list[Finding]) -> dict[int, RawNode]:

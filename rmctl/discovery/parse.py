@@ -1,11 +1,28 @@
-"""Pure text parsers for /proc and /sys files; unit tests feed them strings."""
+"""Pure text parsers for /proc and /sys files; unit tests feed them strings.
+
+What ``topology`` uses is parsed by hand: the fast path imports no ``re``
+(its import, with enum's, is ~8M instructions of ``topology -o json``;
+issue 14).  The rarer parsers (s390 caches, octal escapes) import it.
+"""
 
 from __future__ import annotations
 
-import re
-
 from rmctl.cpuset import CpuSet
 from rmctl.errors import ParseError
+
+
+def number_after(name: str, prefix: str) -> int | None:
+    """Return N of a directory named ``<prefix>N`` (``cpu12``, ``node0``, ``index3``), else None.
+
+    N is ASCII digits only (``\\d`` would take ``cpu١``), at most 18 of them
+    (int() of thousands of digits is slow, and refused past 4,300).
+    """
+    if not name.startswith(prefix):
+        return None
+    digits = name[len(prefix):]
+    if 0 < len(digits) <= 18 and digits.isascii() and digits.isdigit():
+        return int(digits)
+    return None
 
 
 def parse_meminfo(text: str) -> dict[str, int]:
@@ -38,17 +55,30 @@ def parse_meminfo(text: str) -> dict[str, int]:
 
 # at most 12 digits (sysfs prints KiB: 10^12 KiB is no cache): int() of an
 # unbounded digit string is slow and raises past 4,300 digits
-_CACHE_SIZE = re.compile(r"([0-9]{1,12})\s*([KMG]?)i?B?", re.I)
 _SIZE_UNIT = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 
 
 def parse_cache_size(text: str) -> int | None:
-    """Parse a cache ``size`` attribute (``32K``, ``5118K``, ``1M``) into bytes."""
+    """Parse a cache ``size`` attribute (``32K``, ``5118K``, ``1M``) into bytes.
+
+    The whole text, stripped, is ``[0-9]{1,12}\\s*[KMG]?i?B?`` (any case).
+    """
     t = text.strip()
-    m = _CACHE_SIZE.fullmatch(t)
-    if not m:
+    n = 0
+    while n < len(t) and n <= 12 and "0" <= t[n] <= "9":
+        n += 1
+    if not 0 < n <= 12:
         return None
-    return int(m.group(1)) * _SIZE_UNIT[m.group(2).upper()]
+    rest = t[n:].lstrip()
+    unit = rest[:1].upper() if rest[:1] in ("K", "M", "G", "k", "m", "g") else ""
+    rest = rest[len(unit):]
+    if rest[:1] in ("i", "I"):
+        rest = rest[1:]
+    if rest[:1] in ("B", "b"):
+        rest = rest[1:]
+    if rest:
+        return None
+    return int(t[:n]) * _SIZE_UNIT[unit]
 
 
 CACHE_TYPES = {"data": "data", "instruction": "instruction", "unified": "unified"}
@@ -79,6 +109,10 @@ def parse_mounts(text: str) -> list[tuple[str, str, str, dict[str, str]]]:
 
 
 def _unescape(s: str) -> str:
+    if "\\" not in s:
+        return s  # the common case: no octal escape, no regex
+    import re
+
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), s)
 
 
@@ -108,7 +142,7 @@ def parse_cmdline(text: str) -> dict[str, list[str]]:
 def cmdline_cpulist(value: str) -> CpuSet:
     """Return the CPUs of ``isolcpus=``/``nohz_full=`` values (flags like ``domain,`` skipped)."""
     # isolcpus=[flag-list,]<cpu-list> (kernel-parameters.txt): flags are words.
-    parts = [p for p in value.split(",") if p and not re.fullmatch(r"[a-z_]+", p)]
+    parts = [p for p in value.split(",") if p and p.strip("abcdefghijklmnopqrstuvwxyz_")]
     try:
         return CpuSet.parse(",".join(parts))
     except ParseError:
@@ -193,14 +227,14 @@ def _arch_of(kv: dict[str, str], byteorder: str | None) -> str | None:
             return "aarch64" if int(kv["cpu architecture"].split()[0]) >= 8 else "arm"
         except (ValueError, IndexError):
             return None
-    if re.match(r"(POWER|PPC|ppc)", kv.get("cpu", "")):
+    if kv.get("cpu", "").startswith(("POWER", "PPC", "ppc")):
         return "ppc64le" if (byteorder or "").strip() == "little" else "ppc64"
     if "flags" in kv and "vendor_id" in kv:
         return "x86_64" if "lm" in kv["flags"].split() else "i686"
     return None
 
 
-_S390_CACHE = re.compile(r"^cache(\d+)\s*:\s*(.*)$")
+_S390_CACHE = r"^cache(\d+)\s*:\s*(.*)$"
 
 
 def parse_cpuinfo_s390_caches(text: str) -> list[dict]:
@@ -210,11 +244,13 @@ def parse_cpuinfo_s390_caches(text: str) -> list[dict]:
     (arch/s390/kernel/cache.c: show_cacheinfo).  s390 sysfs has only the
     private L1/L2 caches; L3/L4 exist only here, without the CPUs sharing them.
     """
+    import re
+
     out = []
     # the cacheN lines belong to the summary, the first block
     # (arch/s390/kernel/processor.c: show_cpu_summary calls show_cacheinfo)
     for line in cpuinfo_head(text).splitlines():
-        m = _S390_CACHE.match(line.strip())
+        m = re.match(_S390_CACHE, line.strip())
         if not m:
             continue
         kv = dict(p.split("=", 1) for p in m.group(2).split() if "=" in p)

@@ -9,8 +9,10 @@ Errors are ``kind: Error`` with ``error: {code, message, hint}`` and
 
 from __future__ import annotations
 
-import json
-from json.encoder import encode_basestring_ascii as _str  # the C function json.dumps uses
+try:  # the C function json.dumps uses, without importing json (and re, enum): topology -o json's fast path
+    from _json import encode_basestring_ascii as _str
+except ImportError:  # an interpreter without the _json accelerator
+    from json.encoder import encode_basestring_ascii as _str
 
 from rmctl.cpuset import CpuSet
 
@@ -139,6 +141,8 @@ def dumps(doc: dict[str, Any], fmt: str) -> str:
     """Return ``doc`` as JSON, JSON on one line (``jsonl``: a JSON Lines record) or YAML, newline-terminated."""
     if fmt == "json":
         return _pretty(doc) + "\n"
+    import json
+
     if fmt == "jsonl":
         return json.dumps(doc, default=_default, separators=(",", ":")) + "\n"
     if fmt == "yaml":
