@@ -147,3 +147,39 @@ def test_request_evaluate_machine_output_skips_typer(root, tmp_path):
         assert not bad, bad
         slow = [m for m in r["full"] if m.startswith(("rmctl.state.ledger", "rmctl.execute", "rmctl.ops.pool"))]
         assert not slow, f"imported {slow}: lazy-import them where they are needed"
+
+
+STDLIB_PROBE = r"""
+import sys
+before = set(sys.modules)
+sys.argv = ["rmctl"] + sys.argv[1:]
+from rmctl.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+sys.stderr.write("\nNEW " + " ".join(sorted(m.split(".")[0] for m in set(sys.modules) - before)) + "\n")
+"""
+
+
+@pytest.mark.parametrize("fixture", ["utillinux-x86_64-epyc_7451", None])
+def test_topology_fast_path_imports_no_heavy_stdlib(root, fixture_root, fixture):
+    """Issue 14: EPYC topology -o json within 2x lscpu.  re (with enum, functools, collections: 22M
+    instructions), json's package and ctypes (openat2) stay off the fast path; ``bin/rmctl`` is a
+    plain script because pip's entry-point wrapper imports re."""
+    where = fixture_root(fixture) if fixture else root  # the EPYC snapshot has links on the way (cpuN/cpufreq)
+    e = {k: v for k, v in os.environ.items() if k != "RMCTL_ROOT"}
+    p = subprocess.run([sys.executable, "-c", STDLIB_PROBE, "--root", where, "topology", "-o", "json"],
+                       capture_output=True, text=True, cwd=REPO, env=e, timeout=60)
+    assert p.returncode == 0, p.stderr
+    new = set(p.stderr.rsplit("NEW ", 1)[1].split())
+    bad = new & {"re", "enum", "json", "ctypes", "collections", "functools", "typing", "dataclasses"}
+    assert not bad, f"topology -o json imported {sorted(bad)}"
+
+
+def test_the_installed_command_is_a_plain_script():
+    with open(os.path.join(REPO, "bin", "rmctl"), encoding="utf-8") as f:
+        code = [l for l in f.read().splitlines() if l.strip() and not l.startswith("#")]
+    imports = [l for l in code if l.startswith(("import ", "from "))]
+    assert imports == ["import sys", "from rmctl.cli import main"], imports
