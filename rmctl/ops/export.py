@@ -69,8 +69,9 @@ def cpu_facts(root: Root, node: NodeModel, state_dir: str, profile: NodeProfile 
     final, source = text, "state"
     if profile is not None:
         from rmctl.ops.profile_plan import cpu_actions
+        from rmctl.planning.amounts import resolve
 
-        steps = cpu_actions(profile, node, root, state_dir)
+        steps = cpu_actions(resolve(profile, node)[0], node, root, state_dir)
         if steps:
             last = steps[-1][1][-1]
             assert isinstance(last, StateReplace)  # the CPU steps end in the state file's new content

@@ -136,8 +136,11 @@ def plan_profile(profile, node, host, root, *, state_dir: str) -> ProfilePlan:
     asks for something this node does not have (a NUMA node, a page size,
     a CPU), and UnsatisfiableError (exit 4) when it does not fit.
     """
+    from rmctl.planning.amounts import resolve
+
     check_node(profile, node)
-    pp = ProfilePlan(profile=profile, fingerprint=fingerprint(node))
+    profile, notes = resolve(profile, node)  # "50%", "all-but-1": numbers for this node
+    pp = ProfilePlan(profile=profile, fingerprint=fingerprint(node), notes=notes)
     for entry, actions in hugepage_actions(profile, node):
         _add(pp, host, entry, actions)
     for entry, actions in mount_actions(profile, node, host):

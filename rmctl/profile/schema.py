@@ -32,6 +32,14 @@ names, values and the pairs the kubelet refuses together are checked here
 (kubernetes pkg/kubelet/cm/cpumanager/policy_options.go,
 pkg/kubelet/cm/topologymanager/policy_options.go); whether the chosen
 kubelet version has an option is checked by ``export kubelet-config``.
+CPU counts (``systemReservedCPUs.count``, ``reservations[].count``) may
+be relative, so one profile fits machines of different sizes: ``"50%"``
+of the node's online CPUs (rounded down, at least 1) or ``"all-but-N"``
+(the online CPUs less N; ``"all"`` is all-but-0).  A hugepage ``count``
+may be ``"N%"`` of the memory of its NUMA node (``node`` given) or of the
+machine (MemTotal), in whole pages, rounded down.  They are resolved
+against the node when the profile is planned (rmctl.planning.amounts);
+docs/formats.md is the reference.
 ``spec.requests`` reserves what a ResourceRequest (issue 6) evaluates to,
 exactly as ``rmctl request evaluate FILE --reserve NAME`` does; the request
 itself is validated when the profile is planned (rmctl.ops.profile_plan).
@@ -82,6 +90,32 @@ EVICTION_SIGNALS = ("memory.available", "allocatableMemory.available", "nodefs.a
 RESERVATION_KEYS = ("name", "count", "cpus", "numa", "socket", "near", "from", "options", "ownerPid")
 
 
+#: "12.5%": a percentage (up to 100) of a base; "all" / "all-but-N": the base less N
+_PERCENT = re.compile(r"(?:100(?:\.0+)?|[0-9]{1,2}(?:\.[0-9]{1,6})?)%")
+_ALL_BUT = re.compile(r"all(?:-but-([0-9]{1,9}))?")
+
+
+@dataclass(frozen=True)
+class Relative:
+    """A count written relative to the node: ``"N%"`` of a base, or ``"all-but-N"`` (``"all"``).
+
+    The base is the node's (online CPUs, memory in pages): the planner
+    resolves it (rmctl.planning.amounts); ``text`` is what the profile said.
+    """
+
+    text: str
+    percent: str | None = None  #: the percentage's digits ("12.5"), exact
+    all_but: int | None = None
+
+    def of(self, base: int) -> int:
+        """Return the amount for ``base`` (a percentage rounded down)."""
+        from fractions import Fraction
+
+        if self.percent is not None:
+            return int(base * Fraction(self.percent) // 100)
+        return base - (self.all_but or 0)
+
+
 class ProfileError(ParseError):
     """A profile field is wrong; the message starts with ``FILE:LINE:COL: FIELD:``."""
 
@@ -91,7 +125,7 @@ class ProfileError(ParseError):
 @dataclass(frozen=True)
 class HugepageEntry:
     page_size: int  #: bytes
-    count: int  #: pages wanted in the pool
+    count: int | Relative  #: pages wanted in the pool (Relative until the planner resolves it)
     node: int | None = None  #: None: the global pool
     reserved: int = 0  #: pages kept from pods (kubelet reservedMemory)
     field: str = ""  #: e.g. spec.hugepages[0]
@@ -108,7 +142,7 @@ class MountEntry:
 @dataclass(frozen=True)
 class ReservationEntry:
     name: str
-    count: int | None = None
+    count: int | Relative | None = None  #: Relative until the planner resolves it
     cpus: str | None = None
     numa: int | None = None
     socket: int | None = None
@@ -160,7 +194,7 @@ class NodeProfile:
     """A validated profile; ``where(field)`` gives ``FILE:LINE:COL`` of a field."""
 
     name: str
-    system_reserved_count: int | None = None
+    system_reserved_count: int | Relative | None = None  #: Relative until the planner resolves it
     system_reserved_cpus: str | None = None
     isolated_cpus: str | None = None
     hugepages: tuple[HugepageEntry, ...] = ()
@@ -172,6 +206,11 @@ class NodeProfile:
     requests: tuple[RequestEntry, ...] = ()
     text: str = field(default="", compare=False, repr=False)  #: the YAML text (positions of inline requests)
     positions: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def relative(self) -> bool:
+        """Return True when a count is still relative (rmctl.planning.amounts.resolve turns them into numbers)."""
+        return (isinstance(self.system_reserved_count, Relative) or any(isinstance(h.count, Relative) for h in
+                self.hugepages) or any(isinstance(r.count, Relative) for r in self.reservations))
 
     def where(self, path: str) -> str:
         """Return ``FILE:LINE:COL`` of ``path`` (or of its nearest parent that has one)."""
@@ -298,6 +337,23 @@ class _Validator:
             raise self.err(path, f"must be >= {minimum}, not {value}")
         return value
 
+    def amount(self, value, path: str, minimum: int, *, all_but: bool = True) -> int | Relative:
+        """Return an integer count, or a Relative one ("50%", "all-but-1", "all"; docs/formats.md)."""
+        if isinstance(value, str):
+            text = value.strip()
+            if _PERCENT.fullmatch(text):
+                if float(text[:-1]) <= 0:
+                    raise self.err(path, f"{value!r}: a percentage above 0%")
+                return Relative(text, percent=text[:-1])
+            m = _ALL_BUT.fullmatch(text)
+            if m and all_but:
+                return Relative(text, all_but=int(m.group(1) or 0))
+            forms = '"N%" (of the node)' + (', "all" or "all-but-N"' if all_but else "")
+            raise self.err(path, f"must be an integer or {forms}, not {value!r}",
+                           hint="relative counts: docs/formats.md" + ("" if all_but else
+                                                                      " (hugepage counts: a percentage of memory)"))
+        return self.integer(value, path, minimum)
+
     def string(self, value, path: str) -> str:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise self.err(path, f"must be a string, not {_typename(value)}")
@@ -352,7 +408,7 @@ class _Validator:
             if ("count" in s) == ("cpus" in s):
                 raise self.err(p, "give exactly one of count or cpus")
             if "count" in s:
-                kw["system_reserved_count"] = self.integer(s["count"], f"{p}.count", 1)
+                kw["system_reserved_count"] = self.amount(s["count"], f"{p}.count", 1)
             else:
                 kw["system_reserved_cpus"] = self.cpulist(s["cpus"], f"{p}.cpus")
         if spec.get("isolatedCPUs") is not None:
@@ -402,12 +458,12 @@ class _Validator:
                 if req not in m:
                     raise self.err(p, f"{req} is required")
             size = self.size(m["pageSize"], f"{p}.pageSize")
-            count = self.integer(m["count"], f"{p}.count", 0)
+            count = self.amount(m["count"], f"{p}.count", 0, all_but=False)
             node = self.integer(m["node"], f"{p}.node", 0) if m.get("node") is not None else None
             reserved = self.integer(m.get("reserved", 0), f"{p}.reserved", 0)
             if reserved and node is None:
                 raise self.err(f"{p}.reserved", "reserved pages need a node (the kubelet reserves memory per NUMA node)")
-            if reserved > count:
+            if isinstance(count, int) and reserved > count:  # a relative count: checked when resolved
                 raise self.err(f"{p}.reserved", f"{reserved} reserved pages exceed count {count}")
             key = (size, node)
             if key in seen:
@@ -479,7 +535,7 @@ class _Validator:
             opts = [self.string(o, f"{p}.options[{j}]") for j, o in enumerate(self.items(opts, f"{p}.options"))]
             out.append(ReservationEntry(
                 name=name,
-                count=self.integer(m["count"], f"{p}.count", 1) if "count" in m else None,
+                count=self.amount(m["count"], f"{p}.count", 1) if "count" in m else None,
                 cpus=self.cpulist(m["cpus"], f"{p}.cpus") if "cpus" in m else None,
                 numa=self.integer(m["numa"], f"{p}.numa", 0) if m.get("numa") is not None else None,
                 socket=self.integer(m["socket"], f"{p}.socket", 0) if m.get("socket") is not None else None,
