@@ -3,11 +3,19 @@
 # Commands: topology, plan, apply, undo, verify, snapshot, snapshot capture, cpu, cpu reserve, cpu release, cpu list, cpu reconcile, cpu reserve-system, cpu pin, cpu run, cpu cpuset, hugepages, hugepages show, hugepages set, hugepages size, hugepages mount, hugepages umount, hugepages boot-args, devices, devices list, devices show, class, class list, class show, class validate, request, request evaluate, request explain, request release, request list, export, export kubelet-config, export resourceslice, export nfd, kubelet, kubelet show, kubelet check
 
 _rmctl_completion() {
-    local IFS=$'
-'
-    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \
-                   COMP_CWORD=$COMP_CWORD \
-                   _RMCTL_COMPLETE=complete_bash $1 ) )
+    local IFS=$'\n' line="${COMP_LINE:0:COMP_POINT}" cur prefix n
+    # the word under the cursor as typed (readline's COMP_WORDS split it at ':' and '=')
+    cur="${line##*[[:space:]]}"
+    n=$(( $(IFS=$' \t'; set -f; set -- $line; echo $#) ))
+    [[ -z "$cur" ]] && n=$(( n + 1 ))
+    COMPREPLY=( $( env COMP_WORDS="$line" COMP_CWORD=$(( n - 1 )) _RMCTL_COMPLETE=complete_bash $1 ) )
+    prefix="${cur%"${cur##*[:=]}"}"
+    if [[ -n "$prefix" && "${COMP_WORDS[COMP_CWORD]}" != "$cur" ]]; then
+        COMPREPLY=( "${COMPREPLY[@]#"$prefix"}" )
+    fi
+    if [[ ${#COMPREPLY[@]} -gt 0 && "${COMPREPLY[0]}" == *= ]]; then
+        compopt -o nospace 2>/dev/null
+    fi
     return 0
 }
 

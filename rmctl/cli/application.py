@@ -26,7 +26,7 @@ from typer.core import TyperGroup, TyperOption
 
 from rmctl import __version__
 from rmctl.cli.context import BY_FLAG, COUNT, FLAG, GLOBAL_OPTIONS, MULTI, Settings
-from rmctl.errors import EXIT_CODE_MEANINGS
+from rmctl.errors import EXIT_CODE_MEANINGS, ExitCode
 
 #: the exit-status table of --help; ``\b`` keeps click from re-wrapping it
 EXIT_EPILOG = "\b\nExit status:\n" + "\n".join(
@@ -47,6 +47,9 @@ class RmctlGroup(TyperGroup):
         self._commands: dict = {}
         super().__init__(*args, **kwargs)
         add_global_options(self)
+        for p in self.params:  # typer's flags, answered by completion_option() with an optional SHELL
+            if p.name in ("install_completion", "show_completion"):
+                p.metavar, p.help = "[bash|zsh|fish]", COMPLETION_HELP[p.name]
         for cmd in self._commands.values():  # given at construction (a test's app): not from COMMANDS
             give_global_options(cmd)
 
@@ -90,6 +93,8 @@ class RmctlGroup(TyperGroup):
         from rmctl.cli.errors import exit_code_for, report_usage_error
 
         argv = list(sys.argv[1:] if args is None else args)
+        if argv and argv[0].split("=", 1)[0] in ("--show-completion", "--install-completion"):
+            return _exit(completion_option(argv), standalone_mode)
         try:
             rv = super().main(args=argv, prog_name=prog_name, complete_var=complete_var,
                               standalone_mode=False, **extra)
@@ -111,9 +116,53 @@ class RmctlGroup(TyperGroup):
             raise
         except Exception as e:  # escaped a command's @handle_errors
             code = exit_code_for(e, argv)
-        if standalone_mode:
-            sys.exit(code)
-        return code
+        return _exit(code, standalone_mode)
+
+
+def _exit(code: int, standalone_mode: bool) -> int:
+    if standalone_mode:
+        sys.exit(code)
+    return code
+
+
+COMPLETION_HELP = {
+    "install_completion": "Install completion for SHELL (default: $SHELL's) in your home directory.",
+    "show_completion": "Print the completion script for SHELL (default: $SHELL's), e.g. "
+                       "eval \"$(rmctl --show-completion zsh)\".",
+}
+
+
+def completion_option(argv: list[str]) -> int:
+    """Answer ``--show-completion [SHELL]`` / ``--install-completion [SHELL]`` (also ``=SHELL``).
+
+    typer's own flags take no value (with shellingham installed) and
+    detect the shell, so ``--show-completion zsh`` printed bash's script
+    (issue 11 finding 11); and typer's zsh script completes nothing on the
+    first <Tab>.  These print and install rmctl.cli.completion_scripts'.
+    """
+    from rmctl.cli.completion_scripts import SHELLS, detect_shell, script
+    from rmctl.cli.errors import report_usage_error
+
+    flag, _, shell = argv[0].partition("=")
+    rest = argv[1:]
+    if not shell and rest and not rest[0].startswith("-"):
+        shell, rest = rest[0], rest[1:]
+    shell = shell or detect_shell()
+    if shell not in SHELLS or rest:
+        bad = shell if shell not in SHELLS else " ".join(rest)
+        return report_usage_error(_click.exceptions.UsageError(
+            f"{flag}: {bad!r} is not one of {', '.join(SHELLS)}" if shell not in SHELLS
+            else f"{flag} takes at most one SHELL, got also {bad!r}"), argv)
+    if flag == "--show-completion":
+        sys.stdout.write(script(shell))
+        return int(ExitCode.OK)
+    from typer._completion_shared import install
+
+    _shell, path = install(shell=shell, prog_name="rmctl", complete_var="_RMCTL_COMPLETE")
+    path.write_text(script(shell))  # typer chose the place and the rc-file line; the script is rmctl's
+    sys.stdout.write(f"{shell} completion installed in {path}\nCompletion will take effect once you "
+                     "restart the terminal\n")
+    return int(ExitCode.OK)
 
 
 def _take_global(ctx, param, value):

@@ -91,3 +91,30 @@ def complete_classes(ctx, incomplete: str) -> list[str]:
         return class_names(_param(ctx, "class_dir", "RMCTL_CLASS_DIR", "") or None, incomplete)
     except Exception:
         return []
+
+
+def _last_of_list(incomplete: str) -> tuple[str, str]:
+    """Split ``0,1,`` into the items typed (``0,1,``) and the one being typed."""
+    head, sep, last = incomplete.rpartition(",")
+    return head + sep, last
+
+
+def complete_numa_list(ctx, incomplete: str) -> list[str]:
+    """Return the NUMA node ids of the root for the last item of a list (``--numa 0,1``), those typed left out."""
+    head, last = _last_of_list(incomplete)
+    typed = set(head.split(","))
+    return [head + n for n in complete_numa_nodes(ctx, last) if n not in typed]
+
+
+def complete_page_size_counts(ctx, incomplete: str) -> list[str]:
+    """Return ``SIZE=`` for each hugepage size of the root (``2M=``), for ``SIZE=COUNT`` arguments."""
+    if "=" in incomplete:
+        return []  # the count is the operator's
+    return [s + "=" for s in complete_page_sizes(ctx, incomplete)]
+
+
+def choices(*words: str):
+    """Return a completion function offering ``words``."""
+    def complete(incomplete: str) -> list[str]:
+        return [w for w in words if w.startswith(incomplete)]
+    return complete

@@ -38,6 +38,12 @@ def _complete_numa(ctx: typer.Context, incomplete: str) -> list[str]:
     return complete_numa_nodes(ctx, incomplete)
 
 
+def _complete_numa_list(ctx: typer.Context, incomplete: str) -> list[str]:
+    from rmctl.cli.complete import complete_numa_list
+
+    return complete_numa_list(ctx, incomplete)
+
+
 def _complete_pci(ctx: typer.Context, incomplete: str) -> list[str]:
     from rmctl.cli.complete import complete_pci_addresses
 
@@ -69,7 +75,7 @@ Socket = Annotated[Optional[int], typer.Option("--socket", help="Only CPUs of th
 Near = Annotated[Optional[str], typer.Option("--near", metavar="PCI_ADDRESS", autocompletion=_complete_pci,
                                              help="Only CPUs local to this PCI device (its NUMA node, or its local_cpulist).")]
 From = Annotated[Optional[str], typer.Option("--from", metavar="CPULIST", help="Choose only among these CPUs.")]
-PreferNuma = Annotated[Optional[str], typer.Option("--prefer-numa", metavar="NODES",
+PreferNuma = Annotated[Optional[str], typer.Option("--prefer-numa", metavar="NODES", autocompletion=_complete_numa_list,
                                                    help="Soft NUMA affinity (the Topology Manager's): these nodes first, the rest elsewhere.")]
 Opt = Annotated[Optional[list[str]], typer.Option("--option", metavar="NAME[=VALUE]", autocompletion=_complete_option,
                                                   help="kubelet CPU Manager policy option: full-pcpus-only, distribute-cpus-across-numa, "

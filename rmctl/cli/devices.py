@@ -27,6 +27,12 @@ class Kind(str, enum.Enum):
     other = "other"
 
 
+def _complete_numa(ctx: typer.Context, incomplete: str) -> list[str]:
+    from rmctl.cli.complete import complete_numa_nodes
+
+    return complete_numa_nodes(ctx, incomplete)
+
+
 def _complete_address(ctx: typer.Context, incomplete: str) -> list[str]:
     """Shell completion: the PCI addresses of the root on the command line (or RMCTL_ROOT, or /)."""
     from rmctl.cli.complete import complete_pci_addresses
@@ -49,7 +55,7 @@ def list_devices(
         "--kind", "-k", case_sensitive=False,
         help="Only devices of this kind (repeat for several).")] = None,
     numa: Annotated[Optional[int], typer.Option(
-        "--numa", metavar="N", min=0,
+        "--numa", metavar="N", min=0, autocompletion=_complete_numa,
         help="Only devices local to NUMA node N (the kernel's numa_node; when that is unknown, "
              "the nodes whose CPUs lie in the device's local CPUs).")] = None,
     output: Output = Format.table,

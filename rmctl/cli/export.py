@@ -20,6 +20,13 @@ from typing import Annotated
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import Format, Output, fmt
 
+
+def _complete_class(ctx: typer.Context, incomplete: str) -> list[str]:
+    from rmctl.cli.complete import complete_classes
+
+    return complete_classes(ctx, incomplete)
+
+
 app = typer.Typer(name="export", help="Export the node's state for Kubernetes: kubelet config, ResourceSlice, NFD features.",
                   no_args_is_help=True, rich_markup_mode=None)
 
@@ -105,7 +112,7 @@ def resourceslice_cmd(
     driver: Annotated[str, typer.Option("--driver", help="DRA driver name the slices are published under "
                                                           "(device.driver in CEL).")] = "rmctl.io",
     class_names: Annotated[Optional[list[str]], typer.Option(
-        "--class", metavar="CLASS",
+        "--class", metavar="CLASS", autocompletion=_complete_class,
         help="Publish the devices this class selects (repeatable; default: accel, gpu, nic, rdma, nvme).")] = None,
     class_dir: Annotated[Optional[str], typer.Option("--class-dir", metavar="DIR",
                                                      help="Directory of ResourceClass files (default /etc/rmctl/classes).")] = None,
