@@ -94,6 +94,7 @@ def _validation_lines(settings, outcome) -> None:
 
     checked = outcome.data["classes"]
     for c in checked:
-        sys.stdout.write(f"{c['file']}: class {c['name']}: ok ({c['selectors']} selector(s))\n")
+        n = c["selectors"]
+        sys.stdout.write(f"{c['file']}: class {c['name']}: ok ({n} selector{'' if n == 1 else 's'})\n")
     if not checked:
         sys.stdout.write("no class files to check\n")

@@ -7,7 +7,8 @@ must exist.  ``view`` of each Outcome is what the table renderers take.
 
 from __future__ import annotations
 
-from rmctl.ops.outcome import Outcome
+from rmctl.ops.outcome import Outcome, warning
+from rmctl.resources.attribute_names import domain_warnings
 from rmctl.resources.classes import (
     DEFAULT_CLASS_DIR,
     ResourceClass,
@@ -81,12 +82,15 @@ def validate_classes(files: list[str], class_dir: str | None) -> Outcome:
         load_class_dir(class_dir, strict_dir=True)  # a named directory must exist (its bad files are reported below)
     found, errors = check_files(paths)
     checked = [{"file": p, "name": c.name, "selectors": len(c.selectors)} for p, c, _ in found]
+    # a domain one typo from rmctl's (rmctl.oi): legal, another driver may publish it, so a warning
+    warnings = [w for _, c, _ in found for s in c.selectors for w in domain_warnings(s.compiled, s.where)]
     for p in files:
         if not any(f == p for f, _, _ in found) and not any(str(e).startswith(f"{p}:") for e in errors):
             errors.append(InputError(f"{p}: no ResourceClass document",
                                      hint="a class file holds apiVersion, kind: ResourceClass, metadata and spec"))
     if not errors:
-        return Outcome(kind="ResourceClassValidation", data={"valid": True, "classes": checked})
+        return Outcome(kind="ResourceClassValidation", data={"valid": True, "classes": checked, "warnings": warnings},
+                       messages=tuple(warning(w) for w in warnings))
     raise all_errors(errors)
 
 

@@ -109,6 +109,7 @@ def parse_selectors(rd: Reader, spec: dict, key: str, path: str,
     ``errors``: a list to collect every selector's CelError in (``class
     validate`` reports them all); without it the first one is raised.
     """
+    from rmctl.resources.attribute_names import presence_errors
     from rmctl.resources.cel import CelError, compile_selector
 
     raw = rd.seq(spec[key], path, spec, key)
@@ -121,7 +122,16 @@ def parse_selectors(rd: Reader, spec: dict, key: str, path: str,
         text = rd.string(item["cel"], f"{ipath}.cel", item, "cel")
         where = f"{rd.filename}:{pos(item, 'cel')}"
         try:
-            out.append(ClassSelector(text, where, compile_selector(text, where)))
+            compiled = compile_selector(text, where)
+            # "produtName" in device.attributes["rmctl.io"]: legal CEL the checker lets through, false on
+            # every device (rmctl.resources.attribute_names)
+            wrong = presence_errors(compiled, where)
+            if wrong:
+                if errors is None:
+                    raise wrong[0]
+                errors.extend(wrong)
+                continue
+            out.append(ClassSelector(text, where, compiled))
         except CelError as e:
             if errors is None:
                 raise

@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rmctl.resources.attribute_names import match_attribute_problem
 from rmctl.resources.classes import ClassSelector, ResourceClass, _check_header, class_from_document, parse_selectors
 from rmctl.resources.yamlio import InputError, Reader, item_pos, pos, read_documents
 from rmctl.units import parse_size
@@ -228,6 +229,10 @@ def request_from_document(doc, filename: str, index: int = 0) -> ResourceRequest
                 rd.fail(item_pos(cons, i), path, "expected a mapping")
             rd.mapping(item, path, allowed={"matchAttribute", "requests"}, required=("matchAttribute",))
             attr = rd.string(item["matchAttribute"], f"{path}.matchAttribute", item, "matchAttribute")
+            why = match_attribute_problem(attr)
+            if why:  # a name rmctl's own domain does not have: no device could ever satisfy it
+                msg, _, hint = why.partition("; ")
+                rd.fail(pos(item, "matchAttribute"), f"{path}.matchAttribute", msg, hint=hint)
             reqs: list[str] = []
             if "requests" in item:
                 lst = rd.seq(item["requests"], f"{path}.requests", item, "requests")

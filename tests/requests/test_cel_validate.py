@@ -54,4 +54,4 @@ def test_valid_classes_still_validate(run_cli, tmp_path):
     )
     code, out, err = run_cli("class", "validate", a)
     assert code == 0, err
-    assert "class a: ok (2 selector(s))" in out
+    assert "class a: ok (2 selectors)" in out
