@@ -36,6 +36,7 @@ LAYERS = {
     "rmctl.names": 1,           # the one name rule (reservations, profiles, classes, cgroups, state keys)
     "rmctl.model": 2,           # frozen dataclasses, no I/O
     "rmctl.resources.cel": 3,   # CEL compiler (DRA's dialect), below the resource classes that use it
+    "rmctl.resources.yamlio": 3,  # the one bounded YAML loader (issue 15), for resources, profiles and discovery
     "rmctl.resources": 4,       # parsed input: YAML schemas of classes, requests, profiles
     "rmctl.profile": 4,
     "rmctl.discovery": 5,       # reads the machine; these four may not import each other

@@ -51,6 +51,8 @@ from rmctl.render.plan import plan_data, report_data
 from rmctl.state import journal
 from rmctl.state.ledger import STATE_FILE, Ledger
 
+#: the largest saved plan ``apply -f`` reads (a plan keeps the state text before and after each state step)
+MAX_PLAN_BYTES = 64 << 20
 #: ``plan --detailed-exitcode`` when something would change (Terraform's convention; not an error)
 CHANGES_PENDING = 2
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -75,11 +77,12 @@ def load_input(path: str) -> tuple[str, dict[str, Any] | None]:
     (``hugepages set``, ``hugepages mount``, ``cpu reserve``, ``request
     evaluate --reserve``...): those hold the Plan under ``plan``.
     """
+    from rmctl.resources.yamlio import read_bounded
+
     if path == "-":
         return "profile", None
     try:
-        with open(path, encoding="utf-8") as f:
-            head = f.read(1 << 22)
+        head = read_bounded(path, MAX_PLAN_BYTES)  # never blocks on a FIFO; refused past the cap (exit 2)
     except (OSError, UnicodeDecodeError):
         return "profile", None  # load_profile reports it
     if not head.lstrip().startswith("{"):
@@ -88,6 +91,8 @@ def load_input(path: str) -> tuple[str, dict[str, Any] | None]:
         doc = json.loads(head)
     except ValueError as e:
         raise ParseError(f"{path}: not valid JSON: {e}") from None
+    except RecursionError:
+        raise ParseError(f"{path}: not valid JSON: nested too deeply") from None
     if isinstance(doc, dict) and doc.get("kind") == "Plan":
         return "plan", doc
     if isinstance(doc, dict) and "plan" in doc:

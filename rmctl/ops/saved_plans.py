@@ -237,7 +237,7 @@ def state_view(text: Any) -> Any:
         return text
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
     if not isinstance(doc, dict):
         return text

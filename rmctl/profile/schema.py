@@ -44,9 +44,12 @@ docs/formats.md is the reference.
 exactly as ``rmctl request evaluate FILE --reserve NAME`` does; the request
 itself is validated when the profile is planned (rmctl.ops.profile_plan).
 
-Positions come from ``yaml.compose`` (the node tree keeps start marks);
-the values from ``yaml.safe_load`` of the same text, so nothing but plain
-data is ever constructed.
+Positions come from the node tree (it keeps start marks), the values from
+PyYAML's safe constructor over the same tree, so nothing but plain data is
+ever constructed; both through rmctl.resources.yamlio's bounded loader
+(size, values with aliases counted, depth: issue 15 item 4), so the
+position walk, which visits an alias's node each time it is used, does a
+bounded amount of work.
 """
 
 from __future__ import annotations
@@ -260,21 +263,18 @@ def _positions(node, path: str, out: dict, dups: list) -> None:
 # -- loading -------------------------------------------------------------------
 
 def load_profile(path: str) -> NodeProfile:
-    """Return the validated profile in file ``path`` (``-`` reads stdin)."""
-    import sys
+    """Return the validated profile in file ``path`` (``-`` reads stdin), read within MAX_YAML_BYTES."""
+    from rmctl.resources.yamlio import read_bounded
 
-    if path == "-":
-        return parse_profile(sys.stdin.read(), "<stdin>")
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = read_bounded(path)
     except FileNotFoundError:
         raise UsageError(f"profile {path!r} does not exist", hint="give -f a NodeProfile YAML file") from None
     except UnicodeDecodeError:
         raise ProfileError(f"{path}: not UTF-8 text", hint="give -f a NodeProfile YAML file") from None
     except OSError as e:
         raise UsageError(f"cannot read profile {path!r}: {e.strerror}") from None
-    return parse_profile(text, path)
+    return parse_profile(text, "<stdin>" if path == "-" else path)
 
 
 def parse_profile(text: str, source: str = "<profile>") -> NodeProfile:
@@ -282,8 +282,7 @@ def parse_profile(text: str, source: str = "<profile>") -> NodeProfile:
     try:
         return _parse_profile(text, source)
     except RecursionError:
-        # PyYAML composes and constructs recursively, and so does the position
-        # walk: [[[[...]]]] thousands deep, or an alias to its own anchor
+        # the loader's depth budget comes first; kept as a last guard
         raise ProfileError(f"{source}: YAML nested too deeply (or an alias refers to itself)",
                            hint="a NodeProfile is plain YAML data a few levels deep") from None
 
@@ -291,20 +290,21 @@ def parse_profile(text: str, source: str = "<profile>") -> NodeProfile:
 def _parse_profile(text: str, source: str) -> NodeProfile:
     import yaml
 
+    from rmctl.resources.yamlio import BudgetError, compose_single
+
     if "\0" in text:
         raise ProfileError(f"{source}: binary data, not a YAML text")
+    positions: dict = {}
+    dups: list = []
     try:
-        tree = yaml.compose(text)
-        data = yaml.safe_load(text)
+        _tree, data = compose_single(text, source, lambda node: _positions(node, "", positions, dups))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         pos = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        if isinstance(e, BudgetError):
+            raise ProfileError(f"{pos}: {problem}", hint="rmctl reads YAML within limits (docs/security.md)") from None
         raise ProfileError(f"{pos}: not valid YAML: {problem}") from None
-    positions: dict = {}
-    dups: list = []
-    if tree is not None:
-        _positions(tree, "", positions, dups)
     v = _Validator(source, positions)
     if dups:
         f, (line, col) = dups[0]

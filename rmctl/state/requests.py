@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 from rmctl.errors import ConflictError
-from rmctl.planning.requests import evaluate, Reserved
+from rmctl.planning.requests import Reserved, evaluate
 from rmctl.state.records import REQUEST_KIND, Reservation, ReservationState, thaw
 from rmctl.state.reservations import check_name
 

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from rmctl.cpuset import CpuSet
-from rmctl.units import counted
 from rmctl.errors import ConflictError, UsageError
-from rmctl.names import NAME_RE, check_name as _check_name
+from rmctl.names import NAME_RE
+from rmctl.names import check_name as _check_name
 from rmctl.planning import cpus as planner
 from rmctl.state.records import Owner, Reservation, ReservationState
+from rmctl.units import counted
 
 __all__ = ["NAME_RE", "check_name"]
 

@@ -6,7 +6,8 @@ the resource managers use are kept (types:
 staging/src/k8s.io/kubelet/config/v1beta1/types.go): the rest of the file
 (authentication, TLS files, static pod URL headers) is never returned, so
 it never reaches a document or a snapshot.  The file is untrusted in a
-snapshot or directory root: bounded, ``yaml.safe_load``, fields type-checked.
+snapshot or directory root: bounded (size, and values, aliases and depth while
+it is parsed: rmctl.resources.yamlio), safe-loaded, fields type-checked.
 """
 
 from __future__ import annotations
@@ -40,10 +41,14 @@ def read(root: Root, rel: str) -> dict | None:
         raise UsageError(f"kubelet config /{rel} is larger than {MAX_CONFIG_BYTES >> 10} KiB")
     import yaml
 
+    from rmctl.resources.yamlio import safe_load
+
     try:
-        doc = yaml.safe_load(text)
+        doc = safe_load(text, f"/{rel}", max_bytes=MAX_CONFIG_BYTES)
     except yaml.YAMLError as e:
         raise UsageError(f"kubelet config /{rel} is not YAML: {str(e).splitlines()[0][:120]}") from None
+    except RecursionError:  # the depth budget comes first; kept as a last guard
+        raise UsageError(f"kubelet config /{rel} is not YAML: nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("kind") != "KubeletConfiguration":
         raise UsageError(f"kubelet config /{rel} is not a KubeletConfiguration",
                          hint="give the file the kubelet's --config names (kubeadm: /var/lib/kubelet/config.yaml)")

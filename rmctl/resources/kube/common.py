@@ -2,13 +2,14 @@
 
 Manifests are untrusted input (rmctl runs as root; a file handed over by
 someone else, a ``kubectl get -o yaml`` dump, a Helm rendering), so they
-are read within bounds before YAML sees them and walked within bounds
-after: at most :data:`MAX_FILE_BYTES` per file, :data:`MAX_DOCUMENTS`
-documents and :data:`MAX_NODES` YAML values (aliases counted each time they
-are used, so a "billion laughs" document stops at the budget instead of
-exhausting memory), only regular files (a FIFO or a device is refused,
-never waited on).  YAML is parsed by :mod:`rmctl.resources.yamlio`
-(``SafeLoader`` only, duplicate keys refused, positions kept).
+are read within bounds before YAML sees them and counted while they are
+composed: at most :data:`MAX_FILE_BYTES` per file, :data:`MAX_DOCUMENTS`
+documents and :data:`MAX_NODES` YAML values (an alias counted as every
+value it stands for, without expanding it, so a "billion laughs" document
+stops at the budget after a few hundred events), only regular files (a
+FIFO or a device is refused, never waited on).  YAML is parsed by
+:mod:`rmctl.resources.yamlio` (``SafeLoader`` only, duplicate keys refused,
+positions kept, depth bounded).
 
 Names and limits follow the API server's validation
 (k8s.io/apimachinery/pkg/util/validation: DNS-1123 labels and subdomains;
@@ -23,13 +24,14 @@ import stat
 from fractions import Fraction
 from typing import Any
 
-from rmctl.resources.yamlio import InputError, Reader, item_pos, load_documents, pos
+from rmctl.resources.yamlio import Budget, InputError, Reader, item_pos, load_documents, pos
 
 #: a manifest larger than this is not one workload's objects
 MAX_FILE_BYTES = 4 << 20
 MAX_FILES = 64
 MAX_DOCUMENTS = 1000
-#: YAML values walked per file, aliases expanded (kubectl's go-yaml refuses "excessive aliasing" too)
+#: YAML values per file, an alias counted as every value it stands for (kubectl's go-yaml refuses "excessive
+#: aliasing" too)
 MAX_NODES = 200_000
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")  # RFC 1123 label, at most 63
@@ -80,29 +82,10 @@ def read_text(path: str) -> str:
 
 def read_manifests(path: str) -> list[Any]:
     """Return the YAML documents of a manifest file, bounded (see the module docstring)."""
-    docs = load_documents(read_text(path), path)
-    if len(docs) > MAX_DOCUMENTS:
-        raise InputError(f"{path}: {len(docs)} documents, more than the {MAX_DOCUMENTS} rmctl reads")
-    budget = [MAX_NODES]
-    for d in docs:
-        _walk(d, budget, path)
+    # the budgets (documents, values with aliases counted, depth) are checked while composing
+    docs = load_documents(read_text(path), path, max_bytes=MAX_FILE_BYTES,
+                          budget=Budget(max_nodes=MAX_NODES, max_documents=MAX_DOCUMENTS))
     return docs
-
-
-def _walk(obj, budget: list[int], path: str) -> None:
-    """Count the values under ``obj`` (an alias counts each time it is used); InputError past the budget."""
-    stack = [obj]
-    while stack:
-        o = stack.pop()
-        budget[0] -= 1
-        if budget[0] < 0:
-            raise InputError(f"{path}: more than {MAX_NODES} YAML values (aliases expanded)",
-                             hint="manifests this large (or aliases this deep) are not accepted")
-        if isinstance(o, dict):
-            stack.extend(o.keys())
-            stack.extend(o.values())
-        elif isinstance(o, list):
-            stack.extend(o)
 
 
 # -- headers -----------------------------------------------------------------------
