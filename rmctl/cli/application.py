@@ -92,7 +92,9 @@ class RmctlGroup(TyperGroup):
              **extra):
         from rmctl.cli.errors import exit_code_for, report_usage_error
 
-        argv = list(sys.argv[1:] if args is None else args)
+        from rmctl.cli.options import optional_values
+
+        argv = optional_values(list(sys.argv[1:] if args is None else args))
         if argv and argv[0].split("=", 1)[0] in ("--show-completion", "--install-completion"):
             return _exit(completion_option(argv), standalone_mode)
         try:

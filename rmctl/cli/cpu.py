@@ -14,7 +14,7 @@ import typer
 from typing import Annotated
 
 from rmctl.cli.errors import handle_errors
-from rmctl.cli.options import DryRun, Format, Output, fmt
+from rmctl.cli.options import DryRun, Format, Output, Watch, fmt
 
 cpu_app = typer.Typer(name="cpu", help="Reserve CPUs (the kubelet's static policy), pin processes, make cpusets.",
                       no_args_is_help=True, rich_markup_mode=None)
@@ -162,14 +162,27 @@ def release(
 def list_(
     ctx: typer.Context,
     output: Output = Format.table,
+    watch: Watch = None,
 ):
-    """Show every CPU (free, system, reserved by whom, offline, isolated) and every reservation."""
-    from rmctl.cli.output import finish
+    """Show every CPU (free, system, reserved by whom, offline, isolated) and every reservation.
+
+    --watch [SECONDS] redraws it on a terminal until Ctrl-C.
+    """
+    from rmctl.cli.output import finish, show
     from rmctl.ops import cpu as ops
 
     s = ctx.obj
-    finish(s, ops.list_cpus(s.root, kubelet_root=s.kubelet_root, verbose=s.verbose, **_state(s)), fmt(output),
-           table=_list_table)
+
+    def outcome():
+        return ops.list_cpus(s.root, kubelet_root=s.kubelet_root, verbose=s.verbose, **_state(s))
+
+    if watch is not None:
+        from rmctl.cli import watch as w
+
+        w.check(watch, fmt(output))
+        w.loop(watch, "rmctl cpu list", lambda: show(s, outcome(), "table", table=_list_table))
+        return
+    finish(s, outcome(), fmt(output), table=_list_table)
 
 
 def _list_table(settings, outcome) -> None:

@@ -14,7 +14,7 @@ import typer
 from rmctl.cli.complete import (choices, complete_numa_list, complete_numa_nodes, complete_page_size_counts,
                                 complete_page_sizes)
 from rmctl.cli.errors import handle_errors
-from rmctl.cli.options import DryRun, Format, Output, fmt
+from rmctl.cli.options import DryRun, Format, Output, Watch, fmt
 
 hugepages_app = typer.Typer(
     name="hugepages", no_args_is_help=True, rich_markup_mode=None,
@@ -41,19 +41,28 @@ def _render(printer):
 
 @hugepages_app.command("show")
 @handle_errors
-def show(ctx: typer.Context, output: Output = Format.table):
+def show(ctx: typer.Context, output: Output = Format.table, watch: Watch = None):
     """Show every page size's pools (global and per node), mounts, THP and what could be had now.
 
     "obtainable now" estimates how many more pages the kernel could give
     at this moment: from proc/buddyinfo (free blocks big enough) for
-    sizes the buddy allocator serves, else from free memory.
+    sizes the buddy allocator serves, else from free memory.  --watch
+    [SECONDS] redraws it on a terminal until Ctrl-C.
 
     Example: rmctl hugepages show -o json
     """
     from rmctl.cli.output import finish
+    from rmctl.cli.output import show as show_outcome
     from rmctl.ops.hugepages import show as show_op
     from rmctl.render.hugepages import print_show
 
+    if watch is not None:
+        from rmctl.cli import watch as w
+
+        w.check(watch, fmt(output))
+        w.loop(watch, "rmctl hugepages show",
+               lambda: show_outcome(ctx.obj, show_op(ctx.obj.root), "table", table=_render(print_show)))
+        return
     finish(ctx.obj, show_op(ctx.obj.root), fmt(output), table=_render(print_show))
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
+from typing import Annotated, Optional
 
 import typer
-from typing import Annotated
 
 
 class Format(str, enum.Enum):
@@ -32,6 +32,40 @@ FleetOutput = Annotated[FleetFormat, typer.Option(
     help="Output format: table (people), json or yaml (scripts), jsonl (one JSON document per node, "
          "printed as each node is read).")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the plan (every write, mount and state change) and change nothing.")]
+
+#: --watch alone refreshes every this many seconds (watch(1)'s default; rmctl.cli.watch)
+WATCH_DEFAULT = "2"
+#: options whose value may be left out: option -> the value it then takes (see optional_values)
+OPTIONAL_VALUES = {"--watch": WATCH_DEFAULT}
+
+Watch = Annotated[Optional[float], typer.Option(
+    "--watch", metavar="[SECONDS]", min=0.1,
+    help=f"Redraw the table every SECONDS (default {WATCH_DEFAULT}) on a terminal until Ctrl-C (exit 0); "
+         "refused on a pipe and with -o json|yaml.")]
+
+
+def optional_values(argv: list[str]) -> list[str]:
+    """Return ``argv`` with the value of each OPTIONAL_VALUES option filled in where it was left out.
+
+    click (typer's copy) has no option whose value may be left out;
+    ``--watch`` is one (``--watch``, ``--watch 5``, ``--watch=5``), so a
+    ``--watch`` not followed by a number gets the default before click
+    parses.  Words after ``--`` (a command's own arguments) are left alone.
+    """
+    out: list[str] = []
+    for i, a in enumerate(argv):
+        if a == "--":
+            return out + argv[i:]
+        out.append(a)
+        if a in OPTIONAL_VALUES and not (i + 1 < len(argv) and _number(argv[i + 1])):
+            out.append(OPTIONAL_VALUES[a])
+    return out
+
+
+def _number(text: str) -> bool:
+    """Return True for a non-negative decimal number (``5``, ``0.5``): the value of an optional option."""
+    head, _, tail = text.partition(".")
+    return bool(head or tail) and (head == "" or head.isdigit()) and (tail == "" or tail.isdigit())
 
 
 def alias(value, old_value, name: str, old_name: str):
