@@ -49,7 +49,8 @@ def _print_profile_plan(settings, pp) -> None:
     from rmctl.render.plan import print_plan
 
     ch = pp.changes()
-    print_plan(console(settings), pp.plan(), title=f"profile {pp.profile.name}: {len(ch)} change(s), in order",
+    changes = f"{len(ch)} change" + ("" if len(ch) == 1 else "s")
+    print_plan(console(settings), pp.plan(), title=f"profile {pp.profile.name}: {changes}, in order",
                review=[{"field": i.field, "current": i.current, "desired": i.desired} for i in ch],
                empty=f"profile {pp.profile.name}: no changes; the node matches.")
 

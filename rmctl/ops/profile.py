@@ -199,7 +199,9 @@ def apply(root: Root, state_dir: str, path: str, *, dry_run: bool = False, rollb
     messages: tuple[Message, ...] = warnings
     err = error_of(report)
     if err is not None:
-        hint = (f"rolled back {len(report.rolled_back)} change(s); fix the cause and apply again"
+        from rmctl.units import counted
+
+        hint = (f"rolled back {counted(len(report.rolled_back), 'change')}; fix the cause and apply again"
                 if report.rolled_back else err.hint)
         messages += (Message(err.message, hint=hint),)
     return Outcome(kind="ApplyReport", data=report_document(report, int(code), {"journal": jpath}, plan=the_plan),

@@ -109,7 +109,7 @@ def test_snapshot_root_refuses_apply_but_dry_runs(run_cli, root, tmp_path):
     code, out, err = run_cli("--root", root, "apply", "-f", p)
     assert code == 2 and "snapshot" in err
     code, out, err = run_cli("--root", root, "apply", "-f", p, "--dry-run")
-    assert code == 0 and "change(s)" in out
+    assert code == 0 and "6 changes, in order" in out
     assert not (tmp_path / "state").exists()
 
 
