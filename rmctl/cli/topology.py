@@ -45,10 +45,9 @@ def topology(
 
 
 def _table_summary(settings, outcome) -> None:
-    from rmctl.cli.output import console
-    from rmctl.render import tables
+    from rmctl.cli.fastpath import topology_table  # the one summary renderer of both paths
 
-    tables.print_topology(console(settings), outcome.view, verbose=settings.verbose)
+    topology_table(settings, outcome)
 
 
 def _table_tree(settings, outcome) -> None:

@@ -25,6 +25,10 @@ SHAPES = [
     (["--root", "ROOT", "-v", "--debug", "--no-color", "topology", "-ojson"], {}),
     (["--state-dir", "/tmp/x", "--lock-timeout", "3", "--root", "ROOT", "topology", "-o", "table", "-o", "json"], {}),
     (["--root", "ROOT", "-vv", "topology", "-o", "yaml", "-v"], {}),
+    # the summary table (issue 14: within 4x of lstopo-no-graphics): the same rich tables, no typer
+    (["--root", "ROOT", "topology"], {}),
+    (["topology", "-o", "table", "-v"], {"RMCTL_ROOT": "ROOT"}),
+    (["--root", "ROOT", "--no-color", "topology", "--output=table"], {}),
 ]
 
 
@@ -44,7 +48,7 @@ def test_fast_path_equals_typer_path(root, argv, env):
 
 
 @pytest.mark.parametrize("argv", [
-    ["topology"], ["topology", "-o", "table"], ["topology", "--tree", "-o", "json"],
+    ["topology", "--tree"], ["topology", "--tree", "-o", "table"], ["topology", "--tree", "-o", "json"],
     ["topology", "-o", "json", "--help"], ["topology", "-o", "xml"], ["topology", "-o"],
     ["--root"], ["--root", "-v", "topology", "-o", "json"], ["--bogus", "topology", "-o", "json"],
     ["--lock-timeout", "-1", "topology", "-o", "json"], ["--version", "topology", "-o", "json"],
