@@ -269,6 +269,9 @@ def undo(root: Root, state_dir: str, *, dry_run: bool = False,
                        view=("nothing", state_dir))
     path, entry = found
     the_plan = Plan(actions=entry.undo_actions(), command="undo")
+    # A journal is a file in the state dir: read back as untrusted as a saved plan (issue 15), its
+    # undo runs only what the saved-plan allow-list accepts, refused before anything runs
+    saved_plans.confine(the_plan, state_dir, host_for(root), f"the undo of apply {entry.id} (journal {path})")
     if dry_run:
         return Outcome(kind="Plan", data=plan_data(the_plan),
                        view=("plan", the_plan, f"undo apply {entry.id} (dry run: nothing changed)"))

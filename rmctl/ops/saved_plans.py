@@ -114,6 +114,12 @@ def check(root: Root, state_dir: str, saved: Plan, host, *, force: bool = False,
     return Checked(plan=with_previous(saved, host, elsewhere), what=what)
 
 
+def confine(plan: Plan, state_dir: str, host, whose: str) -> None:
+    """Refuse (InvalidPlanError, exit 5) a plan read from a file (a saved plan, an undo journal's steps)
+    with any action outside rmctl.execute.confine's allow-list; ``whose`` names it in the message."""
+    _confined(plan, os.path.join(os.path.abspath(state_dir), STATE_FILE), cgroup_mounts(host), host, whose)
+
+
 def _confined(plan: Plan, state_file: str, mounts: list[str], host, whose: str) -> None:
     bad = refusals(plan, state_file=state_file, cgroup_mounts=mounts, host=host)
     if bad:

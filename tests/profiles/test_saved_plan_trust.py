@@ -336,3 +336,66 @@ def test_request_read_from_stdin_cannot_be_planned_again(run_cli, tmp_path):
     code, out, err = run_cli("apply", "-f", _save(tmp_path, json.loads(out)["plan"]), "-o", "json")
     assert code == 5 and _error(out)["code"] == "invalid_plan" and "standard input" in err, err
     assert _state(tmp_path) is None
+
+
+# -- issue 15: an undo journal is a saved input too ---------------------------------------------------
+
+def _edited_journal(run_cli, tmp_path, action, before):
+    """Apply PROFILE (state changes only), then add to its journal an applied step whose undo is ``action``
+    with ``before`` written back; return the journal's path and text."""
+    code, _, err = run_cli("apply", "-f", _profile(tmp_path), "-o", "json")
+    assert code == 0, err
+    [path] = glob.glob(str(tmp_path / "state" / "journal" / "*.json"))
+    doc = json.loads(open(path).read())
+    doc["steps"].append({"action": action, "status": "applied", "before": before, "after": action.get("value"),
+                         "detail": ""})
+    text = json.dumps(doc)
+    with open(path, "w") as f:
+        f.write(text)
+    return path, text
+
+
+@pytest.mark.parametrize("kind", ["write", "replace-state"])
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "run"])
+def test_an_undo_journal_edited_to_write_elsewhere_is_refused_before_anything_runs(run_cli, tmp_path, dry_run,
+                                                                                   kind):
+    """A journal step `write X` undoes as `write X <before>`, a `replace-state X` that created X as `remove X`:
+    X outside what rmctl manages is refused (exit 5), and nothing else of the undo runs (the state the apply
+    wrote stays, the journal stays pending)."""
+    victim = tmp_path / "victim"
+    victim.write_text("untouched\n")
+    action = ({"kind": "write", "path": str(victim), "value": "x"} if kind == "write" else
+              {"kind": "replace-state", "path": str(victim), "content": "untouched\n", "previous": None})
+    path, text = _edited_journal(run_cli, tmp_path, action, "pwned\n" if kind == "write" else None)
+    state = (tmp_path / "state" / "state.json").read_text()
+    code, out, err = run_cli("undo", *(("--dry-run",) if dry_run else ()), "-o", "json")
+    assert code == 5, err
+    e = _error(out)
+    assert e["code"] == "invalid_plan" and str(victim) in e["message"] and "journal" in e["message"], e
+    assert victim.read_text() == "untouched\n"
+    assert (tmp_path / "state" / "state.json").read_text() == state and open(path).read() == text
+
+
+def test_an_undo_journal_edited_to_write_etc_is_refused(run_cli, tmp_path):
+    """The brief's case: /etc/x (its dry run and its run refused alike; nothing is created)."""
+    target = "/etc/rmctl-undo-journal-test"
+    assert not os.path.exists(target)
+    _edited_journal(run_cli, tmp_path, {"kind": "write", "path": target, "value": "x"}, "pwned\n")
+    try:
+        for extra in (("--dry-run",), ()):
+            code, out, err = run_cli("undo", *extra, "-o", "json")
+            assert code == 5 and _error(out)["code"] == "invalid_plan", err
+        assert not os.path.exists(target)
+    finally:
+        if os.path.exists(target):
+            os.unlink(target)
+
+
+def test_an_unedited_undo_journal_still_undoes(run_cli, tmp_path):
+    """The allow-list accepts every undo rmctl's own applies make (here: the state restored, then removed)."""
+    code, _, err = run_cli("apply", "-f", _profile(tmp_path), "-o", "json")
+    assert code == 0, err
+    code, _, err = run_cli("undo", "--dry-run", "-o", "json")
+    assert code == 0, err
+    code, _, err = run_cli("undo", "-o", "json")
+    assert code == 0 and _state(tmp_path) is None, err

@@ -182,14 +182,30 @@ def test_v1_journals_read_back():
     assert journal.last_profile(os.path.join(V1, "journal"))["metadata"]["name"] == "worker"
 
 
+def _moved(sd: str) -> None:
+    """Rewrite the copied journals for the state dir they now live in (``sd``): what moving a state dir with
+    its journals takes, since an undo changes only the state file of the state dir it runs with (issue 15)."""
+    for name in JOURNALS:
+        p = os.path.join(sd, "journal", name)
+        with open(p, encoding="utf-8") as f:
+            text = f.read()
+        with open(p, "w", encoding="utf-8") as f:
+            f.write(text.replace(f"{MADE_IN}/journal/state.json", f"{sd}/state.json"))
+
+
 def test_v1_undo_dry_run_plans_the_reverse_of_the_pending_apply(run_cli, tmp_path):
     sd = _copy_state(tmp_path, "journal")
+    # as made: its undo would replace the state file of another state dir (make-v1.sh's), refused (exit 5)
+    code, out, err = run_cli("--root", DEV_VM, "--state-dir", sd, "undo", "--dry-run", "-o", "json")
+    assert code == 5 and f"{MADE_IN}/journal/state.json" in err and "state dir this apply uses" in err, err
+    _moved(sd)
+    moved = open(os.path.join(sd, "journal", PENDING)).read()
     code, out, err = run_cli("--root", DEV_VM, "--state-dir", sd, "undo", "--dry-run", "-o", "json")
     assert code == 0, err
     acts = json.loads(out)["actions"]
     assert [a["kind"] for a in acts] == ["replace-state", "remove-file", "umount", "hugepage-pool"]
-    assert acts[0]["path"] == f"{MADE_IN}/journal/state.json" and acts[3]["value"] == "0"
-    assert open(os.path.join(sd, "journal", PENDING)).read() == _text("journal", "journal", PENDING)
+    assert acts[0]["path"] == f"{sd}/state.json" and acts[3]["value"] == "0"
+    assert open(os.path.join(sd, "journal", PENDING)).read() == moved
 
 
 def test_v1_undo_reverts_the_pending_apply(tmp_path):
@@ -231,13 +247,14 @@ def test_v1_undo_use_case_reverts_and_marks_the_journal(tmp_path, monkeypatch):
     from rmctl.ops.profile import undo
 
     sd = _copy_state(tmp_path, "journal")
+    _moved(sd)
     base = tmp_path / "machine"
     pool = "/sys/devices/system/node/node0/hugepages/hugepages-2048kB"
     os.makedirs(base / pool.lstrip("/"))
     host = RootHost(str(base))
     host.write_text(f"{pool}/nr_hugepages", "8\n")
     host.write_text(f"{pool}/surplus_hugepages", "0\n")
-    host.replace_file(f"{MADE_IN}/journal/state.json", _text("journal", "state.json"))
+    host.replace_file(f"{sd}/state.json", _text("journal", "state.json"))
     host.mount("hugetlbfs", f"{MADE_IN}/mnt", "hugetlbfs", "pagesize=2M")
     monkeypatch.setattr(hosts, "host_factory", lambda: host)
 
@@ -247,7 +264,7 @@ def test_v1_undo_use_case_reverts_and_marks_the_journal(tmp_path, monkeypatch):
     assert out.ok and out.data["ok"] is True and out.data["counts"]["applied"] == 4, out.data
     assert host.read_text(f"{pool}/nr_hugepages") == "0" and host.mount_at(f"{MADE_IN}/mnt") is None
     written = json.loads(open(os.path.join(sd, "journal", PENDING)).read())
-    old = json.loads(_text("journal", "journal", PENDING))
+    old = json.loads(_text("journal", "journal", PENDING).replace(f"{MADE_IN}/journal/state.json", f"{sd}/state.json"))
     assert written["undone"]["ok"] is True and [s["status"] for s in written["undone"]["steps"]] == ["applied"] * 4
     assert {k: v for k, v in written.items() if k != "undone"} == {k: v for k, v in old.items() if k != "undone"}
     again = undo(Root("/"), sd)
