@@ -138,3 +138,32 @@ def test_a_change_computed_from_the_current_state_commits_at_once(tmp_path):
 
     up = Ledger(st).update(None, change)
     assert up.changed and len(calls) == 1
+
+
+def test_a_slow_saved_plan_check_does_not_make_cpu_reserve_time_out(tmp_path, monkeypatch, run_cli):
+    """``apply -f plan.json`` plans the plan's intent again to check it (rmctl.ops.saved_plans.check): before
+    the lock too.  With --force the check's fresh plan for the moved state is what runs."""
+    import json
+
+    from rmctl.ops import cpu, profile, saved_plans
+
+    live = Root.open("/")
+    if len(CpuSet.parse((live.read("sys/devices/system/cpu/online") or "0").strip())) < 2:
+        pytest.skip("needs two online CPUs")
+    st = str(tmp_path / "state")
+    code, out, err = run_cli("--state-dir", st, "cpu", "reserve", "p1", "--count", "1", "--dry-run", "-o", "json")
+    assert code == 0, err
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(json.loads(out)["plan"]))
+    slow = Barrier(saved_plans.check)
+    monkeypatch.setattr(saved_plans, "check", slow)
+    t, out_ = _in_thread(lambda: profile.apply(live, st, str(plan), force=True, lock_timeout=30))
+    assert slow.started.wait(120)
+    quick = cpu.reserve(live, st, "quick", count=1, lock_timeout=1)
+    slow.go.set()
+    t.join(120)
+    assert "error" not in out_, out_.get("error")
+    assert quick.exit_code == 0 and out_["value"].exit_code == 0, out_["value"].messages
+    assert slow.calls == 2  # checked again: the state moved while it was checked
+    state = Ledger(st).load()
+    assert not (state.reservations["quick"].cpus & state.reservations["p1"].cpus)
