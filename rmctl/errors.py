@@ -256,3 +256,9 @@ class SnapshotRootError(UsageError):
     """A change was asked of a snapshot root, which describes another machine."""
 
     code = "snapshot_root"
+
+
+class SnapshotStateDirError(SnapshotRootError):
+    """Reservations of a snapshot root were to be written to the default state dir (this machine's own)."""
+
+    code = "snapshot_state_dir"

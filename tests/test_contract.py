@@ -146,6 +146,11 @@ CASES = {
                                  bad=["--root", "/nonexistent-root", "export", "resourceslice"], bad_code=3),
     "export nfd": dict(ok=["export", "nfd", "-f", "{export_profile}"],
                        bad=["export", "nfd", "-f", "{tmp}/missing.yaml"], bad_code=2),
+    "state show": dict(setup=["cpu", "reserve", "a", "-n", "1"], ok=["state", "show"],
+                       bad=["--root", "/nonexistent-root", "state", "show"], bad_code=3),
+    # without --yes reset only shows what it would clear
+    "state reset": dict(setup=["cpu", "reserve", "a", "-n", "1"], ok=["state", "reset"],
+                        bad=["--lock-timeout", "-1", "state", "reset"], bad_code=2),
     "kubelet show": dict(ok=["kubelet", "show"], bad=["kubelet", "show", "--pod", "a/b/c"], bad_code=2),
     "kubelet check": dict(ok=["kubelet", "check"], ok_codes=(0, 4),
                           bad=["kubelet", "check", "--config", "{tmp}/missing.yaml"], bad_code=2),

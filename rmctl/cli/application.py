@@ -242,6 +242,7 @@ COMMANDS = {
     "request": "request",
     "export": "export",
     "kubelet": "kubelet",
+    "state": "state",
 }
 #: the command modules, in the order they first appear in COMMANDS
 COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))

@@ -29,12 +29,11 @@ import os
 import sys
 
 from rmctl.errors import SnapshotRootError, UsageError
+from rmctl.ops.statedir import DEFAULT_STATE_DIR
 
 TYPE_CHECKING = False  # the typing module costs ~2 ms on the fast path; type checkers see True
 if TYPE_CHECKING:
     from rmctl.discovery.root import Root
-
-DEFAULT_STATE_DIR = "/var/lib/rmctl"
 
 #: how a global option's occurrences combine (see the module doc)
 MULTI, VALUE, COUNT, FLAG = "multi", "value", "count", "flag"

@@ -30,6 +30,7 @@ from rmctl.model.fingerprint import fingerprint
 from rmctl.model.node import NodeModel
 from rmctl.ops.hosts import host_for, require_live, state_host
 from rmctl.ops.intent import make
+from rmctl.ops import statedir
 from rmctl.ops.near import near_cpus
 from rmctl.ops.outcome import Outcome, Text
 from rmctl.planning import cpus as planner
@@ -43,9 +44,10 @@ from rmctl.units import counted
 DEFAULT_LOCK_TIMEOUT = 10.0
 
 
-def ledger(state_dir: str, command: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Ledger:
-    """Return the Ledger of ``state_dir``; ``command`` names the lock holder in a timeout error."""
-    return Ledger(state_dir, lock_timeout=lock_timeout, command=command)
+def ledger(root: Root, state_dir: str, command: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Ledger:
+    """Return the Ledger holding ``root``'s reservations in ``state_dir`` (the rule of rmctl.ops.statedir: a
+    snapshot never reads or writes the default state dir); ``command`` names the lock holder in a timeout error."""
+    return statedir.for_root(root, state_dir, command, lock_timeout)
 
 
 def check_count(n: int | None) -> int | None:
@@ -130,7 +132,7 @@ def reserve(root: Root, state_dir: str, name: str, *, count: int | None = None, 
             new = new.with_reservation(rec)
         return Change(new, summary=f"reserve {name}: CPUs {rec.cpus.to_list()}", value=(rec, messages))
 
-    up = ledger(state_dir, f"rmctl cpu reserve {name}", lock_timeout).update(
+    up = ledger(root, state_dir, f"rmctl cpu reserve {name}", lock_timeout).update(
         fingerprint(node), change, dry_run=dry_run, command=f"cpu reserve {name}")
     rec, messages = up.value
     view = rec.view()
@@ -138,7 +140,8 @@ def reserve(root: Root, state_dir: str, name: str, *, count: int | None = None, 
                       make("cpu reserve", name=name, count=count, cpus=cpus, numa=numa, socket=socket, near=near,
                            from_=from_, prefer_numa=prefer_numa, options=list(options), owner_pid=owner_pid,
                            force=force))
-    return Outcome(kind="CpuReservation", data=data, messages=tuple(messages),
+    return Outcome(kind="CpuReservation", data=data,
+                   messages=tuple(messages) + statedir.dry_run_notes(root, state_dir, dry_run),
                    view=Text((render.reserve_line(node.topology, view, dry_run),), up.plan if dry_run else None))
 
 
@@ -170,7 +173,7 @@ def release_reservation(root: Root, state_dir: str, name: str, *, dry_run: bool,
             before = tuple(cgroups.remove_actions(rec.cgroup.to_data()))
         return Change(new, summary=f"release {name}", before=before, value=rec)
 
-    up = ledger(state_dir, f"rmctl {command}", lock_timeout).update(
+    up = ledger(root, state_dir, f"rmctl {command}", lock_timeout).update(
         fingerprint(node), change, dry_run=dry_run, host=state_host(root), command=command)
     return up.value, up
 
@@ -182,7 +185,8 @@ def release(root: Root, state_dir: str, name: str, *, dry_run: bool = False,
                                   lock_timeout=lock_timeout)
     data = _with_plan({"released": rec.view(), "dry_run": dry_run}, up, dry_run, make("cpu release", name=name))
     line = f"{'would release' if dry_run else 'released'} {name}: CPUs {rec.cpus.to_list()}"
-    return Outcome(kind="CpuRelease", data=data, view=Text((line,), up.plan if dry_run else None))
+    return Outcome(kind="CpuRelease", data=data, view=Text((line,), up.plan if dry_run else None),
+                   messages=statedir.dry_run_notes(root, state_dir, dry_run))
 
 
 # -- list -----------------------------------------------------------------------------------
@@ -201,7 +205,7 @@ def list_cpus(root: Root, state_dir: str, *, lock_timeout: float = DEFAULT_LOCK_
     the table are counted to).
     """
     node = discover(root)
-    state = ledger(state_dir, "rmctl cpu list", lock_timeout).load(fingerprint(node))
+    state = ledger(root, state_dir, "rmctl cpu list", lock_timeout).load(fingerprint(node))
     topo = node.topology
     views = [state.reservations[n].view() for n in state.names()]
     cpus = rsv.cpu_states(topo, state)
@@ -312,7 +316,7 @@ def reconcile(root: Root, state_dir: str, *, dry_run: bool = False,
         summary = "reconcile: drop " + (", ".join(r.name for r in dropped) or "nothing")
         return Change(new, summary=summary, before=tuple(before), value=(dropped, problems))
 
-    up = ledger(state_dir, "rmctl cpu reconcile", lock_timeout).update(
+    up = ledger(root, state_dir, "rmctl cpu reconcile", lock_timeout).update(
         fingerprint(node), change, dry_run=dry_run, host=state_host(root), command="cpu reconcile")
     dropped, problems = up.value
     remaining = [up.state.reservations[n].view() for n in up.state.names()]
@@ -321,7 +325,8 @@ def reconcile(root: Root, state_dir: str, *, dry_run: bool = False,
     data = _with_plan({"dropped": dropped_views, "problems": problem_data, "reservations": remaining,
                        "dry_run": dry_run}, up, dry_run, make("cpu reconcile"))
     lines = render.reconcile_lines(dropped_views, problem_data, len(remaining), dry_run)
-    return Outcome(kind="CpuReconcile", data=data, view=Text(tuple(lines), up.plan if dry_run else None))
+    return Outcome(kind="CpuReconcile", data=data, view=Text(tuple(lines), up.plan if dry_run else None),
+                   messages=statedir.dry_run_notes(root, state_dir, dry_run))
 
 
 # -- reserve-system -------------------------------------------------------------------------
@@ -351,7 +356,7 @@ def reserve_system(root: Root, state_dir: str, *, count: int | None = None, cpus
         new, chosen = rsv.reserve_system(node.topology, state, count=count, cpus=explicit)
         return Change(new, summary=f"system CPUs {chosen.to_list()}", value=chosen)
 
-    up = ledger(state_dir, "rmctl cpu reserve-system", lock_timeout).update(
+    up = ledger(root, state_dir, "rmctl cpu reserve-system", lock_timeout).update(
         fingerprint(node), change, dry_run=dry_run, command="cpu reserve-system")
     chosen = up.value
     data = _with_plan({"system_cpus": chosen.to_list(), "dry_run": dry_run}, up, dry_run,
@@ -360,7 +365,8 @@ def reserve_system(root: Root, state_dir: str, *, count: int | None = None, cpus
         line = f"{'would clear' if dry_run else 'cleared'} the system CPUs: every CPU may be reserved"
     else:
         line = f"{'would set' if dry_run else 'set'} system CPUs: {chosen.to_list()}"
-    return Outcome(kind="CpuSystem", data=data, view=Text((line,), up.plan if dry_run else None))
+    return Outcome(kind="CpuSystem", data=data, view=Text((line,), up.plan if dry_run else None),
+                   messages=statedir.dry_run_notes(root, state_dir, dry_run))
 
 
 # -- pin --------------------------------------------------------------------------------------
@@ -368,7 +374,7 @@ def reserve_system(root: Root, state_dir: str, *, count: int | None = None, cpus
 def reservation_cpus(root: Root, node: NodeModel, state_dir: str, name: str,
                      lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Reservation:
     """Return reservation ``name`` from the state (UsageError when there is none)."""
-    state = ledger(state_dir, "rmctl cpu", lock_timeout).load(fingerprint(node))
+    state = ledger(root, state_dir, "rmctl cpu", lock_timeout).load(fingerprint(node))
     return rsv.get(state, name)
 
 
@@ -417,7 +423,7 @@ def pin(root: Root, state_dir: str, pid: int, *, reservation: str | None = None,
 
     messages, _ = guard_cpus(cpu_view(root, kubelet_root)[0], target, what=f"pin PID {pid}", force=force)
     if reservation is None:
-        state = ledger(state_dir, "rmctl cpu pin", lock_timeout).load(fingerprint(node))
+        state = ledger(root, state_dir, "rmctl cpu pin", lock_timeout).load(fingerprint(node))
         messages += guard_reserved(root, state, target, pid, force=force)
     check_may_signal(root, pid)
     plan = Plan(actions=[SetAffinity(pid=pid, cpus=target.to_list())], fingerprint=fingerprint(node),
@@ -512,7 +518,7 @@ def run(root: Root, state_dir: str, argv: Sequence[str], *, reservation: str | N
                                  owner=owner, kube=kube)
             return Change(new, summary=f"reserve {name}: CPUs {r.cpus.to_list()}", value=r)
 
-        up = ledger(state_dir, f"rmctl cpu run ({name})", lock_timeout).update(
+        up = ledger(root, state_dir, f"rmctl cpu run ({name})", lock_timeout).update(
             fingerprint(node), change, dry_run=dry_run, command=f"cpu run {name}")
         plan_actions += up.plan.actions
         rec = up.value
@@ -580,7 +586,7 @@ def _run_pinned(root: Root, argv: list[str], name: str, target: str, pin_self, b
         status = rc if rc >= 0 else 128 - rc
     finally:
         if temp_name is not None:
-            ledger(state_dir, f"rmctl cpu run ({temp_name}) release", lock_timeout).update(
+            ledger(root, state_dir, f"rmctl cpu run ({temp_name}) release", lock_timeout).update(
                 fingerprint(node), lambda state: Change(state.without(temp_name), summary=f"release {temp_name}"),
                 host=state_host(root), command=f"cpu release {temp_name}")
     return status
@@ -624,7 +630,7 @@ def cpuset(root: Root, state_dir: str, name: str, *, partition: str | None = Non
         return Change(state.with_reservation(rec), summary=f"record cgroup of {name}", before=tuple(before),
                       value=(rec, mems))
 
-    up = ledger(state_dir, f"rmctl cpu cpuset {name}", lock_timeout).update(
+    up = ledger(root, state_dir, f"rmctl cpu cpuset {name}", lock_timeout).update(
         fingerprint(node), change, dry_run=dry_run, host=state_host(root), command=f"cpu cpuset {name}",
         rollback=True)
     rec, mems = up.value

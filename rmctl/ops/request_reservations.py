@@ -28,10 +28,11 @@ from collections.abc import Sequence
 from rmctl.discovery.root import Root
 from rmctl.errors import ExitCode, UsageError
 from rmctl.model.fingerprint import fingerprint
+from rmctl.ops import statedir
 from rmctl.ops.cpu import DEFAULT_LOCK_TIMEOUT, ledger, release_reservation
 from rmctl.ops.intent import make
 from rmctl.ops.outcome import Outcome, Text, note
-from rmctl.ops.requests import load_request
+from rmctl.ops.requests import finding_warnings, load_request
 from rmctl.state.ledger import Change
 from rmctl.state.records import ReservationState
 from rmctl.state.requests import reserve_request, summary
@@ -73,7 +74,7 @@ def reserve(root: Root, state_dir: str, name: str, file: str | Sequence[str], *,
                                        also=kubelet_reserved)
         return Change(new, summary=summary(name, rec) if rec is not None else "", value=ev)
 
-    up = ledger(state_dir, f"rmctl request evaluate --reserve {name}", lock_timeout).update(
+    up = ledger(node_root, state_dir, f"rmctl request evaluate --reserve {name}", lock_timeout).update(
         fingerprint(node), change, dry_run=dry_run, command=f"request evaluate --reserve {name}")
     ev = up.value
     evd = ev.to_data()
@@ -91,7 +92,9 @@ def reserve(root: Root, state_dir: str, name: str, file: str | Sequence[str], *,
                          + ", ".join(f"node {n} {p}" for n, p in sorted(per.items()))
                          + " (from free pages; no pool change)")
     text = Text(tuple(lines), up.plan if (dry_run and ev.fits) else None)
-    return Outcome(kind="RequestReservation", data=data, messages=tuple(note(n) for n in notes),
+    return Outcome(kind="RequestReservation", data=data,
+                   messages=tuple(note(n) for n in notes) + finding_warnings([ev])
+                   + statedir.dry_run_notes(node_root, state_dir, dry_run),
                    exit_code=ExitCode.OK if ev.fits else ExitCode.UNSATISFIABLE, view=(ev, text))
 
 
@@ -108,7 +111,8 @@ def release(root: Root, state_dir: str, name: str, *, dry_run: bool = False,
             if up.plan is not None else None
     verb = "would release" if dry_run else "released"
     line = f"{verb} {name}: CPUs {rec.cpus.to_list() or '-'}, devices {', '.join(rec.devices) or '-'}"
-    return Outcome(kind="RequestRelease", data=data, view=Text((line,), up.plan if dry_run else None))
+    return Outcome(kind="RequestRelease", data=data, view=Text((line,), up.plan if dry_run else None),
+                   messages=statedir.dry_run_notes(root, state_dir, dry_run))
 
 
 def list_requests(root: Root, state_dir: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Outcome:
@@ -123,7 +127,7 @@ def list_requests(root: Root, state_dir: str, *, lock_timeout: float = DEFAULT_L
     from rmctl.state.records import REQUEST_KIND
 
     node = discover(root)
-    state = ledger(state_dir, "rmctl request list", lock_timeout).load(fingerprint(node))
+    state = ledger(root, state_dir, "rmctl request list", lock_timeout).load(fingerprint(node))
     views = [state.reservations[n].view() for n in state.names() if state.reservations[n].kind == REQUEST_KIND]
     others = sum(1 for n in state.names() if state.reservations[n].kind != REQUEST_KIND)
     messages = (note(f"{others} other reservation{'s' if others != 1 else ''} of CPUs only: rmctl cpu list"),) \

@@ -6,9 +6,10 @@ rmctl.resources.kube).  Claims without a pod are evaluated as one
 ResourceRequest; pods get the kubelet's answer (rmctl.planning.pods) under
 the kubelet's policies from ``--kubelet-config`` and flags.
 
-Read-only: an evaluation subtracts what the reservations state already
-holds (on the live machine only: a snapshot describes another node, whose
-state is not here) and changes nothing.  Exit status: 0 when the request
+Read-only: an evaluation subtracts what the reservations in the state dir
+that applies to the root already hold (the live node's, or a snapshot's
+own ``--state-dir``: :func:`held`), exactly as ``--reserve`` does, and
+changes nothing.  Exit status: 0 when the request
 fits (pods: every pod admitted; with several roots: on at least one
 node), 4 when it does not; the evaluation is the document either way.
 
@@ -26,7 +27,7 @@ from rmctl.discovery.root import Root
 from rmctl.errors import ExitCode
 from rmctl.model.node import NodeModel
 from rmctl.ops.classes import load as load_classes
-from rmctl.ops.outcome import Outcome, note
+from rmctl.ops.outcome import Outcome, note, warning
 from rmctl.planning.requests import Reserved, evaluate
 from rmctl.resources.classes import ResourceClass
 from rmctl.resources.request import ResourceRequest, check_classes
@@ -117,20 +118,40 @@ def discover_roots(root: Root, roots: Sequence[str] = ()) -> list[NodeModel]:
     return [discover(Root.open(r), devices=True) for r in roots]
 
 
-def held(node: NodeModel, state_dir: str, lock_timeout: float = 10.0) -> Reserved:
-    """Return what the reservations in ``state_dir`` hold on ``node``; nothing for a snapshot.
+def held(node: NodeModel, state_dir: str, lock_timeout: float = 10.0, notes: list[str] | None = None) -> Reserved:
+    """Return what the reservations in the state dir that applies to ``node`` hold on it (issue 11 finding 3).
 
+    Any root: the live node's reservations, or a snapshot's in its own
+    ``--state-dir``, are taken exactly as ``--reserve`` takes them (the same
+    reserved_from_state), so a plain evaluation agrees with the
+    reservation made before it.  A snapshot never reads the default state
+    dir (rmctl.ops.statedir): nothing is held there.  A state dir of
+    another node is refused (exit 5), unless ``notes`` is given (several
+    nodes evaluated: the state dir can be the reservations of one of them
+    only): then the others are evaluated without and a note says so.
     Read without the state lock (an evaluation reserves nothing).
     """
-    if not node.source.live:
-        return Reserved()
+    import os
+
+    from rmctl.ops import statedir
+
+    if not statedir.applies(node.source.live, state_dir) or not os.path.exists(os.path.join(state_dir, "state.json")):
+        return Reserved()  # no state file: nothing held (and the ledger, 20 ms, not imported)
     # imported here: the ledger brings the executor and the Hosts (ctypes, subprocess), 20 ms that an
-    # evaluation of a snapshot never needs (issue 14: request evaluate one node under 120 ms)
+    # evaluation of a snapshot without a state dir never needs (issue 14: request evaluate one node under 120 ms)
+    from rmctl.errors import StateError
     from rmctl.model.fingerprint import fingerprint
-    from rmctl.state.ledger import Ledger
     from rmctl.state.requests import reserved_from_state
 
-    state = Ledger(state_dir, lock_timeout=lock_timeout, command="rmctl request").load(fingerprint(node))
+    lg = statedir.for_node(node, state_dir, "rmctl request", lock_timeout)
+    try:
+        state = lg.load(fingerprint(node))
+    except StateError as e:
+        if notes is None or e.details.get("state_fingerprint") is None:
+            raise
+        notes.append(f"{node.source.root}: the state dir {lg.state_dir} holds another node's reservations "
+                     f"({e.details['state_fingerprint'][:12]}): evaluated without rmctl's reservations")
+        return Reserved()
     return reserved_from_state(state)
 
 
@@ -252,13 +273,19 @@ def _compile_selectors(req: ResourceRequest, classes: dict[str, ResourceClass]) 
 
 
 def _on_node(r: Root, prep: _Prepared, state_dir: str, lock_timeout: float,
-             kubelet_root: str | None) -> tuple[object, list[str], bool]:
-    """Return one node's answer: (the Evaluation, or (NodeModel, pod evaluations)), notes, and whether it fits."""
+             kubelet_root: str | None, several: bool = False) -> tuple[object, list[str], bool]:
+    """Return one node's answer: (the Evaluation, or (NodeModel, pod evaluations)), notes, and whether it fits.
+
+    ``several``: one of several nodes, so a state dir of another node is a note, not an error (:func:`held`).
+    """
     n = discover(r, devices=True)
     if prep.request is None:
         evs, more = _pod_evaluations(r, n, prep.got, prep.pol, state_dir, lock_timeout, kubelet_root)
         return (n, evs), more, all(e.fits for e in evs)
-    reserved, more = with_kubelet(r, n, held(n, state_dir, lock_timeout), kubelet_root)
+    state_notes: list[str] = []
+    reserved, more = with_kubelet(r, n, held(n, state_dir, lock_timeout, state_notes if several else None),
+                                  kubelet_root)
+    more = state_notes + more
     ev = evaluate(n, prep.request, prep.got.classes, reserved=reserved, max_numa_nodes=prep.pol.max_numa_nodes,
                   prefer_closest=prep.pol.prefer_closest_numa)
     kube = prep.got.kube
@@ -280,7 +307,7 @@ def _evaluations(root: Root, file, roots: Sequence[str], class_dir: str | None, 
     notes = list(prep.notes)
     out = []
     for r in [root] if not roots else [Root.open(x) for x in roots]:
-        value, more, _ = _on_node(r, prep, state_dir, lock_timeout, kubelet_root)
+        value, more, _ = _on_node(r, prep, state_dir, lock_timeout, kubelet_root, several=len(roots) > 1)
         notes += more
         out.append(value)
     return prep.name, out, notes, prep.got
@@ -328,7 +355,7 @@ def evaluate_fleet(roots: Sequence[str], file, *, explain: bool = False, jobs: i
 
     def node(spec: str):
         with Root.open(spec) as r:
-            return _on_node(r, prep, state_dir, lock_timeout, kubelet_root)
+            return _on_node(r, prep, state_dir, lock_timeout, kubelet_root, several=True)
 
     pods = prep.request is None
     kind = ("Pod" if pods else "Request") + ("Explanation" if explain else "Evaluation")
@@ -354,7 +381,8 @@ def evaluate_fleet(roots: Sequence[str], file, *, explain: bool = False, jobs: i
             data["fitting_nodes"] = [e.node for e in evs if e.fits]
         data["nodes"] = [e.to_data(explain=explain) for e in evs]
         data["errors"] = errors_data(results)
-        return Outcome(kind=kind + "List", data=data, exit_code=status, view=tuple(evs), messages=msgs)
+        return Outcome(kind=kind + "List", data=data, exit_code=status, view=tuple(evs),
+                       messages=msgs + finding_warnings(evs))
 
     return Fleet(roots, node, jobs=jobs, document=document, finish=finish, name=f"request {prep.name}", pods=pods)
 
@@ -395,6 +423,16 @@ def _pod_evaluations(r: Root, node: NodeModel, got: Loaded, pol, state_dir: str,
     return evs, notes
 
 
+def finding_warnings(evs) -> tuple:
+    """Return one stderr warning per node finding that changed an answer (Evaluation.warnings), node named
+    when there are several (issue 11 finding 4: the node_memory_mismatch fallback to the machine's memory)."""
+    out = []
+    for ev in evs:
+        for w in ev.warnings:
+            out.append(warning(w if len(evs) == 1 else f"{ev.node}: {w}"))
+    return tuple(dict.fromkeys(out))
+
+
 def _status(fits: bool) -> ExitCode:
     return ExitCode.OK if fits else ExitCode.UNSATISFIABLE
 
@@ -424,7 +462,7 @@ def evaluate_request(root: Root, file, *, roots: Sequence[str] = (), class_dir: 
         return _pod_outcome("PodEvaluation", [value], prep.got, msgs, explain=False)
     ev = value
     return Outcome(kind="RequestEvaluation", data=ev.to_data(), exit_code=_status(ev.fits), view=(ev,),
-                   messages=msgs)
+                   messages=msgs + finding_warnings([ev]))
 
 
 def explain_request(root: Root, file, *, roots: Sequence[str] = (), class_dir: str | None = None,
@@ -448,7 +486,7 @@ def explain_request(root: Root, file, *, roots: Sequence[str] = (), class_dir: s
         return _pod_outcome("PodExplanation", [value], prep.got, msgs, explain=True)
     ev = value
     return Outcome(kind="RequestExplanation", data=ev.to_data(explain=True), exit_code=_status(ev.fits),
-                   view=(ev,), messages=msgs)
+                   view=(ev,), messages=msgs + finding_warnings([ev]))
 
 
 def _pod_outcome(kind: str, per_node: list, got: Loaded, msgs: tuple, *, explain: bool,

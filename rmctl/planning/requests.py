@@ -179,10 +179,12 @@ class Evaluation:
     reasons: Sequence[str] = ()
     hints_for_typos: Sequence[str] = ()
     notes: Sequence[str] = ()  #: what was left out of the evaluation, and why
+    #: findings of the node that changed the answer, and how (``code: what was used instead``)
+    warnings: Sequence[str] = ()
     no_match: Mapping[str, str] = field(default_factory=dict)  #: matches key -> the selector no device passes
 
     def __post_init__(self) -> None:
-        for name in ("numa_nodes", "resources", "reasons", "hints_for_typos", "notes"):
+        for name in ("numa_nodes", "resources", "reasons", "hints_for_typos", "notes", "warnings"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "devices", FrozenDict({k: tuple(v) for k, v in self.devices.items()}))
         object.__setattr__(self, "matches", FrozenDict({k: tuple(v) for k, v in self.matches.items()}))
@@ -208,6 +210,7 @@ class Evaluation:
             "resources": [r.to_data() for r in self.resources],
             "reasons": list(self.reasons),
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
         }
         if explain:
             d["selectors"] = {k: [m.to_data() for m in v] for k, v in self.matches.items()}
@@ -261,6 +264,34 @@ def _pool(node, numa: int, size: int):
         if p.page_size == size:
             return p
     return None
+
+
+#: the discovery finding that says the NUMA nodes' meminfo does not account for the machine's memory
+#: (rmctl.discovery.assemble.node_memory_check)
+MEMORY_NOT_ON_NODES = "node_memory_mismatch"
+
+
+def machine_memory(node, reserved: Reserved) -> tuple[str | None, int]:
+    """Return (why per-node memory is not used, the machine's free bytes) when memory is judged machine-wide.
+
+    Per-node memory is not used when a node does not say its memory, or
+    when discovery found that the nodes' MemTotal misses much of
+    proc/meminfo's (the ``node_memory_mismatch`` finding: Firecracker
+    guests with lazily initialised memory, gpu-node.tar.gz: node0 says
+    4.3 GiB of 125.9 GiB).  The answer then uses the machine's
+    MemAvailable less what reservations hold, with no NUMA preference, as
+    the kubelet does without its Memory Manager (node allocatable only).
+    ``why`` is None when per-node memory is used.
+    """
+    free = max(0, (node.memory.available or node.memory.free or 0) - sum(reserved.memory.values()))
+    finding = next((f for f in node.findings if f.code == MEMORY_NOT_ON_NODES), None)
+    if finding is not None:
+        return (f"{finding.code}: {finding.message}; memory is judged on the machine's available memory "
+                f"({format_size(free)} free), with no NUMA preference"), free
+    nodes = _node_ids(node)
+    if any(_node_memory(node, n, reserved)[0] is None for n in nodes):
+        return "", free  # no per-node memory at all: nothing to warn about, the result says so
+    return None, free
 
 
 def _node_memory(node, numa: int, reserved: Reserved) -> tuple[int | None, int | None]:
@@ -448,11 +479,17 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
             providers.append({"cpu": hints})
     if request.memory:
         caps = {n: _node_memory(node, n, reserved) for n in nodes}
-        if any(c[0] is None for c in caps.values()):
-            total_free = node.memory.available or node.memory.free or 0
+        why_machine, total_free = machine_memory(node, reserved)
+        if why_machine is not None:
             ok = total_free >= request.memory
+            if why_machine:
+                ev["warnings"] = [why_machine]
             results.append(ResourceResult("memory", format_size(request.memory), ok,
-                                          f"{format_size(total_free)} available (no per-node memory: no NUMA preference)",
+                                          f"{format_size(total_free)} available on the machine ("
+                                          + ("NUMA nodes' memory not all attributed: node_memory_mismatch"
+                                             if why_machine else "no per-node memory")
+                                          + "): no NUMA preference"
+                                          + ("" if ok else f"; {format_size(request.memory)} wanted"),
                                           None))
             providers.append({"memory": None if ok else []})
         else:
@@ -580,7 +617,12 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
         used_nodes.update(_cpu_node(node, c) for c in got)
     if request.memory:
         caps = {n: _node_memory(node, n, reserved) for n in nodes}
-        if all(c[0] is not None for c in caps.values()):
+        if machine_memory(node, reserved)[0] is not None:
+            # judged machine-wide (the hints above); recorded on the first node of the affinity so that
+            # a reservation counts it and later evaluations subtract it (machine_memory sums them)
+            first_node = affinity[0] if affinity else nodes[0]
+            ev["memory"] = {first_node: request.memory}
+        elif all(c[0] is not None for c in caps.values()):
             placed = _fill(request.memory, affinity, lambda n: caps[n][1])
             if placed is None and not strict:
                 placed = _fill(request.memory, affinity + [n for n in nodes if n not in affinity], lambda n: caps[n][1])

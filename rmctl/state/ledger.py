@@ -45,6 +45,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -287,8 +288,11 @@ class Ledger:
         have = state.fingerprint
         if fingerprint is not None and have is not None and have != fingerprint:
             raise StateError(
-                f"state file {self.path} belongs to another node (fingerprint {have[:12]}, this node {fingerprint[:12]})",
-                hint="give this node (or this --root) a --state-dir of its own",
+                f"state dir {self.state_dir} belongs to another node: its reservations are for node "
+                f"{have[:12]}, this node (--root) is {fingerprint[:12]}",
+                hint=f"see what it holds: rmctl --state-dir {shlex.quote(self.state_dir)} state show; clear it: "
+                     f"rmctl --state-dir {shlex.quote(self.state_dir)} state reset --yes; or give this node "
+                     "(or this --root) a --state-dir of its own",
                 details={"path": self.path, "state_fingerprint": have, "node_fingerprint": fingerprint})
 
     # -- permission -------------------------------------------------------------

@@ -1,0 +1,139 @@
+"""Issue 11 finding 2: one snapshot reservation no longer locks the live node out of its own state.
+
+``rmctl --root EPYC.tar.gz cpu reserve x -n 4`` wrote the default state dir
+stamped with the snapshot's fingerprint; afterwards every live command
+exited 5 "belongs to another node", even after ``cpu release x``, and no
+command reset it.  Now (rmctl.ops.statedir): a snapshot never reads or
+writes the default state dir (writing is refused, exit 2, hint
+--state-dir); a state dir of another node names both fingerprints and
+``rmctl state show`` / ``state reset --yes``, which clear it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pytest
+
+from rmctl.cli import context
+from rmctl.ops import statedir
+from tests.cli.helpers import run_main
+from tests.conftest import fixture_tarball
+from tests.journeys.console import environ, rmctl
+
+EPYC = fixture_tarball("utillinux-x86_64-epyc_7451")
+
+
+def _digest(d: str) -> str | None:
+    p = os.path.join(d, "state.json")
+    return hashlib.sha256(open(p, "rb").read()).hexdigest() if os.path.exists(p) else None
+
+
+@pytest.mark.parametrize("argv", [
+    ["cpu", "reserve", "x", "-n", "4"],
+    ["cpu", "reserve-system", "-n", "1"],
+    ["cpu", "release", "x"],
+    ["cpu", "reconcile"],
+])
+def test_a_snapshot_is_refused_the_real_default_state_dir(argv):
+    # as a user types it, no RMCTL_STATE_DIR: the default /var/lib/rmctl, which must stay as it is
+    before = _digest(statedir.DEFAULT_STATE_DIR)
+    p = rmctl("--root", EPYC, *argv, "-o", "json", env=environ())
+    assert p.returncode == 2, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["error"]["code"] == "snapshot_state_dir"
+    assert "--state-dir" in doc["error"]["hint"]
+    assert _digest(statedir.DEFAULT_STATE_DIR) == before
+
+
+@pytest.fixture
+def default_dir(tmp_path, monkeypatch):
+    """The default state dir, moved to a temporary directory for this test (the rule is by path)."""
+    d = str(tmp_path / "var-lib-rmctl")
+    monkeypatch.setattr(statedir, "DEFAULT_STATE_DIR", d)
+    monkeypatch.setattr(context, "DEFAULT_STATE_DIR", d)
+    monkeypatch.delenv("RMCTL_STATE_DIR", raising=False)
+    return d
+
+
+def test_live_and_snapshot_keep_to_their_own_state(default_dir, tmp_path):
+    # the live node reserves in the default state dir
+    code, _, err = run_main(["cpu", "reserve", "live", "-n", "1"])
+    assert code == 0, err
+    live_state = _digest(default_dir)
+    # a snapshot with the default state dir: refused, nothing written; its reads see nothing there
+    code, _, err = run_main(["--root", EPYC, "cpu", "reserve", "x", "-n", "4"])
+    assert code == 2 and "give the snapshot a state dir of its own: --state-dir" in err
+    code, out, err = run_main(["--root", EPYC, "cpu", "list", "-o", "json"])
+    assert code == 0, err  # it exited 5: the live state "belongs to another node"
+    assert json.loads(out)["reservations"] == []
+    code, out, err = run_main(["--root", EPYC, "cpu", "reserve", "x", "-n", "4", "--dry-run"])
+    assert code == 0 and "would reserve x" in out
+    assert "without --dry-run this is refused" in err
+    assert _digest(default_dir) == live_state
+    # the snapshot with a state dir of its own: reserve, list, release
+    snap = str(tmp_path / "epyc-state")
+    assert run_main(["--root", EPYC, "--state-dir", snap, "cpu", "reserve", "x", "-n", "4"])[0] == 0
+    code, out, _ = run_main(["--root", EPYC, "--state-dir", snap, "cpu", "list", "-o", "json"])
+    assert [r["name"] for r in json.loads(out)["reservations"]] == ["x"]
+    # the live node is untouched and works normally
+    code, out, err = run_main(["cpu", "list", "-o", "json"])
+    assert code == 0, err
+    assert [r["name"] for r in json.loads(out)["reservations"]] == ["live"]
+    assert run_main(["cpu", "release", "live"])[0] == 0
+    assert run_main(["--root", EPYC, "--state-dir", snap, "cpu", "release", "x"])[0] == 0
+
+
+def _stamp(args, state):
+    code, _, err = run_main([*args, "--state-dir", state, "cpu", "reserve", "x", "-n", "1"])
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("stamped_by,used_by", [(["--root", EPYC], []), ([], ["--root", EPYC])],
+                         ids=["snapshot-then-live", "live-then-snapshot"])
+def test_another_nodes_state_dir_names_both_fingerprints_and_the_way_out(tmp_path, stamped_by, used_by):
+    state = str(tmp_path / "s")
+    _stamp(stamped_by, state)
+    have = json.loads(open(os.path.join(state, "state.json")).read())["node"]["fingerprint"]
+    for argv in (["cpu", "list"], ["cpu", "reserve", "y", "-n", "1"]):
+        code, out, err = run_main([*used_by, "--state-dir", state, *argv, "-o", "json"])
+        assert code == 5
+        doc = json.loads(out)["error"]
+        mine = doc["details"]["node_fingerprint"]
+        assert doc["details"]["state_fingerprint"] == have and mine != have
+        assert have[:12] in doc["message"] and mine[:12] in doc["message"]
+        assert f"--state-dir {state} state show" in doc["hint"] and "state reset --yes" in doc["hint"]
+    # state show: never refused; it says whose state it is and what it holds
+    code, out, err = run_main([*used_by, "--state-dir", state, "state", "show", "-o", "json"])
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["belongs_to"] == "another node" and shown["fingerprint"] == have
+    assert [r["name"] for r in shown["reservations"]] == ["x"]
+    # reset without --yes: shows, changes nothing
+    before = _digest(state)
+    code, out, err = run_main([*used_by, "--state-dir", state, "state", "reset"])
+    assert code == 0 and "x (cpu)" in out and "state reset --yes" in err
+    assert _digest(state) == before
+    # reset --yes: cleared; the node that was locked out uses it normally
+    code, out, err = run_main([*used_by, "--state-dir", state, "state", "reset", "--yes", "-o", "json"])
+    assert code == 0, err
+    assert json.loads(out)["cleared"] is True
+    code, out, err = run_main([*used_by, "--state-dir", state, "cpu", "reserve", "y", "-n", "1", "-o", "json"])
+    assert code == 0, err
+    code, out, _ = run_main([*used_by, "--state-dir", state, "state", "show", "-o", "json"])
+    assert json.loads(out)["belongs_to"] == "this node"
+    # and a second reset of a clear state writes nothing
+    assert run_main([*used_by, "--state-dir", state, "state", "reset", "--yes"])[0] == 0
+    before = _digest(state)
+    code, out, _ = run_main([*used_by, "--state-dir", state, "state", "reset", "--yes", "-o", "json"])
+    assert code == 0 and json.loads(out)["cleared"] is False and _digest(state) == before
+
+
+def test_state_show_of_an_empty_dir(tmp_path):
+    code, out, err = run_main(["--state-dir", str(tmp_path / "none"), "state", "show", "-o", "json"])
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["exists"] is False and doc["belongs_to"] == "no node yet" and doc["reservations"] == []
+    assert not (tmp_path / "none").exists()  # showing creates nothing
