@@ -83,7 +83,11 @@ def ledger(root_spec: str, live: bool, state_dir: str, command: str,
         def read_text(self) -> str | None:
             return None
 
-        def locked(self):  # type: ignore[override]
+        # every write checks first that it may write, then takes the lock: both refuse
+        def check_writable(self) -> None:
+            raise refusal(root_spec, state_dir)
+
+        def locked(self, *args, **kwargs):  # type: ignore[override]
             raise refusal(root_spec, state_dir)
 
     return NotThisRootsLedger(state_dir, lock_timeout=lock_timeout, command=command)
