@@ -94,6 +94,8 @@ INVOCATIONS: dict[str, tuple[list[str], tuple[int, ...], list[str] | None]] = {
     "class validate": (["class", "validate", "{classes}/big-gpu.yaml"], (0,), None),
     "request evaluate": (["request", "evaluate", "{request}", *ON_GPU_NODE], (0,), None),
     "request explain": (["request", "explain", "{request}", *ON_GPU_NODE], (0,), None),
+    "request list": (["request", "list", *ON_GPU_NODE], (0,),
+                     ["request", "evaluate", "{request}", "--reserve", "r", *ON_GPU_NODE]),
     "request release": (["request", "release", "r", "--dry-run", *ON_GPU_NODE], (0,),
                         ["cpu", "reserve", "r", "-n", "1", *ON_GPU_NODE]),
     "export kubelet-config": (["export", "kubelet-config", "-f", PROFILE, *ON_GPU_NODE], (0,), None),
