@@ -117,6 +117,10 @@ def generate() -> dict[str, str]:
             L.append(".TP")
         first = False
         L += [f"\\fB{int(code)}\\fR", esc(meaning)]
+    # issue 11 finding 5: a reader that goes away is not an error (README, "Exit status")
+    L += [".PP", esc("A reader that stops early (rmctl topology | head -1) ends rmctl as it ends coreutils: "
+                     "killed by SIGPIPE, without a message, so a shell sees 141; when the reader took "
+                     "everything before it went, the status is the command's own.")]
     L += [
         ".SH ENVIRONMENT",
         ".TP", "\\fBRMCTL_ROOT\\fR",

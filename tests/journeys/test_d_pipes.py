@@ -159,3 +159,10 @@ def test_piped_into_head_it_ends_quietly(command, world):
         assert p.returncode == 128 + signal.SIGPIPE, p.stderr  # the child's death by SIGPIPE, passed on
     else:
         assert p.returncode == -signal.SIGPIPE, (command, p.returncode, p.stderr)
+
+
+def test_the_rule_is_documented_in_readme_and_man():
+    for rel in ("README.md", os.path.join("man", "rmctl.1")):
+        with open(os.path.join(REPO, rel), encoding="utf-8") as f:
+            text = f.read()
+        assert "SIGPIPE" in text and "141" in text, rel
