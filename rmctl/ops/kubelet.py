@@ -15,6 +15,7 @@ from rmctl.model.kubelet import KubeletState
 from rmctl.ops.outcome import Message, Outcome, note, warning
 from rmctl.planning.kubelet import device_holdings
 from rmctl.render import kubelet as render
+from rmctl.units import counted
 
 
 def read_state(root: Root, kubelet_root: str | None, *, api: bool = False,
@@ -62,7 +63,7 @@ def show(root: Root, kubelet_root: str | None = None, *, api: bool = True, socke
             messages.append(note(f"{cp['path']}: {cp['detail'] or cp['checksum_status']}"))
     unresolved = [d for d in holdings if d.address is None]
     if unresolved:
-        messages.append(note(f"{len(unresolved)} device(s) of the kubelet are not tied to a PCI device "
+        messages.append(note(f"{counted(len(unresolved), 'device')} of the kubelet {'is' if len(unresolved) == 1 else 'are'} not tied to a PCI device "
                              f"({', '.join(sorted({d.resource for d in unresolved}))}): their IDs are shown as is"))
     return Outcome(kind="KubeletState", data=data, messages=tuple(messages))
 

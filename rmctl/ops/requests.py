@@ -31,6 +31,7 @@ from rmctl.ops.outcome import Outcome, note, warning
 from rmctl.planning.requests import Reserved, evaluate
 from rmctl.resources.classes import ResourceClass
 from rmctl.resources.request import ResourceRequest, check_classes
+from rmctl.units import counted
 
 
 class Loaded:
@@ -181,7 +182,7 @@ def with_kubelet(root: Root, node: NodeModel, reserved: Reserved, kubelet_root: 
         pages[key] = pages.get(key, 0) + n
     notes = []
     if k.unresolved:
-        notes.append(f"{len(k.unresolved)} device(s) the kubelet allocated are not tied to a PCI device "
+        notes.append(f"{counted(len(k.unresolved), 'device')} the kubelet allocated {'is' if len(k.unresolved) == 1 else 'are'} not tied to a PCI device "
                      f"({', '.join(sorted({h.resource for h in k.unresolved}))}): not counted as taken")
     return Reserved(cpus=reserved.cpus | k.cpus, devices=devices, hugepages=pages,
                     memory=dict(reserved.memory)), notes
@@ -401,7 +402,7 @@ def _pod_evaluations(r: Root, node: NodeModel, got: Loaded, pol, state_dir: str,
         k = kubelet_held(node, state)
         k_held = Reserved(cpus=k.cpus, devices=dict(k.devices))
         if k.unresolved:
-            notes.append(f"{len(k.unresolved)} device(s) the kubelet allocated are not tied to a PCI device: "
+            notes.append(f"{counted(len(k.unresolved), 'device')} the kubelet allocated {'is' if len(k.unresolved) == 1 else 'are'} not tied to a PCI device: "
                          "not counted as taken")
     else:
         notes.append("no kubelet checkpoints on this node: evaluated as a kubelet with no pods yet "

@@ -50,6 +50,7 @@ from rmctl.model.profile_actions import StateReplace, sha256
 from rmctl.ops import intent as intents
 from rmctl.ops.outcome import Message, warning
 from rmctl.state.ledger import STATE_FILE
+from rmctl.units import counted
 
 #: the action kinds that replace or remove the state file
 STATE_KINDS = ("replace-file", "replace-state", "remove-file")
@@ -213,7 +214,7 @@ def differences(saved: Plan, fresh: Plan) -> list[str]:
     if len(a) > len(b):
         out += [f"action {i} ({x.get('kind')}) is not in what rmctl plans" for i, x in enumerate(a[len(b):], len(b) + 1)]
     elif len(b) > len(a):
-        out.append(f"rmctl plans {len(b) - len(a)} more action(s) than the saved plan has")
+        out.append(f"rmctl plans {counted(len(b) - len(a), 'more action')} than the saved plan has")
     return out
 
 

@@ -819,7 +819,7 @@ def _topology_rows(ev: _Draft, results: list[_ContainerDraft], verdict: Verdict 
         if mem_static:
             ok = res.memory_nodes is not None
             ev.resources.append(ResourceResult(f"{res.name}: memory", format_size(res.memory), ok,
-                                               f"NUMA node(s) {','.join(map(str, res.memory_nodes or []))}" if ok else
+                                               f"NUMA {'node' if len(res.memory_nodes or []) == 1 else 'nodes'} {','.join(map(str, res.memory_nodes or []))}" if ok else
                                                detail.get("memory") or
                                                (verdict.message if failed and verdict else "not allocated"),
                                                res.hints.get("memory")))
@@ -840,7 +840,7 @@ def _affinity_detail(policy: str, results: list[_ContainerDraft], container: str
                 out.append(f"{res.name}: {r}: no NUMA placement has enough free")
             elif policy == "single-numa-node" and not any(tm.count(h.mask) == 1 for h in pref):
                 width = min(tm.count(h.mask) for h in hints)
-                out.append(f"{res.name}: {r}: does not fit on any single NUMA node (needs {width} node(s))")
+                out.append(f"{res.name}: {r}: does not fit on any single NUMA node (needs {width} nodes)")
             else:
                 out.append(f"{res.name}: {r}: preferred on "
                            + (" or ".join("{" + ",".join(map(str, tm.bits(h.mask))) + "}" for h in pref) or "nothing"))

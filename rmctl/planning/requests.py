@@ -538,14 +538,14 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
             held = sorted({m.reserved_by for m in cands if m.reserved_by})
             results.append(ResourceResult(rname, want, False,
                                           f"allocationMode All needs every matching device; "
-                                          f"{len(cands) - len(free_c)} held by reservation(s) {', '.join(held)}", []))
+                                          f"{len(cands) - len(free_c)} held by {_plural(len(held), 'reservation')} {', '.join(held)}", []))
             providers.append({rname: []})
             continue
         if len(free_c) < need:
             n_held = len(cands) - len(free_c)
             holders = "; ".join(f"{m.address} by {m.reserved_by}" for m in cands if m.reserved_by)
             results.append(ResourceResult(rname, want, False,
-                                          f"{len(cands)} device(s) match, {n_held} already reserved ({holders}), "
+                                          f"{counted(len(cands), 'device')} match, {n_held} already reserved ({holders}), "
                                           f"{need} wanted", []))
             providers.append({rname: []})
             continue
@@ -563,7 +563,7 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
                      if sum(1 for m in free_c if not by_addr[m.address].nodes
                             or set(by_addr[m.address].nodes) & set(h.nodes() or ())) >= need]
         results.append(ResourceResult(rname, want, True,
-                                      f"{len(free_c)} free matching device(s): "
+                                      f"{counted(len(free_c), 'free matching device')}: "
                                       + ", ".join(m.address for m in free_c[:8]) + ("..." if len(free_c) > 8 else ""),
                                       hints))
         providers.append({rname: hints})
@@ -592,7 +592,7 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
         alloc = _allocate_devices(request, candidates, combo, by_addr, affinity, strict)
         if alloc is None:
             ev["reasons"] = ["devices: no choice of devices satisfies the constraints"
-                          + (f" on NUMA node(s) {_fmt_nodes(affinity)}" if strict else "")
+                          + (f" on {_numa(affinity)}" if strict else "")
                           + ": " + "; ".join(_constraint_detail(c, request, candidates, combo, by_addr)
                                              for c in request.constraints)]
             _mark(results, "device/", False, ev["reasons"][0])
@@ -610,7 +610,7 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
         if got is None or len(got) != request.cpus:
             ev["reasons"] = [f"cpu: the CPU allocator found no {counted(request.cpus, 'CPU')}"
                           + (" in whole cores" if request.whole_cores else "")
-                          + f" on NUMA node(s) {_fmt_nodes(affinity)}"]
+                          + f" on {_numa(affinity)}"]
             _mark(results, "cpu", False, ev["reasons"][0])
             return Evaluation(**ev)
         ev["cpus"] = got
@@ -627,7 +627,7 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
             if placed is None and not strict:
                 placed = _fill(request.memory, affinity + [n for n in nodes if n not in affinity], lambda n: caps[n][1])
             if placed is None:
-                ev["reasons"] = [f"memory: {format_size(request.memory)} does not fit on NUMA node(s) {_fmt_nodes(affinity)}"]
+                ev["reasons"] = [f"memory: {format_size(request.memory)} does not fit on {_numa(affinity)}"]
                 _mark(results, "memory", False, ev["reasons"][0])
                 return Evaluation(**ev)
             ev["memory"] = placed
@@ -643,7 +643,7 @@ def _evaluate_combo(node, request, views, candidates, combo, reserved: Reserved,
         if placed is None and not strict:
             placed = _fill(pages, affinity + [n for n in nodes if n not in affinity], free_pages)
         if placed is None:
-            msg = f"hugepages-{format_size(size)}: {pages} pages do not fit on NUMA node(s) {_fmt_nodes(affinity)}"
+            msg = f"hugepages-{format_size(size)}: {pages} pages do not fit on {_numa(affinity)}"
             ev["reasons"] = [msg]
             _mark(results, f"hugepages-{format_size(size)}", False, msg)
             return Evaluation(**ev)
@@ -687,6 +687,16 @@ def _fmt_nodes(nodes) -> str:
     return ",".join(str(n) for n in nodes) if nodes else "-"
 
 
+def _numa(nodes) -> str:
+    """Return "NUMA node 0" or "NUMA nodes 0,1" (the noun agreeing with the list)."""
+    return f"NUMA {_plural(len(nodes or ()), 'node')} {_fmt_nodes(nodes)}"
+
+
+def _plural(n: int, noun: str) -> str:
+    """Return ``noun`` as it goes with ``n`` of them, without the number ("reservation", "reservations")."""
+    return counted(n, noun).split(" ", 1)[1]
+
+
 def _fill(amount: int, order: list[int], free) -> dict[int, int] | None:
     """Return amount taken node by node in ``order`` (memory manager), or None when short."""
     out: dict[int, int] = {}
@@ -714,9 +724,9 @@ def _policy_detail(policy: str, results: list[ResourceResult]) -> list[str]:
             if not single:
                 widths = sorted({len(h.nodes() or ()) for h in r.hints})
                 out.append(f"{r.resource}: does not fit on any single NUMA node "
-                           f"(needs {widths[0] if widths else '?'} node(s))")
+                           f"(needs {counted(widths[0], 'node') if widths else '? nodes'})")
             else:
-                out.append(f"{r.resource}: fits on node(s) " + " or ".join(_fmt_nodes(h.nodes()) for h in single))
+                out.append(f"{r.resource}: fits on node " + " or ".join(_fmt_nodes(h.nodes()) for h in single))
         else:
             out.append(f"{r.resource}: preferred on " + (" or ".join("{" + _fmt_nodes(h.nodes()) + "}" for h in pref) or "nothing"))
     return out
@@ -750,7 +760,7 @@ def failing_selector(matches: list[DeviceMatch]) -> str | None:
             alive = passed
             continue
         sel = alive[0].selectors[k]
-        among = f"all {len(alive)} device(s)" if k == 0 else f"the {len(alive)} device(s) passing S1" + (
+        among = f"all {counted(len(alive), 'device')}" if k == 0 else f"the {counted(len(alive), 'device')} passing S1" + (
             f"-S{k}" if k > 1 else "")
         if len(alive) <= 3:
             among += " (" + ", ".join(m.address for m in alive) + ")"

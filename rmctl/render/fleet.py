@@ -11,6 +11,7 @@ along (as ``kubectl get --watch`` does); DEVICES is last.  Colour (red
 from __future__ import annotations
 
 from rmctl.render.requests import node_label
+from rmctl.units import counted
 
 RED, YELLOW, DIM, RESET = "\x1b[31m", "\x1b[33m", "\x1b[2m", "\x1b[0m"
 _NUMA_W, _CPUS_W = 6, 14
@@ -79,7 +80,7 @@ def summary(name: str, results, *, pods: bool = False) -> str:
     fits = sum(1 for r in results if r.fits)
     failed = sum(1 for r in results if r.error is not None)
     what = "admitted" if pods else "fits"
-    line = f"{name}: {what} on {fits} of {total} node(s)"
+    line = f"{name}: {what} on {fits} of {counted(total, 'node')}"
     if failed:
         line += f"; {failed} could not be read"
     return line + "\n"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from rmctl.render.requests import _e, _table, hint_text, node_label, selector_renderables
-from rmctl.units import format_size
+from rmctl.units import counted, format_size
 
 
 def _policies(k: dict) -> list[str]:
     """Return the kubelet's policies as short lines (80 columns)."""
     cpu = k.get("cpuManagerPolicy", "none")
     if cpu == "static":
-        reserved = k.get("reservedSystemCPUs") or f"{k.get('reservedCPUCount', 0)} CPU(s)"
+        reserved = k.get("reservedSystemCPUs") or counted(k.get('reservedCPUCount', 0), 'CPU')
         opts = [n for n, v in (k.get("cpuManagerPolicyOptions") or {}).items() if v]
         cpu += f", reserved CPUs {reserved}" + ("; " + ", ".join(opts) if opts else "")
     topo = f"{k.get('topologyManagerPolicy', 'none')}, scope {k.get('topologyManagerScope', 'container')}"
@@ -101,7 +101,7 @@ def pods_renderables(per_node, data: dict, *, explain: bool = False) -> list:
     roots = [n.source.root for n, _ in per_node]
     if len(per_node) > 1:
         ok = sum(1 for _, evs in per_node if all(e.fits for e in evs))
-        out.append(f"admitted on {ok} of {len(per_node)} node(s)")
+        out.append(f"admitted on {ok} of {counted(len(per_node), 'node')}")
     for _, evs in per_node:
         for ev in evs:
             out.extend(pod_renderables(ev, explain=explain, roots=roots))

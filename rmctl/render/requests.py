@@ -109,7 +109,7 @@ def selector_renderables(key: str, matches: list, why: str | None = None) -> lis
     """
     out: list = []
     n_match = sum(1 for m in matches if m.matches)
-    out.append(f"device request {_e(key)}: {n_match} of {len(matches)} device(s) match")
+    out.append(f"device request {_e(key)}: {n_match} of {counted(len(matches), 'device')} match")
     if not matches:
         out.append("  (no PCI devices on this node)")
         return out

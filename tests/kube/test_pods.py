@@ -284,4 +284,4 @@ def test_several_roots(run_cli, dual, tmp_path):
     assert doc["admitted_on"] == [H200] and [n["admitted"] for n in doc["nodes"]] == [True, False]
     code, out, _ = run_cli("request", "evaluate", str(p), "--root", H200, "--root", dual, *STATIC,
                            "--reserved-cpus", "0", "--topology-policy", "single-numa-node")
-    assert code == 0 and "admitted on 1 of 2 node(s)" in out
+    assert code == 0 and "admitted on 1 of 2 nodes" in out

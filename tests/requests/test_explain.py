@@ -67,7 +67,7 @@ def test_multi_root_table_short_names_and_reasons_below(run_cli, tmp_path):
     lines = out.splitlines()
     # a fleet streams (issue 14 item 2): header, one row per node as it is read, why not, then the count
     assert code == 0 and lines[0].split() == ["NODE", "FITS", "NUMA", "CPUS", "DEVICES"]
-    assert lines[-1] == "request r: fits on 1 of 2 node(s)"
+    assert lines[-1] == "request r: fits on 1 of 2 nodes"
     assert max(len(x) for x in lines) <= 80
     rows = {x.split()[0]: x for x in lines[1:3]}
     assert rows["h200-vm-capture"].split()[1] == "yes" and "0000:00:06.0" in rows["h200-vm-capture"]

@@ -128,7 +128,7 @@ def test_table_streams_rows_then_why_not_then_the_count(fleet, tmp_path):
     assert lines[0].split() == ["NODE", "FITS", "NUMA", "CPUS", "DEVICES"]
     assert [x.split()[:2] for x in lines[1:6]] == [["cpu1", "no"], ["cpu2", "no"], ["gpu1", "yes"],
                                                    ["gpu2", "yes"], ["gpu10", "yes"]]
-    assert lines[6] == "why not on cpu1:" and lines[-1] == "request r: fits on 3 of 5 node(s)"
+    assert lines[6] == "why not on cpu1:" and lines[-1] == "request r: fits on 3 of 5 nodes"
 
 
 def test_fast_path_and_typer_print_the_same(fleet, tmp_path):
