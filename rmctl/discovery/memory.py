@@ -77,6 +77,8 @@ def read_mounts(root: Root, default_page: int | None, findings: list[Finding]) -
 def read_thp(root: Root) -> str | None:
     """Return the THP mode (``always``, ``madvise``, ``never``) from its ``[bracketed]`` choice."""
     text = root.read(f"{paths.SYS_THP}/enabled")
-    if not text or "[" not in text:
+    start = text.find("[") if text else -1
+    end = text.find("]", start) if start >= 0 else -1
+    if end < 0:  # no [choice]: a kernel without THP, or a snapshot's damaged file ("[" alone: the fuzz test's)
         return None
-    return text[text.index("[") + 1:text.index("]")]
+    return text[start + 1:end]
