@@ -137,3 +137,32 @@ def test_state_show_of_an_empty_dir(tmp_path):
     doc = json.loads(out)
     assert doc["exists"] is False and doc["belongs_to"] == "no node yet" and doc["reservations"] == []
     assert not (tmp_path / "none").exists()  # showing creates nothing
+
+
+@pytest.mark.e2e
+def test_state_reset_removes_the_cgroups_the_reservations_recorded(tmp_path, machine_lock):
+    """``state reset --yes`` on this machine: the cpuset cgroup of a reservation (``cpu cpuset``) is removed with
+    it, for real (cgroup v1 or v2, whichever this machine has); the apply journals stay."""
+    from tests.conftest import require_root
+
+    require_root()
+    env = environ(RMCTL_STATE_DIR=str(tmp_path / "state"))
+    path = None
+    try:
+        r = rmctl("cpu", "reserve", "reset-cg", "-n", "1", env=env)
+        assert r.returncode == 0, r.stderr
+        r = rmctl("cpu", "cpuset", "reset-cg", "-o", "json", env=env)
+        assert r.returncode == 0, r.stderr
+        path = json.loads(r.stdout)["cgroup"]["path"]
+        assert os.path.isdir(path)
+        r = rmctl("state", "reset", "-o", "json", env=env)  # without --yes: shown, nothing removed
+        assert r.returncode == 0 and os.path.isdir(path), r.stderr
+        r = rmctl("state", "reset", "--yes", "-o", "json", env=env)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["cleared"] is True
+        assert not os.path.exists(path)
+        r = rmctl("cpu", "list", "-o", "json", env=env)
+        assert r.returncode == 0 and json.loads(r.stdout)["reservations"] == [], r.stderr
+    finally:
+        if path and os.path.isdir(path):
+            os.rmdir(path)  # no task was moved there: an empty cgroup rmdirs
