@@ -161,7 +161,8 @@ def _holdings(root: Root, state_dir: str) -> tuple[dict[str, Any], Any, str | No
             if v.get("cgroup"):
                 extra.append(f"cgroup {v['cgroup'].get('path')}")
             lines.append(f"  {v['name']} ({v.get('kind', 'cpu')}): " + "; ".join(extra))
-    lines.append(f"journals:     {journals} apply journal(s)" + (" (kept by reset: undo reads them)" if journals else ""))
+    lines.append(f"journals:     {journals} apply journal{'' if journals == 1 else 's'}"
+                 + (" (kept by reset: undo reads them)" if journals else ""))
     if not applies(root.is_live, state_dir):
         lines.append(f"(this is this machine's state dir: --root {root.spec} is a snapshot and keeps "
                      "its reservations in a --state-dir of its own)")
@@ -204,7 +205,8 @@ def reset(root: Root, state_dir: str, *, yes: bool = False, lock_timeout: float 
             if rec.cgroup is not None:
                 before += cgroups.remove_actions(rec.cgroup.to_data())
         n = len(current.reservations)
-        return Change(ReservationState(), summary=f"clear {n} reservation(s), the system CPUs and the node stamp",
+        return Change(ReservationState(),
+                      summary=f"clear {n} reservation{'' if n == 1 else 's'}, the system CPUs and the node stamp",
                       before=tuple(before))
 
     lg = Ledger(state_dir, lock_timeout=lock_timeout, command="rmctl state reset")
