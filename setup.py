@@ -10,10 +10,12 @@ wheel's ``.data/data``), where man(1), bash-completion, zsh and fish look.
 
 import os
 
+# isort: off
 from setuptools import setup
 
 # after setuptools: its own distutils (the stdlib copy is gone from Python 3.12)
 from distutils.command.install_data import install_data  # noqa: E402
+# isort: on
 
 #: (directory under the prefix, [(file in the tree, name installed)])
 DATA = [

@@ -201,7 +201,7 @@ def main() -> int:
     load = os.getloadavg()
     print(f"rmctl {' '.join(rmctl)}; {os.cpu_count()} CPUs; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
           f"{time.time() - t_start:.0f} s")
-    print(f"CPU time (user + system), medians; ratio = median of per-pair A/B; pairs per row in n")
+    print("CPU time (user + system), medians; ratio = median of per-pair A/B; pairs per row in n")
     print(f"{'A':<38} {'ms':>8}  {'B (peer)':<28} {'ms':>7}  {'A/B':>6}  {'n':>3}  budget")
     for na, nb, r, budget in rows:
         b = f"{r['b'] * 1e3:7.1f}" if "b" in r else f"{'':>7}"

@@ -62,7 +62,7 @@ def wall(cmd: list[str]) -> float:
     """Return the wall time of one run; its CPU time goes to CPU (steadier on a loaded machine)."""
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.run(cmd, capture_output=True)
     dt = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU.append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)

@@ -36,7 +36,7 @@ FIXTURE = "utillinux-x86_64-epyc_7451"
 def wall(cmd: list[str]) -> float:
     """Return the wall time in seconds of one run of ``cmd`` (stdout to a pipe, discarded)."""
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.run(cmd, capture_output=True)
     dt = time.perf_counter() - t0
     if p.returncode != 0:
         raise SystemExit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr.decode()[-500:]}")

@@ -74,7 +74,7 @@ def _range(part: str) -> tuple[str, str | None, str | None, str | None] | None:
 # and in its L1d, L1i and L2 shared_cpu_list (EPYC: 211 lists, 64 texts).
 # Sets are immutable, so one object serves every reader.  Short texts
 # only, and a bounded count (cleared when full).
-_PARSED: dict[str, "CpuSet"] = {}
+_PARSED: dict[str, CpuSet] = {}
 _MEMO_TEXT = 128
 _MEMO_SIZE = 8192
 
@@ -106,7 +106,7 @@ class CpuSet:
         self._sorted = None
 
     @classmethod
-    def _of(cls, s: frozenset[int]) -> "CpuSet":
+    def _of(cls, s: frozenset[int]) -> CpuSet:
         """Return a CpuSet over ``s``, already checked (set algebra of valid sets)."""
         obj = object.__new__(cls)
         obj._cpus = s
@@ -115,7 +115,7 @@ class CpuSet:
 
     # -- constructors ----------------------------------------------------
     @classmethod
-    def parse(cls, text: str) -> "CpuSet":
+    def parse(cls, text: str) -> CpuSet:
         """Return the set named by a kernel cpulist such as ``0-3,8``.
 
         Whitespace and NUL bytes around the list are ignored (sysfs files end
@@ -148,9 +148,9 @@ class CpuSet:
                         raise ParseError(
                             f"bad cpulist {_snip(text)}: {_snip(part, 32)} is not a CPU number or range",
                         )
-                    first, last, used_s, group = m
-                    lo = int(first)
-                    hi = int(last) if last is not None else lo
+                    first_s, last_s, used_s, group = m
+                    lo = int(first_s)
+                    hi = int(last_s) if last_s is not None else lo
             if hi < lo:
                 raise ParseError(f"bad cpulist {_snip(text)}: range {part!r} runs backwards")
             if hi > MAX_CPU:
@@ -160,7 +160,7 @@ class CpuSet:
                 raise ParseError(f"bad cpulist {_snip(text)}: names more than {MAX_LIST_IDS} CPUs "
                                  "counting repeats")
             if group is not None:
-                used, step = int(used_s), int(group)
+                used, step = int(used_s or 0), int(group)
                 if step == 0 or used == 0 or used > step:
                     raise ParseError(f"bad cpulist {_snip(text)}: bad group {used}/{step}")
                 for start in range(lo, hi + 1, step):
@@ -177,7 +177,7 @@ class CpuSet:
         return out
 
     @classmethod
-    def parse_mask(cls, text: str) -> "CpuSet":
+    def parse_mask(cls, text: str) -> CpuSet:
         """Return the set named by a kernel hex mask such as ``ff,00000001``.
 
         Words are 32-bit, most significant first; empty words mean zero
@@ -281,29 +281,29 @@ class CpuSet:
     def __hash__(self) -> int:
         return hash(self._cpus)
 
-    def __or__(self, other: "CpuSet") -> "CpuSet":
+    def __or__(self, other: CpuSet) -> CpuSet:
         return CpuSet._of(self._cpus | other._cpus)
 
-    def __and__(self, other: "CpuSet") -> "CpuSet":
+    def __and__(self, other: CpuSet) -> CpuSet:
         return CpuSet._of(self._cpus & other._cpus)
 
-    def __sub__(self, other: "CpuSet") -> "CpuSet":
+    def __sub__(self, other: CpuSet) -> CpuSet:
         return CpuSet._of(self._cpus - other._cpus)
 
-    def __xor__(self, other: "CpuSet") -> "CpuSet":
+    def __xor__(self, other: CpuSet) -> CpuSet:
         return CpuSet._of(self._cpus ^ other._cpus)
 
     union = __or__
     intersection = __and__
     difference = __sub__
 
-    def issubset(self, other: "CpuSet") -> bool:
+    def issubset(self, other: CpuSet) -> bool:
         return self._cpus <= other._cpus
 
-    def issuperset(self, other: "CpuSet") -> bool:
+    def issuperset(self, other: CpuSet) -> bool:
         return self._cpus >= other._cpus
 
-    def isdisjoint(self, other: "CpuSet") -> bool:
+    def isdisjoint(self, other: CpuSet) -> bool:
         return self._cpus.isdisjoint(other._cpus)
 
     def _order(self) -> tuple[int, ...]:

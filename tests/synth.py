@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-
 _made: set[str] = set()  # directories known to exist (4096-CPU trees write ~130,000 files)
 
 
@@ -274,7 +273,7 @@ def write_kubelet(base, *, kubelet_root: str = "var/lib/kubelet", cpu: dict | No
         for node, tables in memory.get("machine", {}).items():
             machine[node] = {
                 "NumberOfAssignments": memory.get("assignments", {}).get(node, 0),
-                "MemoryMap": {r: dict(zip(("TotalMemSize", "SystemReserved", "Allocatable", "Reserved", "Free"), t))
+                "MemoryMap": {r: dict(zip(("TotalMemSize", "SystemReserved", "Allocatable", "Reserved", "Free"), t, strict=True))
                               for r, t in tables.items()},
                 "Cells": [node]}
         entries = {u: {c: [{"NUMAAffinity": list(n), "Type": r, "Size": s} for n, r, s in blocks]

@@ -272,10 +272,10 @@ def _no_traceback(err):
 
 
 def _one_error_line(err):
-    lines = [l for l in err.splitlines() if l.strip()]
-    assert sum(l.startswith("rmctl: error: ") for l in lines) == 1, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert sum(ln.startswith("rmctl: error: ") for ln in lines) == 1, err
     assert lines[0].startswith("rmctl: error: "), err
-    assert all(l.startswith(("rmctl: error: ", "hint: ")) for l in lines), err
+    assert all(ln.startswith(("rmctl: error: ", "hint: ")) for ln in lines), err
     assert "Traceback" not in err
 
 

@@ -111,7 +111,7 @@ def test_readme_names_every_top_level_command():
 def test_quick_start_is_two_lines_and_ci_runs_line_two():
     readme = _read("README.md")
     qs = readme.split("## Quick start", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
-    lines = [l for l in qs.splitlines() if l.strip()]
+    lines = [ln for ln in qs.splitlines() if ln.strip()]
     assert len(lines) == 2
     assert "rmctl topology" in lines[0]
     assert "pytest" in lines[1] and "[test]" in lines[1]

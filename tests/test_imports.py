@@ -42,7 +42,7 @@ def imported(argv: list[str], env: dict | None = None) -> dict:
     e.update(env or {})
     p = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv)], capture_output=True, text=True,
                        cwd=REPO, env=e, timeout=60)
-    line = [l for l in p.stderr.splitlines() if l.startswith("IMPORTED ")][-1]
+    line = [ln for ln in p.stderr.splitlines() if ln.startswith("IMPORTED ")][-1]
     return json.loads(line[len("IMPORTED "):])
 
 
@@ -141,7 +141,7 @@ def test_request_evaluate_machine_output_skips_typer(root, tmp_path):
         argv = ["--root", root, "request", "evaluate", str(req), "-o", fmt]
         p = subprocess.run([sys.executable, "-c", probe, json.dumps(argv)], capture_output=True, text=True,
                            cwd=REPO, env=e, timeout=60)
-        r = json.loads([l for l in p.stderr.splitlines() if l.startswith("IMPORTED ")][-1][len("IMPORTED "):])
+        r = json.loads([ln for ln in p.stderr.splitlines() if ln.startswith("IMPORTED ")][-1][len("IMPORTED "):])
         assert r["code"] == 4  # no GPU on the synthetic node: evaluated, does not fit
         bad = [m for m in ("typer", "click", "rich", "celpy") if m in r["top"]]
         assert not bad, bad
@@ -180,6 +180,6 @@ def test_topology_fast_path_imports_no_heavy_stdlib(root, fixture_root, fixture)
 
 def test_the_installed_command_is_a_plain_script():
     with open(os.path.join(REPO, "bin", "rmctl"), encoding="utf-8") as f:
-        code = [l for l in f.read().splitlines() if l.strip() and not l.startswith("#")]
-    imports = [l for l in code if l.startswith(("import ", "from "))]
+        code = [ln for ln in f.read().splitlines() if ln.strip() and not ln.startswith("#")]
+    imports = [ln for ln in code if ln.startswith(("import ", "from "))]
     assert imports == ["import sys", "from rmctl.cli import main"], imports

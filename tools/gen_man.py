@@ -28,7 +28,7 @@ def esc(text: str) -> str:
 
 def _help_text(cmd) -> str:
     text = (cmd.help or cmd.short_help or "").strip()
-    return "\n".join(l for l in text.splitlines() if l.strip() != "\b")
+    return "\n".join(ln for ln in text.splitlines() if ln.strip() != "\b")
 
 
 def _param_lines(cmd, ctx) -> list[str]:

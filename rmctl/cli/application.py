@@ -18,7 +18,7 @@ from __future__ import annotations
 import errno
 import importlib
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from typer import _click  # typer >= 0.26 vendors click (see performance-baselines.md)
@@ -48,14 +48,14 @@ class RmctlGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         add_global_options(self)
         for p in self.params:  # typer's flags, answered by completion_option() with an optional SHELL
-            if p.name in ("install_completion", "show_completion"):
+            if isinstance(p, TyperOption) and p.name in ("install_completion", "show_completion"):
                 p.metavar, p.help = "[bash|zsh|fish]", COMPLETION_HELP[p.name]
         for cmd in self._commands.values():  # given at construction (a test's app): not from COMMANDS
             give_global_options(cmd)
 
     # -- the command modules, loaded on demand (COMMANDS) ------------------------------------------
     @property
-    def commands(self):  # type: ignore[override]
+    def commands(self):
         """Every command, each module loaded (help, walkers); running one loads its module only."""
         for name in COMMANDS:
             self._load(name)
@@ -91,7 +91,6 @@ class RmctlGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,  # type: ignore[override]
              **extra):
         from rmctl.cli.errors import exit_code_for, report_usage_error
-
         from rmctl.cli.options import optional_values
 
         argv = optional_values(list(sys.argv[1:] if args is None else args))
@@ -257,7 +256,7 @@ def _version(value: bool):
 @app.callback()
 def main_callback(
     ctx: typer.Context,
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
                                                     help="Print the version and exit.")] = None,
 ):
     """Resource management for one Linux node."""

@@ -8,14 +8,14 @@ file and the line:column.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import Format, Output, fmt
 
-ClassDir = Annotated[Optional[str], typer.Option(
+ClassDir = Annotated[str | None, typer.Option(
     "--class-dir", envvar="RMCTL_CLASS_DIR", metavar="DIR",
     help="Directory of ResourceClass YAML files (default /etc/rmctl/classes; built-ins always load).")]
 
@@ -76,7 +76,7 @@ def _detail_table(settings, outcome) -> None:
 
 @handle_errors
 def validate_classes(ctx: typer.Context,
-                     files: Annotated[Optional[list[str]], typer.Argument(
+                     files: Annotated[list[str] | None, typer.Argument(
                          help="Class files to check (default: every file of the class directory).")] = None,
                      class_dir: ClassDir = None, output: Output = Format.table):
     """Check class files: YAML shape, fields, CEL (syntax, types, cost); exit 2 listing every error (file:line:col).

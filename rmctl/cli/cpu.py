@@ -8,10 +8,9 @@ the closest fit); 5 lock timeout, name clash, corrupt or foreign state;
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated
 
 import typer
-from typing import Annotated
 
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import DryRun, Format, Output, Watch, fmt
@@ -67,17 +66,17 @@ ReservationName = Annotated[str, typer.Argument(help="Reservation name.", autoco
 
 
 # -- shared options --------------------------------------------------------------------
-Count = Annotated[Optional[int], typer.Option("--count", "-n", help="How many CPUs.")]
-Cpus = Annotated[Optional[str], typer.Option("--cpus", help="Exactly these CPUs (kernel list syntax, e.g. 2-3,8).")]
-Numa = Annotated[Optional[int], typer.Option("--numa", help="Only CPUs of this NUMA node.",
+Count = Annotated[int | None, typer.Option("--count", "-n", help="How many CPUs.")]
+Cpus = Annotated[str | None, typer.Option("--cpus", help="Exactly these CPUs (kernel list syntax, e.g. 2-3,8).")]
+Numa = Annotated[int | None, typer.Option("--numa", help="Only CPUs of this NUMA node.",
                                              autocompletion=_complete_numa)]
-Socket = Annotated[Optional[int], typer.Option("--socket", help="Only CPUs of this socket (physical package id).")]
-Near = Annotated[Optional[str], typer.Option("--near", metavar="PCI_ADDRESS", autocompletion=_complete_pci,
+Socket = Annotated[int | None, typer.Option("--socket", help="Only CPUs of this socket (physical package id).")]
+Near = Annotated[str | None, typer.Option("--near", metavar="PCI_ADDRESS", autocompletion=_complete_pci,
                                              help="Only CPUs local to this PCI device (its NUMA node, or its local_cpulist).")]
-From = Annotated[Optional[str], typer.Option("--from", metavar="CPULIST", help="Choose only among these CPUs.")]
-PreferNuma = Annotated[Optional[str], typer.Option("--prefer-numa", metavar="NODES", autocompletion=_complete_numa_list,
+From = Annotated[str | None, typer.Option("--from", metavar="CPULIST", help="Choose only among these CPUs.")]
+PreferNuma = Annotated[str | None, typer.Option("--prefer-numa", metavar="NODES", autocompletion=_complete_numa_list,
                                                    help="Soft NUMA affinity (the Topology Manager's): these nodes first, the rest elsewhere.")]
-Opt = Annotated[Optional[list[str]], typer.Option("--option", metavar="NAME[=VALUE]", autocompletion=_complete_option,
+Opt = Annotated[list[str] | None, typer.Option("--option", metavar="NAME[=VALUE]", autocompletion=_complete_option,
                                                   help="kubelet CPU Manager policy option: full-pcpus-only, distribute-cpus-across-numa, "
                                                        "align-by-socket, distribute-cpus-across-cores, prefer-align-cpus-by-uncorecache, "
                                                        "strict-cpu-reservation (keep the CPUs from every pod: export kubelet-config requires the option).")]
@@ -114,7 +113,7 @@ def reserve(
     from_: From = None,
     prefer_numa: PreferNuma = None,
     option: Opt = None,
-    owner_pid: Annotated[Optional[int], typer.Option("--owner-pid", help="Drop the reservation (on reconcile) once this process ends.")] = None,
+    owner_pid: Annotated[int | None, typer.Option("--owner-pid", help="Drop the reservation (on reconcile) once this process ends.")] = None,
     force: Force = False,
     dry_run: DryRun = False,
     output: Output = Format.table,
@@ -187,9 +186,7 @@ def list_(
 
 def _list_table(settings, outcome) -> None:
     from rmctl.cli.output import console
-    from rmctl.render.cpu import list_tables
-
-    from rmctl.render.cpu import occupants_table
+    from rmctl.render.cpu import list_tables, occupants_table
 
     views, cpus, gone, now = outcome.view
     con = console(settings)
@@ -244,7 +241,7 @@ def reserve_system(
 def pin(
     ctx: typer.Context,
     pid: Annotated[int, typer.Argument(help="Process to pin (every thread).")],
-    reservation: Annotated[Optional[str], typer.Option("--reservation", "-r", help="Pin to this reservation's CPUs.", autocompletion=_complete_reservation)] = None,
+    reservation: Annotated[str | None, typer.Option("--reservation", "-r", help="Pin to this reservation's CPUs.", autocompletion=_complete_reservation)] = None,
     cpus: Cpus = None,
     force: PinForce = False,
     dry_run: DryRun = False,
@@ -271,8 +268,8 @@ def pin(
 @handle_errors(wrapper=True)
 def run(
     ctx: typer.Context,
-    command: Annotated[Optional[list[str]], typer.Argument(help="The command and its arguments, after --.")] = None,
-    reservation: Annotated[Optional[str], typer.Option("--reservation", "-r", help="Run on this reservation's CPUs.", autocompletion=_complete_reservation)] = None,
+    command: Annotated[list[str] | None, typer.Argument(help="The command and its arguments, after --.")] = None,
+    reservation: Annotated[str | None, typer.Option("--reservation", "-r", help="Run on this reservation's CPUs.", autocompletion=_complete_reservation)] = None,
     count: Count = None,
     numa: Numa = None,
     socket: Socket = None,
@@ -309,10 +306,10 @@ def run(
 def cpuset(
     ctx: typer.Context,
     name: ReservationName,
-    partition: Annotated[Optional[str], typer.Option("--partition", autocompletion=_complete_partition,
+    partition: Annotated[str | None, typer.Option("--partition", autocompletion=_complete_partition,
                                                                               help="Make the cgroup a cpuset partition (v2): isolated or root.")] = None,
-    move: Annotated[Optional[int], typer.Option("--move", metavar="PID", help="Move this process into the cgroup.")] = None,
-    parent: Annotated[Optional[str], typer.Option("--parent", metavar="CGROUP",
+    move: Annotated[int | None, typer.Option("--move", metavar="PID", help="Move this process into the cgroup.")] = None,
+    parent: Annotated[str | None, typer.Option("--parent", metavar="CGROUP",
                                                   help="Make the cgroup below this one (relative to the cpuset mount, e.g. rmctl.slice); default: the mount's root.")] = None,
     dry_run: DryRun = False,
     output: Output = Format.table,

@@ -8,7 +8,7 @@ input of resource classes (docs/devices.md).
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -51,10 +51,10 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def list_devices(
     ctx: typer.Context,
-    kind: Annotated[Optional[list[Kind]], typer.Option(
+    kind: Annotated[list[Kind] | None, typer.Option(
         "--kind", "-k", case_sensitive=False,
         help="Only devices of this kind (repeat for several).")] = None,
-    numa: Annotated[Optional[int], typer.Option(
+    numa: Annotated[int | None, typer.Option(
         "--numa", metavar="N", min=0, autocompletion=_complete_numa,
         help="Only devices local to NUMA node N (the kernel's numa_node; when that is unknown, "
              "the nodes whose CPUs lie in the device's local CPUs).")] = None,

@@ -12,10 +12,9 @@ through a symbolic link) and leaves PATH untouched on failure.
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import Annotated
 
 import typer
-from typing import Annotated
 
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import Format, Output, fmt
@@ -30,12 +29,12 @@ def _complete_class(ctx: typer.Context, incomplete: str) -> list[str]:
 app = typer.Typer(name="export", help="Export the node's state for Kubernetes: kubelet config, ResourceSlice, NFD features.",
                   no_args_is_help=True, rich_markup_mode=None)
 
-ProfileOpt = Annotated[Optional[str], typer.Option("--file", "-f", metavar="PROFILE",
+ProfileOpt = Annotated[str | None, typer.Option("--file", "-f", metavar="PROFILE",
                                                    help="NodeProfile to take settings from (default: the last applied).")]
-OutputFile = Annotated[Optional[str], typer.Option(
+OutputFile = Annotated[str | None, typer.Option(
     "--output-file", metavar="PATH",
     help="Write to PATH atomically (temp file + rename, mode kept, never through a symlink) instead of stdout.")]
-NodeName = Annotated[Optional[str], typer.Option("--node-name", help="Kubernetes node name (default: NODE_NAME, "
+NodeName = Annotated[str | None, typer.Option("--node-name", help="Kubernetes node name (default: NODE_NAME, "
                                                                      "else the host name).")]
 
 
@@ -87,7 +86,7 @@ def kubelet_config_cmd(
     ctx: typer.Context,
     file: ProfileOpt = None,
     output: Output = Format.yaml,
-    kubelet_version: Annotated[Optional[str], typer.Option(
+    kubelet_version: Annotated[str | None, typer.Option(
         "--kubelet-version", metavar="X.Y",
         help="Kubelet version to write for, 1.30 to 1.37 (default: the newest); options differ by version.")] = None,
     output_file: OutputFile = None,
@@ -111,10 +110,10 @@ def resourceslice_cmd(
     node_name: NodeName = None,
     driver: Annotated[str, typer.Option("--driver", help="DRA driver name the slices are published under "
                                                           "(device.driver in CEL).")] = "rmctl.io",
-    class_names: Annotated[Optional[list[str]], typer.Option(
+    class_names: Annotated[list[str] | None, typer.Option(
         "--class", metavar="CLASS", autocompletion=_complete_class,
         help="Publish the devices this class selects (repeatable; default: accel, gpu, nic, rdma, nvme).")] = None,
-    class_dir: Annotated[Optional[str], typer.Option("--class-dir", metavar="DIR",
+    class_dir: Annotated[str | None, typer.Option("--class-dir", metavar="DIR",
                                                      help="Directory of ResourceClass files (default /etc/rmctl/classes).")] = None,
     publish_all: Annotated[bool, typer.Option("--all", help="Publish every PCI function, bridges and the node's own "
                                                             "disk and NIC included.")] = False,

@@ -7,12 +7,17 @@ reads or writes the machine.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from rmctl.cli.complete import (choices, complete_numa_list, complete_numa_nodes, complete_page_size_counts,
-                                complete_page_sizes)
+from rmctl.cli.complete import (
+    choices,
+    complete_numa_list,
+    complete_numa_nodes,
+    complete_page_size_counts,
+    complete_page_sizes,
+)
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import DryRun, Format, Output, Watch, fmt
 
@@ -74,10 +79,10 @@ def set_(
     ctx: typer.Context,
     assignments: Annotated[list[str], typer.Argument(metavar="SIZE=COUNT...", autocompletion=complete_page_size_counts,
                                                      help="Pool sizes, e.g. 2M=512 1G=4 (SIZE alone with --per-node or --overcommit).")],
-    numa: Annotated[Optional[int], typer.Option("--numa", metavar="N", autocompletion=complete_numa_nodes, help="Set the pool of NUMA node N (default: the global pool, which the kernel spreads over nodes).")] = None,
-    node: Annotated[Optional[int], typer.Option("--node", metavar="N", hidden=True, help="Old name of --numa.")] = None,
-    per_node: Annotated[Optional[str], typer.Option("--per-node", metavar="N:COUNT,...", help="Pages per NUMA node, e.g. 0:512,1:256.")] = None,
-    overcommit: Annotated[Optional[int], typer.Option("--overcommit", min=0, metavar="N", help="Also set nr_overcommit_hugepages (surplus pages on demand; not for gigantic pages).")] = None,
+    numa: Annotated[int | None, typer.Option("--numa", metavar="N", autocompletion=complete_numa_nodes, help="Set the pool of NUMA node N (default: the global pool, which the kernel spreads over nodes).")] = None,
+    node: Annotated[int | None, typer.Option("--node", metavar="N", hidden=True, help="Old name of --numa.")] = None,
+    per_node: Annotated[str | None, typer.Option("--per-node", metavar="N:COUNT,...", help="Pages per NUMA node, e.g. 0:512,1:256.")] = None,
+    overcommit: Annotated[int | None, typer.Option("--overcommit", min=0, metavar="N", help="Also set nr_overcommit_hugepages (surplus pages on demand; not for gigantic pages).")] = None,
     all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="On a shortfall restore every pool touched to its previous size.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Write even when the request exceeds free memory (the kernel grants what it can).")] = False,
     dry_run: DryRun = False,
@@ -106,8 +111,8 @@ def size(
     ctx: typer.Context,
     amount: Annotated[str, typer.Argument(metavar="AMOUNT", help="Memory to hold in hugepages, e.g. 12Gi.")],
     page_size: Annotated[str, typer.Option("--page-size", metavar="SIZE", autocompletion=complete_page_sizes, help="Page size, e.g. 2M or 1G.")],
-    numa: Annotated[Optional[str], typer.Option("--numa", metavar="LIST", autocompletion=complete_numa_list, help="NUMA nodes, e.g. 0,1 (default: every node with memory).")] = None,
-    nodes: Annotated[Optional[str], typer.Option("--nodes", metavar="LIST", hidden=True, help="Old name of --numa.")] = None,
+    numa: Annotated[str | None, typer.Option("--numa", metavar="LIST", autocompletion=complete_numa_list, help="NUMA nodes, e.g. 0,1 (default: every node with memory).")] = None,
+    nodes: Annotated[str | None, typer.Option("--nodes", metavar="LIST", hidden=True, help="Old name of --numa.")] = None,
     spread: Annotated[str, typer.Option("--spread", metavar="even|local", autocompletion=choices("even", "local"), help="even: the same on every node; local: fill nodes in order.")] = "even",
     apply_: Annotated[bool, typer.Option("--apply", help="Perform the plan (through the same path as 'set').")] = False,
     all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="With --apply: on a shortfall restore every pool touched.")] = False,
@@ -137,13 +142,13 @@ def size(
 def mount(
     ctx: typer.Context,
     path: Annotated[str, typer.Argument(metavar="PATH", help="Mount point (created if missing).")],
-    page_size: Annotated[Optional[str], typer.Option("--page-size", metavar="SIZE", autocompletion=complete_page_sizes, help="Page size (default: the kernel's default hugepage size).")] = None,
-    size: Annotated[Optional[str], typer.Option("--size", metavar="SIZE|N%", help="Most memory the mount may use (bytes or % of the pool).")] = None,
-    min_size: Annotated[Optional[str], typer.Option("--min-size", metavar="SIZE|N%", help="Memory reserved for the mount at mount time.")] = None,
-    nr_inodes: Annotated[Optional[str], typer.Option("--nr-inodes", metavar="N", help="Most inodes (files).")] = None,
-    uid: Annotated[Optional[int], typer.Option("--uid", metavar="UID", help="Owner of the mount's root.")] = None,
-    gid: Annotated[Optional[int], typer.Option("--gid", metavar="GID", help="Group of the mount's root.")] = None,
-    mode: Annotated[Optional[str], typer.Option("--mode", metavar="OCTAL", help="Mode of the mount's root, e.g. 1770.")] = None,
+    page_size: Annotated[str | None, typer.Option("--page-size", metavar="SIZE", autocompletion=complete_page_sizes, help="Page size (default: the kernel's default hugepage size).")] = None,
+    size: Annotated[str | None, typer.Option("--size", metavar="SIZE|N%", help="Most memory the mount may use (bytes or % of the pool).")] = None,
+    min_size: Annotated[str | None, typer.Option("--min-size", metavar="SIZE|N%", help="Memory reserved for the mount at mount time.")] = None,
+    nr_inodes: Annotated[str | None, typer.Option("--nr-inodes", metavar="N", help="Most inodes (files).")] = None,
+    uid: Annotated[int | None, typer.Option("--uid", metavar="UID", help="Owner of the mount's root.")] = None,
+    gid: Annotated[int | None, typer.Option("--gid", metavar="GID", help="Group of the mount's root.")] = None,
+    mode: Annotated[str | None, typer.Option("--mode", metavar="OCTAL", help="Mode of the mount's root, e.g. 1770.")] = None,
     fstab: Annotated[bool, typer.Option("--fstab", help="Print the matching /etc/fstab line only; change nothing.")] = False,
     dry_run: DryRun = False,
     output: Output = Format.table,
@@ -193,7 +198,7 @@ def boot_args(
     assignments: Annotated[list[str], typer.Argument(metavar="SIZE=COUNT...", autocompletion=complete_page_size_counts,
                                                      help="Pools to allocate at boot, e.g. 1G=8 or 1G=0:4,1:4.")],
     per_node: Annotated[bool, typer.Option("--per-node", help="Split each count evenly over the nodes with memory (hugepages=0:N,1:N form).")] = False,
-    default_size: Annotated[Optional[str], typer.Option("--default-size", metavar="SIZE", autocompletion=complete_page_sizes, help="Also set default_hugepagesz.")] = None,
+    default_size: Annotated[str | None, typer.Option("--default-size", metavar="SIZE", autocompletion=complete_page_sizes, help="Also set default_hugepagesz.")] = None,
     output: Output = Format.table,
 ):
     """Print kernel arguments for hugepage pools, the diff against the running command line, and advice.

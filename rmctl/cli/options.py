@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -38,7 +38,7 @@ WATCH_DEFAULT = "2"
 #: options whose value may be left out: option -> the value it then takes (see optional_values)
 OPTIONAL_VALUES = {"--watch": WATCH_DEFAULT}
 
-Watch = Annotated[Optional[float], typer.Option(
+Watch = Annotated[float | None, typer.Option(
     "--watch", metavar="[SECONDS]", min=0.1,
     help=f"Redraw the table every SECONDS (default {WATCH_DEFAULT}) on a terminal until Ctrl-C (exit 0); "
          "refused on a pipe and with -o json|yaml.")]

@@ -16,7 +16,7 @@ device has.
 
 from __future__ import annotations
 
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,45 +24,45 @@ from rmctl.cli.classes import ClassDir
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import DryRun, FleetFormat, FleetOutput, Format, Output, fmt
 
-RequestFiles = Annotated[List[str], typer.Argument(
+RequestFiles = Annotated[list[str], typer.Argument(
     metavar="FILE...", help="A ResourceRequest file, or Kubernetes manifests (DeviceClass, ResourceClaim, "
                             "ResourceClaimTemplate, Pod, Deployment...) in one or several files ('-' for stdin).")]
-MaxNuma = Annotated[Optional[int], typer.Option(
+MaxNuma = Annotated[int | None, typer.Option(
     "--max-allowable-numa-nodes", metavar="N", min=8, max=12,
     help="The kubelet's Topology Manager option (same as --topology-option max-allowable-numa-nodes=N): "
          "nodes with more NUMA nodes are refused under any policy but none (hints cover every NUMA mask, "
          "2^N). 8 to 12; default 8.")]
 
 
-Jobs = Annotated[Optional[int], typer.Option(
+Jobs = Annotated[int | None, typer.Option(
     "--jobs", "-j", metavar="N", min=1,
     help="Read at most N nodes at once, each in its own process (default: the CPUs this process may use).")]
-RootsFrom = Annotated[Optional[str], typer.Option(
+RootsFrom = Annotated[str | None, typer.Option(
     "--roots-from", metavar="FILE",
     help="Also evaluate on every root listed in FILE, one per line ('-': standard input; # comments). "
          "A --root that is a directory of snapshots stands for every snapshot in it.")]
 
 
-def _complete_reservation(ctx: typer.Context, incomplete: str) -> List[str]:
+def _complete_reservation(ctx: typer.Context, incomplete: str) -> list[str]:
     from rmctl.cli.complete import complete_reservations
 
     return complete_reservations(ctx, incomplete)
 
 
 def _choices(*values: str):
-    def complete(incomplete: str) -> List[str]:
+    def complete(incomplete: str) -> list[str]:
         return [v for v in values if v.startswith(incomplete)]
     return complete
 
 
-KubeletConfig = Annotated[Optional[str], typer.Option(
+KubeletConfig = Annotated[str | None, typer.Option(
     "--kubelet-config", metavar="FILE",
     help="The kubelet's KubeletConfiguration (kubeadm: /var/lib/kubelet/config.yaml): its CPU, Memory and "
          "Topology Manager policies, reserved CPUs and memory apply to Pods; flags override it.")]
-CpuPolicy = Annotated[Optional[str], typer.Option(
+CpuPolicy = Annotated[str | None, typer.Option(
     "--cpu-manager-policy", metavar="none|static", autocompletion=_choices("none", "static"),
     help="The kubelet's CPU Manager policy (default none): static gives Guaranteed pods' whole CPUs exclusively.")]
-CpuOption = Annotated[Optional[List[str]], typer.Option(
+CpuOption = Annotated[list[str] | None, typer.Option(
     "--cpu-option", metavar="NAME[=VALUE]",
     autocompletion=_choices("full-pcpus-only", "distribute-cpus-across-numa", "align-by-socket",
                             "distribute-cpus-across-cores", "strict-cpu-reservation",
@@ -70,26 +70,26 @@ CpuOption = Annotated[Optional[List[str]], typer.Option(
     help="A CPU Manager policy option (cpuManagerPolicyOptions), repeatable: full-pcpus-only, "
          "distribute-cpus-across-numa, align-by-socket, distribute-cpus-across-cores, strict-cpu-reservation, "
          "prefer-align-cpus-by-uncorecache.")]
-ReservedCpus = Annotated[Optional[str], typer.Option(
+ReservedCpus = Annotated[str | None, typer.Option(
     "--reserved-cpus", metavar="LIST", help="The kubelet's reservedSystemCPUs (kernel list syntax, e.g. 0-1).")]
-TopologyPolicy = Annotated[Optional[str], typer.Option(
+TopologyPolicy = Annotated[str | None, typer.Option(
     "--topology-policy", metavar="POLICY",
     autocompletion=_choices("none", "best-effort", "restricted", "single-numa-node"),
     help="The Topology Manager policy: none, best-effort, restricted or single-numa-node "
          "(overrides a ResourceRequest's spec.topologyPolicy).")]
-TopologyScope = Annotated[Optional[str], typer.Option(
+TopologyScope = Annotated[str | None, typer.Option(
     "--topology-scope", metavar="container|pod", autocompletion=_choices("container", "pod"),
     help="The Topology Manager scope (default container): align each container, or the pod as a whole.")]
-TopologyOption = Annotated[Optional[List[str]], typer.Option(
+TopologyOption = Annotated[list[str] | None, typer.Option(
     "--topology-option", metavar="NAME=VALUE",
     autocompletion=_choices("prefer-closest-numa-nodes=true", "max-allowable-numa-nodes="),
     help="A Topology Manager policy option, repeatable: prefer-closest-numa-nodes=true, "
          "max-allowable-numa-nodes=N.")]
-MemoryPolicy = Annotated[Optional[str], typer.Option(
+MemoryPolicy = Annotated[str | None, typer.Option(
     "--memory-manager-policy", metavar="None|Static", autocompletion=_choices("None", "Static"),
     help="The kubelet's Memory Manager policy (default None): Static binds Guaranteed pods' memory and "
          "hugepages to NUMA nodes.")]
-ReservedMemory = Annotated[Optional[List[str]], typer.Option(
+ReservedMemory = Annotated[list[str] | None, typer.Option(
     "--reserved-memory", metavar="N:memory=SIZE[,...]",
     help="The kubelet's reservedMemory, as its --reserved-memory flag: 0:memory=1Gi (repeatable, or ';' between "
          "nodes); the Static Memory Manager needs it.")]
@@ -121,7 +121,7 @@ def evaluate_request(
     ctx: typer.Context,
     files: RequestFiles,
     class_dir: ClassDir = None,
-    reserve: Annotated[Optional[str], typer.Option(
+    reserve: Annotated[str | None, typer.Option(
         "--reserve", metavar="NAME",
         help="Reserve the result under NAME (CPUs and devices in the state file; hugepage pages recorded).")] = None,
     dry_run: DryRun = False,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import typer
 from typing import Annotated
+
+import typer
 
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import Format, Output, fmt

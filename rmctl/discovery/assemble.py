@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-
 from rmctl import __version__
 from rmctl.cpuset import CpuSet
 from rmctl.discovery import paths
-from rmctl.discovery.cgroup import allowed_cpus
 from rmctl.discovery.cache import cpuinfo_caches, read_caches
+from rmctl.discovery.cgroup import allowed_cpus
 from rmctl.discovery.cpu import group_cores, group_packages, read_core_types, read_cpulist, read_cpus
 from rmctl.discovery.memory import read_meminfo, read_mounts, read_pools, read_thp
 from rmctl.discovery.numa import read_nodes

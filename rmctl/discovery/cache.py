@@ -29,7 +29,6 @@ from rmctl.model.node import Finding
 from rmctl.model.topology import Cache
 
 
-
 def read_caches(root: Root, online: CpuSet, findings: list[Finding]) -> list[Cache]:
     """Return every cache instance serving an online CPU.
 

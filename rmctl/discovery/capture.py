@@ -34,7 +34,6 @@ from rmctl.discovery.manifest import EXCLUDE, MANIFEST, dynamic_paths, matches
 from rmctl.discovery.root import FACTS_FILE, HWLOC_NOFILE_INFO, Root
 from rmctl.errors import AccessDenied, ConflictError, UsageError
 
-
 # -- scrubbing ----------------------------------------------------------------
 
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")

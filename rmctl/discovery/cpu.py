@@ -25,7 +25,6 @@ from rmctl.errors import ParseError
 from rmctl.model.node import Finding
 
 
-
 class RawCpu:
     """Mutable scratch record used while reading; turned into model.Cpu later."""
 

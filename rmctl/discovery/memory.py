@@ -12,10 +12,10 @@ from __future__ import annotations
 from rmctl.discovery import paths
 from rmctl.discovery.parse import parse_meminfo, parse_mounts
 from rmctl.discovery.root import Root
+from rmctl.errors import ParseError
 from rmctl.model.memory import HugepagePool, HugetlbMount, MemoryInfo
 from rmctl.model.node import Finding
 from rmctl.units import parse_page_size_dirname, parse_size
-from rmctl.errors import ParseError
 
 
 def read_meminfo(root: Root, findings: list[Finding]) -> MemoryInfo:
@@ -77,7 +77,9 @@ def read_mounts(root: Root, default_page: int | None, findings: list[Finding]) -
 def read_thp(root: Root) -> str | None:
     """Return the THP mode (``always``, ``madvise``, ``never``) from its ``[bracketed]`` choice."""
     text = root.read(f"{paths.SYS_THP}/enabled")
-    start = text.find("[") if text else -1
+    if not text:
+        return None
+    start = text.find("[")
     end = text.find("]", start) if start >= 0 else -1
     if end < 0:  # no [choice]: a kernel without THP, or a snapshot's damaged file ("[" alone: the fuzz test's)
         return None

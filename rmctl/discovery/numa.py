@@ -19,7 +19,6 @@ from rmctl.model.memory import HugepagePool
 from rmctl.model.node import Finding
 
 
-
 class RawNode:
     __slots__ = ("id", "cpus", "memory_total", "memory_free", "distances", "hugepages")
 

@@ -18,11 +18,20 @@ from rmctl.discovery import paths
 from rmctl.discovery.cpu import read_cpumask_or_list
 from rmctl.discovery.netdev import read_net, read_rdma
 from rmctl.discovery.nvme import read_nvme
-from rmctl.discovery.pciids import names_fact, PciNames
+from rmctl.discovery.pciids import PciNames, names_fact
 from rmctl.model.node import Finding
 from rmctl.model.pci import (
-    GpuInfo, NetInterface, NvmeController, PciAddress, PciDevice, PciLink, RdmaDevice, Sriov, build_attributes,
-    class_kind, virtio_type,
+    GpuInfo,
+    NetInterface,
+    NvmeController,
+    PciAddress,
+    PciDevice,
+    PciLink,
+    RdmaDevice,
+    Sriov,
+    build_attributes,
+    class_kind,
+    virtio_type,
 )
 from rmctl.model.record import replace
 

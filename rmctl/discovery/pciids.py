@@ -10,7 +10,7 @@ so the same names appear offline.  Without either, callers print hex ids.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from rmctl.discovery import paths
 

@@ -60,8 +60,8 @@ def snapshots_in(path: str) -> list[str]:
     try:
         with os.scandir(path) as it:
             entries = sorted(it, key=lambda e: _natural(e.name))
-    except OSError as e:
-        raise DiscoveryError(f"cannot list {path!r}: {e.strerror}") from None
+    except OSError as err:
+        raise DiscoveryError(f"cannot list {path!r}: {err.strerror}") from None
     for e in entries:
         if e.name.startswith("."):
             continue

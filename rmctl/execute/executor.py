@@ -21,8 +21,7 @@ from __future__ import annotations
 import time
 
 from rmctl.errors import RmctlError, StalePlanError
-from rmctl.model.plan import (APPLIED, FAILED, NOT_RUN, STALE, UNCHANGED, ApplyReport, Plan,
-                              StepResult)
+from rmctl.model.plan import APPLIED, FAILED, NOT_RUN, STALE, UNCHANGED, ApplyReport, Plan, StepResult
 
 
 def apply(plan: Plan, host, *, rollback: bool = False, continue_on=None, sleep=time.sleep) -> ApplyReport:

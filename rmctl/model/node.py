@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from rmctl.model.record import field, record
-
 from rmctl.model.memory import HugepagePool, HugetlbMount, MemoryInfo
+from rmctl.model.record import field, record
 from rmctl.model.topology import Topology
 
 TYPE_CHECKING = False  # the typing module costs ~2 ms on the start-up path; type checkers see True

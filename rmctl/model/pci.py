@@ -45,7 +45,7 @@ class Version(str):
     __slots__ = ()
 
     @classmethod
-    def from_text(cls, text: str) -> "Version | None":
+    def from_text(cls, text: str) -> Version | None:
         """Return ``text`` as a semver (``9.0`` -> ``9.0.0``, ``580.159.04`` -> ``580.159.4``).
 
         Semver forbids leading zeros in numeric parts (semver.org, rule 2),
@@ -171,7 +171,7 @@ class PciAddress:
     function: int
 
     @classmethod
-    def parse(cls, text: str) -> "PciAddress":
+    def parse(cls, text: str) -> PciAddress:
         """Return the address in ``text`` (``0000:00:06.0``, ``00:06.0``, NVML's ``00000000:00:06.0``).
 
         Raises ParseError when it is not a PCI address.
@@ -184,7 +184,7 @@ class PciAddress:
         return cls(int(dom or "0", 16), int(bus, 16), int(dev, 16), int(fn))
 
     @classmethod
-    def try_parse(cls, text: str) -> "PciAddress | None":
+    def try_parse(cls, text: str) -> PciAddress | None:
         """Return the address in ``text`` or None."""
         try:
             return cls.parse(text)

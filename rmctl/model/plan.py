@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, fields, replace
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 from rmctl.cpuset import CpuSet
@@ -30,7 +30,7 @@ APPLIED, UNCHANGED, FAILED, NOT_RUN, STALE = "applied", "unchanged", "failed", "
 
 #: kind -> Action class, filled as each kind's class is made; reading a saved
 #: plan or journal back needs every kind: rmctl.model.actions imports them all
-ACTION_KINDS: dict[str, type["Action"]] = {}
+ACTION_KINDS: dict[str, type[Action]] = {}
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Action:
     def perform(self, host) -> None:
         raise NotImplementedError
 
-    def undo(self, previous: Any) -> "Action | None":
+    def undo(self, previous: Any) -> Action | None:
         """Return the action restoring ``previous`` (the value before perform), or None."""
         return None
 

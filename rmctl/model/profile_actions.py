@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rmctl.model.plan import _ABSENT, ReplaceFile, Action
+from rmctl.model.plan import _ABSENT, Action, ReplaceFile
 
 
 def sha256(text: str) -> str:
@@ -29,7 +29,7 @@ class StateReplace(ReplaceFile):
     previous: str | None = None
 
     @classmethod
-    def of(cls, path: str, content: str, previous: str | None, summary: str = "") -> "StateReplace":
+    def of(cls, path: str, content: str, previous: str | None, summary: str = "") -> StateReplace:
         """Return the action replacing ``previous`` (None: absent) by ``content`` at ``path``."""
         return cls(path=path, content=content, summary=summary, previous=previous,
                    expect_sha256=None if previous is None else sha256(previous))

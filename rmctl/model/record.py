@@ -116,7 +116,7 @@ def _init_source(cls, names: list[str], defaults: dict[str, object], annotations
             body.append(f"  _set(self, {name!r}, {value})")
     src = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "  pass") + "\n"
     exec(src, env)
-    init = env["__init__"]
+    init: Any = env["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     return init
 
@@ -158,7 +158,7 @@ def record(cls: type[_T]) -> type[_T]:
     def __init__(self, *args, **kw):
         # first instance: make the real __init__, put it in place of this one, and use it
         init = _init_source(cls, names, defaults, annotations)
-        cls.__init__ = init  # type: ignore[misc]
+        cls.__init__ = init  # type: ignore[method-assign]
         init(self, *args, **kw)
 
     def values(self):

@@ -10,10 +10,9 @@ pkg/kubelet/cm/cpumanager/topology/topology.go).
 
 from __future__ import annotations
 
-from rmctl.model.record import field, record
-
 from rmctl.cpuset import CpuSet
 from rmctl.model.memory import HugepagePool
+from rmctl.model.record import field, record
 
 TYPE_CHECKING = False  # the typing module costs ~2 ms on the start-up path; type checkers see True
 if TYPE_CHECKING:

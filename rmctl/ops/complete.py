@@ -96,12 +96,13 @@ def reservation_names(state_dir: str, incomplete: str) -> list[str]:
         os.close(fd)
     res = doc.get("reservations") if isinstance(doc, dict) else None
     names = res.keys() if isinstance(res, dict) else [r.get("name") for r in res or [] if isinstance(r, dict)]
-    return _match([n for n in names if is_name(n)], incomplete)
+    return _match([n for n in names if isinstance(n, str) and is_name(n)], incomplete)
 
 
 def class_names(class_dir: str | None, incomplete: str) -> list[str]:
     """Return the names of the resource classes (built-ins and ``class_dir``'s), no selector compiled."""
-    from rmctl.resources.classes import DEFAULT_CLASS_DIR, class_names as names
+    from rmctl.resources.classes import DEFAULT_CLASS_DIR
+    from rmctl.resources.classes import class_names as names
 
     try:
         return _match(names(class_dir or DEFAULT_CLASS_DIR), incomplete)

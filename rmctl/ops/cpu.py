@@ -28,9 +28,9 @@ from rmctl.discovery.root import Root
 from rmctl.errors import AccessDenied, CommandNotExecutable, CommandNotFound, UsageError
 from rmctl.model.fingerprint import fingerprint
 from rmctl.model.node import NodeModel
+from rmctl.ops import statedir
 from rmctl.ops.hosts import host_for, require_live, state_host
 from rmctl.ops.intent import make
-from rmctl.ops import statedir
 from rmctl.ops.near import near_cpus
 from rmctl.ops.outcome import Outcome, Text
 from rmctl.planning import cpus as planner
@@ -459,8 +459,12 @@ def guard_reserved(root: Root, state: ReservationState, cpus: CpuSet, pid: int, 
 
     def who(h) -> str:
         rec = state.reservations[h.name]
-        owner = f"owner PID {rec.owner.pid} ({rec.owner.command[:40] or '?'})" if h.owner_pid is not None \
-            else "no owner recorded" if rec.owner is None else "its owner is gone"
+        if rec.owner is None:
+            owner = "no owner recorded"
+        elif h.owner_pid is not None:
+            owner = f"owner PID {rec.owner.pid} ({rec.owner.command[:40] or '?'})"
+        else:
+            owner = "its owner is gone"
         return f"{h.name!r} ({owner})"
 
     holders_text = ", ".join(who(h) for h in foreign)

@@ -21,11 +21,15 @@ error, for that node; the other nodes go on.  The exit status
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import cast
 
 from rmctl.discovery.roots import fleet_roots
 from rmctl.errors import ExitCode, RmctlError
 from rmctl.model.record import record
-from rmctl.ops.outcome import Message, Outcome, error as error_message, note as note_message, warning as warning_message
+from rmctl.ops.outcome import Message, Outcome
+from rmctl.ops.outcome import error as error_message
+from rmctl.ops.outcome import note as note_message
+from rmctl.ops.outcome import warning as warning_message
 from rmctl.ops.pool import default_jobs, unordered
 
 __all__ = ["Fleet", "NodeError", "NodeResult", "default_jobs", "fleet_roots"]
@@ -101,7 +105,7 @@ class Fleet:
             return
         for i, ok, value in unordered(self._node, self.roots, self.jobs):
             if ok:
-                got, notes, fits = value  # type: ignore[misc]
+                got, notes, fits = cast("tuple[object, list[str], bool]", value)
                 r = NodeResult(i, self.roots[i], value=got, notes=tuple(notes), fits=bool(fits))
             else:
                 r = NodeResult(i, self.roots[i], error=NodeError.of(value))  # type: ignore[arg-type]

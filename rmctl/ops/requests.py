@@ -21,6 +21,7 @@ reservation use cases', which share :func:`load_request` and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from rmctl.discovery import discover
 from rmctl.discovery.root import Root
@@ -28,7 +29,7 @@ from rmctl.errors import ExitCode
 from rmctl.model.node import NodeModel
 from rmctl.ops.classes import load as load_classes
 from rmctl.ops.outcome import Outcome, note, warning
-from rmctl.planning.requests import Reserved, evaluate
+from rmctl.planning.requests import Evaluation, Reserved, evaluate
 from rmctl.resources.classes import ResourceClass
 from rmctl.resources.request import ResourceRequest, check_classes
 from rmctl.units import counted
@@ -461,7 +462,7 @@ def evaluate_request(root: Root, file, *, roots: Sequence[str] = (), class_dir: 
     msgs = tuple(note(n) for n in prep.notes + more)
     if prep.request is None:
         return _pod_outcome("PodEvaluation", [value], prep.got, msgs, explain=False)
-    ev = value
+    ev = cast(Evaluation, value)
     return Outcome(kind="RequestEvaluation", data=ev.to_data(), exit_code=_status(ev.fits), view=(ev,),
                    messages=msgs + finding_warnings([ev]))
 
@@ -485,7 +486,7 @@ def explain_request(root: Root, file, *, roots: Sequence[str] = (), class_dir: s
     msgs = tuple(note(n) for n in prep.notes + more)
     if prep.request is None:
         return _pod_outcome("PodExplanation", [value], prep.got, msgs, explain=True)
-    ev = value
+    ev = cast(Evaluation, value)
     return Outcome(kind="RequestExplanation", data=ev.to_data(explain=True), exit_code=_status(ev.fits),
                    view=(ev,), messages=msgs + finding_warnings([ev]))
 

@@ -87,7 +87,7 @@ def ledger(root_spec: str, live: bool, state_dir: str, command: str,
         def check_writable(self) -> None:
             raise refusal(root_spec, state_dir)
 
-        def locked(self, *args, **kwargs):  # type: ignore[override]
+        def locked(self, *args, **kwargs):
             raise refusal(root_spec, state_dir)
 
     return NotThisRootsLedger(state_dir, lock_timeout=lock_timeout, command=command)

@@ -28,12 +28,12 @@ constraint left too few CPUs and the closest fit.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from rmctl.cpuset import CpuSet
-from rmctl.units import counted
 from rmctl.errors import UnsatisfiableError, UsageError
+from rmctl.units import counted
 
 # -- options (policy_options.go) ----------------------------------------------
 
@@ -163,7 +163,7 @@ class KubeTopology:
         return len(self.sockets_of_nodes(nodes)) == 1
 
     @classmethod
-    def from_topology(cls, topo) -> "KubeTopology":
+    def from_topology(cls, topo) -> KubeTopology:
         """Return the kubelet's view of an rmctl model Topology (online CPUs only).
 
         As topology.Discover over cAdvisor's MachineInfo: core id = the lowest

@@ -17,9 +17,9 @@ Vocabulary:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Callable, Iterable
 
 POLICIES = ("none", "best-effort", "restricted", "single-numa-node")
 

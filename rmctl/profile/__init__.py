@@ -6,8 +6,17 @@ field (``spec.hugepages[0].count``) and its position in the file
 :mod:`rmctl.ops.profile_plan`.
 """
 
-from rmctl.profile.schema import (PROFILE_API_VERSION, HugepageEntry, KubeletSpec, MountEntry,
-                                  NodeProfile, RequestEntry, ReservationEntry, load_profile, parse_profile)
+from rmctl.profile.schema import (
+                                  PROFILE_API_VERSION,
+                                  HugepageEntry,
+                                  KubeletSpec,
+                                  MountEntry,
+                                  NodeProfile,
+                                  RequestEntry,
+                                  ReservationEntry,
+                                  load_profile,
+                                  parse_profile,
+)
 
 __all__ = [
     "PROFILE_API_VERSION", "HugepageEntry", "KubeletSpec", "MountEntry", "NodeProfile",

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 
-from rmctl.model.record import asdict
-
 from rmctl.model.node import Finding, NodeModel
 from rmctl.model.pci import attribute_type
+from rmctl.model.record import asdict
 from rmctl.units import counted, format_size
 
 #: finding codes that belong to device discovery

@@ -7,9 +7,8 @@ memory_bytes}], caches [{level, type, size_bytes, instances}].
 
 from __future__ import annotations
 
-from rmctl.model.record import asdict
-
 from rmctl.model.node import NodeModel
+from rmctl.model.record import asdict
 
 
 def source_data(node: NodeModel) -> dict:

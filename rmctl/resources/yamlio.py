@@ -123,7 +123,7 @@ class _Bounded:
         b = self.budget
         b.documents += 1
         if b.documents > b.max_documents:
-            raise BudgetError(None, None, f"more than {b.max_documents} YAML documents", self.peek_event().start_mark)
+            raise BudgetError(None, None, f"more than {b.max_documents} YAML documents", self.peek_event().start_mark)  # type: ignore[attr-defined]
         self._open, self._sizes = set(), {}  # anchors are per document (YAML 1.1, 3.2.2.2)
         return super().compose_document()  # type: ignore[misc]
 

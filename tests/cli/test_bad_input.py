@@ -16,7 +16,8 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests import synth
 from tests.cli.helpers import REPO, run_main
@@ -130,10 +131,10 @@ def root(tmp_path_factory):
 def _check_refused(code, out, err, expected, fmt, document=True):
     """``document=False``: an export, which never prints an error document (stdout stays empty)."""
     assert code == expected, (code, out, err)
-    lines = [l for l in err.splitlines() if l.strip()]
+    lines = [ln for ln in err.splitlines() if ln.strip()]
     assert lines and lines[0].startswith("rmctl: error: "), err
-    assert sum(l.startswith("rmctl: error: ") for l in lines) == 1, err
-    assert all(l.startswith(("rmctl: error: ", "hint: ")) for l in lines), err
+    assert sum(ln.startswith("rmctl: error: ") for ln in lines) == 1, err
+    assert all(ln.startswith(("rmctl: error: ", "hint: ")) for ln in lines), err
     assert "Traceback" not in err and "internal error" not in err, err
     if fmt == "json" and document:
         doc = json.loads(out)
@@ -233,7 +234,7 @@ def test_fuzz_cpulist(root, tmp_path, text):
     doc = json.loads(out)
     assert (doc["kind"] == "Error") == (code != 0)
     if code:
-        assert sum(l.startswith("rmctl: error: ") for l in err.splitlines()) == 1
+        assert sum(ln.startswith("rmctl: error: ") for ln in err.splitlines()) == 1
     assert not os.path.exists(state)  # --dry-run and bad input never create the state
 
 

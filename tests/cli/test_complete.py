@@ -7,8 +7,7 @@ import os
 import subprocess
 import sys
 
-from rmctl.cli.complete import (complete_numa_nodes, complete_page_sizes, complete_pci_addresses,
-                                complete_reservations)
+from rmctl.cli.complete import complete_numa_nodes, complete_page_sizes, complete_pci_addresses, complete_reservations
 from tests import synth
 from tests.cli.helpers import REPO
 

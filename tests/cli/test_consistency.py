@@ -81,7 +81,7 @@ def test_tables_fit_80_columns(root, tmp_path, argv):
     p = run_process(["--root", root, "--state-dir", str(tmp_path / "s"), *argv],
                     env={"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb"})
     assert p.returncode == 0, p.stderr
-    wide = [l for l in p.stdout.splitlines() if len(l) > 80]
+    wide = [ln for ln in p.stdout.splitlines() if len(ln) > 80]
     assert not wide, wide
     assert not re.search(r"\w…", p.stdout), "a column was truncated:\n" + p.stdout
 
@@ -91,7 +91,7 @@ def test_readme_command_table_names_every_command():
 
     with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
         section = f.read().split("## Commands", 1)[1].split("\n## ", 1)[0]
-    rows = [l for l in section.splitlines() if l.startswith("| `rmctl ")]
+    rows = [ln for ln in section.splitlines() if ln.startswith("| `rmctl ")]
     for name, _ in _leaf_commands():
         group, _, leaf = name.rpartition(" ")
         ok = any(f"`rmctl {name}" in r

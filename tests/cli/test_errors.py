@@ -11,10 +11,10 @@ from tests.cli.helpers import run_main, run_process, run_typer
 
 
 def _one_error_line(err: str) -> None:
-    lines = [l for l in err.splitlines() if l.strip()]
+    lines = [ln for ln in err.splitlines() if ln.strip()]
     assert lines and lines[0].startswith("rmctl: error: ")
-    assert all(l.startswith(("rmctl: error: ", "hint: ")) for l in lines), err
-    assert sum(l.startswith("rmctl: error: ") for l in lines) == 1
+    assert all(ln.startswith(("rmctl: error: ", "hint: ")) for ln in lines), err
+    assert sum(ln.startswith("rmctl: error: ") for ln in lines) == 1
     assert "Traceback" not in err
 
 
@@ -90,7 +90,7 @@ def test_help_epilog_lists_every_exit_code_on_its_own_line():
     from rmctl.errors import EXIT_CODE_MEANINGS
 
     out = run_main(["--help"])[1]
-    lines = [" ".join(l.split()) for l in out.splitlines()]
+    lines = [" ".join(ln.split()) for ln in out.splitlines()]
     for c, meaning in EXIT_CODE_MEANINGS.items():
         assert f"{int(c)} {meaning}" in lines, (c, meaning)
 

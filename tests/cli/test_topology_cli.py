@@ -49,8 +49,8 @@ def test_summary_and_tree_on_fixtures(fixture_root, name):
     assert code == 0, err
     doc = json.loads(run_typer(["--root", root, "topology", "-o", "json"])[1])
     s = doc["summary"]
-    assert f"CPUs online:" in out and f"{s['pus_online']} (" in out
-    assert f"Packages:         {s['packages']}" in out or f"Packages:" in out
+    assert "CPUs online:" in out and f"{s['pus_online']} (" in out
+    assert f"Packages:         {s['packages']}" in out or "Packages:" in out
     if doc["findings"]:
         assert "Findings" in out  # -v shows them
     for flags in ([], ["-v"]):
@@ -234,7 +234,7 @@ def test_tree_core_names_are_the_kernels_core_id(fixture_root):
         if not core["cpus"]:
             continue
         first = CpuSet.parse(core["cpus"]).sorted()[0]
-        line = next(l for l in tree.splitlines() if _re.search(rf": CPU {first}\b", l))
+        line = next(ln for ln in tree.splitlines() if _re.search(rf": CPU {first}\b", ln))
         assert f"Core {core['core_id']}:" in line, (core, line)
     # core_id repeats in a package where clusters count from 0: the cluster tells them apart
     rv = run_typer(["--root", fixture_root("utillinux-rv64-milkvpioneer"), "topology", "--tree", "-v"])[1]

@@ -84,10 +84,10 @@ def model_topology(rows) -> Topology:
     """Return an rmctl model Topology for a kubelet-style table (all CPUs online)."""
     rows = list(rows)
     core_cpus: dict[tuple[int, int], list[int]] = {}
-    for cpu, core, s, n, u in rows:
+    for cpu, core, s, _n, _u in rows:
         core_cpus.setdefault((s, core), []).append(cpu)
     cpus = {}
-    for cpu, core, s, n, u in rows:
+    for cpu, core, s, n, _u in rows:
         cpus[cpu] = Cpu(id=cpu, online=True, package=s, package_id=s, core=core, core_id=core, node=n,
                         siblings=CpuSet(core_cpus[(s, core)]))
     cores = {core: Core(key=core, core_id=core, package=s, cpus=CpuSet(core_cpus[(s, core)]))

@@ -17,7 +17,8 @@ import itertools
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rmctl.discovery import Root, discover
 from rmctl.errors import UnsatisfiableError
@@ -82,7 +83,7 @@ def _topology(free_per_node: list[int], sockets_per_node: int = 1, cpus_per_node
     details = {}
     cpu = 0
     for node, _ in enumerate(free_per_node):
-        for i in range(cpus_per_node):
+        for _ in range(cpus_per_node):
             details[cpu] = CpuInfo(core=cpu, socket=node * sockets_per_node // 2, node=node, uncore=node)
             cpu += 1
     return KubeTopology(details)
@@ -137,7 +138,7 @@ def test_budget_exceeded_is_a_clear_error():
     free = list(range(1, 25))
     details = {}
     cpu = 0
-    for node, n in enumerate(free):
+    for node, _n in enumerate(free):
         for _ in range(24):
             details[cpu] = CpuInfo(core=cpu, socket=0, node=node, uncore=node)
             cpu += 1

@@ -11,7 +11,7 @@ import pytest
 from rmctl.cpuset import CpuSet
 from rmctl.errors import UnsatisfiableError, UsageError
 from rmctl.planning import cpus as alloc
-from rmctl.planning.cpus import KubeTopology, Options, parse_options
+from rmctl.planning.cpus import KubeTopology, parse_options
 from tests.cpus import fixtures as fx
 
 C = CpuSet.parse

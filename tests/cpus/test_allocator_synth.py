@@ -14,7 +14,6 @@ Every option is also run on each tree and compared with the same request
 on the transcribed kubelet table (same CPUs, same order of ids).
 """
 
-import itertools
 import random
 
 import pytest

@@ -12,17 +12,17 @@ import pytest
 
 from rmctl.cpuset import CpuSet
 from rmctl.discovery.cgroup import cpuset_hierarchy
-from rmctl.model.actions import plan_from_data
-from rmctl.model.cgroup import CpusetHierarchy
-from rmctl.model.cpu_actions import partition_state
-from rmctl.planning import cgroups
 from rmctl.discovery.root import Root
 from rmctl.errors import DiscoveryError, ExitCode, UsageError
 from rmctl.execute.executor import apply
 from rmctl.execute.status import raise_for_report
+from rmctl.model.actions import plan_from_data
+from rmctl.model.cgroup import CpusetHierarchy
+from rmctl.model.cpu_actions import partition_state
+from rmctl.model.plan import APPLIED, FAILED, UNCHANGED, Plan
+from rmctl.planning import cgroups
 from rmctl.state.ledger import Change, Ledger
 from rmctl.state.records import CgroupRef, Reservation
-from rmctl.model.plan import APPLIED, FAILED, UNCHANGED, Plan
 from tests.conftest import NODE_FIXTURES
 from tests.cpus.cgroupfs import MOUNT, NOT_EXCLUSIVE, CgroupV2Host, build_v2
 

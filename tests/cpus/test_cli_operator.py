@@ -127,7 +127,7 @@ def test_list_table_groups_a_256_cpu_node(run_cli, tmp_path):
     lines = out.splitlines()
     assert len(lines) < 30  # ranges per state, not 256 rows
     assert "CPUs (256): 4 system, 11 reserved, 241 free" in out
-    rows = [l for l in lines if "│" in l]
+    rows = [ln for ln in lines if "│" in ln]
     states = [r.split("│")[1].strip() for r in rows if r.split("│")[1].strip().startswith(
         ("system", "reserved", "free"))]
     assert states == ["system", "reserved by db", "reserved by web", "free"]

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -73,8 +72,8 @@ def test_run_child_is_pinned_to_its_reservation(machine):
     script = "import os; print(open('/proc/self/status').read()); print('ENV', os.environ['RMCTL_CPUS'])"
     res = rmctl(st, "cpu", "run", "--count", "1", "--", sys.executable, "-c", script)
     assert res.returncode == 0, res.stderr
-    allowed = [l.split(":", 1)[1].strip() for l in res.stdout.splitlines() if l.startswith("Cpus_allowed_list:")][0]
-    env_cpus = [l.split()[1] for l in res.stdout.splitlines() if l.startswith("ENV ")][0]
+    allowed = [ln.split(":", 1)[1].strip() for ln in res.stdout.splitlines() if ln.startswith("Cpus_allowed_list:")][0]
+    env_cpus = [ln.split()[1] for ln in res.stdout.splitlines() if ln.startswith("ENV ")][0]
     assert allowed == env_cpus
     assert len(allowed.split(",")) == 1 and "-" not in allowed
     # released when the command ended

@@ -118,7 +118,7 @@ def test_topology_tree_shows_devices_under_their_node(tmp_path, run_cli):
     lines = out.splitlines()
 
     def line_of(text):
-        return next(i for i, l in enumerate(lines) if text in l)
+        return next(i for i, ln in enumerate(lines) if text in ln)
 
     n0, n1 = line_of("NUMA node 0"), line_of("NUMA node 1")
     assert n0 < line_of("PCI 0000:17:00.0") < n1 < line_of("PCI 0000:3b:00.0")
@@ -126,7 +126,7 @@ def test_topology_tree_shows_devices_under_their_node(tmp_path, run_cli):
     assert nvme.startswith(("├── PCI", "└── PCI"))
     assert nvme.endswith("local CPUs 2-3")  # the locality left when the node is unknown
     assert "local CPUs" not in lines[line_of("PCI 0000:17:00.0")]  # under its node: the node says it
-    assert not [l for l in lines if "0000:00:00.0" in l]  # bridges are left out
+    assert not [ln for ln in lines if "0000:00:00.0" in ln]  # bridges are left out
 
 
 def test_live_list_runs(run_cli):

@@ -15,8 +15,15 @@ import pytest
 from rmctl.discovery import discover
 from rmctl.discovery.root import Root
 from rmctl.model.pci import (
-    PciAddress, PciDevice, Version, attribute_type, build_attributes, dra_name_problem, dra_problems,
-    dra_value_problem, fit_value,
+    PciAddress,
+    PciDevice,
+    Version,
+    attribute_type,
+    build_attributes,
+    dra_name_problem,
+    dra_problems,
+    dra_value_problem,
+    fit_value,
 )
 from tests import synth
 from tests.conftest import fixture_names

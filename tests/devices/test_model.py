@@ -3,10 +3,17 @@
 import pytest
 
 from rmctl.cpuset import CpuSet
-from rmctl.errors import ParseError
 from rmctl.discovery.pci import hierarchy
+from rmctl.errors import ParseError
 from rmctl.model.pci import (
-    GpuInfo, PciAddress, PciDevice, Version, attribute_type, build_attributes, class_kind, virtio_type,
+    GpuInfo,
+    PciAddress,
+    PciDevice,
+    Version,
+    attribute_type,
+    build_attributes,
+    class_kind,
+    virtio_type,
 )
 
 

@@ -6,13 +6,11 @@ import tarfile
 
 import pytest
 
-from rmctl.discovery import capture, manifest
-from rmctl.discovery import paths
+from rmctl.discovery import capture, manifest, paths
 from rmctl.discovery.pci import read_devices
 from rmctl.discovery.root import FACTS_FILE, Root
 from tests.devices.test_nvml import fake_pynvml, gpu_root  # noqa: F401 - fixture
 from tests.devices.test_synth import PCI_IDS, _pf_vf_ib_nvme
-
 
 
 def test_manifest_keeps_no_config_space_or_serials():

@@ -20,7 +20,8 @@ import shutil
 import tempfile
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rmctl.cpuset import CpuSet
 from rmctl.discovery import Root, discover, parse

@@ -11,8 +11,21 @@ import pytest
 from rmctl.execute.executor import apply, undo_plan
 from rmctl.execute.host import RootHost
 from rmctl.model.actions import plan_data_roundtrip, plan_from_data
-from rmctl.model.plan import (APPLIED, FAILED, NOT_RUN, STALE, UNCHANGED, BootArgs, MakeDir, Mount, Plan,
-                              ReplaceFile, SetAffinity, Unmount, WriteValue)
+from rmctl.model.plan import (
+    APPLIED,
+    FAILED,
+    NOT_RUN,
+    STALE,
+    UNCHANGED,
+    BootArgs,
+    MakeDir,
+    Mount,
+    Plan,
+    ReplaceFile,
+    SetAffinity,
+    Unmount,
+    WriteValue,
+)
 
 NR = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
 OC = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_overcommit_hugepages"

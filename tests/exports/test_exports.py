@@ -7,7 +7,6 @@ import yaml
 
 from tests import synth
 
-
 #: the first kubernetes-validate schema set with resource.k8s.io/v1 (DRA GA in 1.34)
 K8S_VERSION = "1.34.0"
 

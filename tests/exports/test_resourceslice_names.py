@@ -2,8 +2,8 @@
 
 import pytest
 
-from rmctl.exports.resourceslice import check_dns_subdomain
 from rmctl.errors import UsageError
+from rmctl.exports.resourceslice import check_dns_subdomain
 
 
 @pytest.mark.parametrize("name", ["node-1", "a", "worker.example.com", "n" * 253])

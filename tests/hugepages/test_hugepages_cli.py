@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from rmctl.ops import hugepages as ops_hp
-from rmctl.ops import hosts as ops_hosts
 from rmctl.execute.host import RootHost
+from rmctl.ops import hosts as ops_hosts
+from rmctl.ops import hugepages as ops_hp
 from rmctl.planning import hugepages as hp
 from tests import synth
 from tests.conftest import fixture_names

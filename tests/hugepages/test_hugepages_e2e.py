@@ -14,9 +14,9 @@ import sys
 
 import pytest
 
-from rmctl.ops import hosts as ops_hosts
 from rmctl.discovery.parse import parse_meminfo, parse_mounts
 from rmctl.execute.host import LiveHost
+from rmctl.ops import hosts as ops_hosts
 from tests.conftest import REPO, require_root
 
 pytestmark = pytest.mark.e2e

@@ -3,14 +3,20 @@
 import pytest
 
 from rmctl.discovery import discover, paths
-from rmctl.discovery.buddyinfo import (BuddyZone, estimate, is_gigantic, largest_buddy_block,
-                                       parse_buddyinfo, read_buddyinfo)
+from rmctl.discovery.buddyinfo import (
+    BuddyZone,
+    estimate,
+    is_gigantic,
+    largest_buddy_block,
+    parse_buddyinfo,
+    read_buddyinfo,
+)
 from rmctl.discovery.root import Root
 from rmctl.errors import ConflictError, ParseError, UnsatisfiableError, UsageError
 from rmctl.model import hugepage_actions as ha
-from rmctl.model.hugepage_actions import SetPoolPages, pool_file
 from rmctl.model.actions import plan_data_roundtrip
-from rmctl.model.plan import Action, MakeDir, Mount, RemoveDir, Unmount, WriteValue
+from rmctl.model.hugepage_actions import SetPoolPages, pool_file
+from rmctl.model.plan import MakeDir, Mount, RemoveDir, Unmount, WriteValue
 from rmctl.planning import hugepages as hp
 from tests import synth
 

@@ -10,10 +10,11 @@ import os
 
 import pytest
 
+from tests.profiles.conftest import GLOBAL, POOL  # noqa: F401
+from tests.profiles.conftest import read_sysfs as _read
+from tests.profiles.conftest import write_sysfs as _write
 
 pytestmark = pytest.mark.e2e
-
-from tests.profiles.conftest import GLOBAL, POOL, read_sysfs as _read, write_sysfs as _write  # noqa: F401
 
 
 def _mounted(path):

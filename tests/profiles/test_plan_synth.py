@@ -136,12 +136,12 @@ def test_verify_reboot_pending(run_cli, tmp_path):
 
 def test_apply_through_executor_on_a_root_host(root, tmp_path):
     """Apply a plan with the real executor under a directory; undo from the journal restores it."""
-    from rmctl.state import journal
     from rmctl.discovery import Root, discover
     from rmctl.execute.executor import apply
     from rmctl.execute.host import RootHost
     from rmctl.ops.profile_plan import plan_profile
     from rmctl.profile import parse_profile
+    from rmctl.state import journal
 
     text = PROFILE.format(node=0).replace('  isolatedCPUs: {cpus: "3"}\n', "")
     prof = parse_profile(text, "p.yaml")

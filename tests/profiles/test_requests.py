@@ -56,8 +56,8 @@ def _files(tmp_path, profile=PROFILE, request=REQUEST):
 def _plan(root, path, state):
     from rmctl.discovery import Root, discover
     from rmctl.execute.host import Host
-    from rmctl.profile import load_profile
     from rmctl.ops.profile_plan import plan_profile
+    from rmctl.profile import load_profile
 
     # state actions are real files under tmp_path: the host is the real file system
     r = Root.open(root)
@@ -89,8 +89,8 @@ def test_plan_reserves_devices_after_cpu_reservations(run_cli, root, tmp_path):
 
 def test_apply_idempotent_and_undo_through_the_executor(root, tmp_path):
     from rmctl.execute.executor import apply
-    from rmctl.state import journal
     from rmctl.execute.host import Host
+    from rmctl.state import journal
 
     state = str(tmp_path / "state")
     path = _files(tmp_path)
@@ -114,10 +114,10 @@ def test_same_request_shared_with_request_evaluate_reserve(root, tmp_path):
     """A reservation made by `request evaluate --reserve` of the same request counts as done."""
     from rmctl.discovery import Root, discover
     from rmctl.model.fingerprint import fingerprint
-    from rmctl.state.ledger import Ledger, dumps
-    from rmctl.state.requests import reserve_request
     from rmctl.resources.classes import load_classes
     from rmctl.resources.request import load_request
+    from rmctl.state.ledger import Ledger, dumps
+    from rmctl.state.requests import reserve_request
 
     path = _files(tmp_path, profile=HEAD + "  requests:\n  - {name: train, file: train.yaml}\n")
     node = discover(Root.open(root), devices=True)

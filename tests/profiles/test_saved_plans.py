@@ -11,8 +11,9 @@ import os
 import pytest
 
 from tests import synth
-
-from tests.profiles.conftest import GLOBAL, POOL, read_sysfs as _read, write_sysfs as _write  # noqa: F401
+from tests.profiles.conftest import GLOBAL, POOL  # noqa: F401
+from tests.profiles.conftest import read_sysfs as _read
+from tests.profiles.conftest import write_sysfs as _write
 
 
 def _save(tmp_path, out, name="plan.json"):

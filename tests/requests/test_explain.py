@@ -7,7 +7,6 @@ from rmctl.planning import topology_manager as tm
 from rmctl.planning.topology_manager import Hint
 from tests.requests.helpers import FIXTURE_64, H200, request_file
 
-
 # -- explain and evaluate say which selector fails -------------------------------------
 
 BIG = """apiVersion: rmctl.io/v1alpha1

@@ -22,8 +22,9 @@ def test_fixture_reads_within_manifest(name, fixture_root):
 
 @pytest.mark.parametrize("node", ["gpu-node", "dev-vm"])
 def test_node_fixture_reads_within_manifest(node):
-    from tests.conftest import NODE_FIXTURES
     import os
+
+    from tests.conftest import NODE_FIXTURES
 
     root = Root.open(os.path.join(NODE_FIXTURES, f"{node}.tar.gz"), record=True)
     discover(root)

@@ -1,7 +1,8 @@
 """CpuSet and sizes: round trips (hypothesis), 8192+ CPUs, junk rejected with a message."""
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rmctl.cpuset import MAX_CPU, CpuSet
 from rmctl.errors import ParseError

@@ -4,9 +4,18 @@ import pytest
 
 from rmctl.cpuset import CpuSet
 from rmctl.discovery.cgroup import cgroup_cpus_files
-from rmctl.discovery.parse import (cmdline_cpulist, parse_cache_size, parse_cache_type, parse_cmdline,
-                                   parse_cpuinfo_arch, parse_cpuinfo_s390_caches, parse_distance,
-                                   parse_meminfo, parse_mounts, parse_status_field)
+from rmctl.discovery.parse import (
+    cmdline_cpulist,
+    parse_cache_size,
+    parse_cache_type,
+    parse_cmdline,
+    parse_cpuinfo_arch,
+    parse_cpuinfo_s390_caches,
+    parse_distance,
+    parse_meminfo,
+    parse_mounts,
+    parse_status_field,
+)
 from rmctl.discovery.root import _hwloc_nofile_info
 from rmctl.errors import ParseError
 
