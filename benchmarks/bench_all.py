@@ -194,7 +194,10 @@ def main() -> int:
         for n in sizes:
             cmd = rm("request", "evaluate", FLEET_REQUEST, *[w for p in paths[:n] for w in ("--root", p)],
                      "-o", "json")
-            fenv = dict(env, RMCTL_CACHE_DIR=os.path.join(tmp, f"fleet-cache-{n}"))
+            # a state dir of its own: the completion rows above wrote a names-only state.json
+            # that request evaluate (which honours reservations) refuses as unchecksummed
+            fenv = dict(env, RMCTL_CACHE_DIR=os.path.join(tmp, f"fleet-cache-{n}"),
+                        RMCTL_STATE_DIR=os.path.join(tmp, f"fleet-state-{n}"))
             cold = run(cmd, fenv, (0, 4))[1]
             warm = statistics.median(run(cmd, fenv, (0, 4))[1] for _ in range(1 if args.quick else 3))
             fleet_rows.append((n, cold, warm))

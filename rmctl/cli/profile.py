@@ -104,7 +104,7 @@ def plan_cmd(
     from rmctl.ops import profile as ops
 
     s = ctx.obj
-    finish(s, ops.plan(s.root, s.state_dir, file, detailed_exitcode=detailed_exitcode), fmt(output),
+    finish(s, ops.plan(s.root, s.state_dir, file, detailed_exitcode=detailed_exitcode, kubelet_root=s.kubelet_root), fmt(output),
            table=_plan_table)
 
 
@@ -152,4 +152,4 @@ def verify_cmd(
     from rmctl.ops import profile as ops
 
     s = ctx.obj
-    finish(s, ops.verify(s.root, s.state_dir, file), fmt(output), table=_verify_table)
+    finish(s, ops.verify(s.root, s.state_dir, file, kubelet_root=s.kubelet_root), fmt(output), table=_verify_table)

@@ -58,15 +58,15 @@ CHANGES_PENDING = 2
 DEFAULT_LOCK_TIMEOUT = 10.0
 
 
-def plan_file(root: Root, state_dir: str, path: str) -> ProfilePlan:
-    """Return the ProfilePlan of the profile in ``path`` on ``root``."""
-    return _plan_and_node(root, state_dir, path)[0]
+def plan_file(root: Root, state_dir: str, path: str, kubelet_root: str | None = None) -> ProfilePlan:
+    """Return the ProfilePlan of the profile in ``path`` on ``root`` (the kubelet's pods under ``kubelet_root``)."""
+    return _plan_and_node(root, state_dir, path, kubelet_root)[0]
 
 
-def _plan_and_node(root: Root, state_dir: str, path: str):
+def _plan_and_node(root: Root, state_dir: str, path: str, kubelet_root: str | None = None):
     profile = load_profile(path)
     node = node_for(root, profile)
-    return plan_profile(profile, node, host_for(root), root, state_dir=state_dir), node
+    return plan_profile(profile, node, host_for(root), root, state_dir=state_dir, kubelet_root=kubelet_root), node
 
 
 def load_input(path: str) -> tuple[str, dict[str, Any] | None]:
@@ -122,9 +122,10 @@ def report_document(report: ApplyReport, exit_code: int, extra: dict | None = No
 
 # -- plan -----------------------------------------------------------------------------------
 
-def plan(root: Root, state_dir: str, path: str, *, detailed_exitcode: bool = False) -> Outcome:
+def plan(root: Root, state_dir: str, path: str, *, detailed_exitcode: bool = False,
+         kubelet_root: str | None = None) -> Outcome:
     """Return the Plan document of the profile in ``path``; ``view``: the ProfilePlan."""
-    pp = plan_file(root, state_dir, path)
+    pp = plan_file(root, state_dir, path, kubelet_root)
     code = CHANGES_PENDING if detailed_exitcode and pp.changes() else ExitCode.OK
     return Outcome(kind="Plan", data=pp.to_data(), exit_code=code, view=pp)
 
@@ -156,7 +157,7 @@ def apply(root: Root, state_dir: str, path: str, *, dry_run: bool = False, rollb
             return Outcome(kind="Plan", data=plan_data(checked.plan, changed=not checked.in_effect),
                            messages=checked.messages,
                            view=("plan", checked.plan, f"plan {path} (dry run: nothing changed){note}"))
-        pp = plan_file(root, state_dir, path)
+        pp = plan_file(root, state_dir, path, kubelet_root)
         return Outcome(kind="Plan", data=pp.to_data(), view=("profile", pp))
     require_live(root, "apply a plan" if saved is not None else "apply a profile")
     # Before anything changes: the state dir (journal, reservations) must be
@@ -176,7 +177,7 @@ def apply(root: Root, state_dir: str, path: str, *, dry_run: bool = False, rollb
             the_plan, warnings, in_effect = checked.plan, checked.messages, checked.in_effect
             source = f"plan {path}"
         else:
-            pp = plan_file(root, state_dir, path)
+            pp = plan_file(root, state_dir, path, kubelet_root)
             the_plan = pp.plan(only_changes=False)  # unchanged steps are reported as such
             profile_doc = pp.profile.raw
             source = f"profile {path}"
@@ -307,21 +308,21 @@ def _txt(v):
     return v
 
 
-def verify(root: Root, state_dir: str, path: str) -> Outcome:
+def verify(root: Root, state_dir: str, path: str, kubelet_root: str | None = None) -> Outcome:
     """Say whether the running node matches the profile in ``path``: the Verification document, exit 0 or 4.
 
     Mismatches: the plan's changes, plus what is recorded as asked but not
     in effect (isolated CPUs pending a reboot, reservations holding
     offline CPUs or absent devices).
     """
-    pp, node = _plan_and_node(root, state_dir, path)
+    pp, node = _plan_and_node(root, state_dir, path, kubelet_root)
     mismatches = [{"field": i.field, "kind": i.action.kind, "target": i.action.target(),
                    "current": _txt(i.current), "desired": _txt(i.desired), "reboot": i.reboot,
                    "detail": "needs a reboot" if i.reboot else "differs"}
                   for i in pp.changes()]
     prof = pp.profile
     planned = {m["field"] for m in mismatches}
-    mismatches += [m for m in effect_mismatches(prof, node, state_dir, root)
+    mismatches += [m for m in effect_mismatches(prof, node, state_dir, root, kubelet_root)
                    if m["field"] not in planned]
     match = not mismatches
     return Outcome(kind="Verification", data={"profile": prof.name, "match": match, "mismatches": mismatches},

@@ -118,17 +118,18 @@ def node_for(root, profile):
     return discover(root, devices=bool(profile.requests) or any(r.near for r in profile.reservations))
 
 
-def plan_of_text(root, state_dir: str, text: str, source: str) -> ProfilePlan:
+def plan_of_text(root, state_dir: str, text: str, source: str, *, kubelet_root: str | None = None) -> ProfilePlan:
     """Return the ProfilePlan of the profile ``text`` (read from ``source``: request files are relative to
     it) on ``root``: what ``rmctl plan`` plans, from a saved plan's recorded profile."""
     from rmctl.ops.hosts import host_for
     from rmctl.profile import parse_profile
 
     profile = parse_profile(text, source)
-    return plan_profile(profile, node_for(root, profile), host_for(root), root, state_dir=state_dir)
+    return plan_profile(profile, node_for(root, profile), host_for(root), root, state_dir=state_dir,
+                        kubelet_root=kubelet_root)
 
 
-def plan_profile(profile, node, host, root, *, state_dir: str) -> ProfilePlan:
+def plan_profile(profile, node, host, root, *, state_dir: str, kubelet_root: str | None = None) -> ProfilePlan:
     """Return the ProfilePlan turning ``node`` (seen through ``host``; ``root`` for devices and owner
     processes) into ``profile``.
 
@@ -145,7 +146,7 @@ def plan_profile(profile, node, host, root, *, state_dir: str) -> ProfilePlan:
         _add(pp, host, entry, actions)
     for entry, actions in mount_actions(profile, node, host):
         _add(pp, host, entry, actions)
-    for entry, actions in cpu_actions(profile, node, root, state_dir):
+    for entry, actions in cpu_actions(profile, node, root, state_dir, kubelet_root):
         _add(pp, host, entry, actions)
     if profile.isolated_cpus:
         want = f"isolcpus={profile.isolated_cpus}"
@@ -273,7 +274,7 @@ def mount_actions(profile, node, host) -> list[tuple[str, list[Action]]]:
     return out
 
 
-def cpu_actions(profile, node, root, state_dir: str) -> list[tuple[str, list[Action]]]:
+def cpu_actions(profile, node, root, state_dir: str, kubelet_root: str | None = None) -> list[tuple[str, list[Action]]]:
     """Return (field, actions) for system CPUs and reservations, on the reservations state.
 
     The state is :mod:`rmctl.state.ledger`'s file; the changes are
@@ -299,7 +300,7 @@ def cpu_actions(profile, node, root, state_dir: str) -> list[tuple[str, list[Act
 
     # the kubelet's pods' exclusive CPUs are never chosen (its checkpoint at the default root,
     # or the one a snapshot recorded)
-    kubelet_state, _ = cpu_view(root, None)
+    kubelet_state, _ = cpu_view(root, kubelet_root)
     pod_cpus = cpu_roles(kubelet_state)["exclusive"] \
         if kubelet_state.cpu is not None and kubelet_state.cpu.policy == "static" else CpuSet()
     from rmctl.state.records import ReservationState
@@ -456,7 +457,7 @@ def _inline_request(profile, q):
 
 # -- verify: applied but not effective -------------------------------------------
 
-def effect_mismatches(profile, node, state_dir: str, root) -> list[dict]:
+def effect_mismatches(profile, node, state_dir: str, root, kubelet_root: str | None = None) -> list[dict]:
     """Return what is recorded as the profile asks but not in effect on the running node.
 
     ``rmctl verify`` adds these to the plan's differences: isolated CPUs in
@@ -491,7 +492,7 @@ def effect_mismatches(profile, node, state_dir: str, root) -> list[dict]:
     from rmctl.ops.kubelet import cpu_view
     from rmctl.planning.kubelet import cpu_clash, kubelet_held
 
-    kubelet_state, _ = cpu_view(root, None)
+    kubelet_state, _ = cpu_view(root, kubelet_root)
     pod_devices = kubelet_held(node, kubelet_state).devices if kubelet_state.present() else ()
     for name, fld in entries:
         rec = state.get(name)

@@ -157,7 +157,8 @@ def replan(root: Root, state_dir: str, command: str, args: dict[str, Any], profi
         from rmctl.ops.profile_plan import plan_of_text
 
         source = args.get("file") or "<stdin>"
-        return plan_of_text(root, state_dir, profile or "", "<stdin>" if source == "-" else source).plan()
+        return plan_of_text(root, state_dir, profile or "", "<stdin>" if source == "-" else source,
+                            kubelet_root=kubelet_root).plan()
     st: dict[str, Any] = {"lock_timeout": lock_timeout}
     kube: dict[str, Any] = {"kubelet_root": kubelet_root}
     try:

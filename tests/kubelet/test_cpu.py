@@ -126,3 +126,29 @@ def test_verify_reports_drift_with_the_kubelet(run_cli, scenario, tmp_path):
     assert code == 4, out
     drift = [m for m in json.loads(out)["mismatches"] if m["kind"] == "kubelet"]
     assert drift and drift[0]["target"] == "db" and synth.POD_SOLVER in drift[0]["current"]
+
+
+def test_profiles_read_the_kubelet_root_given(run_cli, scenario, tmp_path):
+    # a kubelet whose --root-dir is not /var/lib/kubelet: plan, apply's dry run and verify read the one
+    # --kubelet-root names (they read /var/lib/kubelet whatever was given)
+    os.rename(os.path.join(scenario["root"], "var/lib/kubelet"), os.path.join(scenario["root"], "srv-kubelet"))
+    plan = ["--root", scenario["root"], *_state(tmp_path), "plan", "-f", _profile(tmp_path, "count: 6"), "-o", "json"]
+    code, out, err = run_cli(*plan)
+    assert code == 0, err
+    assert "CPUs 0,3,7-8,11,15" not in out  # no kubelet where it looked: pods' CPUs look free
+    code, out, err = run_cli("--kubelet-root", "/srv-kubelet", *plan)
+    assert code == 0, err
+    assert "CPUs 0,3,7-8,11,15" in out  # the only CPUs no pod holds
+    code, out, err = run_cli("--kubelet-root", "/srv-kubelet", "--root", scenario["root"], *_state(tmp_path),
+                             "apply", "-f", _profile(tmp_path, 'cpus: "4"'), "--dry-run")
+    assert code == 5 and f"pod {synth.POD_SOLVER} container worker (kubelet)" in err
+    code, _, err = run_cli("--root", scenario["root"], *_state(tmp_path), "cpu", "reserve", "db", "--cpus", "4")
+    assert code == 0, err  # no kubelet at the default root: CPU 4 looks free
+    verify = ["--root", scenario["root"], *_state(tmp_path), "verify", "-f", _profile(tmp_path, 'cpus: "4"'),
+              "-o", "json"]
+    code, out, err = run_cli(*verify)
+    assert code == 0, out  # the default root has no kubelet: no drift seen
+    code, out, err = run_cli("--kubelet-root", "/srv-kubelet", *verify)
+    assert code == 4, out
+    drift = [m for m in json.loads(out)["mismatches"] if m["kind"] == "kubelet"]
+    assert drift and drift[0]["target"] == "db" and synth.POD_SOLVER in drift[0]["current"]
