@@ -170,7 +170,9 @@ def test_topology_fast_path_imports_no_heavy_stdlib(root, fixture_root, fixture)
     plain script because pip's entry-point wrapper imports re."""
     where = fixture_root(fixture) if fixture else root  # the EPYC snapshot has links on the way (cpuN/cpufreq)
     e = {k: v for k, v in os.environ.items() if k != "RMCTL_ROOT"}
-    p = subprocess.run([sys.executable, "-c", STDLIB_PROBE, "--root", where, "topology", "-o", "json"],
+    # -S: no site, so no editable install's path hook (it imports re itself, hiding what rmctl imports);
+    # rmctl comes from the checkout (cwd), and the fast path needs nothing from site-packages
+    p = subprocess.run([sys.executable, "-S", "-c", STDLIB_PROBE, "--root", where, "topology", "-o", "json"],
                        capture_output=True, text=True, cwd=REPO, env=e, timeout=60)
     assert p.returncode == 0, p.stderr
     new = set(p.stderr.rsplit("NEW ", 1)[1].split())

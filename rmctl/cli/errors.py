@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import sys
-import traceback
 
 from rmctl.errors import ExitCode, RmctlError, wrapper_status
 
@@ -54,6 +53,8 @@ def report_exception(e: BaseException, fmt: str | None, debug: bool = False, *, 
         report_error("interrupted", "interrupted", None, int(ExitCode.INTERRUPTED), fmt)
         return int(ExitCode.INTERRUPTED)
     if debug:
+        import traceback  # --debug only: its import (linecache, tokenize...) is not every start's
+
         traceback.print_exception(type(e), e, e.__traceback__)
     code = status(ExitCode.FAILED)
     report_error("internal_error", f"internal error: {type(e).__name__}: {e}",

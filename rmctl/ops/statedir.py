@@ -29,7 +29,6 @@ rmctl.cli.context imports DEFAULT_STATE_DIR on the fast path.
 from __future__ import annotations
 
 import os
-import shlex
 
 from rmctl.errors import SnapshotStateDirError
 
@@ -220,7 +219,15 @@ def reset(root: Root, state_dir: str, *, yes: bool = False, lock_timeout: float 
     if not yes:
         return Outcome(kind="StateReset", data=out, view=Text(tuple(lines), up.plan),
                        messages=(note("nothing changed: this is what reset would do",
-                                      hint=f"rmctl --state-dir {shlex.quote(lg.state_dir)} state reset --yes"),))
+                                      hint=f"rmctl --state-dir {_quote(lg.state_dir)} state reset --yes"),))
     return Outcome(kind="StateReset", data=out,
                    view=Text(tuple(lines), None, (f"cleared {lg.path}: it belongs to no node until the next "
                                                   "reservation",)))
+
+
+def _quote(path: str) -> str:
+    """shlex.quote, imported here: shlex imports re (with enum), which the topology fast path
+    (cli.context imports this module) must not pay for (tests/test_imports.py)."""
+    import shlex
+
+    return shlex.quote(path)
