@@ -82,10 +82,10 @@ def test_topology_env_root_takes_the_fast_path(root):
     assert r["code"] == 0 and "typer" not in r["top"]
 
 
-def test_topology_table_imports_rich_but_nothing_else_heavy(root):
+def test_topology_table_imports_nothing_heavy(root):
     r = imported(["--root", root, "topology"])
     assert r["code"] == 0
-    assert "rich" in r["top"]
+    assert "rich" not in r["top"]  # no colour (a pipe): the plain summary (rmctl.render.summary), same bytes
     bad = [m for m in ("yaml", "celpy", "cpuinfo", "pynvml", "pydantic") if m in r["top"]]
     assert not bad, f"rmctl topology imported {bad}"
 

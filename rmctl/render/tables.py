@@ -9,8 +9,6 @@ see rmctl.cli.output.console).
 
 from __future__ import annotations
 
-import re
-
 from rich import box
 from rich.table import Table
 from rich.text import Text
@@ -18,37 +16,18 @@ from rich.tree import Tree
 
 from rmctl.cpuset import CpuSet
 from rmctl.model.node import NodeModel
-from rmctl.units import counted, format_size
-
-_CACHE_SUFFIX = {"data": "d", "instruction": "i", "unified": ""}
-_POINT_ZERO = re.compile(r"\.0+(?=[A-Za-z]|$)")
+from rmctl.render.summary import (  # noqa: F401  (human_size: render.kubelet's)
+    _cpus,
+    human_size,
+    summary_rows,
+    topology_sections,
+)
+from rmctl.units import counted
 
 #: Above this many cores the tree shows each run of like cores as one line
 #: (``6 cores, 2 threads each: CPUs 0-5,48-53``) unless -v: per-core lines on
 #: the 256-CPU ia64 fixture made a 513-line tree.
 TREE_CORES_MAX = 32
-#: Up to this many NUMA nodes the table shows each node's whole distance row;
-#: beyond it a row wraps over several lines (64 values on the ia64 fixture),
-#: so the table shows local, nearest and farthest (-o json has the matrix).
-DISTANCE_ROW_MAX = 8
-
-
-def human_size(nbytes: int | None) -> str:
-    """Return ``48 KiB``, ``23.5 GiB``, ``512 B`` or ``-`` (None)."""
-    if nbytes is None:
-        return "-"
-    # "8.0Gi" reads as a different size than "8Gi"; only a ".0" right before the unit goes
-    # (a plain replace turned "1.05Mi" into "15Mi").
-    s = _POINT_ZERO.sub("", format_size(nbytes))
-    if s.endswith("B"):
-        return s[:-1] + " B"
-    return f"{s[:-2]} {s[-2:]}B"
-
-
-def _cpus(cpus: CpuSet) -> str:
-    return cpus.to_list() or "-"
-
-
 def _section(title: str, *columns: tuple[str, str]) -> Table:
     t = Table(title=f"[bold]{title}[/bold]", title_justify="left", box=box.SIMPLE_HEAD,
               pad_edge=False, show_edge=False, header_style="bold")
@@ -57,140 +36,38 @@ def _section(title: str, *columns: tuple[str, str]) -> Table:
     return t
 
 
-def summary_rows(node: NodeModel) -> list[tuple[str, str]]:
-    """Return the lscpu-like (label, value) lines of the summary."""
-    t = node.topology
-    online, offline = t.online_cpus(), t.offline_cpus()
-    src = node.source
-    where = {"live": "this machine", "tarball": "snapshot", "directory": "directory"}.get(src.kind, src.kind)
-    rows = [("Source", f"{src.root} ({where})" + (f", Linux {src.kernel}" if src.kernel else "")
-             + (f", {src.arch}" if src.arch else "")
-             + (f", captured {src.captured_at}" if src.captured_at else ""))]
-    rows.append(("CPUs online", f"{len(online)} ({_cpus(online)})"))
-    if offline:
-        rows.append(("CPUs offline", f"{len(offline)} ({_cpus(offline)})"))
-    packages = [p for p in t.packages.values() if p.cpus]
-    cores = [k for k in t.cores.values() if k.cpus]
-    rows.append(("Packages", str(len(packages))))
-    per = f" ({len(cores) // len(packages)} per package)" if packages and len(cores) % len(packages) == 0 else ""
-    rows.append(("Cores", f"{len(cores)}{per}"))
-    rows.append(("Threads per core", str(t.threads_per_core_max())))
-    types = sorted({k.core_type for k in cores if k.core_type})
-    if types:
-        rows.append(("Core types", ", ".join(
-            f"{sum(1 for k in cores if k.core_type == ty)} {ty}" + _capacity_note(t, ty)
-            for ty in types)))
-    rows.append(("NUMA nodes", str(len(t.nodes)) if t.nodes else "none listed"))
-    iso = t.isolated_cpus()
-    rows.append(("Isolated CPUs", _cpus(iso)))
-    nohz = CpuSet(c.id for c in t.cpus.values() if c.nohz_full)
-    if nohz:
-        rows.append(("nohz_full CPUs", _cpus(nohz)))
-    allowed = t.allowed_cpus()
-    if allowed != online:
-        rows.append(("Allowed CPUs", f"{_cpus(allowed)} (this process's cpuset)"))
-    mem = node.memory
-    if mem.total is not None:
-        free = f", {human_size(mem.available)} available" if mem.available is not None else ""
-        rows.append(("Memory", f"{human_size(mem.total)}{free}"))
-    return rows
-
-
-def _capacity_note(t, core_type: str) -> str:
-    """Return `` (capacity 280)`` for a core type whose CPUs have a kernel cpu_capacity, else ''."""
-    caps = sorted({c.capacity for c in t.cpus.values()
-                   if c.online and c.core_type == core_type and c.capacity is not None})
-    if not caps:
-        return ""
-    return f" (capacity {'/'.join(str(v) for v in caps)})"
-
-
-def distances_text(nd, nodes) -> str:
-    """Return a node's distance row, or for many nodes ``10 local, 22 to 1-3, up to 34``."""
-    d = nd.distances
-    if not d:
-        return "-"
-    if len(d) <= DISTANCE_ROW_MAX:
-        return " ".join(str(v) for v in d.values())
-    remote = {k: v for k, v in d.items() if k != nd.id}
-    parts = [f"{d[nd.id]} local"] if nd.id in d else []
-    if remote:
-        near = min(remote.values())
-        parts.append(f"{near} to {CpuSet(k for k, v in remote.items() if v == near).to_list()}")
-        far = max(remote.values())
-        if far != near:
-            parts.append(f"up to {far}")
-    return ", ".join(parts)
-
-
 def print_topology(con, node: NodeModel, *, verbose: int = 0) -> None:
     """Print an lscpu-like summary of the node: lines, then NUMA, caches, pools, mounts."""
-    t = node.topology
-    rows = summary_rows(node)
-    width = max(len(label) for label, _ in rows) + 1
-    for label, value in rows:
-        # Plain lines, not a table: a table pads every line with trailing blanks.
-        line = Text(f"{label + ':':<{width}} ", style="bold")
-        line.append(value, style="")
-        con.print(line, soft_wrap=True)
-    if t.nodes:
-        n = _section("NUMA nodes", ("node", "right"), ("CPUs", "left"), ("memory", "right"),
-                     ("free", "right"), ("distances", "left"))
-        for nd in t.nodes.values():
-            n.add_row(f"[cyan]{nd.id}[/cyan]", _cpus(nd.cpus), human_size(nd.memory_total),
-                      human_size(nd.memory_free), distances_text(nd, t.nodes))
-        con.print()
-        con.print(n)
-        if len(t.nodes) > DISTANCE_ROW_MAX:
-            con.print("[dim]distances: local, nearest nodes and farthest; -o json has the full matrix[/dim]")
-    caches = t.summary_caches()
-    if caches:
-        c = _section("Caches", ("cache", "left"), ("size", "right"), ("instances", "right"),
-                     ("total", "right"), ("CPUs per instance", "right"))
-        for row in caches:
-            inst = [k for k in t.caches if k.cpus and k.cpus_known and (k.level, k.type, k.size_bytes)
-                    == (row["level"], row["type"], row["size_bytes"])]
-            widths = sorted({len(k.cpus) for k in inst})
-            # instances is None where sharing is unknown (s390 L3/L4 from proc/cpuinfo)
-            known = row["size_bytes"] is not None and row["instances"] is not None
-            total = row["size_bytes"] * row["instances"] if known else None
-            c.add_row(f"L{row['level']}{_CACHE_SUFFIX.get(row['type'], ' ' + row['type'])}",
-                      human_size(row["size_bytes"]),
-                      "?" if row["instances"] is None else str(row["instances"]), human_size(total),
-                      "/".join(str(w) for w in widths) or "?")
-        con.print()
-        con.print(c)
-        if any(row["instances"] is None for row in caches):
-            con.print("[dim]?: which CPUs share it is not in sysfs (known from proc/cpuinfo only)[/dim]")
-    if node.hugepages:
-        h = _section("Hugepage pools", ("page size", "right"), ("total", "right"), ("free", "right"),
-                     ("reserved", "right"), ("surplus", "right"), ("per node (total/free)", "left"))
-        for p in node.hugepages:
-            per_node = []
-            for nd in t.nodes.values():
-                for q in nd.hugepages:
-                    if q.page_size == p.page_size:
-                        per_node.append(f"{nd.id}: {q.total}/{q.free}")
-            h.add_row(human_size(p.page_size), str(p.total), str(p.free),
-                      "-" if p.reserved is None else str(p.reserved), str(p.surplus),
-                      "  ".join(per_node) or "-")
-        con.print()
-        con.print(h)
-    if node.mounts:
-        m = _section("hugetlbfs mounts", ("path", "left"), ("page size", "right"), ("options", "left"))
-        for mt in node.mounts:
-            m.add_row(mt.path, human_size(mt.page_size),
-                      ",".join(f"{k}={v}" if v else k for k, v in mt.options.items()))
-        con.print()
-        con.print(m)
-    print_findings(con, node, verbose=verbose)
+    for section in topology_sections(node, verbose=verbose):
+        kind = section[0]
+        if kind == "lines":
+            rows = section[1]
+            width = max(len(label) for label, _ in rows) + 1
+            for label, value in rows:
+                # Plain lines, not a table: a table pads every line with trailing blanks.
+                line = Text(f"{label + ':':<{width}} ", style="bold")
+                line.append(value, style="")
+                con.print(line, soft_wrap=True)
+        elif kind == "blank":
+            con.print()
+        elif kind == "table":
+            _, title, columns, rows = section
+            tab = _section(title, *columns)
+            for row in rows:
+                tab.add_row(*((f"[cyan]{row[0]}[/cyan]",) + tuple(row[1:]) if title == "NUMA nodes" else row))
+            con.print(tab)
+        elif kind == "note":
+            con.print(f"[dim]{section[1]}[/dim]")
+        else:
+            print_findings(con, node, verbose=verbose, blank=False)
 
 
-def print_findings(con, node: NodeModel, *, verbose: int = 0) -> None:
+def print_findings(con, node: NodeModel, *, verbose: int = 0, blank: bool = True) -> None:
     """Print the findings with -v, otherwise a one-line count (nothing when none)."""
     if not node.findings:
         return
-    con.print()
+    if blank:
+        con.print()
     if not verbose:
         con.print(f"[dim]{counted(len(node.findings), 'finding')} while reading; -v shows them[/dim]")
         return
