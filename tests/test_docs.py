@@ -2,7 +2,7 @@
 
 When one of these fails after you added or changed a command, regenerate:
 
-    python tools/gen_man.py && python tools/gen_completions.py
+    python tools/gen_man.py && python tools/gen_completions.py && python tools/gen_completion_table.py
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The rmctl command line: ``main()`` and, lazily, the typer ``app``.
 
 This package's ``__init__`` imports nothing heavy: ``main()`` first tries
+the typer-free <Tab> (:mod:`rmctl.cli.completefast`), then
 the scripted fast path (``rmctl [global options] topology -o json|yaml``,
 see :mod:`rmctl.cli.fastpath`), which never imports typer, and only then
 imports the typer app (:mod:`rmctl.cli.application`).  ``from rmctl.cli
@@ -17,9 +18,15 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: fast path, else the typer app; exits."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        from rmctl.cli import fastpath
+        code = None
+        if os.environ.get("_RMCTL_COMPLETE", "").startswith("complete_"):
+            from rmctl.cli import completefast  # a <Tab> on a value, without typer (issue 14)
 
-        code = fastpath.run(args, os.environ)
+            code = completefast.run(os.environ)
+        if code is None:
+            from rmctl.cli import fastpath
+
+            code = fastpath.run(args, os.environ)
         if code is None:
             from rmctl.cli.application import app
 

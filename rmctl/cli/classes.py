@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from rmctl.cli.complete import complete_classes
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import Format, Output, fmt
 
@@ -20,10 +21,7 @@ ClassDir = Annotated[str | None, typer.Option(
     help="Directory of ResourceClass YAML files (default /etc/rmctl/classes; built-ins always load).")]
 
 
-def _complete_class(ctx: typer.Context, incomplete: str) -> list[str]:
-    from rmctl.cli.complete import complete_classes
-
-    return complete_classes(ctx, incomplete)
+_complete_class = complete_classes
 
 
 def register(app: typer.Typer) -> None:

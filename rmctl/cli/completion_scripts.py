@@ -1,8 +1,9 @@
 """The shell scripts that make <Tab> ask rmctl: one source for completions/ and ``--show-completion``.
 
 Each script runs ``rmctl`` with ``_RMCTL_COMPLETE=complete_<shell>`` and
-the words typed so far; typer's completion classes
-(``typer._completion_classes``) answer with commands, options and the
+the words typed so far; a value (an option's, an argument's) is answered
+without typer by :mod:`rmctl.cli.completefast`, commands and options by
+typer's completion classes (``typer._completion_classes``), both with the
 live values of :mod:`rmctl.cli.complete`.  They are typer's scripts
 (``typer._completion_shared``) with what typer's get wrong:
 

@@ -12,6 +12,13 @@ from typing import Annotated
 
 import typer
 
+from rmctl.cli.complete import (
+    choices,
+    complete_numa_list,
+    complete_numa_nodes,
+    complete_pci_addresses,
+    complete_reservations,
+)
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import DryRun, Format, Output, Watch, fmt
 
@@ -25,41 +32,13 @@ def register(app) -> None:
 
 
 # -- completion of live values (rmctl.cli.complete: one file or directory per <Tab>) --------------
-def _complete_reservation(ctx: typer.Context, incomplete: str) -> list[str]:
-    from rmctl.cli.complete import complete_reservations
-
-    return complete_reservations(ctx, incomplete)
-
-
-def _complete_numa(ctx: typer.Context, incomplete: str) -> list[str]:
-    from rmctl.cli.complete import complete_numa_nodes
-
-    return complete_numa_nodes(ctx, incomplete)
-
-
-def _complete_numa_list(ctx: typer.Context, incomplete: str) -> list[str]:
-    from rmctl.cli.complete import complete_numa_list
-
-    return complete_numa_list(ctx, incomplete)
-
-
-def _complete_pci(ctx: typer.Context, incomplete: str) -> list[str]:
-    from rmctl.cli.complete import complete_pci_addresses
-
-    return complete_pci_addresses(ctx, incomplete)
-
-
 #: the kubelet CPU Manager policy options --option takes (rmctl.planning.cpus.parse_options)
 _OPTION_NAMES = ("full-pcpus-only", "distribute-cpus-across-numa", "align-by-socket",
                  "distribute-cpus-across-cores", "prefer-align-cpus-by-uncorecache", "strict-cpu-reservation")
-
-
-def _complete_option(incomplete: str) -> list[str]:
-    return [o for o in _OPTION_NAMES if o.startswith(incomplete)]
-
-
-def _complete_partition(incomplete: str) -> list[str]:
-    return [p for p in ("isolated", "root") if p.startswith(incomplete)]
+_complete_option = choices(*_OPTION_NAMES)
+_complete_partition = choices("isolated", "root")
+_complete_reservation, _complete_numa = complete_reservations, complete_numa_nodes
+_complete_numa_list, _complete_pci = complete_numa_list, complete_pci_addresses
 
 
 ReservationName = Annotated[str, typer.Argument(help="Reservation name.", autocompletion=_complete_reservation)]

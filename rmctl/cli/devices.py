@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from rmctl.cli.complete import complete_numa_nodes, complete_pci_addresses
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import Format, Output, fmt
 
@@ -27,17 +28,7 @@ class Kind(str, enum.Enum):
     other = "other"
 
 
-def _complete_numa(ctx: typer.Context, incomplete: str) -> list[str]:
-    from rmctl.cli.complete import complete_numa_nodes
-
-    return complete_numa_nodes(ctx, incomplete)
-
-
-def _complete_address(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Shell completion: the PCI addresses of the root on the command line (or RMCTL_ROOT, or /)."""
-    from rmctl.cli.complete import complete_pci_addresses
-
-    return complete_pci_addresses(ctx, incomplete)
+_complete_numa, _complete_address = complete_numa_nodes, complete_pci_addresses
 
 
 def register(app: typer.Typer) -> None:

@@ -16,15 +16,11 @@ from typing import Annotated
 
 import typer
 
+from rmctl.cli.complete import complete_classes
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import Format, Output, fmt
 
-
-def _complete_class(ctx: typer.Context, incomplete: str) -> list[str]:
-    from rmctl.cli.complete import complete_classes
-
-    return complete_classes(ctx, incomplete)
-
+_complete_class = complete_classes
 
 app = typer.Typer(name="export", help="Export the node's state for Kubernetes: kubelet config, ResourceSlice, NFD features.",
                   no_args_is_help=True, rich_markup_mode=None)

@@ -21,6 +21,7 @@ from typing import Annotated
 import typer
 
 from rmctl.cli.classes import ClassDir
+from rmctl.cli.complete import choices, complete_reservations
 from rmctl.cli.errors import handle_errors
 from rmctl.cli.options import DryRun, FleetFormat, FleetOutput, Format, Output, fmt
 
@@ -43,16 +44,7 @@ RootsFrom = Annotated[str | None, typer.Option(
          "A --root that is a directory of snapshots stands for every snapshot in it.")]
 
 
-def _complete_reservation(ctx: typer.Context, incomplete: str) -> list[str]:
-    from rmctl.cli.complete import complete_reservations
-
-    return complete_reservations(ctx, incomplete)
-
-
-def _choices(*values: str):
-    def complete(incomplete: str) -> list[str]:
-        return [v for v in values if v.startswith(incomplete)]
-    return complete
+_complete_reservation, _choices = complete_reservations, choices
 
 
 KubeletConfig = Annotated[str | None, typer.Option(
