@@ -55,8 +55,7 @@ def load_input(files, class_dir: str | None) -> Loaded:
     manifests' DeviceClasses, else rmctl's classes (built-ins and the class
     directory); InputError (exit 2) otherwise.
     """
-    from rmctl.resources import kube
-    from rmctl.resources.kube.common import MAX_FILES, read_manifests
+    from rmctl.resources.manifests import MAX_FILES, is_rmctl_document, read_manifests
     from rmctl.resources.request import request_from_documents
     from rmctl.resources.yamlio import InputError
 
@@ -73,7 +72,7 @@ def load_input(files, class_dir: str | None) -> Loaded:
         raise InputError(f"{', '.join(files)}: no YAML documents",
                          hint="give a ResourceRequest, or DeviceClass/ResourceClaim/Pod manifests")
     classes = load_classes(class_dir)
-    if all(kube.is_rmctl_document(d) or (isinstance(d, dict) and d.get("kind") in ("ResourceRequest", "ResourceClass"))
+    if all(is_rmctl_document(d) or (isinstance(d, dict) and d.get("kind") in ("ResourceRequest", "ResourceClass"))
            for d in docs):
         if len(files) > 1:
             raise InputError("rmctl's ResourceRequest is evaluated one file at a time",
@@ -83,6 +82,9 @@ def load_input(files, class_dir: str | None) -> Loaded:
         merged.update(req.classes)
         check_classes(req, merged)
         return Loaded(req, merged)
+    # Kubernetes manifests: their readers are imported only now (issue 14: an rmctl request without them)
+    from rmctl.resources import kube
+
     inp = kube.load_documents(pairs)
     merged = dict(classes)
     merged.update(inp.classes)
@@ -230,7 +232,8 @@ def _request_policy(req: ResourceRequest, pol) -> tuple[ResourceRequest, list[st
 
 
 class _Prepared:
-    """What every node's evaluation shares: the input, the kubelet's policies, the request (None: pods)."""
+    """What every node's evaluation shares: the input, the kubelet's policies (None: the defaults, for an
+    rmctl request given no kubelet flag or configuration), the request (None: pods)."""
 
     def __init__(self, got: Loaded, pol, request: ResourceRequest | None, notes: list[str]):
         self.got, self.pol, self.request, self.notes = got, pol, request, notes
@@ -246,9 +249,17 @@ class _Prepared:
 def _prepare(file, class_dir: str | None, max_numa_nodes: int | None, flags,
              kubelet_config: str | None) -> _Prepared:
     """Read the input and the policies once, before any node is read (a fleet's workers share it)."""
+    got = load_input(file, class_dir)
+    if got.kube is None and flags is None and max_numa_nodes is None and not kubelet_config:
+        # rmctl's request under the kubelet's default policies: nothing to lay over the request, and
+        # evaluate()'s defaults are KubeletPolicies()' (tests/requests/test_import_budget.py), so the
+        # kubelet's policies (rmctl.resources.kube) are not imported (issue 14: one class on one node
+        # under 120 ms)
+        assert got.request is not None  # rmctl's request (not Kubernetes pods)
+        _compile_selectors(got.request, got.classes)
+        return _Prepared(got, None, got.request, [])
     from rmctl.resources.kube.kubelet import Flags
 
-    got = load_input(file, class_dir)
     if max_numa_nodes is not None:
         flags = flags or Flags()
         flags.max_numa_nodes = max_numa_nodes
@@ -288,8 +299,11 @@ def _on_node(r: Root, prep: _Prepared, state_dir: str, lock_timeout: float,
     reserved, more = with_kubelet(r, n, held(n, state_dir, lock_timeout, state_notes if several else None),
                                   kubelet_root)
     more = state_notes + more
-    ev = evaluate(n, prep.request, prep.got.classes, reserved=reserved, max_numa_nodes=prep.pol.max_numa_nodes,
-                  prefer_closest=prep.pol.prefer_closest_numa)
+    if prep.pol is None:  # the kubelet's defaults: evaluate()'s own
+        ev = evaluate(n, prep.request, prep.got.classes, reserved=reserved)
+    else:
+        ev = evaluate(n, prep.request, prep.got.classes, reserved=reserved, max_numa_nodes=prep.pol.max_numa_nodes,
+                      prefer_closest=prep.pol.prefer_closest_numa)
     kube = prep.got.kube
     if kube is not None:
         import dataclasses

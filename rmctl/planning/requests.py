@@ -861,8 +861,6 @@ PUBLISHED_CAPACITY = frozenset("rmctl.io/" + n for n in ("memory", "speed", "sto
 
 def typo_hints(request, classes: dict, views: list[DeviceView]) -> list[str]:
     """Return hints for attribute/capacity names that no device has (difflib close matches)."""
-    import difflib
-
     have_attr = {q for v in views for q in v.attributes}
     have_cap = {q for v in views for q in v.capacity}
     used: list[tuple[str, str, str, str]] = []
@@ -886,6 +884,8 @@ def typo_hints(request, classes: dict, views: list[DeviceView]) -> list[str]:
         pool = have_attr if kind == "attributes" else have_cap
         if q in pool:
             continue
+        import difflib  # here: only a name no device has needs it (issue 14: request evaluate's start-up)
+
         close = difflib.get_close_matches(q, sorted(pool), n=3, cutoff=0.6)
         other = have_cap if kind == "attributes" else have_attr
         msg = f"{where}: no device has {kind[:-1] if kind.endswith('s') else kind} {q!r}"

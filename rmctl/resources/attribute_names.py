@@ -22,7 +22,6 @@ way when the request loads.  The declared names are
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 #: how close a domain must be to a declared one to be called a typo (rmctl.oi ~ rmctl.io: 0.875)
@@ -36,6 +35,8 @@ def _declared() -> tuple[dict[str, dict[str, str]], dict[str, tuple[str, ...]]]:
 
 
 def _hint(name: str, names, domain: str, what: str) -> str:
+    import difflib  # here: only a misspelt name needs it (issue 14: request evaluate's start-up)
+
     close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
     return (f"did you mean '{close[0]}'? " if close else "") + \
         f"rmctl publishes {what} {', '.join(sorted(names))} in {domain} (docs/devices.md)"
@@ -89,6 +90,8 @@ def domain_warnings(compiled: Any, where: str) -> list[str]:
         declared = attrs if kind == "attributes" else caps
         if domain in declared:
             continue
+        import difflib
+
         close = difflib.get_close_matches(domain, list(declared), n=1, cutoff=DOMAIN_CUTOFF)
         if close:
             msg = (f"{where}: domain \"{domain}\" ({kind} '{name}') is not one rmctl publishes; did you mean "

@@ -12,8 +12,6 @@ rmctl does not publish in a domain it declares (with a did-you-mean).
 
 from __future__ import annotations
 
-import difflib
-
 from rmctl.resources.cel import library as lib
 from rmctl.resources.cel.errors import CelCheckError, EvalError
 from rmctl.resources.cel.syntax import (
@@ -50,6 +48,13 @@ from rmctl.resources.cel.types import (
     substitute,
     unify,
 )
+
+
+def _close_matches(word: str, possibilities, n: int = 1, cutoff: float = 0.6) -> list[str]:
+    """difflib.get_close_matches, imported only for a misspelt name (issue 14: a selector's compile)."""
+    import difflib
+
+    return difflib.get_close_matches(word, possibilities, n=n, cutoff=cutoff)
 
 
 class Checked:
@@ -176,7 +181,7 @@ class Checker:
         if e.name in self.variables:
             return self.variables[e.name]
         names = [n for s in self.scopes for n in s if not n.startswith(("@", "#"))] + list(self.variables)
-        close = difflib.get_close_matches(e.name, names, n=1)
+        close = _close_matches(e.name, names, n=1)
         raise self.fail(
             e,
             f"undeclared reference to '{e.name}' (in container '')",
@@ -202,7 +207,7 @@ class Checker:
         if ot.kind == "object":
             assert ot.fields is not None
             if name not in ot.fields:
-                close = difflib.get_close_matches(name, list(ot.fields), n=1)
+                close = _close_matches(name, list(ot.fields), n=1)
                 raise self.fail(
                     e,
                     f"undefined field '{name}'",
@@ -223,7 +228,7 @@ class Checker:
     def unknown_name(self, e: Expr, ot: Type, name: str) -> CelCheckError:
         assert ot.fields is not None
         domain, what = self._domain_of(ot)
-        close = difflib.get_close_matches(name, list(ot.fields), n=1, cutoff=0.6)
+        close = _close_matches(name, list(ot.fields), n=1, cutoff=0.6)
         hint = (
             f"did you mean '{close[0]}'? " if close else ""
         ) + f"rmctl publishes {what} {', '.join(sorted(ot.fields))} in {domain} (docs/devices.md)"
@@ -329,7 +334,7 @@ class Checker:
         decls = [ov for ov in lib.DECLS.get(fn, []) if ov.member == (e.target is not None)]
         if not decls:
             known = lib.function_names()
-            close = difflib.get_close_matches(fn, known, n=1)
+            close = _close_matches(fn, known, n=1)
             raise self.fail(
                 e,
                 f"undeclared reference to '{fn}' (in container '')",

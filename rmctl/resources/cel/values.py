@@ -9,15 +9,17 @@ bool, int (int64), :class:`UInt`, float (double), str, bytes, None
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rmctl.resources.cel.errors import EvalError
 from rmctl.resources.cel.quantity import Quantity
 from rmctl.resources.cel.semver import Semver
 from rmctl.resources.cel.syntax import UInt
+
+if TYPE_CHECKING:
+    import ipaddress  # at run time only where an IP is made (rmctl.resources.cel.library): issue 14
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
@@ -106,6 +108,8 @@ class CIDR:
 
     @property
     def network(self):
+        import ipaddress
+
         return ipaddress.ip_network(f"{self.addr}/{self.prefix}", strict=False)
 
     def __eq__(self, other):

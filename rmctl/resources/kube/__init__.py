@@ -14,16 +14,27 @@ kubelet's answer, :mod:`rmctl.planning.requests` evaluates the claims.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from rmctl.resources.classes import ResourceClass
-from rmctl.resources.kube.dra import KINDS as DRA_KINDS
-from rmctl.resources.kube.dra import Claim
-from rmctl.resources.kube.pod import WORKLOADS, Pod
+from rmctl.resources.manifests import RMCTL_GROUP, is_rmctl_document  # noqa: F401  # re-exported
 from rmctl.resources.yamlio import InputError, pos
 
-#: every kind rmctl reads as Kubernetes input
-KINDS = DRA_KINDS + ("Pod", "List") + tuple(WORKLOADS)
-RMCTL_GROUP = "rmctl.io/"
+if TYPE_CHECKING:
+    from rmctl.resources.classes import ResourceClass
+    from rmctl.resources.kube.dra import Claim
+    from rmctl.resources.kube.pod import Pod
+
+# dra and pod (the manifests' readers, with their dataclasses) are imported where a manifest is read:
+# rmctl.resources.kube.kubelet (the kubelet's policies, read for every request) comes through this
+# package (issue 14: request evaluate, one class on one node, under 120 ms)
+
+
+def kinds() -> tuple[str, ...]:
+    """Return every kind rmctl reads as Kubernetes input."""
+    from rmctl.resources.kube.dra import KINDS as DRA_KINDS
+    from rmctl.resources.kube.pod import WORKLOADS
+
+    return DRA_KINDS + ("Pod", "List") + tuple(WORKLOADS)
 
 
 @dataclass
@@ -50,11 +61,6 @@ class KubeInput:
         return ", ".join(c.name for c in list(self.claims.values()) + list(self.templates.values())) or "-"
 
 
-def is_rmctl_document(doc) -> bool:
-    """Return True for rmctl's own kinds (ResourceRequest, ResourceClass: apiVersion rmctl.io/...)."""
-    return isinstance(doc, dict) and str(doc.get("apiVersion", "")).startswith(RMCTL_GROUP)
-
-
 def _add(inp: KubeInput, doc, filename: str, index: int, seen: dict) -> None:
     from rmctl.resources.kube import dra
     from rmctl.resources.kube import pod as podmod
@@ -79,7 +85,7 @@ def _add(inp: KubeInput, doc, filename: str, index: int, seen: dict) -> None:
         p = podmod.pod(doc, filename, index)
         _unique(seen, ("Pod", p.namespace, p.name), at)
         inp.pods.append(p)
-    elif kind in WORKLOADS:
+    elif kind in podmod.WORKLOADS:
         p = podmod.workload(doc, filename, index)
         _unique(seen, (kind, p.namespace, p.name), at)
         inp.pods.append(p)
@@ -94,7 +100,7 @@ def _add(inp: KubeInput, doc, filename: str, index: int, seen: dict) -> None:
                          hint="evaluate a ResourceRequest file on its own, or use DeviceClass/ResourceClaim")
     else:
         raise InputError(f"{at}: kind {kind!r} is not read by rmctl",
-                         hint="rmctl reads " + ", ".join(KINDS) + " (and its own ResourceRequest)")
+                         hint="rmctl reads " + ", ".join(kinds()) + " (and its own ResourceRequest)")
 
 
 def _unique(seen: dict, key: tuple, at: str) -> None:

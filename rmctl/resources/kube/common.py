@@ -2,8 +2,8 @@
 
 Manifests are untrusted input (rmctl runs as root; a file handed over by
 someone else, a ``kubectl get -o yaml`` dump, a Helm rendering), so they
-are read within bounds before YAML sees them and counted while they are
-composed: at most :data:`MAX_FILE_BYTES` per file, :data:`MAX_DOCUMENTS`
+are read within bounds before YAML sees them (:mod:`rmctl.resources.manifests`,
+re-exported here) and counted while they are composed: at most :data:`MAX_FILE_BYTES` per file, :data:`MAX_DOCUMENTS`
 documents and :data:`MAX_NODES` YAML values (an alias counted as every
 value it stands for, without expanding it, so a "billion laughs" document
 stops at the budget after a few hundred events), only regular files (a
@@ -18,74 +18,24 @@ staging/src/k8s.io/api/resource/v1/types.go for the DRA limits).
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from fractions import Fraction
-from typing import Any
 
-from rmctl.resources.yamlio import Budget, InputError, Reader, item_pos, load_documents, pos
-
-#: a manifest larger than this is not one workload's objects
-MAX_FILE_BYTES = 4 << 20
-MAX_FILES = 64
-MAX_DOCUMENTS = 1000
-#: YAML values per file, an alias counted as every value it stands for (kubectl's go-yaml refuses "excessive
-#: aliasing" too)
-MAX_NODES = 200_000
+# the bounded reading is rmctl.resources.manifests' (an rmctl request is read without this package)
+from rmctl.resources.manifests import (  # noqa: F401  # re-exported
+    MAX_DOCUMENTS,
+    MAX_FILE_BYTES,
+    MAX_FILES,
+    MAX_NODES,
+    read_manifests,
+    read_text,
+)
+from rmctl.resources.yamlio import Reader, item_pos, pos
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")  # RFC 1123 label, at most 63
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")  # at most 253
 #: a C identifier, DRA's attribute and capacity IDs (resource/v1 QualifiedName, at most 32)
 C_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
-def read_text(path: str) -> str:
-    """Return the text of a manifest file (``-``: stdin), at most MAX_FILE_BYTES, regular files only."""
-    import sys
-
-    if path == "-":
-        text = sys.stdin.read(MAX_FILE_BYTES + 1)
-        if len(text) > MAX_FILE_BYTES:
-            raise InputError(f"stdin: more than {MAX_FILE_BYTES >> 20} MiB of manifests",
-                             hint="split the input into several files")
-        return text
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a YAML file") from None
-    except PermissionError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror}") from None
-    except OSError as e:
-        raise InputError(f"{path}: cannot open: {e.strerror}") from None
-    st = os.fstat(fd)
-    if stat.S_ISDIR(st.st_mode):
-        os.close(fd)
-        raise InputError(f"{path}: is a directory, expected a YAML file")
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(st.st_mode):
-            # a FIFO would block and a device never end: only plain files are manifests
-            raise InputError(f"{path}: not a regular file", hint="give a YAML file, or '-' for stdin")
-        if st.st_size > MAX_FILE_BYTES:
-            raise InputError(f"{path}: {st.st_size} bytes, more than the {MAX_FILE_BYTES >> 20} MiB rmctl reads",
-                             hint="split the manifests into several files")
-        data = f.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{path}: more than the {MAX_FILE_BYTES >> 20} MiB rmctl reads")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-
-
-def read_manifests(path: str) -> list[Any]:
-    """Return the YAML documents of a manifest file, bounded (see the module docstring)."""
-    # the budgets (documents, values with aliases counted, depth) are checked while composing
-    docs = load_documents(read_text(path), path, max_bytes=MAX_FILE_BYTES,
-                          budget=Budget(max_nodes=MAX_NODES, max_documents=MAX_DOCUMENTS))
-    return docs
 
 
 # -- headers -----------------------------------------------------------------------

@@ -1,0 +1,113 @@
+"""What ``request evaluate`` of rmctl's request (one class, one node) imports: issue 14's budget of 120 ms.
+
+Each run is a fresh interpreter and what ``sys.modules`` gained is the
+evidence (as tests/test_imports.py), so the answer is the same on every
+run, unlike a wall time.  The request and root are the benchmark's
+(benchmarks/bench_request_evaluate.py: the class big-gpu, two CEL
+selectors, on gpu-node.tar.gz unpacked).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+from tests.conftest import NODE_FIXTURES
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+REQUEST = """apiVersion: rmctl.io/v1alpha1
+kind: ResourceClass
+metadata: {name: big-gpu}
+spec:
+  selectors:
+  - cel: '"kind" in device.attributes["rmctl.io"] && device.attributes["rmctl.io"].kind == "gpu"'
+  - cel: 'device.capacity["rmctl.io"].memory.compareTo(quantity("100Gi")) >= 0'
+---
+apiVersion: rmctl.io/v1alpha1
+kind: ResourceRequest
+metadata: {name: train}
+spec:
+  topologyPolicy: best-effort
+  cpus: {count: 4}
+  devices:
+  - {name: gpu, class: big-gpu}
+"""
+
+PROBE = r"""
+import json, sys
+before = set(sys.modules)  # site's (an editable install's path hook imports pathlib, ipaddress...)
+sys.argv = ["rmctl"] + json.loads(sys.argv[1])
+from rmctl.cli import main
+try:
+    main()
+except SystemExit as e:
+    code = e.code
+sys.stdout.flush()
+sys.stderr.write("\nIMPORTED " + json.dumps({"code": code, "modules": sorted(set(sys.modules) - before)}) + "\n")
+"""
+
+#: what an rmctl ResourceRequest under the kubelet's default policies never needs
+LAZY = (
+    "rmctl.resources.kube",  # Kubernetes manifests and the kubelet's policies (flags, --kubelet-config)
+    "ipaddress",  # CEL's ip() and cidr() only
+)
+
+
+@pytest.fixture(scope="module")
+def gpu_node(tmp_path_factory):
+    d = tmp_path_factory.mktemp("gpu-node")
+    with tarfile.open(os.path.join(NODE_FIXTURES, "gpu-node.tar.gz")) as tf:
+        try:
+            tf.extractall(d, filter="data")
+        except TypeError:  # Python < 3.10.12 has no filter (as conftest.fixture_root)
+            tf.extractall(d)
+    return str(d / "gpu-node")
+
+
+def run_probe(argv: list[str]) -> dict:
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("RMCTL_", "_RMCTL"))}
+    p = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv)], capture_output=True, text=True,
+                       cwd=REPO, env=e, timeout=60)
+    line = [ln for ln in p.stderr.splitlines() if ln.startswith("IMPORTED ")][-1]
+    return {**json.loads(line[len("IMPORTED "):]), "stdout": p.stdout}
+
+
+@pytest.mark.parametrize("verb", ["evaluate", "explain"])
+def test_one_class_one_node_imports_no_lazy_module(gpu_node, tmp_path, verb):
+    req = tmp_path / "req.yaml"
+    req.write_text(REQUEST)
+    r = run_probe(["--root", gpu_node, "request", verb, str(req), "-o", "json"])
+    assert r["code"] == 4, r["stdout"]  # the snapshot's GPU has no memory capacity: evaluated, does not fit
+    assert json.loads(r["stdout"])["request"] == "train"
+    bad = [m for m in r["modules"] if m.startswith(LAZY)]
+    assert not bad, f"request {verb} imported {bad}: import them where they are needed (issue 14)"
+
+
+def test_kubelet_flags_still_load_the_policies(gpu_node, tmp_path):
+    """The lazy path is only for the defaults: a kubelet flag reads the policies (and changes the answer)."""
+    req = tmp_path / "req.yaml"
+    req.write_text(REQUEST)
+    r = run_probe(["--root", gpu_node, "request", "evaluate", str(req), "--max-allowable-numa-nodes", "9",
+                   "-o", "json"])
+    assert r["code"] == 4
+    assert "rmctl.resources.kube.kubelet" in r["modules"]
+
+
+def test_evaluate_defaults_are_the_kubelets():
+    """ops.requests passes no policy to evaluate() for the kubelet's defaults: the two must agree."""
+    import inspect
+
+    from rmctl.planning.requests import evaluate
+    from rmctl.resources.kube.kubelet import KubeletPolicies
+
+    params = inspect.signature(evaluate).parameters
+    pol = KubeletPolicies()
+    assert params["max_numa_nodes"].default == pol.max_numa_nodes
+    assert params["prefer_closest"].default is pol.prefer_closest_numa
+    assert not pol.sources and pol.topology_policy == "none"  # nothing laid over the request's own policy
