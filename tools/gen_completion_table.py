@@ -8,9 +8,10 @@ command (hidden ones too: click resolves them), its subcommands, which of
 its options take a value, and what completes each value.  This script
 derives that from the typer app itself: the completion functions of
 rmctl.cli.complete carry their ``kind`` (live values) or ``words``
-(fixed choices); a value with neither a completion function nor a type
-that completes is ``()`` (click answers nothing for it); anything else
-(typer's enum choices, paths, a function this script does not know) is
+(fixed choices, and the string choices of typer's choice type); a value
+with neither a completion function nor a type that completes is ``()``
+(click answers nothing for it); anything else (enum members, paths, a
+function this script does not know) is
 ``None``, and the fast path leaves that <Tab> to typer.  The global
 options are rmctl.cli.context's table, given to every command, so they are
 left out of each command's entry (the script checks each command has them
@@ -39,7 +40,8 @@ COMMANDS: the words after ``rmctl`` -> (subcommand names, or None for a
 command that runs; its own options; its arguments).  Options: flag ->
 (dest, takes a value, completion); arguments: (dest, nargs, completion).
 Completion: a kind of rmctl.cli.complete.KINDS (live values), a tuple of
-words (fixed choices; () for a value nothing completes), or None (typer
+words (fixed choices; () for a value nothing completes), a list of words
+(a choice type's, matched without case), or None (typer
 completes it: rmctl.cli.completefast steps aside).  GLOBALS: the global
 options of rmctl.cli.context, every command's too (as COMMANDS' options).
 """
@@ -60,6 +62,7 @@ def _callback(param):
 def _completion(param):
     """Return the table's completion of ``param``'s value (see HEADER)."""
     from typer._click.types import ParamType
+    from typer._types import TyperChoice
 
     fn = _callback(param)
     if fn is not None:
@@ -74,6 +77,9 @@ def _completion(param):
         return None
     if type(param.type).shell_complete is ParamType.shell_complete:
         return ()  # a plain type (text, int, float): click offers nothing
+    if isinstance(param.type, TyperChoice) and all(type(c) is str for c in param.type.choices):
+        # what TyperChoice.shell_complete offers: each choice the word typed begins (without case: a list)
+        return tuple(param.type.choices) if param.type.case_sensitive else list(param.type.choices)
     return None
 
 

@@ -17,7 +17,7 @@ for each shell.
 It answers only what it can answer exactly; for anything else it returns
 None and typer answers as before: command and option names (typer prints
 their help beside them), an option or word the table does not know, a
-value typer itself completes (enum choices, paths), ``--``, quotes or
+value typer itself completes (paths, enum members), ``--``, quotes or
 backslashes in the line (click splits those with shlex), short options
 glued to their value, ``--lock-timeout`` (its type decides whether click
 applies it), answers that are not ASCII.  tests/cli/test_completefast.py
@@ -209,13 +209,15 @@ def answer(environ) -> tuple[str, int] | None:
     completion = _completion(line, full)
     if completion is None:
         return None
-    if isinstance(completion, tuple):
+    if isinstance(completion, list):  # a choice type's words, matched without case (TyperChoice.shell_complete)
+        values = [w for w in completion if w.lower().startswith(incomplete.lower())]
+    elif isinstance(completion, tuple):  # rmctl.cli.complete.choices
         values = [w for w in completion if w.startswith(incomplete)]
     else:
         from rmctl.cli.complete import answer as live
 
         values = live(completion, lambda n, env, default: line.lookup(n, env, default, environ), incomplete)
-    values = [v for v in values if v.startswith(incomplete)]  # what typer keeps of a completion function's answer
+        values = [v for v in values if v.startswith(incomplete)]  # what typer keeps of a completion function's
     if not all(v.isascii() for v in values):
         return None  # click.echo's encoding rules: typer's
     if shell == "fish" and action == "is-args":
