@@ -111,3 +111,34 @@ def test_evaluate_defaults_are_the_kubelets():
     assert params["max_numa_nodes"].default == pol.max_numa_nodes
     assert params["prefer_closest"].default is pol.prefer_closest_numa
     assert not pol.sources and pol.topology_policy == "none"  # nothing laid over the request's own policy
+
+
+def test_yaml_non_printable_seed_matches_the_same_characters():
+    """rmctl.resources.yamlio puts its NON_PRINTABLE in re's cache under PyYAML's pattern: every code point
+    must be matched by both or by neither (the seed changes the cost of the compile, not the reader)."""
+    import re
+
+    from rmctl.resources import yamlio
+
+    try:
+        from re import _compiler as sre_compile  # Python 3.11+
+    except ImportError:  # pragma: no cover  # 3.10
+        import sre_compile  # type: ignore[no-redef]
+    theirs = sre_compile.compile(yamlio.YAML_NON_PRINTABLE, 0)  # not through re's cache: PyYAML's own class
+    ours = re.compile(yamlio.NON_PRINTABLE)
+    every = "".join(map(chr, range(0x110000)))
+    assert [m.start() for m in theirs.finditer(every)] == [m.start() for m in ours.finditer(every)]
+
+
+SEED_PROBE = r"""
+import rmctl.resources.yamlio as y
+import yaml
+print(yaml.reader.Reader.NON_PRINTABLE.pattern == y.NON_PRINTABLE)
+"""
+
+
+def test_yaml_reader_gets_the_seeded_pattern():
+    """The seed works on this Python and PyYAML: yaml.reader's NON_PRINTABLE is the cheap compile (57M
+    instructions less, issue 14).  A PyYAML that changes its pattern fails here: update YAML_NON_PRINTABLE."""
+    p = subprocess.run([sys.executable, "-c", SEED_PROBE], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert p.stdout.split() == ["True"], p.stderr
