@@ -28,10 +28,10 @@ number is named after the NVML index instead, and says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from rmctl.model.pci import DRA_DOMAIN, Version
+from rmctl.model.value import field, value
 
 DRIVER = "gpu.nvidia.com"
 
@@ -74,7 +74,7 @@ def pcie_bus_id(address) -> str:
     return str(address).lower()
 
 
-@dataclass
+@value
 class DraDevice:
     """A device as a DRA driver publishes it: the slice entry plus where it came from."""
 

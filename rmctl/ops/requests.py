@@ -214,12 +214,12 @@ def _request_policy(req: ResourceRequest, pol) -> tuple[ResourceRequest, list[st
     --topology-policy overrides spec.topologyPolicy; a --kubelet-config's
     topologyManagerPolicy applies when the request does not set its own.
     """
-    import dataclasses
+    from rmctl.model.value import replace
 
     notes = []
     src = pol.sources.get("topologyManagerPolicy")
     if src == "flag" or (src is not None and not req.policy_given):
-        req = dataclasses.replace(req, policy=pol.topology_policy)
+        req = replace(req, policy=pol.topology_policy)
     if pol.sources.get("topologyManagerScope"):
         notes.append(f"topology scope {pol.topology_scope}: a ResourceRequest is one unit, "
                      "so container and pod scope give the same answer")
@@ -306,9 +306,9 @@ def _on_node(r: Root, prep: _Prepared, state_dir: str, lock_timeout: float,
                       prefer_closest=prep.pol.prefer_closest_numa)
     kube = prep.got.kube
     if kube is not None:
-        import dataclasses
+        from rmctl.model.value import replace
 
-        ev = dataclasses.replace(ev, notes=tuple(ev.notes) + tuple(
+        ev = replace(ev, notes=tuple(ev.notes) + tuple(
             f"{c.ref()}: {x}" for c in list(kube.claims.values()) + list(kube.templates.values())
             for x in c.notes))
     return ev, more, ev.fits

@@ -37,7 +37,6 @@ memory per NUMA node, devices) is gone for the next pod of the input.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -46,6 +45,8 @@ from typing import Any
 from rmctl.cpuset import CpuSet
 from rmctl.errors import RmctlError, UnsatisfiableError
 from rmctl.model.record import FrozenDict
+from rmctl.model.value import field as value_field
+from rmctl.model.value import replace, value
 from rmctl.planning import memory_manager as mm
 from rmctl.planning import topology_manager as tm
 from rmctl.planning.requests import Evaluation, Reserved, ResourceResult, evaluate
@@ -115,7 +116,7 @@ class ContainerResult:
                 "topology": None if self.admission is None else self.admission.to_data()}
 
 
-@dataclass(frozen=True)
+@value(frozen=True)  # as Evaluation, its base (rmctl.model.value)
 class PodEvaluation(Evaluation):
     """The kubelet's answer for one pod; ``fits`` is ``verdict.admitted``; made once, never changed."""
 
@@ -125,7 +126,7 @@ class PodEvaluation(Evaluation):
     scope: str = "container"
     verdict: Verdict | None = None
     containers: Sequence[ContainerResult] = ()
-    kubelet: Mapping[str, Any] = field(default_factory=dict)  #: the policies, KubeletPolicies.to_data()
+    kubelet: Mapping[str, Any] = value_field(default_factory=dict)  #: the policies, KubeletPolicies.to_data()
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -581,7 +582,7 @@ def _evaluate_pod(node, pod, classes, claims_of, policies, state: NodeState, rmc
         ev.choices = dict(dra.choices)
         for rr in dra.resources:
             # the DRA allocator is not NUMA-aware: no hints reach the Topology Manager
-            ev.resources.append(dataclasses.replace(rr, hints=None))
+            ev.resources.append(replace(rr, hints=None))
         if not dra.fits:
             short.append("cannot allocate all claims")
             ev.reasons += list(dra.reasons)

@@ -27,15 +27,14 @@ combination's reasons are reported.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from rmctl.cpuset import CpuSet
 from rmctl.model.pci import RMCTL_DRIVER as DRIVER  # the default DRA driver name (device.driver)
 from rmctl.model.record import FrozenDict
+from rmctl.model.value import field, replace, value
 from rmctl.planning import topology_manager as tm
 from rmctl.units import counted, format_size
 
@@ -46,7 +45,7 @@ MAX_COMBINATIONS = 64
 # Devices as CEL sees them
 # --------------------------------------------------------------------------
 
-@dataclass
+@value
 class DeviceView:
     """One device as requests see it: address, driver, NUMA nodes, attributes, capacity."""
 
@@ -105,8 +104,10 @@ def device_views(node, driver: str = DRIVER) -> list[DeviceView]:
 # Results
 # --------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@value(frozen=True)
 class SelectorResult:
+    """One selector on one device: its value, or the error that made it false."""
+
     source: str  #: "class gpu" or "request gpu"
     cel: str
     value: bool
@@ -118,7 +119,7 @@ class SelectorResult:
                 "evaluated": self.evaluated}
 
 
-@dataclass(frozen=True)
+@value(frozen=True)
 class DeviceMatch:
     """How one device fared against one device-request choice."""
 
@@ -140,7 +141,7 @@ class DeviceMatch:
                 "reserved_by": self.reserved_by, "selectors": [s.to_data() for s in self.selectors]}
 
 
-@dataclass(frozen=True)
+@value(frozen=True)
 class ResourceResult:
     """One resource of the request: fits or not, why, and its NUMA hints."""
 
@@ -159,7 +160,7 @@ class ResourceResult:
                 "hints": None if self.hints is None else [h.to_data() for h in self.hints]}
 
 
-@dataclass(frozen=True)
+@value(frozen=True)
 class Evaluation:
     """The answer for one node; made once, never changed (its sequences are tuples, its maps FrozenDicts)."""
 
@@ -222,7 +223,7 @@ class Evaluation:
 # Availability
 # --------------------------------------------------------------------------
 
-@dataclass
+@value
 class Reserved:
     """What other reservations already hold on this node."""
 
@@ -429,7 +430,7 @@ def evaluate(node, request, classes: dict, *, reserved: Reserved | None = None,
         fits = False
         reasons[:0] = errors[:5] + ([f"... and {len(errors) - 5} more CEL runtime errors"]
                                     if len(errors) > 5 else [])
-    return dataclasses.replace(
+    return replace(
         first, fits=fits, reasons=reasons, matches=matches,
         no_match={k: why for k, ms in matches.items() if (why := failing_selector(ms))},
         node=node.source.root, hints_for_typos=typo_hints(request, classes, views))
@@ -679,7 +680,7 @@ def _constraint_detail(c, request, candidates, combo, by_addr) -> str:
 
 def _mark(results: list[ResourceResult], prefix: str, fits: bool, reason: str) -> None:
     """Replace, in the list being built, the results of resources starting with ``prefix``."""
-    results[:] = [dataclasses.replace(r, fits=fits, reason=reason) if r.resource.startswith(prefix) else r
+    results[:] = [replace(r, fits=fits, reason=reason) if r.resource.startswith(prefix) else r
                   for r in results]
 
 

@@ -18,8 +18,9 @@ Vocabulary:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from itertools import combinations
+
+from rmctl.model.value import value
 
 POLICIES = ("none", "best-effort", "restricted", "single-numa-node")
 
@@ -88,7 +89,7 @@ def iterate_masks(nodes: list[int]) -> Iterable[int]:
 
 # -- hints -------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@value(frozen=True)
 class Hint:
     """TopologyHint: a NUMA mask (None: any node) and whether it is preferred."""
 
@@ -296,7 +297,7 @@ def filter_single_numa_hints(filtered: list[list[Hint]]) -> list[list[Hint]]:
     return out
 
 
-@dataclass(frozen=True)
+@value(frozen=True)
 class Admission:
     """The merged hint and whether the policy admits it."""
 

@@ -20,9 +20,9 @@ command before anything is evaluated or reserved.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
+from rmctl.model.value import field, value
 from rmctl.names import NAME_HINT, is_name
 from rmctl.resources.yamlio import InputError, Reader, item_pos, pos, read_documents
 
@@ -85,7 +85,7 @@ class ClassSelector:
         return f"ClassSelector(cel={self.cel!r}, where={self.where!r})"
 
 
-@dataclass
+@value
 class ResourceClass:
     """A loaded class: name, compiled selectors, opaque config, origin."""
 

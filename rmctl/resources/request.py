@@ -30,9 +30,9 @@ they are added to the classes for this evaluation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from rmctl.model.value import field, value
 from rmctl.resources.attribute_names import match_attribute_problem
 from rmctl.resources.classes import ClassSelector, ResourceClass, _check_header, class_from_document, parse_selectors
 from rmctl.resources.yamlio import InputError, Reader, item_pos, pos, read_documents
@@ -42,7 +42,7 @@ POLICIES = ("none", "best-effort", "restricted", "single-numa-node")
 ALLOCATION_MODES = ("ExactCount", "All")
 
 
-@dataclass
+@value
 class DeviceChoice:
     """One way to satisfy a device request: a class, a count (or All), extra selectors."""
 
@@ -60,7 +60,7 @@ class DeviceChoice:
                 "selectors": [s.cel for s in self.selectors]}
 
 
-@dataclass
+@value
 class DeviceRequest:
     """A named device request: one choice, or ``firstAvailable`` alternatives in order."""
 
@@ -78,7 +78,7 @@ class DeviceRequest:
         return d
 
 
-@dataclass
+@value
 class Constraint:
     """``matchAttribute``: every device of ``requests`` has the same value of ``attribute``."""
 
@@ -90,7 +90,7 @@ class Constraint:
         return {"matchAttribute": self.attribute, "requests": list(self.requests)}
 
 
-@dataclass
+@value
 class ResourceRequest:
     """A loaded, validated request; sizes in bytes, page sizes in bytes."""
 

@@ -56,6 +56,8 @@ sys.stderr.write("\nIMPORTED " + json.dumps({"code": code, "modules": sorted(set
 LAZY = (
     "rmctl.resources.kube",  # Kubernetes manifests and the kubelet's policies (flags, --kubelet-config)
     "ipaddress",  # CEL's ip() and cidr() only
+    "dataclasses",  # and inspect (ast, dis, tokenize) with it: the path's types are rmctl.model.value's
+    "inspect",
 )
 
 

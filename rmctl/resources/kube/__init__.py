@@ -13,9 +13,10 @@ kubelet's answer, :mod:`rmctl.planning.requests` evaluates the claims.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rmctl.model.value import replace  # the claims' requests are rmctl.model.value types
 from rmctl.resources.manifests import RMCTL_GROUP, is_rmctl_document  # noqa: F401  # re-exported
 from rmctl.resources.yamlio import InputError, pos
 
