@@ -21,7 +21,6 @@ reservation use cases', which share :func:`load_request` and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
 
 from rmctl.discovery import discover
 from rmctl.discovery.root import Root
@@ -476,7 +475,8 @@ def evaluate_request(root: Root, file, *, roots: Sequence[str] = (), class_dir: 
     msgs = tuple(note(n) for n in prep.notes + more)
     if prep.request is None:
         return _pod_outcome("PodEvaluation", [value], prep.got, msgs, explain=False)
-    ev = cast(Evaluation, value)
+    assert isinstance(value, Evaluation)  # a request (not pods): its Evaluation
+    ev = value
     return Outcome(kind="RequestEvaluation", data=ev.to_data(), exit_code=_status(ev.fits), view=(ev,),
                    messages=msgs + finding_warnings([ev]))
 
@@ -500,7 +500,8 @@ def explain_request(root: Root, file, *, roots: Sequence[str] = (), class_dir: s
     msgs = tuple(note(n) for n in prep.notes + more)
     if prep.request is None:
         return _pod_outcome("PodExplanation", [value], prep.got, msgs, explain=True)
-    ev = cast(Evaluation, value)
+    assert isinstance(value, Evaluation)  # a request (not pods): its Evaluation
+    ev = value
     return Outcome(kind="RequestExplanation", data=ev.to_data(explain=True), exit_code=_status(ev.fits),
                    view=(ev,), messages=msgs + finding_warnings([ev]))
 

@@ -30,13 +30,15 @@ they are added to the classes for this evaluation.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rmctl.model.value import field, value
 from rmctl.resources.attribute_names import match_attribute_problem
 from rmctl.resources.classes import ClassSelector, ResourceClass, _check_header, class_from_document, parse_selectors
 from rmctl.resources.yamlio import InputError, Reader, item_pos, pos, read_documents
 from rmctl.units import parse_size
+
+TYPE_CHECKING = False  # no typing at run time: its import is ~16M instructions of request evaluate's start-up (issue 14)
+if TYPE_CHECKING:
+    from typing import Any
 
 POLICIES = ("none", "best-effort", "restricted", "single-numa-node")
 ALLOCATION_MODES = ("ExactCount", "All")

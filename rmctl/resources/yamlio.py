@@ -33,7 +33,10 @@ import re
 import stat
 import sys
 from collections.abc import Iterator
-from typing import Any, NoReturn
+
+TYPE_CHECKING = False  # no typing at run time: its import is ~16M instructions of request evaluate's start-up (issue 14)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 #: PyYAML's yaml.reader.Reader.NON_PRINTABLE (5.1 to 6.0.x): what a YAML stream may not hold
 YAML_NON_PRINTABLE = "[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]"

@@ -58,6 +58,7 @@ LAZY = (
     "ipaddress",  # CEL's ip() and cidr() only
     "dataclasses",  # and inspect (ast, dis, tokenize) with it: the path's types are rmctl.model.value's
     "inspect",
+    "typing",  # annotations only, under TYPE_CHECKING
 )
 
 

@@ -29,10 +29,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
 
-#: a JSON value decoded with keys kept in order (object -> list of pairs)
-Json = Any
+TYPE_CHECKING = False  # no typing at run time: its import is ~16M instructions of request evaluate's start-up (issue 14)
+if TYPE_CHECKING:
+    from typing import Any
+
+    #: a JSON value decoded with keys kept in order (object -> list of pairs)
+    Json = Any
 
 
 class GoDecodeError(ValueError):

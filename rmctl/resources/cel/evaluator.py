@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any
 
 from rmctl.resources.cel import library as lib
 from rmctl.resources.cel import limits as L
@@ -28,7 +27,11 @@ from rmctl.resources.cel.syntax import Call, Comprehension, Const, Expr, Ident, 
 from rmctl.resources.cel.types import Type, is_dyn
 from rmctl.resources.cel.values import CIDR, NONE, DomainMap, ErrValue, IPAddr, Optional, map_lookup, type_name
 
-Fn = Callable[["Ctx"], Any]
+TYPE_CHECKING = False  # no typing at run time: its import is ~16M instructions of request evaluate's start-up (issue 14)
+if TYPE_CHECKING:
+    from typing import Any
+
+    Fn = Callable[["Ctx"], Any]  # a planned node: a function of the evaluation's Ctx
 
 
 class Ctx:

@@ -16,8 +16,6 @@ such an error, which the planner does (rmctl.planning.requests).
 
 from __future__ import annotations
 
-from typing import Any
-
 from rmctl.resources.cel import limits as L
 from rmctl.resources.cel.checker import Checked, check
 from rmctl.resources.cel.cost import estimate
@@ -25,6 +23,10 @@ from rmctl.resources.cel.errors import CelCheckError, CelCostError, CelError, Ce
 from rmctl.resources.cel.evaluator import Program
 from rmctl.resources.cel.schema import DEFAULT_SCHEMA, DeviceSchema
 from rmctl.resources.cel.syntax import parse
+
+TYPE_CHECKING = False  # no typing at run time: its import is ~16M instructions of request evaluate's start-up (issue 14)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Outcome:

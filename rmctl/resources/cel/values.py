@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
 
 from rmctl.resources.cel.errors import EvalError
 from rmctl.resources.cel.quantity import Quantity
 from rmctl.resources.cel.semver import Semver
 from rmctl.resources.cel.syntax import UInt
 
+TYPE_CHECKING = False  # no typing at run time: its import is ~16M instructions of request evaluate's start-up (issue 14)
 if TYPE_CHECKING:
     import ipaddress  # at run time only where an IP is made (rmctl.resources.cel.library): issue 14
+    from typing import Any
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
