@@ -59,6 +59,9 @@ LAZY = (
     "dataclasses",  # and inspect (ast, dis, tokenize) with it: the path's types are rmctl.model.value's
     "inspect",
     "typing",  # annotations only, under TYPE_CHECKING
+    # the kubelet's checkpoint readers, on a root without even var/ (rmctl.discovery.kubelet.read)
+    "rmctl.discovery.kubelet.cpu_manager", "rmctl.discovery.kubelet.memory_manager",
+    "rmctl.discovery.kubelet.device_manager", "rmctl.discovery.kubelet.dra", "rmctl.discovery.kubelet.gotypes",
 )
 
 
@@ -145,3 +148,20 @@ def test_yaml_reader_gets_the_seeded_pattern():
     instructions less, issue 14).  A PyYAML that changes its pattern fails here: update YAML_NON_PRINTABLE."""
     p = subprocess.run([sys.executable, "-c", SEED_PROBE], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert p.stdout.split() == ["True"], p.stderr
+
+
+def test_kubelet_read_without_var_is_the_readers_answer(tmp_path):
+    """rmctl.discovery.kubelet.read skips its readers where no checkpoint path can exist; with var/ there
+    (and no kubelet) the readers run: both answers are the same empty state."""
+    from rmctl.discovery import kubelet
+    from rmctl.discovery.root import Root
+
+    bare, with_var = tmp_path / "bare", tmp_path / "with-var"
+    for d in (bare, with_var):
+        (d / "sys" / "devices" / "system" / "cpu").mkdir(parents=True)  # what Root.open asks of a root
+    (with_var / "var" / "lib").mkdir(parents=True)
+    with Root.open(str(bare)) as r:
+        fast = kubelet.read(r)
+    with Root.open(str(with_var)) as r:
+        slow = kubelet.read(r)
+    assert fast == slow and not fast.present()

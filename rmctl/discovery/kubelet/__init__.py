@@ -37,13 +37,19 @@ def kubelet_rel(kubelet_root: str | None) -> str:
 def read(root: Root, kubelet_root: str | None = None, *, api: bool = False,
          socket: str | None = None, timeout: float = 5.0) -> KubeletState:
     """Return the kubelet's state under ``root``; ``api`` also asks the live PodResources API."""
-    from rmctl.discovery.kubelet import cpu_manager, device_manager, dra, memory_manager
-
     if kubelet_root is None and not root.is_live:
         # a snapshot says where its kubelet's root was (discovery/kubelet/capture.py facts)
         k = root.facts().get("kubelet")
         kubelet_root = k.get("root") if isinstance(k, dict) and isinstance(k.get("root"), str) else None
     rel = kubelet_rel(kubelet_root)
+    if not api and all(root.filetype(top, follow=False) is None
+                       for top in {p.split("/", 1)[0] for p in P.kubelet_checkpoints(rel)}):
+        # not even the first directory of a checkpoint's path (var/) under this root: every checkpoint is
+        # missing, as each reader would find, so they (and their Go JSON decoders) are not imported
+        # (issue 14: request evaluate of one class on one node)
+        return KubeletState(root=rel)
+    from rmctl.discovery.kubelet import cpu_manager, device_manager, dra, memory_manager
+
     state = KubeletState(
         root=rel,
         cpu=cpu_manager.read(root, rel),
