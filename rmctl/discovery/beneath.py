@@ -231,7 +231,16 @@ class DirReader:
             self._remember(rel, fd)
             return fd
         canon = self.walk(rel, follow_last=True)
-        return None if canon is None else self._dir_native(canon)
+        if canon is None:
+            return None
+        fd = self._dir_native(canon)
+        if fd is not None and canon != rel:
+            # remembered under the path it was asked by too (a duplicate: the cache closes each entry
+            # once), as the openat2 path does: the files of a PCI function read through its link
+            # sys/bus/pci/devices/<address> then need one walk, not one each (issue 14: 116 walks on gpu-node)
+            fd = os.dup(fd)
+            self._remember(rel, fd)
+        return fd
 
     # -- the slow paths ----------------------------------------------------
     def _openat2_ok(self) -> bool:
