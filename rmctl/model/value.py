@@ -22,7 +22,8 @@ mutable and unhashable (``__hash__ = None``, as a dataclass with
 tests/unit/test_value.py compares each type with the dataclass it was.
 
 The ``__init__`` is made from source (as dataclasses makes it) when the
-class is first instantiated, not at import: a run uses a fraction of them.
+class has made :data:`GENERIC_INSTANCES` instances, not at import: until
+then a generic one binds the arguments (a run makes a few of most types).
 """
 
 from __future__ import annotations
@@ -66,6 +67,40 @@ def _frozen_setattr(self, name, value):
 
 def _frozen_delattr(self, name):
     raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+#: instances of a value type made by the generic ``__init__`` (:func:`_bind`) before the type compiles its
+#: own: compiling one (an ``exec``, as dataclasses does) costs as much as ~100 generic ones, and
+#: ``request evaluate`` makes a few instances of most types (issue 14: 8M instructions)
+GENERIC_INSTANCES = 16
+
+
+def _bind(self, cls, names: tuple[str, ...], defaults: dict[str, object], frozen: bool, args: tuple,
+          kw: dict) -> None:
+    """Set the fields of a new instance from ``__init__``'s arguments, as the compiled ``__init__`` does."""
+    if len(args) > len(names):
+        raise TypeError(f"{cls.__qualname__}.__init__() takes {len(names) + 1} positional arguments "
+                        f"but {len(args) + 1} were given")
+    for i, name in enumerate(names):
+        if i < len(args):
+            if name in kw:
+                raise TypeError(f"{cls.__qualname__}.__init__() got multiple values for argument {name!r}")
+            v = args[i]
+        elif name in kw:
+            v = kw.pop(name)
+        else:
+            d = defaults.get(name, _MISSING)
+            if d is _MISSING:
+                raise TypeError(f"{cls.__qualname__}.__init__() missing 1 required positional argument: {name!r}")
+            v = d.factory() if isinstance(d, _Factory) else d
+        if frozen:
+            object.__setattr__(self, name, v)
+        else:
+            setattr(self, name, v)
+    if kw:
+        raise TypeError(f"{cls.__qualname__}.__init__() got an unexpected keyword argument {next(iter(kw))!r}")
+    if hasattr(cls, "__post_init__"):
+        self.__post_init__()
 
 
 def _make_init(cls, names: tuple[str, ...], defaults: dict[str, object], frozen: bool):
@@ -132,8 +167,14 @@ def value(cls: type[_T] | None = None, *, frozen: bool = False) -> Any:
     fields = tuple(names)
     c: Any = cls  # the methods are set here, not declared: the checker sees dataclass_transform's
 
+    made = [0]
+
     def __init__(self, *args, **kw):
-        # first instance: make the real __init__, put it in place of this one, and use it
+        made[0] += 1
+        if made[0] <= GENERIC_INSTANCES:
+            _bind(self, cls, fields, defaults, frozen, args, kw)
+            return
+        # one instance too many: make the real __init__, put it in place of this one, and use it
         init = _make_init(cls, fields, defaults, frozen)
         c.__init__ = init
         init(self, *args, **kw)

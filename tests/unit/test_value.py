@@ -119,11 +119,30 @@ def test_behaves_as_the_dataclass_it_was(module, attr):
             assert not hasattr(ours, f.name) or f.name in ours.__dict__ is (f.name in theirs.__dict__)
         elif f.default is not dataclasses.MISSING:
             assert getattr(ours, f.name) == getattr(theirs, f.name)
-    sig_a = [(p.name, p.kind) for p in inspect.signature(ours.__init__).parameters.values()]
+    compiled = v._make_init(ours, names, ours.__value_defaults__, frozen)
+    sig_a = [(p.name, p.kind) for p in inspect.signature(compiled).parameters.values()]
     sig_b = [(p.name, p.kind) for p in inspect.signature(theirs.__init__).parameters.values()]
     assert sig_a == sig_b
     with pytest.raises(TypeError):
         ours(*args, *([()] * (len(names) + 1)))  # too many arguments, as the dataclass
+    # the generic __init__ (a type's first instances) and the compiled one bind as the dataclass does
+    calls = [(args, {}), ((), dict(zip(required, args, strict=True))), ([()] * len(names), {}),
+             ([()] * (len(names) + 1), {}), (args[:-1], {}), (args, {"no_such_field": 1}),
+             (args, {names[0]: ()}), (args, {names[-1]: (2,)})]
+    for call_args, kw in calls:
+        want = _outcome(lambda call_args=call_args, kw=kw: repr(theirs(*call_args, **kw)))
+
+        def generic(call_args=call_args, kw=kw):
+            obj = object.__new__(ours)
+            v._bind(obj, ours, names, ours.__value_defaults__, frozen, tuple(call_args), dict(kw))
+            return repr(obj)
+
+        def made(call_args=call_args, kw=kw):
+            obj = object.__new__(ours)
+            compiled(obj, *call_args, **kw)
+            return repr(obj)
+
+        assert _outcome(generic) == want and _outcome(made) == want, (call_args, kw)
     for name in names:
         change = {name: (1,)}
         want = _outcome(lambda change=change: repr(dataclasses.replace(b, **change)))
@@ -133,6 +152,19 @@ def test_behaves_as_the_dataclass_it_was(module, attr):
         v.replace(a, no_such_field=1)
     c = pickle.loads(pickle.dumps(a))
     assert type(c) is ours and repr(c) == repr(a) and c == a
+
+
+def test_a_type_compiles_its_init_after_its_first_instances():
+    @v.value(frozen=True)
+    class Point:
+        x: int
+        y: int = 0
+
+    generic = Point.__init__
+    points = [Point(i, y=i) for i in range(v.GENERIC_INSTANCES + 2)]
+    assert Point.__init__ is not generic and Point.__init__.__qualname__.endswith("Point.__init__")
+    assert [(p.x, p.y) for p in points] == [(i, i) for i in range(v.GENERIC_INSTANCES + 2)]
+    assert [p.name for p in inspect.signature(Point.__init__).parameters.values()] == ["self", "x", "y"]
 
 
 def test_value_options_as_dataclasses():
