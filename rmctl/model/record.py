@@ -121,15 +121,48 @@ def _init_source(cls, names: list[str], defaults: dict[str, object], annotations
     return init
 
 
+#: instances of a record type made by the generic ``__init__`` (:func:`_bind`) before the type compiles
+#: its own: compiling one costs as much as ~100 generic ones, and a run makes a few instances of most
+#: types (``request evaluate`` on gpu-node compiled 18; issue 14)
+GENERIC_INSTANCES = 16
+
+
+def _bind(self, cls, names: list[str], defaults: dict[str, object], annotations: dict[str, str], args: tuple,
+          kw: dict) -> None:
+    """Set the fields of a new record from ``__init__``'s arguments, as the compiled ``__init__`` does."""
+    if len(args) > len(names):
+        raise TypeError(f"{cls.__qualname__}.__init__() takes {len(names) + 1} positional arguments "
+                        f"but {len(args) + 1} were given")
+    for i, name in enumerate(names):
+        d = defaults.get(name, _MISSING)
+        if i < len(args):
+            if name in kw:
+                raise TypeError(f"{cls.__qualname__}.__init__() got multiple values for argument {name!r}")
+            v = args[i]
+        elif name in kw:
+            v = kw.pop(name)
+        elif isinstance(d, _Factory):
+            object.__setattr__(self, name, frozen(d.factory()))
+            continue
+        elif d is not _MISSING:
+            v = d
+        else:
+            raise TypeError(f"{cls.__qualname__}.__init__() missing 1 required positional argument: {name!r}")
+        object.__setattr__(self, name, frozen(v) if annotations[name].startswith(_CONTAINERS) else v)
+    if kw:
+        raise TypeError(f"{cls.__qualname__}.__init__() got an unexpected keyword argument {next(iter(kw))!r}")
+
+
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))
 def record(cls: type[_T]) -> type[_T]:
     """Turn an annotated class into a frozen value type; return the class.
 
-    The ``__init__`` is made from source (as dataclasses makes it) the first
-    time the class is instantiated, not here: compiling it is most of a
-    record's cost, and a run uses a fraction of the model's ~40 types
-    (``topology -o json`` on the EPYC fixture: 15M instructions of 190M
-    went to compiling them at import, issue 14).
+    The ``__init__`` is made from source (as dataclasses makes it) when the
+    class has made :data:`GENERIC_INSTANCES` instances, not here: compiling
+    it is most of a record's cost, and a run uses a fraction of the model's
+    ~40 types, a few instances of most (``topology -o json`` on the EPYC
+    fixture: 15M instructions of 190M went to compiling them at import,
+    issue 14); until then a generic ``__init__`` binds the arguments.
     """
     names: list[str] = []
     defaults: dict[str, object] = {}
@@ -155,8 +188,14 @@ def record(cls: type[_T]) -> type[_T]:
             delattr(cls, name) if name in cls.__dict__ else None
     fields = tuple(names)
 
+    made = [0]
+
     def __init__(self, *args, **kw):
-        # first instance: make the real __init__, put it in place of this one, and use it
+        made[0] += 1
+        if made[0] <= GENERIC_INSTANCES:
+            _bind(self, cls, names, defaults, annotations, args, kw)
+            return
+        # one instance too many: make the real __init__, put it in place of this one, and use it
         init = _init_source(cls, names, defaults, annotations)
         cls.__init__ = init  # type: ignore[method-assign]
         init(self, *args, **kw)
@@ -184,6 +223,8 @@ def record(cls: type[_T]) -> type[_T]:
     c.__setattr__ = _frozen_setattr
     c.__delattr__ = _frozen_delattr
     c.__record_fields__ = fields
+    c.__record_defaults__ = defaults  # what __init__ binds (tests/unit/test_record_generic_init.py)
+    c.__record_annotations__ = annotations
     return cls
 
 
