@@ -127,30 +127,34 @@ def _init_source(cls, names: list[str], defaults: dict[str, object], annotations
 GENERIC_INSTANCES = 16
 
 
-def _bind(self, cls, names: list[str], defaults: dict[str, object], annotations: dict[str, str], args: tuple,
-          kw: dict) -> None:
-    """Set the fields of a new record from ``__init__``'s arguments, as the compiled ``__init__`` does."""
+def arguments(cls, names, defaults: dict[str, object], args: tuple, kw: dict):
+    """Yield (field, value, made by its default factory) for a new instance of ``cls`` from ``__init__``'s
+    arguments and the defaults, raising the TypeErrors a compiled ``__init__`` raises (record's and value's)."""
     if len(args) > len(names):
         raise TypeError(f"{cls.__qualname__}.__init__() takes {len(names) + 1} positional arguments "
                         f"but {len(args) + 1} were given")
     for i, name in enumerate(names):
-        d = defaults.get(name, _MISSING)
         if i < len(args):
             if name in kw:
                 raise TypeError(f"{cls.__qualname__}.__init__() got multiple values for argument {name!r}")
-            v = args[i]
+            yield name, args[i], False
         elif name in kw:
-            v = kw.pop(name)
-        elif isinstance(d, _Factory):
-            object.__setattr__(self, name, frozen(d.factory()))
-            continue
-        elif d is not _MISSING:
-            v = d
+            yield name, kw.pop(name), False
         else:
-            raise TypeError(f"{cls.__qualname__}.__init__() missing 1 required positional argument: {name!r}")
-        object.__setattr__(self, name, frozen(v) if annotations[name].startswith(_CONTAINERS) else v)
+            d = defaults.get(name, _MISSING)
+            if d is _MISSING:
+                raise TypeError(f"{cls.__qualname__}.__init__() missing 1 required positional argument: {name!r}")
+            yield (name, d.factory(), True) if isinstance(d, _Factory) else (name, d, False)
     if kw:
         raise TypeError(f"{cls.__qualname__}.__init__() got an unexpected keyword argument {next(iter(kw))!r}")
+
+
+def _bind(self, cls, names: list[str], defaults: dict[str, object], annotations: dict[str, str], args: tuple,
+          kw: dict) -> None:
+    """Set the fields of a new record from ``__init__``'s arguments, as the compiled ``__init__`` does."""
+    for name, v, made in arguments(cls, names, defaults, args, kw):
+        # as _init_source: a factory's value is frozen, a value given or defaulted where the field is a container
+        object.__setattr__(self, name, frozen(v) if made or annotations[name].startswith(_CONTAINERS) else v)
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))

@@ -28,11 +28,13 @@ then a generic one binds the arguments (a run makes a few of most types).
 
 from __future__ import annotations
 
+# record's field() and its exception, sentinel and argument binding: one of each for both kinds of type
+from rmctl.model.record import _MISSING, FrozenInstanceError, _Factory, arguments, field
+
 # Type checkers see ``value`` as a dataclass-like decorator (PEP 681); at run
 # time nothing is imported (``typing`` alone costs ~3 ms of a start-up).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from typing import Any, TypeVar
 
     from typing_extensions import dataclass_transform
@@ -42,23 +44,6 @@ else:
     def dataclass_transform(**_kw):
         return lambda f: f
 
-_MISSING = object()
-
-
-class FrozenInstanceError(AttributeError):
-    """Raised on assignment to a frozen value (as dataclasses.FrozenInstanceError, an AttributeError)."""
-
-
-class _Factory:
-    __slots__ = ("factory",)
-
-    def __init__(self, factory):
-        self.factory = factory
-
-
-def field(*, default_factory: Callable[[], _T]) -> _T:
-    """Return a default made fresh for each instance (``field(default_factory=dict)``)."""
-    return _Factory(default_factory)  # type: ignore[return-value]  # value() takes it off the class
 
 
 def _frozen_setattr(self, name, value):
@@ -78,27 +63,11 @@ GENERIC_INSTANCES = 16
 def _bind(self, cls, names: tuple[str, ...], defaults: dict[str, object], frozen: bool, args: tuple,
           kw: dict) -> None:
     """Set the fields of a new instance from ``__init__``'s arguments, as the compiled ``__init__`` does."""
-    if len(args) > len(names):
-        raise TypeError(f"{cls.__qualname__}.__init__() takes {len(names) + 1} positional arguments "
-                        f"but {len(args) + 1} were given")
-    for i, name in enumerate(names):
-        if i < len(args):
-            if name in kw:
-                raise TypeError(f"{cls.__qualname__}.__init__() got multiple values for argument {name!r}")
-            v = args[i]
-        elif name in kw:
-            v = kw.pop(name)
-        else:
-            d = defaults.get(name, _MISSING)
-            if d is _MISSING:
-                raise TypeError(f"{cls.__qualname__}.__init__() missing 1 required positional argument: {name!r}")
-            v = d.factory() if isinstance(d, _Factory) else d
+    for name, v, _ in arguments(cls, names, defaults, args, kw):
         if frozen:
             object.__setattr__(self, name, v)
         else:
             setattr(self, name, v)
-    if kw:
-        raise TypeError(f"{cls.__qualname__}.__init__() got an unexpected keyword argument {next(iter(kw))!r}")
     if hasattr(cls, "__post_init__"):
         self.__post_init__()
 
