@@ -36,23 +36,9 @@ REPO = os.path.dirname(HERE)
 SHARED = os.environ.get("RMCTL_SHARED") or os.path.join(os.path.dirname(REPO), "shared")
 BUDGET_MS = 120.0
 
-REQUEST = """apiVersion: rmctl.io/v1alpha1
-kind: ResourceClass
-metadata: {name: big-gpu}
-spec:
-  selectors:
-  - cel: '"kind" in device.attributes["rmctl.io"] && device.attributes["rmctl.io"].kind == "gpu"'
-  - cel: 'device.capacity["rmctl.io"].memory.compareTo(quantity("100Gi")) >= 0'
----
-apiVersion: rmctl.io/v1alpha1
-kind: ResourceRequest
-metadata: {name: train}
-spec:
-  topologyPolicy: best-effort
-  cpus: {count: 4}
-  devices:
-  - {name: gpu, class: big-gpu}
-"""
+#: the request every request-evaluate benchmark and tests/requests/test_import_budget.py evaluate
+with open(os.path.join(HERE, "big-gpu-request.yaml"), encoding="utf-8") as _f:
+    REQUEST = _f.read()
 
 
 CPU: list[float] = []  #: CPU seconds (user + system) of each run, in order

@@ -21,23 +21,8 @@ from tests.conftest import NODE_FIXTURES
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-REQUEST = """apiVersion: rmctl.io/v1alpha1
-kind: ResourceClass
-metadata: {name: big-gpu}
-spec:
-  selectors:
-  - cel: '"kind" in device.attributes["rmctl.io"] && device.attributes["rmctl.io"].kind == "gpu"'
-  - cel: 'device.capacity["rmctl.io"].memory.compareTo(quantity("100Gi")) >= 0'
----
-apiVersion: rmctl.io/v1alpha1
-kind: ResourceRequest
-metadata: {name: train}
-spec:
-  topologyPolicy: best-effort
-  cpus: {count: 4}
-  devices:
-  - {name: gpu, class: big-gpu}
-"""
+with open(os.path.join(REPO, "benchmarks", "big-gpu-request.yaml"), encoding="utf-8") as _f:
+    REQUEST = _f.read()  # the benchmark's (benchmarks/bench_request_evaluate.py)
 
 PROBE = r"""
 import json, sys
