@@ -360,10 +360,17 @@ def read_bounded(path: str, max_bytes: int = MAX_YAML_BYTES) -> str:
     return b"".join(chunks).decode("utf-8")
 
 
-def read_documents(path: str, *, max_bytes: int = MAX_YAML_BYTES) -> list[Any]:
-    """Return the YAML documents of a file (``-`` is stdin), bounded (module docstring)."""
+def read_documents(path: str, *, max_bytes: int = MAX_YAML_BYTES, budget: Budget | None = None) -> list[Any]:
+    """Return the YAML documents of a file (``-`` is stdin), bounded (module docstring; ``budget``: the
+    value and document counts, default the loader's)."""
+    return load_documents(read_file(path, max_bytes), path, max_bytes=max_bytes, budget=budget)
+
+
+def read_file(path: str, max_bytes: int = MAX_YAML_BYTES) -> str:
+    """Return the text of a YAML file (``-``: stdin) as :func:`read_bounded` reads it; InputError for
+    what cannot be read (missing, a directory, not permitted, not UTF-8, too large)."""
     try:
-        text = read_bounded(path, max_bytes)
+        return read_bounded(path, max_bytes)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -374,7 +381,6 @@ def read_documents(path: str, *, max_bytes: int = MAX_YAML_BYTES) -> list[Any]:
         raise InputError(f"{path}: not UTF-8 text") from None
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror}") from None
-    return load_documents(text, path, max_bytes=max_bytes)
 
 
 def pos(obj, key: str | None = None) -> str:

@@ -10,6 +10,7 @@ import pytest
 from rmctl.resources import kube
 from rmctl.resources.kube.common import MAX_FILE_BYTES, MAX_NODES
 from rmctl.resources.kube.pod import qos_class, requests_of
+from rmctl.resources.manifests import read_manifests
 from rmctl.resources.yamlio import InputError
 
 
@@ -293,11 +294,40 @@ def test_alias_bombs_stop_at_the_value_budget(tmp_path):
         load(tmp_path, text)
 
 
-def test_a_fifo_is_refused_not_waited_on(tmp_path):
+def test_a_fifo_nobody_writes_to_is_empty_not_waited_on(tmp_path):
     fifo = tmp_path / "fifo.yaml"
     os.mkfifo(fifo)
-    with pytest.raises(InputError, match="not a regular file"):
-        kube.load([str(fifo)])
+    assert read_manifests(str(fifo)) == []  # opened O_NONBLOCK: no writer, no bytes, no hang
+
+
+def test_a_pipe_is_read_as_it_comes(tmp_path):
+    """``rmctl request evaluate <(kubectl get pod p -o yaml)``: the shell hands over a pipe (yamlio's reading)."""
+    import threading
+
+    fifo = tmp_path / "pod.yaml"
+    os.mkfifo(fifo)
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c}]}\n"
+
+    def write():
+        with open(fifo, "w") as f:
+            f.write(pod)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        fd = os.open(fifo, os.O_RDONLY)  # as the shell's /dev/fd/N: the writer is connected
+        try:
+            docs = read_manifests(f"/proc/self/fd/{fd}")
+        finally:
+            os.close(fd)
+    finally:
+        writer.join(10)
+    assert docs and docs[0]["metadata"] == {"name": "p"}
+
+
+def test_a_device_that_never_ends_is_cut_at_the_limit():
+    with pytest.raises(InputError, match="more than the 4 MiB"):
+        read_manifests("/dev/zero")
 
 
 def test_python_tags_are_refused(tmp_path):
@@ -305,8 +335,7 @@ def test_python_tags_are_refused(tmp_path):
         load(tmp_path, "apiVersion: v1\nkind: Pod\nmetadata: !!python/object:os.system {}\n")
 
 
-def test_a_directory_and_a_device_are_refused(tmp_path):
+def test_a_directory_is_refused_and_an_empty_device_is_empty(tmp_path):
     with pytest.raises(InputError, match="is a directory"):
         kube.load([str(tmp_path)])
-    with pytest.raises(InputError, match="not a regular file"):
-        kube.load(["/dev/null"])
+    assert read_manifests("/dev/null") == []  # empty: the caller says "no YAML documents"
