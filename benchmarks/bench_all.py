@@ -47,59 +47,11 @@ sys.path.insert(0, REPO)
 import bench_discovery as bd  # noqa: E402
 import bench_roots as br  # noqa: E402
 from bench_request_evaluate import REQUEST  # noqa: E402
+from harness import alone, find_rmctl, paired, run  # noqa: E402
 
 SHARED = bd.SHARED
 GPU_NODE = os.path.join(SHARED, "fixtures", "nodes", "gpu-node.tar.gz")
 FLEET_REQUEST = os.path.join(REPO, "examples", "requests", "cpus-only.yaml")
-
-
-def run(cmd: list[str], env: dict, ok=(0,)) -> tuple[float, float]:
-    """Return (CPU seconds, wall seconds) of one run of ``cmd`` under ``env``, from / (stdout discarded)."""
-    t0 = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.chdir("/")
-            fd = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(fd, 1)
-            os.dup2(fd, 2)
-            os.execvpe(cmd[0], cmd, env)
-        finally:
-            os._exit(127)
-    _, status, ru = os.wait4(pid, 0)
-    wall = time.perf_counter() - t0
-    code = os.waitstatus_to_exitcode(status)
-    if code not in ok:
-        raise SystemExit(f"failed ({code}): {' '.join(cmd)}")
-    return ru.ru_utime + ru.ru_stime, wall
-
-
-def paired(a, b, runs: int, warmup: int = 2) -> dict:
-    """Run (cmd, env[, ok]) A and B alternately: medians of CPU and wall, median of the per-pair CPU ratios."""
-    for _ in range(warmup):
-        run(*a)
-        run(*b)
-    ca, cb, wa, wb, ratios = [], [], [], [], []
-    for i in range(runs):
-        if i % 2:
-            (y, wy), (x, wx) = run(*b), run(*a)
-        else:
-            (x, wx), (y, wy) = run(*a), run(*b)
-        ca.append(x)
-        cb.append(y)
-        wa.append(wx)
-        wb.append(wy)
-        ratios.append(x / y if y else float("inf"))
-    med = statistics.median
-    return {"a": med(ca), "b": med(cb), "wall_a": med(wa), "wall_b": med(wb), "ratio": med(ratios), "n": runs}
-
-
-def alone(a, runs: int, warmup: int = 2) -> dict:
-    for _ in range(warmup):
-        run(*a)
-    samples = [run(*a) for _ in range(runs)]
-    return {"a": statistics.median(s[0] for s in samples), "wall_a": statistics.median(s[1] for s in samples),
-            "n": runs}
 
 
 def unpack(tarball: str, dest: str) -> str:
@@ -129,7 +81,7 @@ def main() -> int:
     ap.add_argument("--rmctl", help="the rmctl command to time (default: the one beside this Python)")
     args = ap.parse_args()
     runs = 5 if args.quick else args.runs
-    rmctl = bd.find_rmctl(args.rmctl)
+    rmctl = find_rmctl(args.rmctl)
     for tool in ("lscpu", "lstopo-no-graphics"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} not found: install util-linux and hwloc")

@@ -26,14 +26,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tarfile
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import find_rmctl, paired, run  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -41,48 +42,6 @@ SHARED = os.environ.get("RMCTL_SHARED") or os.path.join(os.path.dirname(REPO), "
 SYSFS = os.path.join(SHARED, "fixtures", "sysfs")
 EPYC = "utillinux-x86_64-epyc_7451"
 IA64 = "hwloc-256ia64-64n2s2c"
-
-
-def run(cmd: list[str]) -> tuple[float, float]:
-    """Return (CPU seconds, wall seconds) of one run of ``cmd``; stdout discarded."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if p.returncode != 0:
-        raise SystemExit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr.decode()[-500:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return cpu, wall
-
-
-def paired(a: list[str], b: list[str], runs: int, warmup: int = 2) -> dict:
-    """Run A and B alternately; medians of CPU and wall time, median of the per-pair CPU ratios."""
-    for _ in range(warmup):
-        run(a)
-        run(b)
-    ca, cb, wa, wb, ratios = [], [], [], [], []
-    for i in range(runs):
-        if i % 2:  # alternate who goes first
-            (y, wy), (x, wx) = run(b), run(a)
-        else:
-            (x, wx), (y, wy) = run(a), run(b)
-        ca.append(x)
-        cb.append(y)
-        wa.append(wx)
-        wb.append(wy)
-        ratios.append(x / y if y else float("inf"))
-    med = statistics.median
-    return {"cpu_a": med(ca), "cpu_b": med(cb), "wall_a": med(wa), "wall_b": med(wb), "ratio": med(ratios)}
-
-
-def find_rmctl(given: str | None) -> list[str]:
-    if given:
-        return [given]
-    for cand in (os.path.join(os.path.dirname(sys.executable), "rmctl"), shutil.which("rmctl")):
-        if cand and os.path.exists(cand):
-            return [cand]
-    return [sys.executable, "-m", "rmctl"]
 
 
 def extract(name: str, dest: str) -> str:
@@ -113,7 +72,7 @@ def bench_topology(rmctl: list[str], tmp: str, sizes: list[int], runs: int) -> l
     roots = [(f"synthetic {n} CPUs", build_synth(os.path.join(tmp, f"synth{n}"), n)) for n in sizes]
     roots.append((f"{EPYC} (96 CPUs)", extract(EPYC, os.path.join(tmp, "epyc"))))
     for name, root in roots:
-        r = paired(rmctl + ["--root", root, "topology", "-o", "json"], ["lscpu", "-J", "--sysroot", root], runs)
+        r = paired((rmctl + ["--root", root, "topology", "-o", "json"],), (["lscpu", "-J", "--sysroot", root],), runs)
         rows.append((name, r))
     return rows
 
@@ -165,7 +124,7 @@ def main() -> int:
     print(f"{'root':<34} {'rmctl cpu ms':>12} {'lscpu cpu ms':>12} {'rmctl wall':>10} {'lscpu wall':>10} "
           f"{'cpu ratio':>9}")
     for name, r in rows:
-        print(f"{name:<34} {r['cpu_a'] * 1e3:12.1f} {r['cpu_b'] * 1e3:12.1f} {r['wall_a'] * 1e3:10.1f} "
+        print(f"{name:<34} {r['a'] * 1e3:12.1f} {r['b'] * 1e3:12.1f} {r['wall_a'] * 1e3:10.1f} "
               f"{r['wall_b'] * 1e3:10.1f} {r['ratio']:8.2f}x")
     for name, r in rows:
         if name.startswith("synthetic 4096"):

@@ -26,11 +26,13 @@ import argparse
 import gzip
 import json
 import os
-import statistics
 import sys
 import tarfile
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -39,39 +41,10 @@ FIXTURE = "utillinux-x86_64-epyc_7451"
 TARBALL = os.path.join(SHARED, "fixtures", "sysfs", FIXTURE + ".tar.gz")
 
 
-def cpu(cmd: list[str], env: dict) -> float:
-    """Return the CPU seconds (user + system) of one run of ``cmd``; fail loudly if it fails."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.chdir("/")  # python -m puts the working directory first on sys.path
-            fd = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(fd, 1)
-            os.dup2(fd, 2)
-            os.execve(cmd[0], cmd, env)
-        finally:
-            os._exit(127)
-    _, status, ru = os.wait4(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}")
-    return ru.ru_utime + ru.ru_stime
-
-
 def paired(a, b, runs: int, warmup: int = 2) -> tuple[float, float, float]:
-    """Run (cmd, env) A and B alternately; return (median A, median B, median A/B), seconds."""
-    for _ in range(warmup):
-        cpu(*a)
-        cpu(*b)
-    ta, tb, ratios = [], [], []
-    for i in range(runs):
-        if i % 2:
-            y, x = cpu(*b), cpu(*a)
-        else:
-            x, y = cpu(*a), cpu(*b)
-        ta.append(x)
-        tb.append(y)
-        ratios.append(x / y if y else float("nan"))
-    return statistics.median(ta), statistics.median(tb), statistics.median(ratios)
+    """Run (cmd, env) A and B alternately; return (median A, median B, median A/B), CPU seconds."""
+    r = harness.paired(a, b, runs, warmup)
+    return r["a"], r["b"], r["ratio"]
 
 
 def extract(dest: str) -> str:
