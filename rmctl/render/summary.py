@@ -199,28 +199,39 @@ def _plain_table(title: str, columns, rows, width: int) -> list[str] | None:
     return out
 
 
+def _markup_free(s: str) -> bool:
+    """True where rich writes ``s`` in a cell or note as it is: printable ASCII, no markup bracket."""
+    return s.isascii() and s.isprintable() and "[" not in s
+
+
 def plain_topology(node: NodeModel, *, verbose: int = 0, width: int = 80) -> str | None:
     """Return the summary as rich prints it without colour on a ``width``-column console, or None
-    where the two could differ (the caller then prints with rich)."""
+    where the two could differ (the caller then prints with rich).
+
+    A control character (a snapshot's root path, kernel or mount option can hold one) is one: rich
+    drops BEL, BS, CR... where plain text would write them to the terminal.
+    """
     lines: list[str] = []
     for section in topology_sections(node, verbose=verbose):
         kind = section[0]
         if kind == "lines":
             rows = section[1]
+            if not all(label.isprintable() and value.isprintable() for label, value in rows):
+                return None
             pad = max(len(label) for label, _ in rows) + 1
             lines += [f"{label + ':':<{pad}} {value}" for label, value in rows]
         elif kind == "blank":
             lines.append("")
         elif kind == "table":
             _, title, columns, rows = section
-            if any("[" in c or not c.isascii() for r in rows for c in r):
+            if not all(_markup_free(c) for r in rows for c in r):
                 return None
             table = _plain_table(title, columns, rows, width)
             if table is None:
                 return None
             lines += table
         elif kind == "note":
-            if len(section[1]) > width or "[" in section[1] or not section[1].isascii():
+            if len(section[1]) > width or not _markup_free(section[1]):
                 return None
             lines.append(section[1])
         else:

@@ -66,3 +66,15 @@ def test_the_table_imports_no_rich_on_a_pipe():
     assert p.stderr.rsplit("RICH ", 1)[1].strip() == "False", p.stderr
     assert "NUMA nodes" in p.stdout or "Caches" in p.stdout
 
+
+
+def test_control_characters_go_to_rich(tmp_path):
+    """Text from outside the kernel's own files (here the snapshot's path, shown as Source) may hold BEL,
+    BS, ESC...: rich drops them, so the plain path must step aside rather than write them to a terminal."""
+    from tests import synth
+
+    root = synth.build(tmp_path / "snap\x07\x1b]0;owned\x07")
+    node = discover(Root.open(root))
+    assert "\x07" not in _rich(node)
+    assert plain_topology(node) is None
+    assert plain_topology(discover(Root.open(synth.build(tmp_path / "plain")))) is not None
