@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -23,9 +22,10 @@ from rmctl.cli import completefast
 from rmctl.cli.completion_table import COMMANDS, GLOBALS
 from tests import synth
 from tests.cli.helpers import REPO
+from tests.conftest import NODE_FIXTURES
 from tests.test_docs import _tool
 
-GPU_TARBALL = os.path.join(os.path.dirname(REPO), "shared", "fixtures", "nodes", "gpu-node.tar.gz")
+GPU_TARBALL = os.path.join(NODE_FIXTURES, "gpu-node.tar.gz")
 
 CLASS = """apiVersion: rmctl.io/v1alpha1
 kind: ResourceClass
@@ -222,26 +222,3 @@ def test_a_value_tab_imports_neither_typer_nor_rich_nor_yaml(world):
     loaded = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if line.startswith("import time:")}
     assert not {m for m in loaded if m.split(".")[0] in ("typer", "rich", "yaml", "click")}
     assert "rmctl.cli.completefast" in loaded
-
-
-@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
-def test_bash_tab_through_the_fast_path(world, tmp_path):
-    """The real bash completion function, sourced, driving the installed entry point (python -m rmctl)."""
-    from rmctl.cli.completion_scripts import script
-
-    shim = tmp_path / "rmctl"
-    shim.write_text(f"#!/bin/sh\nexec {sys.executable} -m rmctl \"$@\"\n")
-    shim.chmod(0o755)
-    prog = f"""
-{script("bash")}
-COMP_LINE="rmctl devices show 0000:3"; COMP_POINT=${{#COMP_LINE}}
-COMP_WORDS=(rmctl devices show 0000 : 3); COMP_CWORD=5
-_rmctl_completion rmctl
-printf '%s\\n' "${{COMPREPLY[@]}}"
-"""
-    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "RMCTL_ROOT": world["root"],
-           "PYTHONPATH": REPO}
-    p = subprocess.run(["bash", "--norc", "--noprofile", "-c", prog], env=env,
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.split() == ["3b:00.0", "3b:00.1"]

@@ -83,13 +83,19 @@ def procs():
     started = []
 
     def start(argv):
-        p = subprocess.Popen(argv)
+        p = subprocess.Popen(argv, start_new_session=True)  # its own group: its children die with it
         started.append(p)
         return p
 
     yield start
+    import os
+    import signal
+
     for p in started:
-        p.kill()
+        try:
+            os.killpg(p.pid, signal.SIGKILL)  # a `sh -c "sleep & wait"` leaves no pinned sleep behind
+        except ProcessLookupError:
+            pass
         p.wait()
 
 

@@ -116,7 +116,7 @@ def test_behaves_as_the_dataclass_it_was(module, attr):
     for f in dataclasses.fields(theirs):
         if f.default_factory is not dataclasses.MISSING:
             assert getattr(ours(*args), f.name) is not getattr(a, f.name)  # a fresh one each time
-            assert not hasattr(ours, f.name) or f.name in ours.__dict__ is (f.name in theirs.__dict__)
+            assert (f.name in ours.__dict__) == (f.name in theirs.__dict__)  # no class attribute, as dataclasses
         elif f.default is not dataclasses.MISSING:
             assert getattr(ours, f.name) == getattr(theirs, f.name)
     compiled = v._make_init(ours, names, ours.__value_defaults__, frozen)
