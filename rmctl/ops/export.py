@@ -8,7 +8,9 @@ with (where each value came from, what was left out and why), or the NFD
 feature file's text.  An export never renders an error document.
 
 Profile settings come from a profile file, else from the newest apply
-journal still in effect.  CPUs come from rmctl's reservations state; when
+journal still in effect.  CPUs come from rmctl's reservations state (the
+root's state dir, rmctl.ops.statedir: a snapshot never reads this machine's
+default one, nor its apply journals); when
 the profile is not applied yet (bootstrapping a node's kubelet), from what
 applying it would choose, said as such.
 """
@@ -25,17 +27,23 @@ from rmctl.discovery.root import Root
 from rmctl.errors import UsageError
 from rmctl.model.node import NodeModel
 from rmctl.model.profile_actions import StateReplace
+from rmctl.ops import statedir
 from rmctl.ops.outcome import Outcome, warning
 from rmctl.profile import load_profile, parse_profile
 from rmctl.profile.schema import NodeProfile
 from rmctl.state import journal
-from rmctl.state.ledger import Ledger
 
 
-def profile_in_effect(state_dir: str, path: str | None) -> NodeProfile | None:
-    """Return the profile in ``path``, else the last applied one still in effect (journal), else None."""
+def profile_in_effect(root: Root, state_dir: str, path: str | None) -> NodeProfile | None:
+    """Return the profile in ``path``, else the last applied one still in effect (journal), else None.
+
+    A snapshot's profile is never read from the default state dir's journals:
+    they record what was applied to this machine, not to the snapshot.
+    """
     if path:
         return load_profile(path)
+    if not statedir.applies(root.is_live, state_dir):
+        return None
     raw = journal.last_profile(state_dir)
     if raw is None:
         return None
@@ -46,7 +54,7 @@ def system_cpus(node: NodeModel, state_dir: str, profile: NodeProfile | None) ->
     """Return the system-reserved CPUs (NFD): the CPU state's, else the profile's explicit list, else None."""
     from rmctl.model.fingerprint import fingerprint
 
-    cpus = Ledger(state_dir).load(fingerprint(node)).system_cpus
+    cpus = statedir.for_node(node, state_dir, "rmctl export nfd").load(fingerprint(node)).system_cpus
     if cpus:
         return cpus.to_list()
     if profile is not None and profile.system_reserved_cpus:
@@ -64,7 +72,7 @@ def cpu_facts(root: Root, node: NodeModel, state_dir: str, profile: NodeProfile 
     from rmctl.exports.kubelet import CpuFacts
     from rmctl.state.ledger import parse
 
-    lg = Ledger(state_dir)
+    lg = statedir.for_node(node, state_dir, "rmctl export kubelet-config")
     text = lg.read_text()
     final, source = text, "state"
     if profile is not None:
@@ -95,7 +103,7 @@ def kubelet_config(root: Root, state_dir: str, *, profile_path: str | None = Non
     from rmctl.exports.kubelet_versions import parse_version
 
     version = parse_version(kubelet_version)
-    profile = profile_in_effect(state_dir, profile_path)
+    profile = profile_in_effect(root, state_dir, profile_path)
     node = discover(root)
     ex = fragment(node, profile=profile, cpus=cpu_facts(root, node, state_dir, profile), version=version)
     return Outcome(kind="KubeletConfiguration", data=ex.config, view=ex.comment(),
@@ -154,7 +162,7 @@ def nfd(root: Root, state_dir: str, *, profile_path: str | None = None, expiry: 
     from rmctl.exports.nfd import feature_file, features, node_feature
 
     ttl = parse_expiry(expiry)
-    profile = profile_in_effect(state_dir, profile_path)
+    profile = profile_in_effect(root, state_dir, profile_path)
     node = discover(root, devices=True)
     feats = features(node, system_cpus=system_cpus(node, state_dir, profile),
                      profile_name=profile.name if profile is not None else None)

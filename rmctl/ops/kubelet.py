@@ -111,9 +111,9 @@ def check(root: Root, kubelet_root: str | None = None, *, config: str | None = N
     messages: list[Message] = []
     if state_dir is not None and root.is_live:
         from rmctl.model.fingerprint import fingerprint
-        from rmctl.state.ledger import Ledger
+        from rmctl.ops import statedir
 
-        ledger_state = Ledger(state_dir, lock_timeout=lock_timeout, command="rmctl kubelet check").load(
+        ledger_state = statedir.for_root(root, state_dir, "rmctl kubelet check", lock_timeout).load(
             fingerprint(node))
         reservations = {n: r.cpus for n, r in ledger_state.reservations.items() if r.cpus}
         system = ledger_state.system_cpus or None

@@ -42,7 +42,7 @@ from rmctl.execute.executor import apply as run_plan
 from rmctl.execute.status import error_of, exit_status
 from rmctl.model.actions import plan_from_data
 from rmctl.model.plan import NOT_RUN, UNCHANGED, ApplyReport, Plan, StepResult
-from rmctl.ops import saved_plans
+from rmctl.ops import saved_plans, statedir
 from rmctl.ops.hosts import host_for, require_live
 from rmctl.ops.outcome import Message, Outcome
 from rmctl.ops.profile_plan import ProfilePlan, effect_mismatches, node_for, plan_profile
@@ -181,7 +181,7 @@ def apply(root: Root, state_dir: str, path: str, *, dry_run: bool = False, rollb
             the_plan = pp.plan(only_changes=False)  # unchanged steps are reported as such
             profile_doc = pp.profile.raw
             source = f"profile {path}"
-        with _state_lock(state_dir, "rmctl apply", lock_timeout, deadline):
+        with _state_lock(root, state_dir, "rmctl apply", lock_timeout, deadline):
             moved = None if in_effect else state_moved(the_plan)
             if moved is None:
                 # every action in effect already: nothing runs, not even the executor
@@ -218,8 +218,8 @@ def unchanged_report(plan: Plan, host) -> ApplyReport:
     return ApplyReport(steps=steps)
 
 
-def _state_lock(state_dir: str, command: str, lock_timeout: float, deadline: float | None = None):
-    """Return a context holding the state lock of ``state_dir``.
+def _state_lock(root: Root, state_dir: str, command: str, lock_timeout: float, deadline: float | None = None):
+    """Return a context holding the state lock of ``state_dir`` (the Ledger of ``root``: rmctl.ops.statedir).
 
     A saved plan replaces no other state file (rmctl.execute.confine), so
     this one lock covers every state change of an apply or undo.  The lock
@@ -227,7 +227,7 @@ def _state_lock(state_dir: str, command: str, lock_timeout: float, deadline: flo
     anything is changed.  ``deadline`` (time.monotonic()): when to stop
     waiting (default: ``lock_timeout`` from now).
     """
-    return Ledger(os.path.abspath(state_dir), lock_timeout=lock_timeout, command=command).locked(deadline)
+    return statedir.for_root(root, os.path.abspath(state_dir), command, lock_timeout).locked(deadline)
 
 
 def state_moved(the_plan: Plan) -> str | None:
@@ -278,7 +278,7 @@ def undo(root: Root, state_dir: str, *, dry_run: bool = False,
                        view=("plan", the_plan, f"undo apply {entry.id} (dry run: nothing changed)"))
     require_live(root, "undo an apply")
     journal.check_writable(state_dir)
-    with _state_lock(state_dir, "rmctl undo", lock_timeout):
+    with _state_lock(root, state_dir, "rmctl undo", lock_timeout):
         # read again under the lock: a concurrent undo may have done it already
         again = journal.last_undoable(state_dir)
         if again is None or again[0] != path:

@@ -290,12 +290,13 @@ def cpu_actions(profile, node, root, state_dir: str, kubelet_root: str | None = 
             and not profile.requests:
         return []
     from rmctl.errors import ConflictError, RmctlError
+    from rmctl.ops import statedir
     from rmctl.ops.kubelet import cpu_view, guard_cpus
     from rmctl.ops.near import near_cpus
     from rmctl.planning import cpus as planner
     from rmctl.planning.kubelet import cpu_roles
     from rmctl.state import reservations as R
-    from rmctl.state.ledger import Ledger, dumps, parse
+    from rmctl.state.ledger import dumps, parse
     from rmctl.state.owners import owner_of
 
     # the kubelet's pods' exclusive CPUs are never chosen (its checkpoint at the default root,
@@ -305,7 +306,8 @@ def cpu_actions(profile, node, root, state_dir: str, kubelet_root: str | None = 
         if kubelet_state.cpu is not None and kubelet_state.cpu.policy == "static" else CpuSet()
     from rmctl.state.records import ReservationState
 
-    lg = Ledger(state_dir)
+    # a snapshot's plan never reads this machine's default state dir (rmctl.ops.statedir)
+    lg = statedir.for_node(node, state_dir, "rmctl plan")
     fp = fingerprint(node)
     text = lg.read_text()
     state = ReservationState(fingerprint=fp) if text is None else parse(text, lg.path)
@@ -480,9 +482,11 @@ def effect_mismatches(profile, node, state_dir: str, root, kubelet_root: str | N
     entries = [(r.name, r.field) for r in profile.reservations] + [(q.name, q.field) for q in profile.requests]
     if not entries:
         return out
-    from rmctl.state.ledger import Ledger, parse
+    from rmctl.ops import statedir
+    from rmctl.state.ledger import parse
 
-    lg = Ledger(state_dir)
+    # a snapshot's reservations are never this machine's default state dir's (rmctl.ops.statedir)
+    lg = statedir.for_node(node, state_dir, "rmctl verify")
     text = lg.read_text()
     if text is None:
         return out

@@ -11,9 +11,11 @@ writes the default state dir (writing is refused, exit 2, hint
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
+import shutil
 
 import pytest
 
@@ -166,3 +168,81 @@ def test_state_reset_removes_the_cgroups_the_reservations_recorded(tmp_path, mac
     finally:
         if path and os.path.isdir(path):
             os.rmdir(path)  # no task was moved there: an empty cgroup rmdirs
+
+
+SNAPSHOT_PROFILE = """\
+apiVersion: rmctl.io/v1alpha1
+kind: NodeProfile
+metadata: {name: snap}
+spec:
+  systemReservedCPUs: {count: 1}
+  reservations:
+  - {name: db, count: 2}
+"""
+
+
+#: apply journals of a profile applied (tests/fixtures/state/make-v1.sh)
+JOURNALS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "state", "v1", "journal")
+
+
+def _no_node(state_dir: str) -> None:
+    """Make the state in ``state_dir`` belong to no node (as an old rmctl wrote it), its reservations kept."""
+    from rmctl.state.ledger import Ledger, dumps, parse
+
+    lg = Ledger(state_dir)
+    state = parse(lg.read_text(), lg.path)
+    with open(lg.path, "w") as f:
+        f.write(dumps(dataclasses.replace(state, fingerprint=None)))
+
+
+def _timeless(text: str, state_dir: str):
+    """Return the JSON document ``text`` without what differs between two runs: the state dir's path, the
+    times in the state files a plan would write (and so their digests)."""
+    doc = json.loads(text.replace(state_dir, "STATE"))
+    for a in doc.get("actions", []) if isinstance(doc, dict) else []:
+        a.pop("content_sha256", None)
+        a.pop("expect_sha256", None)
+        if isinstance(a.get("content"), str):
+            state = json.loads(a["content"])
+            for k in ("checksum", "updated"):
+                state.pop(k)
+            for rec in state["reservations"].values():
+                rec.pop("created")
+                rec.pop("created_unix")
+            a["content"] = state
+    return doc
+
+
+@pytest.mark.parametrize("stamp", ["this node", "no node"])
+def test_a_snapshots_plan_verify_and_exports_never_read_the_default_state_dir(default_dir, tmp_path, stamp):
+    """``rmctl --root snap plan|verify`` of a profile with CPUs, and ``export kubelet-config|nfd --root snap``,
+    read the reservations of the snapshot's state dir: with the default one, none (rmctl.ops.statedir).  They
+    read the live node's: exit 5 "belongs to another node", or (state of no node) the live node's
+    reservations planned around on the snapshot."""
+    code, _, err = run_main(["cpu", "reserve-system", "-n", "1"])
+    assert code == 0, err
+    code, _, err = run_main(["cpu", "reserve", "live-only", "-n", "1"])
+    assert code == 0, err
+    if stamp == "no node":
+        _no_node(default_dir)
+    # this machine's apply journals (a profile applied here): a snapshot's export has no profile from them
+    shutil.copytree(os.path.join(JOURNALS, "journal"), os.path.join(default_dir, "journal"))
+    code, out, err = run_main(["export", "nfd", "-o", "json"])
+    assert code == 0 and "rmctl-profile" in out, err  # the live node's profile in effect: the journals'
+    live_state = _digest(default_dir)
+    prof = tmp_path / "p.yaml"
+    prof.write_text(SNAPSHOT_PROFILE)
+    # what a state dir of its own (empty) gives the snapshot: the default one must give the same
+    own_dir = str(tmp_path / "own")
+    own = ["--state-dir", own_dir]
+    for argv in (["plan", "-f", str(prof), "-o", "json"], ["verify", "-f", str(prof), "-o", "json"],
+                 ["export", "kubelet-config", "-f", str(prof), "-o", "json"],
+                 ["export", "nfd", "-f", str(prof), "-o", "json"], ["export", "nfd", "-o", "json"]):
+        want = run_main(["--root", EPYC, *own, *argv])
+        got = run_main(["--root", EPYC, *argv])
+        assert got[0] == want[0] and want[0] in (0, 4), (argv, got[2])  # verify: 4, the profile is not applied
+        # the same document (but for the state file's path and the times in the state a plan would write)
+        assert _timeless(got[1], default_dir) == _timeless(want[1], own_dir), argv
+        assert "live-only" not in got[1], argv
+    assert _digest(default_dir) == live_state
+    assert not (tmp_path / "own").exists()  # planning and exporting write no state
