@@ -73,23 +73,8 @@ def ledger(root_spec: str, live: bool, state_dir: str, command: str,
     """
     from rmctl.state.ledger import Ledger
 
-    if applies(live, state_dir):
-        return Ledger(state_dir, lock_timeout=lock_timeout, command=command)
-
-    class NotThisRootsLedger(Ledger):
-        """The default state dir seen from a snapshot: holds nothing for it, never written for it."""
-
-        def read_text(self) -> str | None:
-            return None
-
-        # every write checks first that it may write, then takes the lock: both refuse
-        def check_writable(self) -> None:
-            raise refusal(root_spec, state_dir)
-
-        def locked(self, *args, **kwargs):
-            raise refusal(root_spec, state_dir)
-
-    return NotThisRootsLedger(state_dir, lock_timeout=lock_timeout, command=command)
+    return Ledger(state_dir, lock_timeout=lock_timeout, command=command,
+                  refusal=None if applies(live, state_dir) else refusal(root_spec, state_dir))
 
 
 def for_root(root: Root, state_dir: str, command: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Ledger:
@@ -135,8 +120,6 @@ def _holdings(root: Root, state_dir: str) -> tuple[dict[str, Any], Any, str | No
     else:
         belongs = "another node"
     views = [state.reservations[n].view() for n in state.names()] if state is not None else []
-    for v in views:
-        v.pop("age_seconds", None)  # the same document on every run
     data: dict[str, Any] = {
         "state_dir": lg.state_dir, "file": lg.path, "exists": text is not None,
         "fingerprint": fp, "belongs_to": belongs,

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rmctl.cpuset import CpuSet
-from rmctl.errors import AccessDenied, ConflictError, LockTimeoutError, ParseError, StateError
+from rmctl.errors import AccessDenied, ConflictError, LockTimeoutError, ParseError, RmctlError, StateError
 from rmctl.execute.executor import apply
 from rmctl.execute.host import Host
 from rmctl.execute.status import raise_for_report
@@ -260,9 +260,19 @@ class Updated:
 
 
 class Ledger:
-    """The state file of one state dir; ``command`` names the holder in lock errors."""
+    """The state file of one state dir; ``command`` names the holder in lock errors.
 
-    def __init__(self, state_dir: str, *, lock_timeout: float = 10.0, command: str = "rmctl"):
+    ``refusal``: this state dir is not the root's to use (rmctl.ops.statedir:
+    the default state dir seen from a snapshot).  It then holds nothing
+    (``read_text`` is None, so a dry run plans against an empty state) and
+    every write is refused with that error before anything is written:
+    ``check_writable`` raises it, and ``locked`` and ``update`` (but for a
+    dry run) call it first.
+    """
+
+    def __init__(self, state_dir: str, *, lock_timeout: float = 10.0, command: str = "rmctl",
+                 refusal: RmctlError | None = None):
+        self.refusal = refusal
         self.state_dir = os.path.abspath(state_dir)
         self.path = os.path.join(self.state_dir, STATE_FILE)
         self.lock_path = os.path.join(self.state_dir, LOCK_FILE)
@@ -272,6 +282,8 @@ class Ledger:
     # -- reading --------------------------------------------------------------
     def read_text(self) -> str | None:
         """Return the state file's text, None when there is none (the state dir checked first)."""
+        if self.refusal is not None:
+            return None  # not this root's state dir: it holds nothing for it
         files.check_dir(self.state_dir)
         return files.read_text(self.path)
 
@@ -298,6 +310,8 @@ class Ledger:
     # -- permission -------------------------------------------------------------
     def check_writable(self) -> None:
         """Raise AccessDenied (exit 6) before any write when the state dir cannot (or must not) be written."""
+        if self.refusal is not None:
+            raise self.refusal
         _, ok = files.writable(self.state_dir)
         if not ok or not files.file_writable(self.path):
             raise AccessDenied(f"state dir {self.state_dir} is not writable",
@@ -366,7 +380,7 @@ class Ledger:
             previous, text = self._begin(fingerprint)
             ch = change(previous)
             return Updated(previous, ch.state, self._plan(previous, text, ch, command), None, ch.value)
-        self.check_writable()
+        self.check_writable()  # a refused Ledger raises here, before ``change`` runs
         deadline = time.monotonic() + max(self.lock_timeout, 0.0)
         attempts = 0
         while True:

@@ -197,10 +197,6 @@ class Reservation:
     def with_cgroup(self, cgroup: CgroupRef | None) -> Reservation:
         return replace(self, cgroup=cgroup)
 
-    def age_seconds(self, now: float | None = None) -> int:
-        now = time.time() if now is None else now
-        return max(0, int(now - float(self.created_unix or now)))
-
     # -- the file ---------------------------------------------------------------------
     @classmethod
     def from_data(cls, d: Mapping[str, Any]) -> Reservation:

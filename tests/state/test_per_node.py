@@ -246,3 +246,37 @@ def test_a_snapshots_plan_verify_and_exports_never_read_the_default_state_dir(de
         assert "live-only" not in got[1], argv
     assert _digest(default_dir) == live_state
     assert not (tmp_path / "own").exists()  # planning and exporting write no state
+
+
+def test_a_refused_ledger_holds_nothing_and_writes_nothing(tmp_path):
+    """Ledger(refusal=...): the state dir seen from a root it is not for (statedir.ledger). Its file is not read,
+    a dry run plans against an empty state, and every write raises the refusal before ``change`` runs."""
+    from rmctl.cpuset import CpuSet
+    from rmctl.errors import SnapshotStateDirError
+    from rmctl.state.ledger import Change, Ledger
+
+    d = str(tmp_path / "default")
+    Ledger(d).update(None, lambda s: Change(s.with_system_cpus(CpuSet.parse("0"))))
+    before = _digest(d)
+    assert before is not None
+    no = statedir.refusal("snap.tar", d)
+    lg = Ledger(d, refusal=no)
+    assert lg.read_text() is None and lg.load("fp").system_cpus == CpuSet()
+    seen = []
+
+    def change(s):
+        seen.append(s)
+        return Change(s.with_system_cpus(CpuSet.parse("1")))
+
+    up = lg.update("fp", change, dry_run=True)
+    assert seen[0].system_cpus == CpuSet() and up.plan.actions  # planned against no state
+    seen.clear()
+    for write in (lambda: lg.update("fp", change), lg.check_writable, lambda: lg.locked().__enter__()):
+        with pytest.raises(SnapshotStateDirError) as e:
+            write()
+        assert e.value is no
+    assert seen == [] and _digest(d) == before
+    # and ops.statedir hands it out for a snapshot with the default state dir, a plain Ledger otherwise
+    assert statedir.ledger("snap.tar", False, statedir.DEFAULT_STATE_DIR, "t").refusal is not None
+    assert statedir.ledger("snap.tar", False, d, "t").refusal is None
+    assert statedir.ledger("/", True, statedir.DEFAULT_STATE_DIR, "t").refusal is None
