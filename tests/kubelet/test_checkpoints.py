@@ -180,7 +180,7 @@ def test_spew_text_of_a_memory_checkpoint():
     """The exact %#v text go-spew prints (pointer map values as <*>, nil vs empty, types)."""
     fmt, go, _ = memory_manager.load("x", _text("memory-v1.json"))
     out: list[str] = []
-    gotypes.GoPtr(memory_manager.V1).spew(dict(go, Checksum=0), out, True)
+    gotypes.GoPtr(memory_manager.layouts()["v1"]).spew(dict(go, Checksum=0), out, True)
     assert "".join(out) == (
         "(*state.MemoryManagerCheckpoint){PolicyName:(string)static MachineState:(state.NUMANodeMap)"
         "map[0:<*>{NumberOfAssignments:(int)0 MemoryMap:(map[v1.ResourceName]*state.MemoryTable)"

@@ -44,9 +44,8 @@ LAZY = (
     "dataclasses",  # and inspect (ast, dis, tokenize) with it: the path's types are rmctl.model.value's
     "inspect",
     "typing",  # annotations only, under TYPE_CHECKING
-    # the kubelet's checkpoint readers, on a root without even var/ (rmctl.discovery.kubelet.read)
-    "rmctl.discovery.kubelet.cpu_manager", "rmctl.discovery.kubelet.memory_manager",
-    "rmctl.discovery.kubelet.device_manager", "rmctl.discovery.kubelet.dra", "rmctl.discovery.kubelet.gotypes",
+    # Go's JSON decoder: each checkpoint reader imports it only for a checkpoint that exists
+    "rmctl.discovery.kubelet.gotypes",
 )
 
 
@@ -61,6 +60,17 @@ def gpu_node(tmp_path_factory):
     return str(d / "gpu-node")
 
 
+@pytest.fixture(scope="module")
+def gpu_node_with_kubelet_dir(gpu_node, tmp_path_factory):
+    """gpu-node with an empty /var/lib/kubelet: every checkpoint's directory is there, no checkpoint is."""
+    import shutil
+
+    d = tmp_path_factory.mktemp("gpu-node-var") / "gpu-node"
+    shutil.copytree(gpu_node, d, symlinks=True)
+    (d / "var" / "lib" / "kubelet").mkdir(parents=True)
+    return str(d)
+
+
 def run_probe(argv: list[str]) -> dict:
     e = {k: v for k, v in os.environ.items() if not k.startswith(("RMCTL_", "_RMCTL"))}
     p = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv)], capture_output=True, text=True,
@@ -69,11 +79,14 @@ def run_probe(argv: list[str]) -> dict:
     return {**json.loads(line[len("IMPORTED "):]), "stdout": p.stdout}
 
 
+@pytest.mark.parametrize("root", ["gpu_node", "gpu_node_with_kubelet_dir"])
 @pytest.mark.parametrize("verb", ["evaluate", "explain"])
-def test_one_class_one_node_imports_no_lazy_module(gpu_node, tmp_path, verb):
+def test_one_class_one_node_imports_no_lazy_module(request, tmp_path, verb, root):
+    """The snapshot as captured (no var/), and with the kubelet's directory but no checkpoint in it (a
+    node whose resource managers are all off): the missing checkpoints load no decoder either way."""
     req = tmp_path / "req.yaml"
     req.write_text(REQUEST)
-    r = run_probe(["--root", gpu_node, "request", verb, str(req), "-o", "json"])
+    r = run_probe(["--root", request.getfixturevalue(root), "request", verb, str(req), "-o", "json"])
     assert r["code"] == 4, r["stdout"]  # the snapshot's GPU has no memory capacity: evaluated, does not fit
     assert json.loads(r["stdout"])["request"] == "train"
     bad = [m for m in r["modules"] if m.startswith(LAZY)]
@@ -135,18 +148,17 @@ def test_yaml_reader_gets_the_seeded_pattern():
     assert p.stdout.split() == ["True"], p.stderr
 
 
-def test_kubelet_read_without_var_is_the_readers_answer(tmp_path):
-    """rmctl.discovery.kubelet.read skips its readers where no checkpoint path can exist; with var/ there
-    (and no kubelet) the readers run: both answers are the same empty state."""
+def test_kubelet_read_without_checkpoints_is_the_empty_state(tmp_path):
+    """No var/, or the kubelet's directory without a checkpoint: the same empty state (every manager off)."""
     from rmctl.discovery import kubelet
     from rmctl.discovery.root import Root
 
-    bare, with_var = tmp_path / "bare", tmp_path / "with-var"
-    for d in (bare, with_var):
+    bare, with_dir = tmp_path / "bare", tmp_path / "with-kubelet-dir"
+    for d in (bare, with_dir):
         (d / "sys" / "devices" / "system" / "cpu").mkdir(parents=True)  # what Root.open asks of a root
-    (with_var / "var" / "lib").mkdir(parents=True)
+    (with_dir / "var" / "lib" / "kubelet" / "device-plugins").mkdir(parents=True)
     with Root.open(str(bare)) as r:
-        fast = kubelet.read(r)
-    with Root.open(str(with_var)) as r:
-        slow = kubelet.read(r)
-    assert fast == slow and not fast.present()
+        a = kubelet.read(r)
+    with Root.open(str(with_dir)) as r:
+        b = kubelet.read(r)
+    assert a == b and not a.present()

@@ -42,12 +42,8 @@ def read(root: Root, kubelet_root: str | None = None, *, api: bool = False,
         k = root.facts().get("kubelet")
         kubelet_root = k.get("root") if isinstance(k, dict) and isinstance(k.get("root"), str) else None
     rel = kubelet_rel(kubelet_root)
-    if not api and all(root.filetype(top, follow=False) is None
-                       for top in {p.split("/", 1)[0] for p in P.kubelet_checkpoints(rel)}):
-        # not even the first directory of a checkpoint's path (var/) under this root: every checkpoint is
-        # missing, as each reader would find, so they (and their Go JSON decoders) are not imported
-        # (issue 14: request evaluate of one class on one node)
-        return KubeletState(root=rel)
+    # each reader imports Go's JSON decoder (gotypes) only for a checkpoint that exists: a manager that
+    # is off costs one lookup (issue 14: request evaluate of one class on one node)
     from rmctl.discovery.kubelet import cpu_manager, device_manager, dra, memory_manager
 
     state = KubeletState(

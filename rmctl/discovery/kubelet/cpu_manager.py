@@ -29,21 +29,25 @@ import re
 
 from rmctl.cpuset import CpuSet
 from rmctl.discovery.kubelet import files
-from rmctl.discovery.kubelet import gotypes as g
 from rmctl.discovery.root import Root
 from rmctl.errors import ParseError
 from rmctl.model.kubelet import NOT_VERIFIED, UNCHECKED_ZERO, VERIFIED, Checkpoint, CpuAssignment, CpuManagerState
 
+TYPE_CHECKING = False  # typing is not imported at run time (as gotypes)
+if TYPE_CHECKING:
+    from rmctl.discovery.kubelet import gotypes as g
+
 #: k8s.io/utils/cpuset Parse accepts "N" and "N-M" joined by commas; the
-#: kubelet writes only that (cpuset.String()), nothing else is read here
-_CPULIST = re.compile(r"(?:[0-9]+(?:-[0-9]+)?(?:,[0-9]+(?:-[0-9]+)?)*)?\Z")
+#: kubelet writes only that (cpuset.String()), nothing else is read here.  Compiled on first use (re's
+#: cache): a node without a CPU Manager checkpoint never pays for it
+_CPULIST = r"(?:[0-9]+(?:-[0-9]+)?(?:,[0-9]+(?:-[0-9]+)?)*)?\Z"
 
 KNOWN_KEYS = ("policyName", "defaultCpuSet", "entries", "podEntries", "checksum", "data", "dataChecksum")
 
 
 def parse_cpulist(text: str, where: str) -> CpuSet:
     """Return a checkpoint cpulist as a CpuSet; ParseError names ``where``."""
-    if not _CPULIST.match(text):
+    if not re.match(_CPULIST, text):
         raise ParseError(f"{where}: {text[:40]!r} is not a cpulist")
     try:
         return CpuSet.parse(text)
@@ -55,33 +59,51 @@ def _cpuset_value(text: str, path: str) -> list[int]:
     try:
         return parse_cpulist(text, path).sorted()
     except ParseError as e:
+        from rmctl.discovery.kubelet import gotypes as g
+
         raise g.GoDecodeError(str(e)) from None
 
 
-_STR = g.GoString()
-_SUM = g.GoInt("checksum.Checksum", 32, False)
-_ENTRIES_V2 = g.GoMap(_STR, g.GoMap(_STR, _STR))
-_POD_ENTRY = g.GoStruct("state.PodEntry", [("CPUSet", "cpuSet", g.GoCpuSet(_cpuset_value))])
-_POD_ENTRIES = g.GoMap(_STR, _POD_ENTRY, name="state.PodCPUAssignments")
+_LAYOUTS: dict | None = None
 
-#: the v2 struct; V1 and V3 are checksummed under this same type name
-V2 = g.GoStruct("state.CPUManagerCheckpoint", [
-    ("PolicyName", "policyName", _STR), ("DefaultCPUSet", "defaultCpuSet", _STR),
-    ("Entries", "entries", _ENTRIES_V2), ("Checksum", "checksum", _SUM)], omitempty=("Entries",))
-V1 = g.GoStruct("state.CPUManagerCheckpoint", [
-    ("PolicyName", "policyName", _STR), ("DefaultCPUSet", "defaultCpuSet", _STR),
-    ("Entries", "entries", g.GoMap(_STR, _STR)), ("Checksum", "checksum", _SUM)], omitempty=("Entries",))
-V3 = g.GoStruct("state.CPUManagerCheckpoint", [
-    ("PolicyName", "policyName", _STR), ("DefaultCPUSet", "defaultCpuSet", _STR),
-    ("Entries", "entries", _ENTRIES_V2), ("PodEntries", "podEntries", _POD_ENTRIES),
-    ("Checksum", "checksum", _SUM)], omitempty=("Entries", "PodEntries"))
-#: v4's outer part and its data section (unknown keys inside data are ignored)
-V4 = g.GoStruct("state.CPUManagerCheckpointV4", [("Data", "data", _STR), ("DataChecksum", "dataChecksum", _SUM)])
-V4_DATA = g.GoStruct("state.cpuManagerCheckpointData", [
-    ("PolicyName", "policyName", _STR), ("DefaultCPUSet", "defaultCpuSet", _STR),
-    ("Entries", "entries", _ENTRIES_V2), ("PodEntries", "podEntries", _POD_ENTRIES)],
-    omitempty=("Entries", "PodEntries"))
-TYPES = {"v1": V1, "v2": V2, "v3": V3, "v4": V4_DATA}
+
+def layouts() -> dict:
+    """Return the Go types of the layouts by name ("v1".."v4", "v4-outer"), built on first use.
+
+    gotypes and these tables are imported and built only when a checkpoint
+    exists: a node whose CPU Manager is off (no file) never pays for them
+    (issue 14: request evaluate on a node, live or snapshot).
+    """
+    global _LAYOUTS
+    if _LAYOUTS is not None:
+        return _LAYOUTS
+    from rmctl.discovery.kubelet import gotypes as g
+
+    _str = g.GoString()
+    _sum = g.GoInt("checksum.Checksum", 32, False)
+    entries_v2 = g.GoMap(_str, g.GoMap(_str, _str))
+    pod_entry = g.GoStruct("state.PodEntry", [("CPUSet", "cpuSet", g.GoCpuSet(_cpuset_value))])
+    pod_entries = g.GoMap(_str, pod_entry, name="state.PodCPUAssignments")
+    # the v2 struct; V1 and V3 are checksummed under this same type name
+    v2 = g.GoStruct("state.CPUManagerCheckpoint", [
+        ("PolicyName", "policyName", _str), ("DefaultCPUSet", "defaultCpuSet", _str),
+        ("Entries", "entries", entries_v2), ("Checksum", "checksum", _sum)], omitempty=("Entries",))
+    v1 = g.GoStruct("state.CPUManagerCheckpoint", [
+        ("PolicyName", "policyName", _str), ("DefaultCPUSet", "defaultCpuSet", _str),
+        ("Entries", "entries", g.GoMap(_str, _str)), ("Checksum", "checksum", _sum)], omitempty=("Entries",))
+    v3 = g.GoStruct("state.CPUManagerCheckpoint", [
+        ("PolicyName", "policyName", _str), ("DefaultCPUSet", "defaultCpuSet", _str),
+        ("Entries", "entries", entries_v2), ("PodEntries", "podEntries", pod_entries),
+        ("Checksum", "checksum", _sum)], omitempty=("Entries", "PodEntries"))
+    # v4's outer part and its data section (unknown keys inside data are ignored)
+    v4 = g.GoStruct("state.CPUManagerCheckpointV4", [("Data", "data", _str), ("DataChecksum", "dataChecksum", _sum)])
+    v4_data = g.GoStruct("state.cpuManagerCheckpointData", [
+        ("PolicyName", "policyName", _str), ("DefaultCPUSet", "defaultCpuSet", _str),
+        ("Entries", "entries", entries_v2), ("PodEntries", "podEntries", pod_entries)],
+        omitempty=("Entries", "PodEntries"))
+    _LAYOUTS = {"v1": v1, "v2": v2, "v3": v3, "v4": v4_data, "v4-outer": v4}
+    return _LAYOUTS
+
 
 #: what newCPUManagerCheckpointV{1,2,3}() hand to json.Unmarshal: empty, non-nil maps
 _INIT: dict[str, dict] = {"v1": {"Entries": {}}, "v2": {"Entries": {}}, "v3": {"Entries": {}, "PodEntries": {}}}
@@ -106,11 +128,15 @@ def parse(rel: str, text: str) -> CpuManagerState:
 
 def load(rel: str, text: str) -> tuple[str, dict, tuple[str, str]]:
     """Return (layout, Go value, (checksum status, detail)) of a checked checkpoint text."""
+    from rmctl.discovery.kubelet import gotypes as g
+
     value = files.parse_known(rel, text, KNOWN_KEYS)
     if g.has_key(value, "data") or g.has_key(value, "dataChecksum"):
         return _parse_v4(rel, value)
     errors = []
-    for fmt, t in (("v2", V2), ("v3", V3), ("v1", V1)):
+    types = layouts()
+    for fmt in ("v2", "v3", "v1"):
+        t = types[fmt]
         try:
             go = files.decode(rel, t, value, _INIT[fmt])
         except files.KubeletCheckpointError as e:
@@ -132,6 +158,8 @@ def _best(errors: list) -> Exception:
 
 
 def _checksum_status(t: g.GoStruct, go: dict) -> tuple[str, str] | None:
+    from rmctl.discovery.kubelet import gotypes as g
+
     ck = go["Checksum"]
     if ck == 0:
         return UNCHECKED_ZERO, "checksum 0: the kubelet accepts it without checking"
@@ -146,26 +174,33 @@ def dump(fmt: str, go: dict) -> str:
     v4 is written as its data section and dataChecksum only (what the
     kubelet reads when both are there).
     """
+    from rmctl.discovery.kubelet import gotypes as g
+
+    types = layouts()
     if fmt == "v4":
-        data = g.marshal(V4_DATA, go)
-        return g.marshal(V4, {"Data": data, "DataChecksum": g.fnv32a(("(string)" + data).encode())})
-    t = TYPES[fmt]
+        data = g.marshal(types["v4"], go)
+        return g.marshal(types["v4-outer"], {"Data": data, "DataChecksum": g.fnv32a(("(string)" + data).encode())})
+    t = types[fmt]
     go = dict(go, Checksum=0)
     return g.marshal(t, dict(go, Checksum=g.spew_hash(t, go)))
 
 
 def _parse_v4(rel: str, value: g.Json) -> tuple[str, dict, tuple[str, str]]:
-    outer = files.decode(rel, V4, value)
+    from rmctl.discovery.kubelet import gotypes as g
+
+    outer = files.decode(rel, layouts()["v4-outer"], value)
     data = outer["Data"]
     if g.fnv32a(("(string)" + data).encode("utf-8", "surrogatepass")) != outer["DataChecksum"]:
         raise files.corrupt(rel, f"dataChecksum {outer['DataChecksum']} does not match its data section")
     inner = files.parse_json(rel, data)
-    go = files.decode(rel, V4_DATA, inner, {"Entries": {}, "PodEntries": {}})
+    go = files.decode(rel, layouts()["v4"], inner, {"Entries": {}, "PodEntries": {}})
     return "v4", go, (VERIFIED, "data section; the v2 copy beside it is not used")
 
 
 def _state(rel: str, fmt: str, go: dict, status: tuple[str, str]) -> CpuManagerState:
     """Return the model of a checked Go value; corrupt when a cpulist does not parse."""
+    from rmctl.discovery.kubelet import gotypes as g
+
     try:
         default = parse_cpulist(go["DefaultCPUSet"], "defaultCpuSet")
         assignments = []

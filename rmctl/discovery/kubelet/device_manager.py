@@ -20,32 +20,47 @@ only its size.  NUMA id -1 means the plugin reported no topology.
 from __future__ import annotations
 
 from rmctl.discovery.kubelet import files
-from rmctl.discovery.kubelet import gotypes as g
 from rmctl.discovery.root import Root
 from rmctl.model.kubelet import VERIFIED, Checkpoint, DeviceAllocation, DeviceManagerState
 
-_STR = g.GoString()
-_SUM = g.GoInt("checksum.Checksum", 32, False)
-_REGISTERED = g.GoMap(_STR, g.GoSlice(_STR))
+_LAYOUTS: dict | None = None
 
 
-def _entry(ids: g.GoType) -> g.GoStruct:
-    return g.GoStruct("checkpoint.PodDevicesEntry", [
-        ("PodUID", "PodUID", _STR), ("ContainerName", "ContainerName", _STR),
-        ("ResourceName", "ResourceName", _STR), ("DeviceIDs", "DeviceIDs", ids),
-        ("AllocResp", "AllocResp", g.GoBytes())])
+def layouts() -> dict:
+    """Return the Go types by layout: {"v2": (outer, data), "v1": (outer, data)}, built on first use.
 
+    gotypes and these tables are imported and built only when a checkpoint
+    exists: a node without device plugins (no file) never pays for them
+    (issue 14: request evaluate on a node, live or snapshot).
+    """
+    global _LAYOUTS
+    if _LAYOUTS is not None:
+        return _LAYOUTS
+    from rmctl.discovery.kubelet import gotypes as g
 
-DATA_V2 = g.GoStruct("checkpoint.checkpointData", [
-    ("PodDeviceEntries", "PodDeviceEntries",
-     g.GoSlice(_entry(g.GoMap(g.GoInt("int64", 64, True), g.GoSlice(_STR), name="checkpoint.DevicesPerNUMA")))),
-    ("RegisteredDevices", "RegisteredDevices", _REGISTERED)])
-DATA_V1 = g.GoStruct("checkpoint.checkpointData", [
-    ("PodDeviceEntries", "PodDeviceEntries", g.GoSlice(_entry(g.GoSlice(_STR)))),
-    ("RegisteredDevices", "RegisteredDevices", _REGISTERED)])
-OUTER_V2 = g.GoStruct("checkpoint.Data", [("Data", "Data", DATA_V2), ("Checksum", "Checksum", _SUM),
-                                          ("BootID", "BootID", _STR)], omitempty=("BootID",))
-OUTER_V1 = g.GoStruct("checkpoint.DataV1", [("Data", "Data", DATA_V1), ("Checksum", "Checksum", _SUM)])
+    _str = g.GoString()
+    _sum = g.GoInt("checksum.Checksum", 32, False)
+    registered = g.GoMap(_str, g.GoSlice(_str))
+
+    def entry(ids: g.GoType) -> g.GoStruct:
+        return g.GoStruct("checkpoint.PodDevicesEntry", [
+            ("PodUID", "PodUID", _str), ("ContainerName", "ContainerName", _str),
+            ("ResourceName", "ResourceName", _str), ("DeviceIDs", "DeviceIDs", ids),
+            ("AllocResp", "AllocResp", g.GoBytes())])
+
+    data_v2 = g.GoStruct("checkpoint.checkpointData", [
+        ("PodDeviceEntries", "PodDeviceEntries",
+         g.GoSlice(entry(g.GoMap(g.GoInt("int64", 64, True), g.GoSlice(_str), name="checkpoint.DevicesPerNUMA")))),
+        ("RegisteredDevices", "RegisteredDevices", registered)])
+    data_v1 = g.GoStruct("checkpoint.checkpointData", [
+        ("PodDeviceEntries", "PodDeviceEntries", g.GoSlice(entry(g.GoSlice(_str)))),
+        ("RegisteredDevices", "RegisteredDevices", registered)])
+    outer_v2 = g.GoStruct("checkpoint.Data", [("Data", "Data", data_v2), ("Checksum", "Checksum", _sum),
+                                              ("BootID", "BootID", _str)], omitempty=("BootID",))
+    outer_v1 = g.GoStruct("checkpoint.DataV1", [("Data", "Data", data_v1), ("Checksum", "Checksum", _sum)])
+    _LAYOUTS = {"v2": (outer_v2, data_v2), "v1": (outer_v1, data_v1)}
+    return _LAYOUTS
+
 
 KNOWN_KEYS = ("Data", "Checksum", "BootID")
 
@@ -73,9 +88,11 @@ def parse(rel: str, text: str) -> DeviceManagerState:
 
 def load(rel: str, text: str) -> tuple[str, dict]:
     """Return (layout, Go value) of a checked checkpoint text."""
+    from rmctl.discovery.kubelet import gotypes as g
+
     value = files.parse_known(rel, text, KNOWN_KEYS)
     errors = []
-    for fmt, outer_t, data_t in (("v2", OUTER_V2, DATA_V2), ("v1", OUTER_V1, DATA_V1)):
+    for fmt, (outer_t, data_t) in layouts().items():  # v2 first
         try:
             go = files.decode(rel, outer_t, value)
         except files.KubeletCheckpointError as e:
@@ -90,11 +107,15 @@ def load(rel: str, text: str) -> tuple[str, dict]:
 
 def dump(fmt: str, go: dict) -> str:
     """Return the checkpoint text of a Go value in layout ``fmt``, checksum recomputed."""
-    outer_t, data_t = (OUTER_V2, DATA_V2) if fmt == "v2" else (OUTER_V1, DATA_V1)
+    from rmctl.discovery.kubelet import gotypes as g
+
+    outer_t, data_t = layouts()["v2" if fmt == "v2" else "v1"]
     return g.marshal(outer_t, dict(go, Checksum=g.spew_hash(data_t, go["Data"], pointer=False)))
 
 
 def _state(rel: str, fmt: str, go: dict) -> DeviceManagerState:
+    from rmctl.discovery.kubelet import gotypes as g
+
     allocations = []
     for e in go["Data"]["PodDeviceEntries"] or ():
         ids = e["DeviceIDs"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import zlib
 
 from rmctl.discovery.kubelet import files
-from rmctl.discovery.kubelet import gotypes as g
 from rmctl.discovery.root import Root
 from rmctl.errors import KubeletCheckpointVersionError
 from rmctl.model.kubelet import VERIFIED, Checkpoint, DraClaim, DraDevice, DraManagerState
@@ -24,19 +23,37 @@ from rmctl.model.kubelet import VERIFIED, Checkpoint, DraClaim, DraDevice, DraMa
 API_VERSION = "checkpoint.dra.kubelet.k8s.io/v1"
 KIND = "DRACheckpoint"
 
-_STR = g.GoString()
-OUTER = g.GoStruct("state.Checkpoint", [("Data", "Data", _STR), ("Checksum", "Checksum", g.GoInt("uint32", 32, False))])
-_DEVICE = g.GoStruct("state.Device", [
-    ("PoolName", "PoolName", _STR), ("DeviceName", "DeviceName", _STR),
-    ("RequestNames", "RequestNames", g.GoSlice(_STR)), ("CDIDeviceIDs", "CDIDeviceIDs", g.GoSlice(_STR))])
-_CLAIM = g.GoStruct("state.ClaimInfoState", [
-    ("ClaimUID", "ClaimUID", g.GoString("types.UID")), ("ClaimName", "ClaimName", _STR),
-    ("Namespace", "Namespace", _STR),
-    ("PodUIDs", "PodUIDs", g.GoMap(_STR, g.GoStruct("struct {}", []), name="sets.Set[string]")),
-    ("DriverState", "DriverState", g.GoMap(_STR, g.GoStruct("state.DriverState",
-                                                             [("Devices", "Devices", g.GoSlice(_DEVICE))])))])
-DATA = g.GoStruct("state.CheckpointData", [
-    ("Kind", "kind", _STR), ("APIVersion", "apiVersion", _STR), ("Entries", "Entries", g.GoSlice(_CLAIM))])
+_LAYOUTS: dict | None = None
+
+
+def layouts() -> dict:
+    """Return the Go types {"outer": state.Checkpoint, "data": state.CheckpointData}, built on first use.
+
+    gotypes and these tables are imported and built only when a checkpoint
+    exists: a node without DRA (no file) never pays for them (issue 14:
+    request evaluate on a node, live or snapshot).
+    """
+    global _LAYOUTS
+    if _LAYOUTS is not None:
+        return _LAYOUTS
+    from rmctl.discovery.kubelet import gotypes as g
+
+    _str = g.GoString()
+    outer = g.GoStruct("state.Checkpoint", [("Data", "Data", _str),
+                                            ("Checksum", "Checksum", g.GoInt("uint32", 32, False))])
+    device = g.GoStruct("state.Device", [
+        ("PoolName", "PoolName", _str), ("DeviceName", "DeviceName", _str),
+        ("RequestNames", "RequestNames", g.GoSlice(_str)), ("CDIDeviceIDs", "CDIDeviceIDs", g.GoSlice(_str))])
+    claim = g.GoStruct("state.ClaimInfoState", [
+        ("ClaimUID", "ClaimUID", g.GoString("types.UID")), ("ClaimName", "ClaimName", _str),
+        ("Namespace", "Namespace", _str),
+        ("PodUIDs", "PodUIDs", g.GoMap(_str, g.GoStruct("struct {}", []), name="sets.Set[string]")),
+        ("DriverState", "DriverState", g.GoMap(_str, g.GoStruct("state.DriverState",
+                                                                 [("Devices", "Devices", g.GoSlice(device))])))])
+    data = g.GoStruct("state.CheckpointData", [
+        ("Kind", "kind", _str), ("APIVersion", "apiVersion", _str), ("Entries", "Entries", g.GoSlice(claim))])
+    _LAYOUTS = {"outer": outer, "data": data}
+    return _LAYOUTS
 
 
 def _version_error(rel: str, what: str) -> KubeletCheckpointVersionError:
@@ -62,16 +79,19 @@ def parse(rel: str, text: str) -> DraManagerState:
 
 def load(rel: str, text: str) -> tuple[dict, int]:
     """Return (Go value of the data section, checksum) of a checked checkpoint text."""
+    from rmctl.discovery.kubelet import gotypes as g
+
+    types = layouts()
     value = files.parse_json(rel, text)
     if g.has_key(value, "version") or g.has_key(value, "entries") and not g.has_key(value, "Data"):
         raise _version_error(rel, "the alpha layout of kubelets before 1.32")
     unknown = [k for k, _ in value if k.lower() not in ("data", "checksum")]
     if unknown:
         raise _version_error(rel, f"keys {', '.join(map(repr, unknown[:5]))}")
-    outer = files.decode(rel, OUTER, value)
+    outer = files.decode(rel, types["outer"], value)
     if zlib.crc32(outer["Data"].encode("utf-8", "surrogatepass")) != outer["Checksum"]:
         raise files.corrupt(rel, f"checksum {outer['Checksum']} does not match its data")
-    data = files.decode(rel, DATA, files.parse_json(rel, outer["Data"]))
+    data = files.decode(rel, types["data"], files.parse_json(rel, outer["Data"]))
     if data["APIVersion"] != API_VERSION or data["Kind"] != KIND:
         raise _version_error(rel, f"apiVersion {data['APIVersion'][:60]!r}, kind {data['Kind'][:40]!r}")
     return data, outer["Checksum"]
@@ -79,11 +99,16 @@ def load(rel: str, text: str) -> tuple[dict, int]:
 
 def dump(data: dict) -> str:
     """Return the checkpoint text of a data section, CRC-32 recomputed."""
-    text = g.marshal(DATA, data)
-    return g.marshal(OUTER, {"Data": text, "Checksum": zlib.crc32(text.encode())})
+    from rmctl.discovery.kubelet import gotypes as g
+
+    types = layouts()
+    text = g.marshal(types["data"], data)
+    return g.marshal(types["outer"], {"Data": text, "Checksum": zlib.crc32(text.encode())})
 
 
 def _state(rel: str, data: dict, checksum: int) -> DraManagerState:
+    from rmctl.discovery.kubelet import gotypes as g
+
     claims = []
     for e in data["Entries"] or ():
         devices = []

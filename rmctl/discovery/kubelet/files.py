@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import errno
 
-from rmctl.discovery.kubelet import gotypes
 from rmctl.discovery.root import NotRegularFile, Root
 from rmctl.errors import AccessDenied, KubeletCheckpointError, KubeletCheckpointVersionError
+
+TYPE_CHECKING = False  # typing is not imported at run time (as gotypes)
+if TYPE_CHECKING:
+    from rmctl.discovery.kubelet import gotypes
 
 #: the largest checkpoint rmctl reads.  A node with 250 pods holds a few
 #: hundred KiB (the device checkpoint, with the plugins' Allocate answers,
@@ -77,6 +80,9 @@ def _leaves(rel: str, target: str) -> bool:
 
 def parse_json(rel: str, text: str) -> gotypes.Json:
     """Return the checkpoint's JSON (objects as pair lists); corrupt when it is not JSON."""
+    # imported here, once a checkpoint's text is in hand: a missing checkpoint never loads Go's decoder
+    from rmctl.discovery.kubelet import gotypes
+
     try:
         value = gotypes.loads(text)
     except RecursionError:
@@ -111,6 +117,8 @@ def _short(text: str, limit: int = 120) -> str:
 def decode(rel: str, t: gotypes.GoType, value: gotypes.Json, init: dict | None = None):
     """Return ``value`` decoded into Go type ``t`` (starting from ``init``); corrupt on a type error."""
     import copy
+
+    from rmctl.discovery.kubelet import gotypes
 
     start = t.zero()
     if init:

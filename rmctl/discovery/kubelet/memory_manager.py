@@ -20,7 +20,6 @@ as the kubelet's v1 reader does.
 from __future__ import annotations
 
 from rmctl.discovery.kubelet import files
-from rmctl.discovery.kubelet import gotypes as g
 from rmctl.discovery.root import Root
 from rmctl.model.kubelet import (
     UNCHECKED_ZERO,
@@ -32,39 +31,54 @@ from rmctl.model.kubelet import (
     NumaMemoryState,
 )
 
-_STR = g.GoString()
-_RES = g.GoString("v1.ResourceName")
-_U64 = g.GoInt("uint64", 64, False)
-_INT = g.GoInt("int", 64, True)
-_SUM = g.GoInt("checksum.Checksum", 32, False)
+_LAYOUTS: dict | None = None
 
-_TABLE = g.GoStruct("state.MemoryTable", [
-    ("TotalMemSize", "total", _U64), ("SystemReserved", "systemReserved", _U64),
-    ("Allocatable", "allocatable", _U64), ("Reserved", "reserved", _U64), ("Free", "free", _U64)])
-_NODE = g.GoStruct("state.NUMANodeState", [
-    ("NumberOfAssignments", "numberOfAssignments", _INT),
-    ("MemoryMap", "memoryMap", g.GoMap(_RES, g.GoPtr(_TABLE))),
-    ("Cells", "cells", g.GoSlice(_INT))])
-_MACHINE = g.GoMap(_INT, g.GoPtr(_NODE), name="state.NUMANodeMap")
-_BLOCK = g.GoStruct("state.Block", [
-    ("NUMAAffinity", "numaAffinity", g.GoSlice(_INT)), ("Type", "type", _RES), ("Size", "size", _U64)])
-_ENTRIES = g.GoMap(_STR, g.GoMap(_STR, g.GoSlice(_BLOCK)), name="state.ContainerMemoryAssignments")
-_POD_ENTRIES = g.GoMap(_STR, g.GoStruct("state.PodEntry", [("MemoryBlocks", "memoryBlocks", g.GoSlice(_BLOCK))]),
-                       name="state.PodMemoryAssignments")
 
-V1 = g.GoStruct("state.MemoryManagerCheckpoint", [
-    ("PolicyName", "policyName", _STR), ("MachineState", "machineState", _MACHINE),
-    ("Entries", "entries", _ENTRIES), ("Checksum", "checksum", _SUM)], omitempty=("Entries",))
-V2 = g.GoStruct("state.MemoryManagerCheckpoint", [
-    ("PolicyName", "policyName", _STR), ("MachineState", "machineState", _MACHINE),
-    ("Entries", "entries", _ENTRIES), ("PodEntries", "podEntries", _POD_ENTRIES), ("Checksum", "checksum", _SUM)],
-    omitempty=("Entries", "PodEntries"))
-V3 = g.GoStruct("state.MemoryManagerCheckpointV3", [("Data", "data", _STR), ("DataChecksum", "dataChecksum", _SUM)])
-V3_DATA = g.GoStruct("state.memoryManagerCheckpointData", [
-    ("PolicyName", "policyName", _STR), ("MachineState", "machineState", _MACHINE),
-    ("Entries", "entries", _ENTRIES), ("PodEntries", "podEntries", _POD_ENTRIES)],
-    omitempty=("Entries", "PodEntries"))
-TYPES = {"v1": V1, "v2": V2, "v3": V3_DATA}
+def layouts() -> dict:
+    """Return the Go types of the layouts by name ("v1".."v3", "v3-outer"), built on first use.
+
+    gotypes and these tables are imported and built only when a checkpoint
+    exists: a node whose Memory Manager is off (no file) never pays for them
+    (issue 14: request evaluate on a node, live or snapshot).
+    """
+    global _LAYOUTS
+    if _LAYOUTS is not None:
+        return _LAYOUTS
+    from rmctl.discovery.kubelet import gotypes as g
+
+    _str = g.GoString()
+    res = g.GoString("v1.ResourceName")
+    u64 = g.GoInt("uint64", 64, False)
+    _int = g.GoInt("int", 64, True)
+    _sum = g.GoInt("checksum.Checksum", 32, False)
+    table = g.GoStruct("state.MemoryTable", [
+        ("TotalMemSize", "total", u64), ("SystemReserved", "systemReserved", u64),
+        ("Allocatable", "allocatable", u64), ("Reserved", "reserved", u64), ("Free", "free", u64)])
+    node = g.GoStruct("state.NUMANodeState", [
+        ("NumberOfAssignments", "numberOfAssignments", _int),
+        ("MemoryMap", "memoryMap", g.GoMap(res, g.GoPtr(table))),
+        ("Cells", "cells", g.GoSlice(_int))])
+    machine = g.GoMap(_int, g.GoPtr(node), name="state.NUMANodeMap")
+    block = g.GoStruct("state.Block", [
+        ("NUMAAffinity", "numaAffinity", g.GoSlice(_int)), ("Type", "type", res), ("Size", "size", u64)])
+    entries = g.GoMap(_str, g.GoMap(_str, g.GoSlice(block)), name="state.ContainerMemoryAssignments")
+    pod_entries = g.GoMap(_str, g.GoStruct("state.PodEntry", [("MemoryBlocks", "memoryBlocks", g.GoSlice(block))]),
+                          name="state.PodMemoryAssignments")
+    v1 = g.GoStruct("state.MemoryManagerCheckpoint", [
+        ("PolicyName", "policyName", _str), ("MachineState", "machineState", machine),
+        ("Entries", "entries", entries), ("Checksum", "checksum", _sum)], omitempty=("Entries",))
+    v2 = g.GoStruct("state.MemoryManagerCheckpoint", [
+        ("PolicyName", "policyName", _str), ("MachineState", "machineState", machine),
+        ("Entries", "entries", entries), ("PodEntries", "podEntries", pod_entries), ("Checksum", "checksum", _sum)],
+        omitempty=("Entries", "PodEntries"))
+    v3 = g.GoStruct("state.MemoryManagerCheckpointV3", [("Data", "data", _str), ("DataChecksum", "dataChecksum", _sum)])
+    v3_data = g.GoStruct("state.memoryManagerCheckpointData", [
+        ("PolicyName", "policyName", _str), ("MachineState", "machineState", machine),
+        ("Entries", "entries", entries), ("PodEntries", "podEntries", pod_entries)],
+        omitempty=("Entries", "PodEntries"))
+    _LAYOUTS = {"v1": v1, "v2": v2, "v3": v3_data, "v3-outer": v3}
+    return _LAYOUTS
+
 
 #: newMemoryManagerCheckpointV{1,2}(): empty, non-nil maps before json.Unmarshal
 _INIT: dict[str, dict] = {"v1": {"Entries": {}, "MachineState": {}}, "v2": {"Entries": {}, "MachineState": {}, "PodEntries": {}}}
@@ -89,16 +103,20 @@ def parse(rel: str, text: str) -> MemoryManagerState:
 
 def load(rel: str, text: str) -> tuple[str, dict, tuple[int | None, str, str]]:
     """Return (layout, Go value, (checksum, status, detail)) of a checked checkpoint text."""
+    from rmctl.discovery.kubelet import gotypes as g
+
     value = files.parse_known(rel, text, KNOWN_KEYS)
     if g.has_key(value, "data") or g.has_key(value, "dataChecksum"):
-        outer = files.decode(rel, V3, value)
+        types = layouts()
+        outer = files.decode(rel, types["v3-outer"], value)
         if g.fnv32a(("(string)" + outer["Data"]).encode("utf-8", "surrogatepass")) != outer["DataChecksum"]:
             raise files.corrupt(rel, f"dataChecksum {outer['DataChecksum']} does not match its data section")
-        go = files.decode(rel, V3_DATA, files.parse_json(rel, outer["Data"]),
+        go = files.decode(rel, types["v3"], files.parse_json(rel, outer["Data"]),
                           {"Entries": {}, "MachineState": {}, "PodEntries": {}})
         return "v3", go, (None, VERIFIED, "data section; the v1 copy beside it is not used")
     errors = []
-    for fmt, t in (("v1", V1), ("v2", V2)):
+    for fmt in ("v1", "v2"):
+        t = layouts()[fmt]
         try:
             go = files.decode(rel, t, value, _INIT[fmt])
         except files.KubeletCheckpointError as e:
@@ -115,15 +133,20 @@ def load(rel: str, text: str) -> tuple[str, dict, tuple[int | None, str, str]]:
 
 def dump(fmt: str, go: dict) -> str:
     """Return the checkpoint text of a Go value in layout ``fmt``, checksum recomputed."""
+    from rmctl.discovery.kubelet import gotypes as g
+
+    types = layouts()
     if fmt == "v3":
-        data = g.marshal(V3_DATA, go)
-        return g.marshal(V3, {"Data": data, "DataChecksum": g.fnv32a(("(string)" + data).encode())})
-    t = TYPES[fmt]
+        data = g.marshal(types["v3"], go)
+        return g.marshal(types["v3-outer"], {"Data": data, "DataChecksum": g.fnv32a(("(string)" + data).encode())})
+    t = types[fmt]
     go = dict(go, Checksum=0)
     return g.marshal(t, dict(go, Checksum=g.spew_hash(t, go)))
 
 
 def _state(rel: str, fmt: str, go: dict, checksum: int | None, status: str, detail: str) -> MemoryManagerState:
+    from rmctl.discovery.kubelet import gotypes as g
+
     machine = []
     for node in sorted(go["MachineState"] or {}):
         st = go["MachineState"][node]
