@@ -28,7 +28,7 @@ import posixpath
 
 from rmctl.cpuset import CpuSet
 from rmctl.discovery import paths
-from rmctl.discovery.parse import parse_mounts, parse_status_field
+from rmctl.discovery.parse import cpuset_cgroup_paths, parse_mounts, parse_status_field
 from rmctl.discovery.root import Root
 from rmctl.errors import DiscoveryError, ParseError, UsageError
 from rmctl.model.cgroup import CpusetHierarchy
@@ -43,16 +43,7 @@ def cgroup_cpus_files(mounts_text: str | None, self_cgroup: str | None,
     """
     if not mounts_text:
         return []
-    v1_path = v2_path = None
-    for line in (self_cgroup or "").splitlines():
-        parts = line.strip().split(":", 2)
-        if len(parts) != 3:
-            continue
-        hid, controllers, path = parts
-        if hid == "0" and controllers == "":
-            v2_path = path
-        elif "cpuset" in controllers.split(","):
-            v1_path = path
+    v1_path, v2_path = cpuset_cgroup_paths(self_cgroup)
     legacy_path = (self_cpuset or "").strip() or None
     out: list[str] = []
     for _src, mnt, fstype, opts in parse_mounts(mounts_text):

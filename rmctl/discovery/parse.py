@@ -267,3 +267,35 @@ def parse_cpuinfo_s390_caches(text: str) -> list[dict]:
                     "size_bytes": parse_cache_size(kv.get("size", "")),
                     "line_size": _int("line_size"), "ways": _int("associativity")})
     return out
+
+
+def cpuset_cgroup_paths(text: str | None) -> tuple[str | None, str | None]:
+    """Return (the cpuset v1 path, the v2 path) of a ``/proc/PID/cgroup`` text, None where it has none.
+
+    Lines are ``hierarchy-ID:controllers:path`` (cgroups(7)); v2's is ``0::path``, a v1 hierarchy's
+    names its controllers (``4:cpuset:/rmctl/db``).  Only these two say where a task's CPUs are
+    confined: a memory or blkio hierarchy's path says nothing about them.
+    """
+    v1 = v2 = None
+    for line in (text or "").splitlines():
+        parts = line.strip().split(":", 2)
+        if len(parts) != 3:
+            continue
+        hid, controllers, path = parts
+        if hid == "0" and controllers == "":
+            v2 = path
+        elif "cpuset" in controllers.split(","):
+            v1 = path
+    return v1, v2
+
+
+def stat_fields(text: str) -> tuple[str, list[str]] | None:
+    """Split a ``/proc/PID/stat`` line into (comm, the fields after it): field N is ``[N - 3]``.
+
+    The command (field 2) is in parentheses and may itself hold spaces and parentheses, so the
+    fields are counted after the last ``)`` (proc(5)).  None when the line has no ``(...)``.
+    """
+    start, end = text.find("("), text.rfind(")")
+    if start < 0 or end < start:
+        return None
+    return text[start + 1:end], text[end + 1:].split()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from rmctl.cpuset import CpuSet
 from rmctl.discovery import paths
-from rmctl.discovery.parse import parse_status_field
+from rmctl.discovery.parse import cpuset_cgroup_paths, parse_status_field, stat_fields
 from rmctl.errors import ParseError
 
 #: include/linux/sched.h: "I am a kernel thread"
@@ -47,17 +47,16 @@ class Task:
 
 def parse_task_stat(text: str) -> tuple[str, str, int, int, int | None] | None:
     """Return (comm, state, ppid, flags, processor) of a ``stat`` line, or None when it is not one."""
-    start, end = text.find("("), text.rfind(")")
-    if start < 0 or end < start:
+    fields = stat_fields(text)
+    if fields is None:
         return None
-    rest = text[end + 1:].split()
-    # rest[0] is field 3 (state): field N is rest[N - 3]
+    comm, rest = fields
     try:
         state, ppid, flags = rest[0], int(rest[1]), int(rest[6])
         cpu = int(rest[36]) if len(rest) > 36 else None
     except (IndexError, ValueError):
         return None
-    return text[start + 1:end], state, ppid, flags, cpu
+    return comm, state, ppid, flags, cpu
 
 
 def read_task(root, pid: int, tid: int) -> Task | None:
@@ -111,6 +110,6 @@ def parents(root, pid: int, *, limit: int = 4096) -> list[int]:
 
 
 def cgroup_paths(root, pid: int) -> tuple[str, ...]:
-    """Return the cgroup paths (relative to each hierarchy's mount) ``proc/PID/cgroup`` lists for ``pid``."""
-    text = root.read(paths.proc_pid_file(pid, "cgroup")) or ""
-    return tuple(line.split(":", 2)[2] for line in text.splitlines() if line.count(":") >= 2)
+    """Return the paths of ``pid``'s cpuset cgroups (v1 cpuset, v2; relative to the hierarchy's mount)
+    from ``proc/PID/cgroup``: only those confine its CPUs (a v1 memory cgroup's path would not)."""
+    return tuple(p for p in cpuset_cgroup_paths(root.read(paths.proc_pid_file(pid, "cgroup"))) if p is not None)

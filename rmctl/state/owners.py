@@ -8,22 +8,15 @@ podresources and systemd's pidfd-less code face the same problem.
 from __future__ import annotations
 
 from rmctl.discovery import paths
+from rmctl.discovery.parse import stat_fields
 from rmctl.state.records import Owner
 
 
 def parse_stat_start_time(text: str) -> int | None:
-    """Return field 22 (starttime) of a /proc/PID/stat line, or None.
-
-    The command (field 2) is in parentheses and may itself hold spaces and
-    parentheses, so the fields are counted after the last ')' (proc(5)).
-    """
-    end = text.rfind(")")
-    if end < 0:
-        return None
-    rest = text[end + 1:].split()
-    # rest[0] is field 3 (state); field 22 is rest[19].
+    """Return field 22 (starttime) of a /proc/PID/stat line, or None (rmctl.discovery.parse.stat_fields)."""
+    fields = stat_fields(text)
     try:
-        return int(rest[19])
+        return int(fields[1][19]) if fields else None
     except (IndexError, ValueError):
         return None
 

@@ -110,3 +110,25 @@ def test_cgroup_files_v1_v2_legacy():
     assert "sys/fs/cgroup/unified/cpuset.cpus.effective" in files  # walked up to the mount
     assert "dev/cpuset/dummy/cpus" in files
     assert cgroup_cpus_files(None, "0::/", None) == []
+
+
+def test_stat_fields_count_after_the_last_parenthesis():
+    from rmctl.discovery.parse import stat_fields
+    from rmctl.discovery.tasks import parse_task_stat
+    from rmctl.state.owners import parse_stat_start_time
+
+    line = "42 (a) b (c)) S 1 42 42 0 -1 4194560 " + " ".join(str(i) for i in range(10, 60)) + "\n"
+    comm, rest = stat_fields(line)
+    assert comm == "a) b (c)" and rest[0] == "S" and rest[1] == "1"
+    assert parse_stat_start_time(line) == 22 and parse_task_stat(line)[:3] == ("a) b (c)", "S", 1)
+    assert stat_fields("garbage") is None and parse_stat_start_time("garbage") is None
+
+
+def test_only_cpuset_cgroups_confine_cpus():
+    from rmctl.discovery.parse import cpuset_cgroup_paths
+
+    v1 = "12:memory:/rmctl/db\n4:cpuset:/rmctl/web\n1:name=systemd:/user.slice\n"
+    assert cpuset_cgroup_paths(v1) == ("/rmctl/web", None)
+    assert cpuset_cgroup_paths("0::/rmctl/db\n") == (None, "/rmctl/db")
+    assert cpuset_cgroup_paths("3:cpu,cpuset:/x\n0::/y\n") == ("/x", "/y")
+    assert cpuset_cgroup_paths(None) == (None, None) and cpuset_cgroup_paths("junk\n") == (None, None)
