@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 import tarfile
 
 import pytest
@@ -26,7 +27,7 @@ with open(os.path.join(REPO, "benchmarks", "big-gpu-request.yaml"), encoding="ut
 
 PROBE = r"""
 import json, sys
-before = set(sys.modules)  # site's (an editable install's path hook imports pathlib, ipaddress...)
+before = set(sys.modules)  # the interpreter's own (the probe runs without site: run_probe)
 sys.argv = ["rmctl"] + json.loads(sys.argv[1])
 from rmctl.cli import main
 try:
@@ -34,7 +35,8 @@ try:
 except SystemExit as e:
     code = e.code
 sys.stdout.flush()
-sys.stderr.write("\nIMPORTED " + json.dumps({"code": code, "modules": sorted(set(sys.modules) - before)}) + "\n")
+sys.stderr.write("\nIMPORTED " + json.dumps({"code": code, "before": sorted(before),
+                                               "modules": sorted(set(sys.modules) - before)}) + "\n")
 """
 
 #: what an rmctl ResourceRequest under the kubelet's default policies never needs
@@ -72,11 +74,20 @@ def gpu_node_with_kubelet_dir(gpu_node, tmp_path_factory):
 
 
 def run_probe(argv: list[str]) -> dict:
+    """Run rmctl with ``argv`` in a fresh interpreter; return its exit code, stdout and what it imported.
+
+    -S: no site, so no .pth file runs: an editable install's path hook (pip install -e, as .ci/run does)
+    imports pathlib, ipaddress... before the probe's first line, which would hide them from ``modules``
+    (as tests/test_imports.py).  rmctl comes from the checkout, PyYAML and the rest from the
+    environment's site-packages, named on PYTHONPATH instead."""
     e = {k: v for k, v in os.environ.items() if not k.startswith(("RMCTL_", "_RMCTL"))}
-    p = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv)], capture_output=True, text=True,
+    libs = dict.fromkeys([REPO, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+    e["PYTHONPATH"] = os.pathsep.join(libs)
+    p = subprocess.run([sys.executable, "-S", "-c", PROBE, json.dumps(argv)], capture_output=True, text=True,
                        cwd=REPO, env=e, timeout=60)
-    line = [ln for ln in p.stderr.splitlines() if ln.startswith("IMPORTED ")][-1]
-    return {**json.loads(line[len("IMPORTED "):]), "stdout": p.stdout}
+    lines = [ln for ln in p.stderr.splitlines() if ln.startswith("IMPORTED ")]
+    assert lines, p.stderr[-2000:]
+    return {**json.loads(lines[-1][len("IMPORTED "):]), "stdout": p.stdout}
 
 
 @pytest.mark.parametrize("root", ["gpu_node", "gpu_node_with_kubelet_dir"])
@@ -89,6 +100,8 @@ def test_one_class_one_node_imports_no_lazy_module(request, tmp_path, verb, root
     r = run_probe(["--root", request.getfixturevalue(root), "request", verb, str(req), "-o", "json"])
     assert r["code"] == 4, r["stdout"]  # the snapshot's GPU has no memory capacity: evaluated, does not fit
     assert json.loads(r["stdout"])["request"] == "train"
+    preloaded = [m for m in r["before"] if m.startswith(LAZY)]
+    assert not preloaded, f"{preloaded} were imported before the probe ran: it cannot see whether rmctl imports them"
     bad = [m for m in r["modules"] if m.startswith(LAZY)]
     assert not bad, f"request {verb} imported {bad}: import them where they are needed (issue 14)"
 
