@@ -32,6 +32,9 @@ REPO = os.path.dirname(HERE)
 SHARED = os.environ.get("RMCTL_SHARED") or os.path.join(os.path.dirname(REPO), "shared")
 FIXTURE = "utillinux-x86_64-epyc_7451"
 
+sys.path.insert(0, HERE)
+from harness import find_rmctl  # noqa: E402
+
 
 def wall(cmd: list[str]) -> float:
     """Return the wall time in seconds of one run of ``cmd`` (stdout to a pipe, discarded)."""
@@ -74,15 +77,6 @@ def extract_fixture(dest: str) -> str:
         except TypeError:
             tf.extractall(dest)
     return os.path.join(dest, inner)
-
-
-def find_rmctl(given: str | None) -> list[str]:
-    if given:
-        return [given]
-    for cand in (os.path.join(os.path.dirname(sys.executable), "rmctl"), shutil.which("rmctl")):
-        if cand and os.path.exists(cand):
-            return [cand]
-    return [sys.executable, "-m", "rmctl"]
 
 
 def main() -> int:
